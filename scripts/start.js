@@ -1,0 +1,70 @@
+// `npm start`: build if the sources changed since the last build, then serve the production app
+// with tRPC over WebSocket on the same port.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = path.join(root, 'build', '.squelch-build-stamp');
+const inputs = ['src', 'static', 'svelte.config.js', 'vite.config.ts', 'package-lock.json'];
+
+function newestMtime(p) {
+	const stat = fs.statSync(p, { throwIfNoEntry: false });
+	if (!stat) return 0;
+	if (!stat.isDirectory()) return stat.mtimeMs;
+	let newest = stat.mtimeMs;
+	for (const entry of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, entry)));
+	return newest;
+}
+
+function buildIfNeeded() {
+	const built = fs.statSync(stamp, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+	const newest = Math.max(...inputs.map((i) => newestMtime(path.join(root, i))));
+	if (built >= newest && fs.existsSync(path.join(root, 'build', 'index.js'))) return;
+	console.log('Squelch: building the app (first start or sources changed)…');
+	const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+	const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+	if (result.status !== 0) process.exit(result.status ?? 1);
+	fs.writeFileSync(stamp, new Date().toISOString());
+}
+
+process.env.NODE_ENV ??= 'production';
+if (!process.env.SQUELCH_SKIP_BUILD) buildIfNeeded();
+
+// adapter-node reads PORT and HOST itself; importing the build initialises the app (hooks init:
+// config, migrations) and starts listening.
+let app;
+try {
+	app = await import(path.join(root, 'build', 'index.js'));
+} catch (err) {
+	// A bad env value (ConfigError) stops start-up with the message naming the variable.
+	console.error(`Squelch could not start: ${err instanceof Error ? err.message : err}`);
+	process.exit(1);
+}
+const httpServer = app.server.server;
+const attach = globalThis[Symbol.for('squelch.attachWebSockets')];
+if (typeof attach !== 'function') {
+	console.error('Squelch could not start: the app did not initialise its WebSocket server');
+	process.exit(1);
+}
+const sockets = attach(httpServer);
+
+const announce = () => {
+	const address = httpServer.address();
+	const host = !address.address || address.address === '::' || address.address === '0.0.0.0' ? 'localhost' : address.address;
+	console.log(`Squelch listening on http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
+};
+if (httpServer.listening) announce();
+else httpServer.once('listening', announce);
+
+// adapter-node stops accepting HTTP on these signals but does not know about upgraded sockets:
+// tell every WebSocket client to reconnect (it will resume from its last id), then close them.
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT']) {
+	process.on(signal, async () => {
+		if (stopping) return;
+		stopping = true;
+		await sockets.close();
+	});
+}

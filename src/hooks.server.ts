@@ -1,0 +1,35 @@
+import type { Handle, ServerInit } from '@sveltejs/kit';
+import { services } from '$lib/server/services';
+import { verifyAccessToken } from '$lib/server/auth/access-token';
+import { clientIp } from '$lib/server/auth/client-ip';
+import { ACCESS_COOKIE, ACCESS_COOKIE_PATH } from '$lib/server/auth/cookies';
+import { bearerToken } from '$lib/server/trpc/context';
+import { startServer } from '$lib/server/start';
+
+const SECURITY_HEADERS: Array<[string, string]> = [
+	['x-content-type-options', 'nosniff'],
+	['referrer-policy', 'same-origin'],
+	['x-frame-options', 'DENY'],
+	['permissions-policy', 'camera=(), microphone=(), geolocation=()']
+];
+
+export const init: ServerInit = async () => {
+	await startServer();
+};
+
+export const handle: Handle = async ({ event, resolve }) => {
+	const svc = await services();
+	event.locals.clientIp = clientIp(event.request.headers.get('x-forwarded-for'), event.getClientAddress(), svc.config.trustProxy);
+	// Bearer header on any path; the access cookie only where it is scoped (audio).
+	let token = bearerToken(event.request.headers.get('authorization'));
+	if (!token && event.url.pathname.startsWith(ACCESS_COOKIE_PATH)) token = event.cookies.get(ACCESS_COOKIE) ?? null;
+	event.locals.viewer = await verifyAccessToken(svc, token);
+
+	const response = await resolve(event);
+	try {
+		for (const [name, value] of SECURITY_HEADERS) response.headers.set(name, value);
+	} catch {
+		// Some responses (redirects, proxied fetches) have immutable headers.
+	}
+	return response;
+};

@@ -1,0 +1,66 @@
+import type { Clock } from '../clock';
+import type { DB } from '../db';
+import type { Bus } from '../live/bus';
+
+/** Event types of the admin log (CONTRACT.md `AdminEvent.type`). */
+export type AdminEventType =
+	| 'session.created'
+	| 'session.revoked'
+	| 'user.created'
+	| 'user.updated'
+	| 'call.ingested'
+	| 'upload.rejected'
+	| 'listeners.changed';
+
+export interface AdminEvent {
+	id: number;
+	type: AdminEventType;
+	/** Epoch ms. */
+	at: number;
+	userId: number | null;
+	[key: string]: unknown;
+}
+
+export interface EventLogDeps {
+	db: DB;
+	clock: Clock;
+	bus: Bus;
+}
+
+/** Appends to the persisted log and announces it; never throws into the caller's flow. */
+export async function recordEvent(
+	deps: EventLogDeps,
+	type: AdminEventType,
+	data: { userId?: number | null } & Record<string, unknown> = {}
+): Promise<number> {
+	const { userId = null, ...rest } = data;
+	const row = await deps.db
+		.insertInto('events')
+		.values({ at: deps.clock.now(), type, user_id: userId, data: JSON.stringify(rest) })
+		.returning('id')
+		.executeTakeFirstOrThrow();
+	deps.bus.publish('admin.event', { id: row.id });
+	return row.id;
+}
+
+export function toAdminEvent(row: { id: number; at: number; type: string; user_id: number | null; data: string }): AdminEvent {
+	let data: Record<string, unknown> = {};
+	try {
+		data = JSON.parse(row.data);
+	} catch {
+		// A damaged row still shows its type and time.
+	}
+	return { ...data, id: row.id, type: row.type as AdminEventType, at: row.at, userId: row.user_id };
+}
+
+/** Events after `afterId`, oldest first; for replay on resume. */
+export async function eventsAfter(db: DB, afterId: number, limit: number): Promise<AdminEvent[]> {
+	const rows = await db
+		.selectFrom('events')
+		.selectAll()
+		.where('id', '>', afterId)
+		.orderBy('id', 'asc')
+		.limit(limit)
+		.execute();
+	return rows.map(toAdminEvent);
+}

@@ -1,0 +1,70 @@
+import { SignJWT, jwtVerify } from 'jose';
+import type { Clock } from '../clock';
+import type { DB } from '../db';
+import type { Role } from '../db/types';
+
+/** Who is calling, as every path (HTTP, audio, WebSocket) sees it. */
+export interface Viewer {
+	userId: number;
+	username: string;
+	role: Role;
+	sessionId: string;
+	/** When the access token that authenticated this viewer expires, epoch ms. */
+	tokenExpiresAt: number;
+}
+
+export interface AccessTokenDeps {
+	db: DB;
+	clock: Clock;
+	keys: { jwt: Uint8Array };
+	config: { accessTtlSec: number };
+}
+
+export async function signAccessToken(
+	deps: AccessTokenDeps,
+	claims: { userId: number; username: string; role: Role; sessionId: string }
+): Promise<{ token: string; expiresAt: number }> {
+	const nowSec = Math.floor(deps.clock.now() / 1000);
+	const exp = nowSec + deps.config.accessTtlSec;
+	const token = await new SignJWT({ role: claims.role, sid: claims.sessionId, name: claims.username })
+		.setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+		.setSubject(String(claims.userId))
+		.setIssuedAt(nowSec)
+		.setExpirationTime(exp)
+		.sign(deps.keys.jwt);
+	return { token, expiresAt: exp * 1000 };
+}
+
+/**
+ * Signature, expiry, and the session still active: a revoked session's tokens stop at once on
+ * every path, and stay stopped after a restart. The role is read from the user row, so a demotion
+ * also applies immediately. Returns null for anything that does not pass.
+ */
+export async function verifyAccessToken(deps: AccessTokenDeps, token: string | null | undefined): Promise<Viewer | null> {
+	if (!token) return null;
+	let payload;
+	try {
+		({ payload } = await jwtVerify(token, deps.keys.jwt, {
+			algorithms: ['HS256'],
+			currentDate: new Date(deps.clock.now())
+		}));
+	} catch {
+		return null;
+	}
+	const sessionId = typeof payload.sid === 'string' ? payload.sid : null;
+	const userId = Number(payload.sub);
+	if (!sessionId || !Number.isInteger(userId) || typeof payload.exp !== 'number') return null;
+
+	const now = deps.clock.now();
+	const row = await deps.db
+		.selectFrom('sessions')
+		.innerJoin('users', 'users.id', 'sessions.user_id')
+		.select(['users.username', 'users.role', 'users.disabled', 'users.expires_at as user_expires_at'])
+		.where('sessions.id', '=', sessionId)
+		.where('sessions.user_id', '=', userId)
+		.where('sessions.revoked_at', 'is', null)
+		.where('sessions.expires_at', '>', now)
+		.executeTakeFirst();
+	if (!row || row.disabled || (row.user_expires_at !== null && row.user_expires_at <= now)) return null;
+	return { userId, username: row.username, role: row.role, sessionId, tokenExpiresAt: payload.exp * 1000 };
+}

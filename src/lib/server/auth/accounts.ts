@@ -1,0 +1,108 @@
+import type { Clock } from '../clock';
+import type { DB } from '../db';
+import type { Role, User } from '../db/types';
+import type { Bus } from '../live/bus';
+import { recordEvent } from '../admin/event-log';
+import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
+import type { LoginThrottle } from './throttle';
+import { createSession, revokeUserSessions, type DeviceInfo, type SessionDeps, type IssuedSession } from './sessions';
+
+/** A refusal the routers turn into a tRPC error with the same code. */
+export class AuthError extends Error {
+	constructor(
+		readonly code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS' | 'BAD_REQUEST' | 'CONFLICT',
+		message: string,
+		readonly retryAfterSec?: number
+	) {
+		super(message);
+		this.name = 'AuthError';
+	}
+}
+
+export const INVALID_LOGIN = 'invalid username or password';
+
+export async function needsSetup(db: DB): Promise<boolean> {
+	const row = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+	return !row;
+}
+
+export async function insertUser(
+	deps: { db: DB; clock: Clock; bus: Bus },
+	input: { username: string; password: string; role: Role; mustChangePassword?: boolean },
+	onlyIfNoUsers = false
+): Promise<number> {
+	const passwordHash = await hashPassword(input.password);
+	const now = deps.clock.now();
+	const id = await deps.db.transaction().execute(async (trx) => {
+		// The check and the insert share one transaction, so two racing setups create one admin.
+		if (onlyIfNoUsers && (await trx.selectFrom('users').select('id').limit(1).executeTakeFirst())) {
+			throw new AuthError('FORBIDDEN', 'setup is already complete');
+		}
+		const clash = await trx.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst();
+		if (clash) throw new AuthError('CONFLICT', `username "${input.username}" is taken`);
+		const row = await trx
+			.insertInto('users')
+			.values({
+				username: input.username,
+				password_hash: passwordHash,
+				role: input.role,
+				must_change_password: input.mustChangePassword ? 1 : 0,
+				created_at: now,
+				updated_at: now
+			})
+			.returning('id')
+			.executeTakeFirstOrThrow();
+		return row.id;
+	});
+	await recordEvent(deps, 'user.created', { userId: id, username: input.username, role: input.role });
+	return id;
+}
+
+export interface LoginDeps extends SessionDeps {
+	throttle: LoginThrottle;
+}
+
+export async function login(
+	deps: LoginDeps,
+	input: { username: string; password: string },
+	device: DeviceInfo
+): Promise<{ user: User } & IssuedSession> {
+	const wait = deps.throttle.retryAfterSec(device.ip, input.username);
+	if (wait > 0) {
+		throw new AuthError('TOO_MANY_REQUESTS', `too many failed sign-in attempts; try again in ${wait} seconds`, wait);
+	}
+	const user = await deps.db.selectFrom('users').selectAll().where('username', '=', input.username).executeTakeFirst();
+	let ok = false;
+	if (user) ok = await verifyPassword(user.password_hash, input.password);
+	else await burnPasswordCheck(input.password);
+	const now = deps.clock.now();
+	// Disabled and expired accounts get the same answer as a wrong password.
+	if (!user || !ok || user.disabled || (user.expires_at !== null && user.expires_at <= now)) {
+		deps.throttle.failed(device.ip, input.username);
+		throw new AuthError('UNAUTHORIZED', INVALID_LOGIN);
+	}
+	deps.throttle.succeeded(input.username);
+	const issued = await createSession(deps, user.id, device);
+	return { user, ...issued };
+}
+
+/** Keeps the caller's session and signs out every other device of the user. */
+export async function changePassword(
+	deps: SessionDeps,
+	userId: number,
+	currentSessionId: string,
+	input: { currentPassword: string; newPassword: string }
+): Promise<void> {
+	const user = await deps.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+	if (!(await verifyPassword(user.password_hash, input.currentPassword))) {
+		throw new AuthError('BAD_REQUEST', 'currentPassword: the current password is not right');
+	}
+	const passwordHash = await hashPassword(input.newPassword);
+	await deps.db
+		.updateTable('users')
+		.set({ password_hash: passwordHash, must_change_password: 0, updated_at: deps.clock.now() })
+		.where('id', '=', userId)
+		.execute();
+	await revokeUserSessions(deps, userId, 'password', currentSessionId);
+	await recordEvent(deps, 'user.updated', { userId, change: 'password' });
+}

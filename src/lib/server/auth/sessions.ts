@@ -1,0 +1,204 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type { Clock } from '../clock';
+import type { DB } from '../db';
+import type { RevokeReason, Session } from '../db/types';
+import type { Bus } from '../live/bus';
+import { recordEvent } from '../admin/event-log';
+import { deviceName } from './device-name';
+
+/**
+ * Sessions are signed-in devices: one row per refresh-token family. Login creates one; refresh
+ * rotates the token inside it and never creates another, so the per-user cap counts devices.
+ */
+export interface SessionDeps {
+	db: DB;
+	clock: Clock;
+	bus: Bus;
+	keys: { refresh: Buffer };
+	config: { refreshTtlSec: number; refreshGraceSec: number; maxSessions: number };
+}
+
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** A token's successor is derived from it, so replaying the previous token yields the same one. */
+const successorOf = (deps: SessionDeps, token: string) =>
+	createHmac('sha256', deps.keys.refresh).update(token).digest('base64url');
+
+export interface DeviceInfo {
+	userAgent: string;
+	ip: string;
+	rememberMe: boolean;
+}
+
+export interface IssuedSession {
+	session: Session;
+	refreshToken: string;
+}
+
+export async function createSession(deps: SessionDeps, userId: number, device: DeviceInfo): Promise<IssuedSession> {
+	const now = deps.clock.now();
+	const refreshToken = randomBytes(32).toString('base64url');
+	const session: Session = {
+		id: randomBytes(16).toString('base64url'),
+		user_id: userId,
+		device: deviceName(device.userAgent),
+		user_agent: device.userAgent.slice(0, 512),
+		ip: device.ip,
+		remember_me: device.rememberMe ? 1 : 0,
+		created_at: now,
+		last_used_at: now,
+		expires_at: now + deps.config.refreshTtlSec * 1000,
+		refresh_hash: hashToken(refreshToken),
+		prev_refresh_hash: null,
+		rotated_at: now,
+		revoked_at: null,
+		revoke_reason: null
+	};
+	const evicted = await deps.db.transaction().execute(async (trx) => {
+		const active = await trx
+			.selectFrom('sessions')
+			.select('id')
+			.where('user_id', '=', userId)
+			.where('revoked_at', 'is', null)
+			.where('expires_at', '>', now)
+			.orderBy('last_used_at', 'asc')
+			.orderBy('created_at', 'asc')
+			.execute();
+		// Make room for the new device: the least recently used go first.
+		const excess = active.length + 1 - deps.config.maxSessions;
+		const victims = excess > 0 ? active.slice(0, excess).map((s) => s.id) : [];
+		if (victims.length) {
+			await trx
+				.updateTable('sessions')
+				.set({ revoked_at: now, revoke_reason: 'cap' })
+				.where('id', 'in', victims)
+				.execute();
+		}
+		await trx.insertInto('sessions').values(session).execute();
+		return victims;
+	});
+	for (const id of evicted) await announceRevoked(deps, id, userId, 'cap');
+	await recordEvent(deps, 'session.created', { userId, sessionId: session.id, device: session.device, ip: session.ip });
+	return { session, refreshToken };
+}
+
+export type RefreshOutcome =
+	| { ok: true; session: Session; refreshToken: string }
+	| { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'reused' };
+
+/**
+ * Rotate a refresh token in one transaction. The current token moves the family on; the
+ * immediately previous one, within the grace window, gets the same successor again (two tabs
+ * waking at once, a retried request); any other use of the previous token is theft: revoke.
+ */
+export async function rotateRefreshToken(deps: SessionDeps, presented: string): Promise<RefreshOutcome> {
+	const now = deps.clock.now();
+	const hash = hashToken(presented);
+	let reused: Session | undefined;
+	const outcome = await deps.db.transaction().execute(async (trx): Promise<RefreshOutcome> => {
+		const current = await trx.selectFrom('sessions').selectAll().where('refresh_hash', '=', hash).executeTakeFirst();
+		const previous = current
+			? undefined
+			: await trx.selectFrom('sessions').selectAll().where('prev_refresh_hash', '=', hash).executeTakeFirst();
+		const session = current ?? previous;
+		if (!session) return { ok: false, reason: 'unknown' };
+		if (session.revoked_at !== null) return { ok: false, reason: 'revoked' };
+		if (session.expires_at <= now) return { ok: false, reason: 'expired' };
+
+		const successor = successorOf(deps, presented);
+		const expires_at = now + deps.config.refreshTtlSec * 1000;
+		if (current) {
+			const next = { refresh_hash: hashToken(successor), prev_refresh_hash: hash, rotated_at: now, last_used_at: now, expires_at };
+			await trx.updateTable('sessions').set(next).where('id', '=', session.id).execute();
+			return { ok: true, session: { ...session, ...next }, refreshToken: successor };
+		}
+		if (now - session.rotated_at <= deps.config.refreshGraceSec * 1000 && hashToken(successor) === session.refresh_hash) {
+			await trx.updateTable('sessions').set({ last_used_at: now, expires_at }).where('id', '=', session.id).execute();
+			return { ok: true, session: { ...session, last_used_at: now, expires_at }, refreshToken: successor };
+		}
+		await trx
+			.updateTable('sessions')
+			.set({ revoked_at: now, revoke_reason: 'reuse' })
+			.where('id', '=', session.id)
+			.execute();
+		reused = session;
+		return { ok: false, reason: 'reused' };
+	});
+	if (reused) await announceRevoked(deps, reused.id, reused.user_id, 'reuse');
+	return outcome;
+}
+
+/** Revoke one session (if still active). Returns whether it was active. */
+export async function revokeSession(deps: SessionDeps, sessionId: string, reason: RevokeReason): Promise<boolean> {
+	const now = deps.clock.now();
+	const row = await deps.db
+		.updateTable('sessions')
+		.set({ revoked_at: now, revoke_reason: reason })
+		.where('id', '=', sessionId)
+		.where('revoked_at', 'is', null)
+		.returning(['id', 'user_id'])
+		.executeTakeFirst();
+	if (!row) return false;
+	await announceRevoked(deps, row.id, row.user_id, reason);
+	return true;
+}
+
+/** Revoke every active session of a user, optionally keeping one (the caller's). */
+export async function revokeUserSessions(
+	deps: SessionDeps,
+	userId: number,
+	reason: RevokeReason,
+	keepSessionId?: string
+): Promise<number> {
+	const now = deps.clock.now();
+	let query = deps.db
+		.updateTable('sessions')
+		.set({ revoked_at: now, revoke_reason: reason })
+		.where('user_id', '=', userId)
+		.where('revoked_at', 'is', null);
+	if (keepSessionId) query = query.where('id', '!=', keepSessionId);
+	const rows = await query.returning(['id']).execute();
+	for (const row of rows) await announceRevoked(deps, row.id, userId, reason);
+	return rows.length;
+}
+
+async function announceRevoked(deps: SessionDeps, sessionId: string, userId: number, reason: RevokeReason) {
+	deps.bus.publish('session.revoked', { sessionId, userId, reason });
+	await recordEvent(deps, 'session.revoked', { userId, sessionId, reason });
+}
+
+export interface SessionSummary {
+	id: string;
+	current: boolean;
+	device: string;
+	userAgent: string;
+	ip: string;
+	createdAt: Date;
+	lastUsedAt: Date;
+	expiresAt: Date;
+}
+
+export async function listSessions(
+	deps: Pick<SessionDeps, 'db' | 'clock'>,
+	userId: number,
+	currentSessionId: string | null
+): Promise<SessionSummary[]> {
+	const rows = await deps.db
+		.selectFrom('sessions')
+		.selectAll()
+		.where('user_id', '=', userId)
+		.where('revoked_at', 'is', null)
+		.where('expires_at', '>', deps.clock.now())
+		.orderBy('last_used_at', 'desc')
+		.execute();
+	return rows.map((s) => ({
+		id: s.id,
+		current: s.id === currentSessionId,
+		device: s.device,
+		userAgent: s.user_agent,
+		ip: s.ip,
+		createdAt: new Date(s.created_at),
+		lastUsedAt: new Date(s.last_used_at),
+		expiresAt: new Date(s.expires_at)
+	}));
+}

@@ -1,0 +1,83 @@
+import path from 'node:path';
+
+/**
+ * The one reader of process.env. Every setting in CONTRACT.md is parsed and validated here;
+ * a malformed value throws a ConfigError naming the variable, which stops start-up.
+ */
+export interface Config {
+	port: number;
+	host: string;
+	dataDir: string;
+	/** Public origin (e.g. https://scanner.example.org), or null to derive it from each request. */
+	origin: string | null;
+	accessTtlSec: number;
+	refreshTtlSec: number;
+	maxSessions: number;
+	refreshGraceSec: number;
+	trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+	constructor(
+		readonly variable: string,
+		message: string
+	) {
+		super(`${variable}: ${message}`);
+		this.name = 'ConfigError';
+	}
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+	const raw = env[name];
+	if (raw === undefined || raw.trim() === '') return fallback;
+	if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+	const value = Number(raw.trim());
+	if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+	return value;
+}
+
+function origin(env: Env): string | null {
+	const raw = env.ORIGIN?.trim();
+	if (!raw) return null;
+	let url: URL;
+	try {
+		url = new URL(raw);
+	} catch {
+		throw new ConfigError('ORIGIN', `expected a URL such as https://scanner.example.org, got "${raw}"`);
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		throw new ConfigError('ORIGIN', `must be http or https, got "${raw}"`);
+	}
+	return url.origin;
+}
+
+/** "When set": any non-empty value except an explicit no turns it on. */
+function trustProxy(raw: string | undefined): boolean {
+	const value = (raw ?? '').trim().toLowerCase();
+	return value !== '' && !['0', 'false', 'no', 'off'].includes(value);
+}
+
+export function parseConfig(env: Env): Config {
+	const host = env.HOST?.trim() || '0.0.0.0';
+	return {
+		port: int(env, 'PORT', 3000, 0, 65535),
+		host,
+		dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
+		origin: origin(env),
+		accessTtlSec: int(env, 'SQUELCH_ACCESS_TTL', 900, 2, 86_400),
+		refreshTtlSec: int(env, 'SQUELCH_REFRESH_TTL', 2_592_000, 60, 31_536_000),
+		maxSessions: int(env, 'SQUELCH_MAX_SESSIONS', 20, 1, 1000),
+		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
+		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY)
+	};
+}
+
+let cached: Config | undefined;
+
+/** Read lazily: in dev, Kit fills the env on the first request, and the WebSocket path may come first. */
+export function config(): Config {
+	cached ??= parseConfig(process.env);
+	return cached;
+}

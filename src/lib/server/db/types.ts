@@ -1,0 +1,172 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Times are epoch milliseconds (INTEGER); booleans are 0/1; JSON columns are TEXT. */
+
+export type Role = 'admin' | 'listener';
+
+export interface UsersTable {
+	id: Generated<number>;
+	username: string;
+	password_hash: string;
+	role: Role;
+	disabled: Generated<number>;
+	/** Account expiry, or null for none. */
+	expires_at: number | null;
+	must_change_password: Generated<number>;
+	/** 1: may hear every system (admins always do); 0: only what user_access grants. */
+	access_all: Generated<number>;
+	created_at: number;
+	updated_at: number;
+}
+
+/** A grant: a whole system (talkgroup_id null) or one talkgroup. Fails closed when absent. */
+export interface UserAccessTable {
+	user_id: number;
+	system_id: number;
+	talkgroup_id: number | null;
+}
+
+export type RevokeReason = 'logout' | 'cap' | 'admin' | 'password' | 'reuse' | 'disabled';
+
+/** One signed-in device: the refresh-token family. */
+export interface SessionsTable {
+	id: string;
+	user_id: number;
+	device: string;
+	user_agent: string;
+	ip: string;
+	remember_me: number;
+	created_at: number;
+	last_used_at: number;
+	/** Sliding refresh expiry. */
+	expires_at: number;
+	/** SHA-256 (hex) of the current refresh token. */
+	refresh_hash: string;
+	/** SHA-256 of the token it replaced, accepted again during the grace window. */
+	prev_refresh_hash: string | null;
+	rotated_at: number;
+	revoked_at: number | null;
+	revoke_reason: RevokeReason | null;
+}
+
+export interface SecretsTable {
+	name: string;
+	value: string;
+	created_at: number;
+}
+
+export interface SettingsTable {
+	key: string;
+	/** JSON. */
+	value: string;
+	updated_at: number;
+}
+
+/** The persisted admin event log that admin.events streams. */
+export interface EventsTable {
+	id: Generated<number>;
+	at: number;
+	type: string;
+	user_id: number | null;
+	/** JSON object with the rest of the event. */
+	data: string;
+}
+
+export interface ApiKeysTable {
+	id: Generated<number>;
+	name: string;
+	/** SHA-256 (hex) of the key; the key itself is shown once. */
+	key_hash: string;
+	/** First characters of the key, to tell keys apart in lists. */
+	key_prefix: string;
+	/** JSON array of radio system ids this key may upload to, or null for all. */
+	systems: string | null;
+	/** Uploads per minute, or null for the default. */
+	rate_limit: number | null;
+	disabled: Generated<number>;
+	created_at: number;
+	last_used_at: number | null;
+}
+
+export interface SystemsTable {
+	id: Generated<number>;
+	/** The radio system's own number, as the recorder sends it. */
+	system_ref: number;
+	label: string;
+	auto_populate: Generated<number>;
+	sort_order: Generated<number>;
+	created_at: number;
+}
+
+export interface TalkgroupsTable {
+	id: Generated<number>;
+	system_id: number;
+	/** The talkgroup's own number. */
+	talkgroup_ref: number;
+	label: string;
+	name: string;
+	group_name: string;
+	tag: string;
+	sort_order: Generated<number>;
+	created_at: number;
+}
+
+export interface UnitsTable {
+	id: Generated<number>;
+	system_id: number;
+	unit_ref: number;
+	alias: string;
+	created_at: number;
+}
+
+export interface CallsTable {
+	id: Generated<number>;
+	system_id: number;
+	talkgroup_id: number;
+	/** When the call started, epoch ms. */
+	date_time: number;
+	/** Hz. */
+	frequency: number | null;
+	/** Seconds, read from the audio. */
+	duration: number;
+	/** Relative to DATA_DIR/recordings; never taken from user input. */
+	audio_path: string;
+	audio_type: string;
+	audio_size: number;
+	audio_name: string;
+	/** The first unit heard, if any. */
+	source: number | null;
+	/** JSON arrays, as sent (sanitised). */
+	frequencies: string;
+	sources: string;
+	patches: string;
+	api_key_id: number | null;
+	created_at: number;
+}
+
+export interface BookmarksTable {
+	user_id: number;
+	call_id: number;
+	created_at: number;
+}
+
+export interface Database {
+	users: UsersTable;
+	user_access: UserAccessTable;
+	sessions: SessionsTable;
+	secrets: SecretsTable;
+	settings: SettingsTable;
+	events: EventsTable;
+	api_keys: ApiKeysTable;
+	systems: SystemsTable;
+	talkgroups: TalkgroupsTable;
+	units: UnitsTable;
+	calls: CallsTable;
+	bookmarks: BookmarksTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type Session = Selectable<SessionsTable>;
+export type CallRow = Selectable<CallsTable>;

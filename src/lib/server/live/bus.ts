@@ -1,0 +1,49 @@
+import type { RevokeReason } from '../db/types';
+
+/**
+ * What travels on the bus. The in-process implementation below is the only one today; a
+ * multi-process deployment swaps in Redis or NATS behind the same interface.
+ */
+export interface BusTopics {
+	/** A call was stored; `callId` is the calls row id. */
+	'call.ingested': { callId: number };
+	/** A session was revoked: its access tokens and sockets must stop now. */
+	'session.revoked': { sessionId: string; userId: number; reason: RevokeReason };
+	/** A row was appended to the admin event log. */
+	'admin.event': { id: number };
+	/** Something that changes what a user may hear (grants, role, talkgroups). */
+	'access.changed': { userId: number | null };
+}
+
+export type Topic = keyof BusTopics;
+export type Handler<T extends Topic> = (payload: BusTopics[T]) => void;
+
+export interface Bus {
+	publish<T extends Topic>(topic: T, payload: BusTopics[T]): void;
+	/** Returns the unsubscribe function. */
+	subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void;
+}
+
+export class InProcessBus implements Bus {
+	private handlers = new Map<Topic, Set<Handler<Topic>>>();
+
+	publish<T extends Topic>(topic: T, payload: BusTopics[T]): void {
+		const set = this.handlers.get(topic);
+		if (!set) return;
+		for (const handler of [...set]) {
+			try {
+				(handler as Handler<T>)(payload);
+			} catch (err) {
+				// One bad subscriber must not stop delivery to the rest.
+				console.error(`bus handler for ${topic} failed:`, err);
+			}
+		}
+	}
+
+	subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
+		let set = this.handlers.get(topic);
+		if (!set) this.handlers.set(topic, (set = new Set()));
+		set.add(handler as Handler<Topic>);
+		return () => set.delete(handler as Handler<Topic>);
+	}
+}

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { config, type Config } from './config';
+import { systemClock, type Clock } from './clock';
+import { createDb, migrateToLatest, type DB } from './db';
+import { InProcessBus, type Bus } from './live/bus';
+import { loadAuthKeys, type AuthKeys } from './auth/secrets';
+import { LoginThrottle } from './auth/throttle';
+
+/** Everything a service may need, built once per process. Tests build their own. */
+export interface Services {
+	config: Config;
+	db: DB;
+	clock: Clock;
+	bus: Bus;
+	keys: AuthKeys;
+	throttle: LoginThrottle;
+	startedAt: number;
+	/** Hooks run on shutdown (timers, sockets), in registration order. */
+	onShutdown: Array<() => Promise<void> | void>;
+}
+
+export async function buildServices(cfg: Config, clock: Clock = systemClock, dbFile?: string): Promise<Services> {
+	fs.mkdirSync(path.join(cfg.dataDir, 'recordings'), { recursive: true });
+	const db = createDb(dbFile ?? path.join(cfg.dataDir, 'squelch.db'));
+	await migrateToLatest(db);
+	return {
+		config: cfg,
+		db,
+		clock,
+		bus: new InProcessBus(),
+		keys: await loadAuthKeys(db, clock),
+		throttle: new LoginThrottle(clock),
+		startedAt: clock.now(),
+		onShutdown: []
+	};
+}
+
+// Kept on globalThis so the HTTP app and the WebSocket server (loaded separately in dev) share one.
+const KEY = Symbol.for('squelch.services');
+type Holder = { [KEY]?: Promise<Services> };
+
+export function services(): Promise<Services> {
+	const holder = globalThis as Holder;
+	holder[KEY] ??= buildServices(config());
+	return holder[KEY];
+}

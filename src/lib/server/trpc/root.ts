@@ -1,0 +1,15 @@
+import { router } from './init';
+import { setupRouter } from './routers/setup';
+import { authRouter } from './routers/auth';
+import { sessionsRouter } from './routers/sessions';
+import { adminRouter } from './routers/admin';
+
+export const appRouter = router({
+	setup: setupRouter,
+	auth: authRouter,
+	sessions: sessionsRouter,
+	admin: adminRouter
+});
+
+/** The API's type, for typed clients (`import type { AppRouter } from 'squelch/src/lib/server/trpc/root'`). */
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,6 @@
+import { router } from '../../init';
+import { adminUsersRouter } from './users';
+
+export const adminRouter = router({
+	users: adminUsersRouter
+});

@@ -1,0 +1,61 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { defineConfig, type Plugin, type ViteDevServer } from 'vite';
+
+/**
+ * Dev only: serve tRPC over WebSocket on Vite's own HTTP server. The router is loaded through
+ * Vite (ssrLoadModule), so HTTP and WebSocket share one bus and one database; Vite's HMR socket
+ * (protocol `vite-hmr`) is never touched.
+ */
+function squelchWebSockets(): Plugin {
+	return {
+		name: 'squelch-websockets',
+		apply: 'serve',
+		configureServer(server: ViteDevServer) {
+			const httpServer = server.httpServer;
+			if (!httpServer) return;
+			let attached: Promise<unknown> | undefined;
+			const attach = () =>
+				(attached ??= server
+					.ssrLoadModule('/src/lib/server/trpc/ws.ts')
+					.then((mod) => mod.attachWebSockets(httpServer, { dev: true })));
+			// Attach on the first request of any kind, once Kit has initialised the app.
+			httpServer.once('request', () => void attach());
+			httpServer.on('listening', () => void attach());
+		}
+	};
+}
+
+export default defineConfig({
+	plugins: [sveltekit(), squelchWebSockets()],
+	test: {
+		projects: [
+			{
+				extends: true,
+				test: { name: 'unit', include: ['src/**/*.spec.ts'], environment: 'node' }
+			},
+			{
+				extends: true,
+				test: {
+					name: 'integration',
+					include: ['tests/integration/**/*.test.ts'],
+					environment: 'node',
+					globalSetup: ['tests/helpers/global-setup.ts'],
+					testTimeout: 120_000,
+					hookTimeout: 120_000
+				}
+			},
+			{
+				extends: true,
+				test: {
+					name: 'e2e',
+					include: ['tests/e2e/**/*.test.ts'],
+					environment: 'node',
+					globalSetup: ['tests/helpers/global-setup.ts'],
+					testTimeout: 600_000,
+					hookTimeout: 120_000,
+					fileParallelism: false
+				}
+			}
+		]
+	}
+});
