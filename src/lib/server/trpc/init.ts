@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import type { Context } from './context';
 import type { Viewer } from '../auth/access-token';
 import { AuthError } from '../auth/accounts';
+import { getSettings } from '../admin/settings';
 
 /**
  * Who may call a procedure. Every procedure is built from one of the bases below, which set this,
@@ -60,7 +61,7 @@ export const authedProcedure = base.meta({ access: 'authed' }).use(requireViewer
 
 /**
  * Listening (live, archive, audio). Signed-in users; anonymous callers only when public
- * listening is on (the admin settings issue supplies `publicListening`).
+ * listening is on. The viewer is null for an anonymous listener: check access with calls/access.
  */
 export const listenerProcedure = base.meta({ access: 'listener' }).use(async ({ ctx, next }) => {
 	if (ctx.viewer) return next({ ctx: { ...ctx, viewer: ctx.viewer as Viewer | null } });
@@ -77,10 +78,5 @@ export const adminProcedure = base
 	});
 
 async function publicListening(ctx: Context): Promise<boolean> {
-	const row = await ctx.services.db
-		.selectFrom('settings')
-		.select('value')
-		.where('key', '=', 'publicListening')
-		.executeTakeFirst();
-	return row?.value === 'true';
+	return (await getSettings(ctx.services.db)).publicListening;
 }

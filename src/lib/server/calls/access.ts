@@ -1,0 +1,35 @@
+import type { DB } from '../db';
+import type { Viewer } from '../auth/access-token';
+
+/**
+ * What a viewer may hear. Admins and users with access_all hear everything; anyone else hears
+ * exactly the systems and talkgroups granted in user_access, and nothing when a grant is missing
+ * or malformed (fail closed). Anonymous listeners (public listening) hear everything public.
+ */
+export type AccessScope =
+	| { all: true }
+	| { all: false; systemIds: Set<number>; talkgroupIds: Set<number> };
+
+export const NO_ACCESS: AccessScope = { all: false, systemIds: new Set(), talkgroupIds: new Set() };
+
+export async function accessScope(db: DB, viewer: Viewer | null): Promise<AccessScope> {
+	if (!viewer) return { all: true };
+	if (viewer.role === 'admin') return { all: true };
+	const user = await db.selectFrom('users').select('access_all').where('id', '=', viewer.userId).executeTakeFirst();
+	if (!user) return NO_ACCESS;
+	if (user.access_all === 1) return { all: true };
+	const grants = await db.selectFrom('user_access').select(['system_id', 'talkgroup_id']).where('user_id', '=', viewer.userId).execute();
+	const systemIds = new Set<number>();
+	const talkgroupIds = new Set<number>();
+	for (const g of grants) {
+		if (!Number.isInteger(g.system_id)) continue;
+		if (g.talkgroup_id === null) systemIds.add(g.system_id);
+		else if (Number.isInteger(g.talkgroup_id)) talkgroupIds.add(g.talkgroup_id);
+	}
+	return { all: false, systemIds, talkgroupIds };
+}
+
+/** systemId / talkgroupId are database ids (calls.system_id, calls.talkgroup_id). */
+export function canHear(scope: AccessScope, systemId: number, talkgroupId: number): boolean {
+	return scope.all || scope.systemIds.has(systemId) || scope.talkgroupIds.has(talkgroupId);
+}
