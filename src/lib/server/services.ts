@@ -6,6 +6,7 @@ import { createDb, migrateToLatest, type DB } from './db';
 import { InProcessBus, type Bus } from './live/bus';
 import { loadAuthKeys, type AuthKeys } from './auth/secrets';
 import { LoginThrottle } from './auth/throttle';
+import { Presence } from './live/presence';
 
 /** Everything a service may need, built once per process. Tests build their own. */
 export interface Services {
@@ -15,6 +16,7 @@ export interface Services {
 	bus: Bus;
 	keys: AuthKeys;
 	throttle: LoginThrottle;
+	presence: Presence;
 	startedAt: number;
 	/** Hooks run on shutdown (timers, sockets), in registration order. */
 	onShutdown: Array<() => Promise<void> | void>;
@@ -31,6 +33,7 @@ export async function buildServices(cfg: Config, clock: Clock = systemClock, dbF
 		bus: new InProcessBus(),
 		keys: await loadAuthKeys(db, clock),
 		throttle: new LoginThrottle(clock),
+		presence: new Presence(),
 		startedAt: clock.now(),
 		onShutdown: []
 	};
