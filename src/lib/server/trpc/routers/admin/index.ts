@@ -1,6 +1,8 @@
 import { router } from '../../init';
 import { adminUsersRouter } from './users';
+import { adminEventsProcedure } from './events';
 
 export const adminRouter = router({
-	users: adminUsersRouter
+	users: adminUsersRouter,
+	events: adminEventsProcedure
 });
