@@ -67,6 +67,9 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 			return ctx;
 		},
 		onError({ error, path }) {
+			// A client breaking the protocol (oversized frame, bad UTF-8) is closed by ws itself.
+			const wsError = (error.cause as { code?: unknown } | undefined)?.code;
+			if (typeof wsError === 'string' && wsError.startsWith('WS_ERR_')) return;
 			if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`tRPC ws ${path ?? '?'} failed:`, error.cause ?? error);
 		}
 	});
