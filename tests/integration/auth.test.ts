@@ -148,7 +148,8 @@ describe('cookies and sessions', () => {
 		expect(await jar.getCookieString(`${server.url}/api/trpc/auth.refresh`)).toMatch(/squelch_rt=/);
 		expect(await jar.getCookieString(`${server.url}/api/trpc/auth.me`)).not.toMatch(/squelch_rt=/);
 		expect(await jar.getCookieString(`${server.url}/api/calls/1/audio`)).toMatch(/squelch_at=/);
-		expect(await jar.getCookieString(`${server.url}/`)).toBe('');
+		// At / only the script-readable hint that a sign-in exists; no token.
+		expect(await jar.getCookieString(`${server.url}/`)).toBe('squelch_signed_in=1');
 		const cookies = await jar.getCookies(`${server.url}/api/trpc/auth.refresh`);
 		expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: 'strict' });
 		// Refresh through the jar alone (no token in the body) works and rotates the cookie.
@@ -206,6 +207,7 @@ describe('cookies and sessions', () => {
 		await b.client.auth.logout.mutate();
 		expect(await b.fetch.jar.getCookieString(`${server.url}/api/trpc/auth.refresh`)).toBe('');
 		expect(await b.fetch.jar.getCookieString(`${server.url}/api/calls/1/audio`)).toBe('');
+		expect(await b.fetch.jar.getCookieString(`${server.url}/`)).toBe('');
 		expect(await errorCode(b.client.auth.me.query())).toBe('UNAUTHORIZED');
 	});
 

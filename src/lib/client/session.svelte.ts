@@ -42,6 +42,11 @@ class Session {
 	/** Restore the session from the refresh cookie (page load, new tab). Idempotent. */
 	restore(): Promise<boolean> {
 		this.listen();
+		// No hint cookie: this browser holds no refresh cookie, so skip a refresh doomed to a 401.
+		if (!this.restored && !document.cookie.split('; ').some((c) => c.startsWith('squelch_signed_in='))) {
+			this.status = 'signed-out';
+			this.restored = Promise.resolve(false);
+		}
 		this.restored ??= this.refresh().then((ok) => {
 			if (!ok && this.status === 'unknown') this.status = 'signed-out';
 			return ok;
@@ -133,9 +138,9 @@ class Session {
 				const data = trpcErrorData(err);
 				const reason = data.revokeReason;
 				if (data.maxSessions) this.maxSessions = Number(data.maxSessions);
-				// Never signed in on this device (no cookie) is not "signed out by someone".
-				const shown = typeof reason === 'string' && !['unknown', 'expired'].includes(reason) ? reason : reason === 'expired' ? 'expired' : null;
-				this.clear(this.status === 'signed-in' || shown === 'reuse' ? shown : null);
+				// A session the server ended says why (once: the server clears the cookie with the refusal).
+				// No cookie at all, or a token it does not know, just means "not signed in".
+				this.clear(typeof reason === 'string' && reason !== 'unknown' ? reason : null);
 				return false;
 			}
 			// Network trouble: keep what we have and try again soon.
