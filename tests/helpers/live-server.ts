@@ -33,7 +33,16 @@ export interface LiveServer {
 	close(): Promise<void>;
 }
 
-export async function startLiveServer(opts: { env?: Record<string, string>; ws?: Omit<WebSocketOptions, 'services'> } = {}): Promise<LiveServer> {
+export interface LiveServerOptions {
+	env?: Record<string, string>;
+	ws?: Omit<WebSocketOptions, 'services'>;
+	/** Serves plain HTTP requests (a test page); 404 otherwise. */
+	handler?: http.RequestListener;
+	/** Holds every upgrade this long before handling it: a slow network, sockets stay CONNECTING. */
+	upgradeDelayMs?: number;
+}
+
+export async function startLiveServer(opts: LiveServerOptions = {}): Promise<LiveServer> {
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-live-'));
 	let port = 0;
 	let svc: Services;
@@ -42,10 +51,22 @@ export async function startLiveServer(opts: { env?: Record<string, string>; ws?:
 
 	const up = async () => {
 		svc = await buildServices(parseConfig({ DATA_DIR: dataDir, ...opts.env }));
-		server = http.createServer((_req, res) => {
-			res.statusCode = 404;
-			res.end();
-		});
+		server = http.createServer(
+			opts.handler ??
+				((_req, res) => {
+					res.statusCode = 404;
+					res.end();
+				})
+		);
+		if (opts.upgradeDelayMs) {
+			const emit = server.emit.bind(server) as (event: string, ...args: unknown[]) => boolean;
+			const delay = opts.upgradeDelayMs;
+			server.emit = ((event: string, ...args: unknown[]) => {
+				if (event !== 'upgrade') return emit(event, ...args);
+				setTimeout(() => emit(event, ...args), delay);
+				return true;
+			}) as typeof server.emit;
+		}
 		handle = attachWebSockets(server, { ...opts.ws, services: svc });
 		await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 		port = (server.address() as AddressInfo).port;
