@@ -4,6 +4,7 @@ import type { DB } from '../db';
 import type { RevokeReason, Session } from '../db/types';
 import type { Bus } from '../live/bus';
 import { recordEvent } from '../admin/event-log';
+import { sessionCap } from '../admin/settings';
 import { deviceName } from './device-name';
 
 /**
@@ -38,6 +39,7 @@ export interface IssuedSession {
 export async function createSession(deps: SessionDeps, userId: number, device: DeviceInfo): Promise<IssuedSession> {
 	const now = deps.clock.now();
 	const refreshToken = randomBytes(32).toString('base64url');
+	const maxSessions = await sessionCap(deps.db, deps.config.maxSessions);
 	const session: Session = {
 		id: randomBytes(16).toString('base64url'),
 		user_id: userId,
@@ -65,7 +67,7 @@ export async function createSession(deps: SessionDeps, userId: number, device: D
 			.orderBy('created_at', 'asc')
 			.execute();
 		// Make room for the new device: the least recently used go first.
-		const excess = active.length + 1 - deps.config.maxSessions;
+		const excess = active.length + 1 - maxSessions;
 		const victims = excess > 0 ? active.slice(0, excess).map((s) => s.id) : [];
 		if (victims.length) {
 			await trx
