@@ -83,7 +83,8 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 			'systems.id',
 			'systems.system_ref',
 			'systems.label',
-			sql<number>`(calls.date_time - ${firstHour}) / ${HOUR}`.as('bucket'),
+			// Bound numbers arrive as REAL: cast, so each hour is one integer bucket.
+			sql<number>`cast((calls.date_time - ${firstHour}) / ${HOUR} as integer)`.as('bucket'),
 			(eb) => eb.fn.countAll<number>().as('n')
 		])
 		.where('calls.date_time', '>=', firstHour)
