@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createSession } from '../auth/sessions';
+import { createSession, rotateRefreshToken } from '../auth/sessions';
 import { insertUser } from '../auth/accounts';
 import { verifyPassword } from '../auth/passwords';
 import { createTestDeps, seedSystem, type TestDeps } from './test-support';
@@ -184,6 +184,16 @@ describe('admin users', () => {
 		await updateUser(deps, root, id, { expiresAt: new Date(deps.clock.now() - 1) });
 		expect(await activeSessionIds(deps, id)).toHaveLength(0);
 		expect(await revokeReasons(deps, id)).toEqual(['disabled']);
+	});
+
+	it('once an account expiry passes, refresh gives no fresh tokens', async () => {
+		const id = await createUser(deps, root, { username: 'contractor', password: 'password-1', role: 'listener' });
+		const issued = await createSession(deps, id, device);
+		await updateUser(deps, root, id, { expiresAt: new Date(deps.clock.now() + 60_000) });
+		const before = await rotateRefreshToken(deps, issued.refreshToken);
+		expect(before.ok).toBe(true);
+		deps.clock.advance(61_000);
+		expect(await rotateRefreshToken(deps, (before as { refreshToken: string }).refreshToken)).toEqual({ ok: false, reason: 'expired' });
 	});
 
 	it('a role change signs the user out (reason admin) and announces access.changed', async () => {

@@ -106,6 +106,9 @@ export async function rotateRefreshToken(deps: SessionDeps, presented: string): 
 		if (!session) return { ok: false, reason: 'unknown' };
 		if (session.revoked_at !== null) return { ok: false, reason: 'revoked' };
 		if (session.expires_at <= now) return { ok: false, reason: 'expired' };
+		// An account that expired (or was disabled) since sign-in gets no fresh tokens.
+		const owner = await trx.selectFrom('users').select(['disabled', 'expires_at']).where('id', '=', session.user_id).executeTakeFirst();
+		if (!owner || owner.disabled || (owner.expires_at !== null && owner.expires_at <= now)) return { ok: false, reason: 'expired' };
 
 		const successor = successorOf(deps, presented);
 		const expires_at = now + deps.config.refreshTtlSec * 1000;
