@@ -1,6 +1,16 @@
 import { router } from '../../init';
 import { adminUsersRouter } from './users';
+import { adminSessionsRouter } from './sessions';
+import { adminSystemsRouter, adminTalkgroupsRouter, adminUnitsRouter } from './systems';
+import { adminSettingsRouter } from './settings';
+import { adminStatsRouter } from './stats';
 
 export const adminRouter = router({
-	users: adminUsersRouter
+	users: adminUsersRouter,
+	sessions: adminSessionsRouter,
+	systems: adminSystemsRouter,
+	talkgroups: adminTalkgroupsRouter,
+	units: adminUnitsRouter,
+	settings: adminSettingsRouter,
+	stats: adminStatsRouter
 });
