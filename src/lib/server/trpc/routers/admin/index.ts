@@ -1,8 +1,18 @@
 import { router } from '../../init';
 import { adminUsersRouter } from './users';
+import { adminSessionsRouter } from './sessions';
+import { adminSystemsRouter, adminTalkgroupsRouter, adminUnitsRouter } from './systems';
+import { adminSettingsRouter } from './settings';
+import { adminStatsRouter } from './stats';
 import { adminEventsProcedure } from './events';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
+	sessions: adminSessionsRouter,
+	systems: adminSystemsRouter,
+	talkgroups: adminTalkgroupsRouter,
+	units: adminUnitsRouter,
+	settings: adminSettingsRouter,
+	stats: adminStatsRouter,
 	events: adminEventsProcedure
 });
