@@ -15,6 +15,7 @@ const WARNING = /closed before the connection is established/;
 let server: LiveServer;
 let browser: Browser;
 let token: string;
+let userId: number;
 
 beforeAll(async () => {
 	const bundle = await build({
@@ -38,7 +39,7 @@ beforeAll(async () => {
 			res.end('<!doctype html><html><head><title>ws probe</title></head><body><script type="module" src="/probe.js"></script></body></html>');
 		}
 	});
-	token = (await signIn(server, 'probe')).accessToken;
+	({ accessToken: token, userId } = await signIn(server, 'probe'));
 	browser = await launchBrowser();
 });
 
@@ -58,8 +59,9 @@ async function runScenarios(mode: 'safe' | 'plain') {
 	for (let i = 0; i < 3; i++) {
 		await page.evaluate(([m, t]) => (window as any).probe.connected(m, t), [mode, token] as const);
 		const closing = page.evaluate(() => (window as any).probe.closeOnNextSocket());
-		// The server asks every socket to reconnect; the new socket's handshake takes 400 ms.
-		server.svc.bus.publish('access.changed', { userId: null });
+		// The user's access changed: the server asks their socket to reconnect, and the new
+		// socket's handshake takes 400 ms.
+		server.svc.bus.publish('access.changed', { userId });
 		await closing;
 	}
 	for (let i = 0; i < 2; i++) {

@@ -93,18 +93,18 @@ describe('Connections', () => {
 		expect(mine.sent).toEqual([]);
 	});
 
-	it('asks a user’s sockets to reconnect when their access changes (everyone’s for a global change)', () => {
+	it('asks a user’s sockets to reconnect when their access changes; a global change concerns anonymous sockets', () => {
 		const { bus, connections } = setup();
 		const alice = new FakeSocket();
 		const bob = new FakeSocket();
+		const anonymous = new FakeSocket();
 		connections.add(alice as unknown as WebSocket, viewer());
 		connections.add(bob as unknown as WebSocket, viewer({ userId: 2, sessionId: 's2' }));
+		connections.add(anonymous as unknown as WebSocket, null);
 		bus.publish('access.changed', { userId: 2 });
-		expect(alice.sent).toEqual([]);
-		expect(bob.sent).toHaveLength(1);
+		expect([alice.sent.length, bob.sent.length, anonymous.sent.length]).toEqual([0, 1, 0]);
 		bus.publish('access.changed', { userId: null });
-		expect(alice.sent).toHaveLength(1);
-		expect(bob.sent).toHaveLength(2);
+		expect([alice.sent.length, bob.sent.length, anonymous.sent.length]).toEqual([0, 1, 1]);
 	});
 
 	it('stops everything on dispose', () => {

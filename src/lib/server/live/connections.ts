@@ -22,7 +22,7 @@ interface Entry {
  * The authenticated sockets of one WebSocket server and the rules on their lifetime: a reconnect
  * notice shortly before the access token expires and `4001` once it has; `4003` when the session
  * is revoked; a reconnect notice when what a user may see changes (their next socket gets a
- * fresh context: role, access scope).
+ * fresh context: role, access scope, resuming from its last id).
  */
 export class Connections {
 	private entries = new Map<WebSocket, Entry>();
@@ -32,7 +32,12 @@ export class Connections {
 	constructor(private deps: { bus: Bus; clock: Clock }) {
 		this.unsubscribe = [
 			deps.bus.subscribe('session.revoked', ({ sessionId, reason }) => this.revoke(sessionId, reason)),
-			deps.bus.subscribe('access.changed', ({ userId }) => this.askToReconnect((e) => userId === null || e.viewer?.userId === userId))
+			// A user's role or grants changed: their sockets need a new context. A global change
+			// (public listening, systems) only changes what anonymous listeners may hear; a
+			// signed-in user's scope is their own grants, which a global change does not narrow.
+			deps.bus.subscribe('access.changed', ({ userId }) =>
+				this.askToReconnect((e) => (userId === null ? e.viewer === null : e.viewer?.userId === userId))
+			)
 		];
 	}
 

@@ -255,6 +255,14 @@ describe('authentication on the socket', () => {
 		const id = await server.publishCall();
 		await until(() => seen.ids.length === 1, 'call');
 		expect(seen.ids).toEqual([id]);
+
+		// Turning public listening off cuts anonymous listeners off (they reconnect and are refused).
+		await updateSettings(server.svc, { publicListening: false });
+		await until(() => seen.errors.length > 0, 'anonymous listener refused');
+		expect(seen.errors[0].code).toBe('UNAUTHORIZED');
+		await server.publishCall();
+		await new Promise((r) => setTimeout(r, 200));
+		expect(seen.ids).toEqual([id]);
 	});
 
 	it('delivers, live and on replay, only the calls a restricted listener may hear', async () => {
