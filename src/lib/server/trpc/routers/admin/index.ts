@@ -1,6 +1,8 @@
 import { router } from '../../init';
 import { adminUsersRouter } from './users';
+import { adminApiKeysRouter } from './apiKeys';
 
 export const adminRouter = router({
-	users: adminUsersRouter
+	users: adminUsersRouter,
+	apiKeys: adminApiKeysRouter
 });

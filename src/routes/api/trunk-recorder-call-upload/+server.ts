@@ -1,0 +1,7 @@
+import type { RequestHandler } from './$types';
+import { services } from '$lib/server/services';
+import { handleUpload } from '$lib/server/calls/upload';
+
+// Same protocol as /api/call-upload (older Trunk-Recorder builds post here).
+export const fallback: RequestHandler = async (event) =>
+	handleUpload(await services(), { request: event.request, url: event.url, ip: event.locals.clientIp });
