@@ -5,6 +5,8 @@ import { clientIp } from '$lib/server/auth/client-ip';
 import { ACCESS_COOKIE, ACCESS_COOKIE_PATH } from '$lib/server/auth/cookies';
 import { bearerToken } from '$lib/server/trpc/context';
 import { startServer } from '$lib/server/start';
+import { needsSetup } from '$lib/server/auth/accounts';
+import { redirect } from '@sveltejs/kit';
 
 const SECURITY_HEADERS: Array<[string, string]> = [
 	['x-content-type-options', 'nosniff'],
@@ -12,6 +14,9 @@ const SECURITY_HEADERS: Array<[string, string]> = [
 	['x-frame-options', 'DENY'],
 	['permissions-policy', 'camera=(), microphone=(), geolocation=()']
 ];
+
+// Once an admin exists setup never comes back (the last admin cannot be deleted).
+let setupDone = false;
 
 export const init: ServerInit = async () => {
 	await startServer();
@@ -24,6 +29,14 @@ export const handle: Handle = async ({ event, resolve }) => {
 	let token = bearerToken(event.request.headers.get('authorization'));
 	if (!token && event.url.pathname.startsWith(ACCESS_COOKIE_PATH)) token = event.cookies.get(ACCESS_COOKIE) ?? null;
 	event.locals.viewer = await verifyAccessToken(svc, token);
+
+	// Until the first admin exists every page leads to /setup; afterwards /setup leads to sign-in.
+	if (!event.url.pathname.startsWith('/api/') && event.request.method === 'GET') {
+		setupDone ||= !(await needsSetup(svc.db));
+		const onSetup = event.url.pathname === '/setup';
+		if (!setupDone && !onSetup && !event.url.pathname.startsWith('/_app/')) redirect(303, '/setup');
+		if (setupDone && onSetup) redirect(303, '/login');
+	}
 
 	const response = await resolve(event);
 	try {

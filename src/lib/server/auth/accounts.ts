@@ -12,7 +12,9 @@ export class AuthError extends Error {
 	constructor(
 		readonly code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS' | 'BAD_REQUEST' | 'CONFLICT',
 		message: string,
-		readonly retryAfterSec?: number
+		readonly retryAfterSec?: number,
+		/** Extra facts for the client, e.g. why a session ended. */
+		readonly details?: Record<string, string>
 	) {
 		super(message);
 		this.name = 'AuthError';
@@ -69,7 +71,7 @@ export async function login(
 ): Promise<{ user: User } & IssuedSession> {
 	const wait = deps.throttle.retryAfterSec(device.ip, input.username);
 	if (wait > 0) {
-		throw new AuthError('TOO_MANY_REQUESTS', `too many failed sign-in attempts; try again in ${wait} seconds`, wait);
+		throw new AuthError('TOO_MANY_REQUESTS', `too many failed sign-in attempts; try again in ${wait} second${wait === 1 ? '' : 's'}`, wait);
 	}
 	const user = await deps.db.selectFrom('users').selectAll().where('username', '=', input.username).executeTakeFirst();
 	let ok = false;

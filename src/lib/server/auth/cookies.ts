@@ -8,6 +8,11 @@ export const REFRESH_COOKIE = 'squelch_rt';
 export const REFRESH_COOKIE_PATH = '/api/trpc/auth.refresh';
 export const ACCESS_COOKIE = 'squelch_at';
 export const ACCESS_COOKIE_PATH = '/api/calls';
+/**
+ * Readable by page scripts and holding no secret: it only tells the app that a refresh cookie
+ * exists, so a browser that never signed in does not send a refresh doomed to a 401.
+ */
+export const SIGNED_IN_HINT_COOKIE = 'squelch_signed_in';
 
 export interface CookieTarget {
 	cookies: Cookies;
@@ -26,10 +31,17 @@ export function setAuthCookies(
 		...(tokens.rememberMe ? { maxAge: tokens.refreshTtlSec } : {})
 	});
 	target.cookies.set(ACCESS_COOKIE, tokens.accessToken, { ...base, path: ACCESS_COOKIE_PATH, maxAge: tokens.accessTtlSec });
+	target.cookies.set(SIGNED_IN_HINT_COOKIE, '1', {
+		...base,
+		httpOnly: false,
+		path: '/',
+		...(tokens.rememberMe ? { maxAge: tokens.refreshTtlSec } : {})
+	});
 }
 
 export function clearAuthCookies(target: CookieTarget) {
 	const base = { httpOnly: true, sameSite: 'strict', secure: target.secure } as const;
 	target.cookies.delete(REFRESH_COOKIE, { ...base, path: REFRESH_COOKIE_PATH });
 	target.cookies.delete(ACCESS_COOKIE, { ...base, path: ACCESS_COOKIE_PATH });
+	target.cookies.delete(SIGNED_IN_HINT_COOKIE, { ...base, httpOnly: false, path: '/' });
 }

@@ -84,7 +84,8 @@ export async function createSession(deps: SessionDeps, userId: number, device: D
 
 export type RefreshOutcome =
 	| { ok: true; session: Session; refreshToken: string }
-	| { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'reused' };
+	| { ok: false; reason: 'unknown' | 'expired' | 'reused' }
+	| { ok: false; reason: 'revoked'; revokeReason: RevokeReason };
 
 /**
  * Rotate a refresh token in one transaction. The current token moves the family on; the
@@ -102,7 +103,7 @@ export async function rotateRefreshToken(deps: SessionDeps, presented: string): 
 			: await trx.selectFrom('sessions').selectAll().where('prev_refresh_hash', '=', hash).executeTakeFirst();
 		const session = current ?? previous;
 		if (!session) return { ok: false, reason: 'unknown' };
-		if (session.revoked_at !== null) return { ok: false, reason: 'revoked' };
+		if (session.revoked_at !== null) return { ok: false, reason: 'revoked', revokeReason: session.revoke_reason ?? 'logout' };
 		if (session.expires_at <= now) return { ok: false, reason: 'expired' };
 
 		const successor = successorOf(deps, presented);

@@ -28,7 +28,8 @@ const t = initTRPC
 				data: {
 					...shape.data,
 					fields: zod ? zod.issues.map((i) => i.path.join('.')) : undefined,
-					retryAfterSec: error.cause instanceof AuthError ? error.cause.retryAfterSec : undefined
+					retryAfterSec: error.cause instanceof AuthError ? error.cause.retryAfterSec : undefined,
+					...(error.cause instanceof AuthError ? error.cause.details : undefined)
 				}
 			};
 		}

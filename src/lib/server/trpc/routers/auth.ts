@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, publicProcedure, router } from '../init';
 import type { Context } from '../context';
-import { changePassword, login } from '../../auth/accounts';
+import { AuthError, changePassword, login } from '../../auth/accounts';
 import { signAccessToken } from '../../auth/access-token';
 import { revokeSession, rotateRefreshToken } from '../../auth/sessions';
 import { clearAuthCookies, REFRESH_COOKIE, setAuthCookies } from '../../auth/cookies';
@@ -81,7 +81,10 @@ export const authRouter = router({
 			const outcome = await rotateRefreshToken(ctx.services, presented);
 			if (!outcome.ok) {
 				if (ctx.http && !fromBody) clearAuthCookies(ctx.http);
-				throw new TRPCError({ code: 'UNAUTHORIZED', message: REFRESH_FAILED[outcome.reason] });
+				// The client shows why it was signed out ("signed in on more than 20 devices", …).
+				const revokeReason = outcome.reason === 'revoked' ? outcome.revokeReason : outcome.reason === 'reused' ? 'reuse' : outcome.reason;
+				const details = { revokeReason, ...(revokeReason === 'cap' ? { maxSessions: String(ctx.services.config.maxSessions) } : {}) };
+				throw new AuthError('UNAUTHORIZED', REFRESH_FAILED[outcome.reason], undefined, details);
 			}
 			const user = await ctx.services.db
 				.selectFrom('users')

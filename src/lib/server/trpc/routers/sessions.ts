@@ -15,7 +15,8 @@ export const sessionsRouter = router({
 			.executeTakeFirst();
 		// Someone else's session looks exactly like a missing one.
 		if (!own) throw new TRPCError({ code: 'NOT_FOUND', message: 'id: no such session' });
-		await revokeSession(ctx.services, input.id, input.id === ctx.viewer.sessionId ? 'logout' : 'admin');
+		// The user signing out one of their own devices: 'logout' (the device is told so), not 'admin'.
+		await revokeSession(ctx.services, input.id, 'logout');
 		return { ok: true as const };
 	}),
 

@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { parseConfig, type Config } from './config';
+import { ManualClock } from './clock';
+import { createTestDb } from './db';
+import { InProcessBus } from './live/bus';
+import { LoginThrottle } from './auth/throttle';
+import { Presence } from './live/presence';
+import type { Services } from './services';
+
+/** Services on an in-memory SQLite and a manual clock, for unit specs. */
+export async function testServices(env: Record<string, string> = {}): Promise<Services & { clock: ManualClock; config: Config }> {
+	const clock = new ManualClock();
+	return {
+		config: parseConfig({ DATA_DIR: '/tmp/squelch-unit', ...env }),
+		db: await createTestDb(),
+		clock,
+		bus: new InProcessBus(),
+		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
+		throttle: new LoginThrottle(clock),
+		presence: new Presence(),
+		startedAt: clock.now(),
+		onShutdown: []
+	};
+}
