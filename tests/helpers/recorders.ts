@@ -4,8 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 /**
- * Request bodies built byte for byte the way each recorder builds them (RECORDERS.md), and small
- * tools to send them and to look inside a test server's DATA_DIR.
+ * Recorder-shaped request bodies (built in scripts/lib/recorder-forms.ts, shared with the simulator)
+ * and small tools to send them and to look inside a test server's DATA_DIR.
  */
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/audio');
@@ -15,127 +15,9 @@ export const MP3_SDRTRUNK = '20240615_143022.123.mp3';
 export const MP3_OTHER = '1718461822-1.mp3';
 export const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
 
-export interface Multipart {
-	body: Buffer;
-	contentType: string;
-}
-
-/**
- * libcurl's form (curl_formadd): boundary of 24 dashes + 16 hex digits, the file part with
- * `Content-Type: application/octet-stream`, text parts without one.
- */
-export function curlForm(parts: Array<{ name: string; value: string } | { name: string; file: Buffer; filename: string; contentType?: string }>): Multipart {
-	const boundary = '------------------------' + '3f9c0a7d5e21b846';
-	const chunks: Buffer[] = [];
-	for (const part of parts) {
-		if ('file' in part) {
-			chunks.push(
-				Buffer.from(
-					`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"; filename="${part.filename}"\r\n` +
-						`Content-Type: ${part.contentType ?? 'application/octet-stream'}\r\n\r\n`,
-					'latin1'
-				),
-				part.file,
-				Buffer.from('\r\n')
-			);
-		} else {
-			chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value}\r\n`, 'utf8'));
-		}
-	}
-	chunks.push(Buffer.from(`--${boundary}--\r\n`));
-	return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
-}
-
-export interface TrunkRecorderCall {
-	key: string;
-	audio: Buffer;
-	audioName: string;
-	audioType: 'audio/wav' | 'audio/mp4';
-	dateTime: number;
-	system: number;
-	systemLabel: string;
-	talkgroup: number;
-	talkgroupLabel?: string;
-	talkgroupName?: string;
-	talkgroupGroup?: string;
-	talkgroupTag?: string;
-	frequency?: number;
-	frequencies?: string;
-	sources?: string;
-	patches?: string;
-}
-
-/** Trunk-Recorder's rdioscanner_uploader: audio FIRST, then the fields in its order. */
-export function trunkRecorderForm(c: TrunkRecorderCall): Multipart {
-	return curlForm([
-		{ name: 'audio', file: c.audio, filename: c.audioName },
-		{ name: 'audioName', value: c.audioName },
-		{ name: 'audioType', value: c.audioType },
-		{ name: 'dateTime', value: String(c.dateTime) },
-		{ name: 'frequencies', value: c.frequencies ?? '[]' },
-		{ name: 'frequency', value: String(c.frequency ?? 851012500) },
-		{ name: 'key', value: c.key },
-		{ name: 'patches', value: c.patches ?? '[]' },
-		{ name: 'talkgroup', value: String(c.talkgroup) },
-		{ name: 'talkgroupGroup', value: c.talkgroupGroup ?? '' },
-		{ name: 'talkgroupLabel', value: c.talkgroupLabel ?? '' },
-		{ name: 'talkgroupTag', value: c.talkgroupTag ?? '' },
-		{ name: 'talkgroupName', value: c.talkgroupName ?? '' },
-		{ name: 'sources', value: c.sources ?? '[]' },
-		{ name: 'system', value: String(c.system) },
-		{ name: 'systemLabel', value: c.systemLabel }
-	]);
-}
-
-export const SDRTRUNK_BOUNDARY = '--sdrtrunk-sdrtrunk-sdrtrunk';
-
-/**
- * SDRTrunk's hand-built body: each text part as `--BOUNDARY\r\n` + disposition + value + `\r\n`,
- * then the audio part with `filename` BEFORE `name` and no Content-Type, then `\r\n` and the
- * closing boundary. Without audio (the key test) the `\r\n` still comes, so the last value reads
- * "1\r\n".
- */
-export function sdrtrunkForm(fields: Array<[string, string]>, audio?: { bytes: Buffer; filename: string }): Multipart {
-	let head = '';
-	for (const [name, value] of fields) {
-		head += `--${SDRTRUNK_BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-	}
-	if (audio) head += `--${SDRTRUNK_BOUNDARY}\r\nContent-Disposition: form-data; filename="${audio.filename}"; name="audio"\r\n\r\n`;
-	const body = Buffer.concat([Buffer.from(head, 'utf8'), audio?.bytes ?? Buffer.alloc(0), Buffer.from(`\r\n--${SDRTRUNK_BOUNDARY}--\r\n`)]);
-	return { body, contentType: `multipart/form-data; boundary=${SDRTRUNK_BOUNDARY}` };
-}
-
-export function sdrtrunkCall(c: {
-	key: string;
-	system: number;
-	dateTime: number;
-	talkgroup: number;
-	source: number;
-	talkerAlias?: string;
-	talkgroupLabel?: string;
-	talkgroupGroup?: string;
-	systemLabel?: string;
-	patches?: string;
-	audio: Buffer;
-	filename: string;
-}): Multipart {
-	return sdrtrunkForm(
-		[
-			['key', c.key],
-			['system', String(c.system)],
-			['dateTime', String(c.dateTime)],
-			['talkgroup', String(c.talkgroup)],
-			['source', String(c.source)],
-			['frequency', '154430000'],
-			['talkerAlias', c.talkerAlias ?? ''],
-			['talkgroupLabel', c.talkgroupLabel ?? ''],
-			['talkgroupGroup', c.talkgroupGroup ?? 'null'],
-			['systemLabel', c.systemLabel ?? ''],
-			['patches', c.patches ?? '[]']
-		],
-		{ bytes: c.audio, filename: c.filename }
-	);
-}
+export { curlForm, trunkRecorderForm, sdrtrunkForm, sdrtrunkCall, sdrtrunkKeyTest, SDRTRUNK_BOUNDARY } from '../../scripts/lib/recorder-forms';
+export type { Multipart, TrunkRecorderCall, SdrtrunkCall } from '../../scripts/lib/recorder-forms';
+import type { Multipart } from '../../scripts/lib/recorder-forms';
 
 export interface Reply {
 	status: number;

@@ -154,12 +154,22 @@ export async function storeCall(deps: IngestDeps, call: IncomingCall, duplicateW
 	try {
 		const target = absoluteAudioPath(deps.config.dataDir, audioPath);
 		if (!target) throw new Error(`bad audio path ${audioPath}`);
-		await fs.promises.mkdir(path.dirname(target), { recursive: true });
-		await fs.promises.rename(call.audio.tmpPath, target);
+		await moveIntoPlace(call.audio.tmpPath, target);
 	} catch (err) {
 		// The file could not be placed: take the row back so nothing points at a missing file.
 		await deps.db.deleteFrom('calls').where('id', '=', result.callId).execute();
 		throw err;
 	}
 	return result;
+}
+
+/** Renames, creating the day folder only when it is missing (most calls land in an existing one). */
+async function moveIntoPlace(from: string, to: string): Promise<void> {
+	try {
+		await fs.promises.rename(from, to);
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !fs.existsSync(from)) throw err;
+		await fs.promises.mkdir(path.dirname(to), { recursive: true });
+		await fs.promises.rename(from, to);
+	}
 }

@@ -31,6 +31,8 @@ export const REPLY = {
 } as const;
 
 const limiters = new WeakMap<Services, UploadRateLimiter>();
+/** Incoming directories known to exist (created at start-up by the sweep, or on first use). */
+const readyDirs = new Set<string>();
 
 function reply(status: number, body: string, headers: Record<string, string> = {}): Response {
 	return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers } });
@@ -60,7 +62,10 @@ export async function handleUpload(svc: Services, { request, url, ip }: UploadRe
 	const fileId = randomUUID();
 	const dir = incomingDir(svc.config.dataDir);
 	const tmpPath = tempPathFor(dir, fileId);
-	await fs.promises.mkdir(dir, { recursive: true });
+	if (!readyDirs.has(dir)) {
+		await fs.promises.mkdir(dir, { recursive: true });
+		readyDirs.add(dir);
+	}
 
 	let parsed;
 	try {
@@ -74,11 +79,12 @@ export async function handleUpload(svc: Services, { request, url, ip }: UploadRe
 		return reply(400, 'Upload aborted.');
 	}
 
+	const outcome = { stored: false };
 	try {
-		return await judge(svc, parsed.fields, parsed.file, { fileId, tooLarge: parsed.tooLarge, settings, url, request, rejected });
+		return await judge(svc, parsed.fields, parsed.file, { fileId, tooLarge: parsed.tooLarge, settings, url, request, rejected, outcome });
 	} finally {
-		// Stored calls had their file renamed away already; on every other outcome this removes it.
-		await fs.promises.rm(tmpPath, { force: true }).catch(() => {});
+		// A stored call's file was renamed into place; on every other outcome the temp file goes.
+		if (!outcome.stored) await fs.promises.rm(tmpPath, { force: true }).catch(() => {});
 	}
 }
 
@@ -93,6 +99,7 @@ async function judge(
 		url: URL;
 		request: Request;
 		rejected: (status: number, body: string, info?: Record<string, unknown>, headers?: Record<string, string>) => Response;
+		outcome: { stored: boolean };
 	}
 ): Promise<Response> {
 	const { settings, rejected } = ctx;
@@ -150,6 +157,7 @@ async function judge(
 	if (result.status === 'unknown-talkgroup') {
 		return rejected(417, REPLY.incomplete(`talkgroup ${talkgroupRef} is not configured on system ${systemRef} (auto-populate is off)`), keyInfo);
 	}
+	ctx.outcome.stored = true;
 	const callId = result.callId;
 	after(async () => {
 		svc.bus.publish('call.ingested', { callId });
