@@ -285,6 +285,10 @@ describe('rejections', () => {
 		const good = trForm({ dateTime: '1718146400' });
 		const truncated = { ...good, body: good.body.subarray(0, good.body.length - 40) };
 		expect((await post(`${server.url}/api/call-upload`, truncated)).status).toBe(400);
+		// Cut inside the audio part (Trunk-Recorder sends it first): still a clean 400, server alive.
+		const midAudio = { ...good, body: good.body.subarray(0, 5000) };
+		expect((await post(`${server.url}/api/call-upload`, midAudio)).status).toBe(400);
+		expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
 		expect((await post(`${server.url}/api/call-upload`, { ...good, contentType: 'multipart/form-data' })).status).toBe(400);
 		expect((await post(`${server.url}/api/call-upload`, { body: Buffer.from('garbage without boundaries'), contentType: good.contentType })).status).toBe(400);
 		const json = await fetch(`${server.url}/api/call-upload`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });

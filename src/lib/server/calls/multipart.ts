@@ -11,6 +11,14 @@ export class MultipartError extends Error {
 	}
 }
 
+/** Writing the temp file failed (disk full, permissions): the server's fault, answered 500. */
+export class StorageError extends Error {
+	constructor(readonly cause: Error) {
+		super(`could not write the upload: ${cause.message}`);
+		this.name = 'StorageError';
+	}
+}
+
 export interface UploadedFile {
 	/** In the incoming directory; the caller moves or deletes it. */
 	tmpPath: string;
@@ -76,6 +84,9 @@ export function parseMultipart(
 		});
 
 		parser.on('file', (name, stream, info) => {
+			// busboy also errors the open file stream on a truncated body; unhandled, that would
+			// crash the process. The parser's own 'error' reports it.
+			stream.on('error', () => {});
 			if (name !== 'audio' || writer) {
 				stream.resume(); // not ours: read past it
 				return;
@@ -99,7 +110,7 @@ export function parseMultipart(
 				out.destroy();
 				stream.resume(); // keep reading so the client gets its 413 instead of a reset
 			});
-			out.on('error', (err) => fail(err));
+			out.on('error', (err) => fail(new StorageError(err)));
 			stream.pipe(out);
 			stream.on('end', () => {
 				if (!tooLarge) file = { tmpPath: opts.tmpPath, size, fileName: info.filename ?? '', head: Buffer.concat(head) };

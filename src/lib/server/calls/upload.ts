@@ -9,7 +9,7 @@ import { recordEvent } from '../admin/event-log';
 import { findUploadKey, keyAllowsSystem, touchApiKey, type UploadKey } from '../admin/api-keys';
 import { detectAudioType } from './audio-type';
 import { cleanLabel, parseDateTime, parseFrequencies, parseFrequency, parsePatches, parseRadioId, parseSources } from './fields';
-import { MultipartError, parseMultipart, tempPathFor, type UploadedFile } from './multipart';
+import { MultipartError, parseMultipart, StorageError, tempPathFor, type UploadedFile } from './multipart';
 import { storeCall, type IncomingCall } from './ingest';
 import { incomingDir } from './storage';
 import { UploadRateLimiter } from './rate-limit';
@@ -75,6 +75,7 @@ export async function handleUpload(svc: Services, { request, url, ip }: UploadRe
 		});
 	} catch (err) {
 		if (err instanceof MultipartError) return rejected(400, `Malformed multipart body: ${err.message}.`);
+		if (err instanceof StorageError) return serverError(err);
 		// The client went away mid-body; parseMultipart already removed the partial file.
 		return reply(400, 'Upload aborted.');
 	}
@@ -82,6 +83,8 @@ export async function handleUpload(svc: Services, { request, url, ip }: UploadRe
 	const outcome = { stored: false };
 	try {
 		return await judge(svc, parsed.fields, parsed.file, { fileId, tooLarge: parsed.tooLarge, settings, url, request, rejected, outcome });
+	} catch (err) {
+		return serverError(err);
 	} finally {
 		// A stored call's file was renamed into place; on every other outcome the temp file goes.
 		if (!outcome.stored) await fs.promises.rm(tmpPath, { force: true }).catch(() => {});
@@ -164,6 +167,12 @@ async function judge(
 		await recordEvent(svc, 'call.ingested', { callId, ...keyInfo });
 	});
 	return reply(200, REPLY.imported);
+}
+
+/** Nothing was stored (the caller removes the temp file); the recorder will retry. */
+function serverError(err: unknown): Response {
+	console.error('upload failed:', err instanceof Error ? err.message : err);
+	return reply(500, 'Server error: the call was not stored; try again later.');
 }
 
 function buildCall(
