@@ -27,6 +27,16 @@ describe('parseMultipart', () => {
 		expect(parsed.file).toMatchObject({ tmpPath, size: audio.length, fileName: 'call.wav' });
 		expect(parsed.file!.head.subarray(0, 4).toString()).toBe('RIFF');
 		expect(fs.readFileSync(tmpPath).equals(audio)).toBe(true);
+		expect(parsed.file!.bytes?.equals(audio)).toBe(true);
+	});
+
+	it('keeps only small files in memory too', async () => {
+		const big = Buffer.alloc(3 * 1024 * 1024, 3);
+		const form = curlForm([{ name: 'audio', file: big, filename: 'long.wav' }]);
+		const tmpPath = path.join(tmpDir(), 'big.upload');
+		const parsed = await parseMultipart(chunked(form.body, 65536), form.contentType, { maxFileBytes: 50 << 20, tmpPath });
+		expect(parsed.file).toMatchObject({ size: big.length, bytes: null });
+		expect(fs.statSync(tmpPath).size).toBe(big.length);
 	});
 
 	it("reads SDRTrunk's key test value as 1\\r\\n and its audio part without a Content-Type", async () => {

@@ -27,6 +27,8 @@ export interface UploadedFile {
 	fileName: string;
 	/** The first bytes, for magic-number detection. */
 	head: Buffer;
+	/** The whole file when small (most calls): its metadata is then read without touching disk. */
+	bytes: Buffer | null;
 }
 
 export interface ParsedMultipart {
@@ -38,6 +40,8 @@ export interface ParsedMultipart {
 }
 
 const HEAD_BYTES = 16;
+/** Files up to this size are also kept in memory while they stream to disk. */
+const IN_MEMORY_BYTES = 2 * 1024 * 1024;
 
 /**
  * Streams a multipart body: the `audio` file part goes to `tmpPath` as it arrives (never buffered
@@ -91,18 +95,17 @@ export function parseMultipart(
 				stream.resume(); // not ours: read past it
 				return;
 			}
-			const head: Buffer[] = [];
-			let headLength = 0;
+			let kept: Buffer[] | null = [];
 			let size = 0;
 			const out = fs.createWriteStream(opts.tmpPath, { flags: 'wx' });
 			writer = out;
 			writerDone = new Promise((done) => out.once('close', () => done()));
+			let head = Buffer.alloc(0);
 			stream.on('data', (chunk: Buffer) => {
 				size += chunk.length;
-				if (headLength < HEAD_BYTES) {
-					head.push(chunk.subarray(0, HEAD_BYTES - headLength));
-					headLength += Math.min(chunk.length, HEAD_BYTES - headLength);
-				}
+				if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+				if (kept && size <= IN_MEMORY_BYTES) kept.push(chunk);
+				else kept = null;
 			});
 			stream.on('limit', () => {
 				tooLarge = true;
@@ -113,7 +116,7 @@ export function parseMultipart(
 			out.on('error', (err) => fail(new StorageError(err)));
 			stream.pipe(out);
 			stream.on('end', () => {
-				if (!tooLarge) file = { tmpPath: opts.tmpPath, size, fileName: info.filename ?? '', head: Buffer.concat(head) };
+				if (!tooLarge) file = { tmpPath: opts.tmpPath, size, fileName: info.filename ?? '', head, bytes: kept && Buffer.concat(kept) };
 			});
 		});
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
-import { parseFile } from 'music-metadata';
+import { parseBuffer, parseFile } from 'music-metadata';
 import type { Services } from '../services';
 import { getSettings } from '../admin/settings';
 import { recordEvent } from '../admin/event-log';
@@ -153,7 +153,7 @@ async function judge(
 	if (!type) return rejected(415, 'Unsupported audio format: send WAV, MP3, M4A/AAC, Ogg, FLAC or WebM audio.', keyInfo);
 
 	const call = buildCall(fields, { systemRef, talkgroupRef, dateTime, file, type, fileId: ctx.fileId, key });
-	call.duration = await readDuration(file.tmpPath);
+	call.duration = await readDuration(file);
 
 	const result = await storeCall(svc, call, settings.duplicateWindowMs);
 	if (result.status === 'duplicate') return reply(200, REPLY.duplicate);
@@ -224,9 +224,12 @@ function displayName(name: string): string {
 }
 
 /** Seconds, read from the audio itself; 0 when the container cannot be read (the call is kept). */
-async function readDuration(file: string): Promise<number> {
+async function readDuration(file: UploadedFile): Promise<number> {
+	const options = { duration: true, skipCovers: true };
 	try {
-		const meta = await parseFile(file, { duration: true, skipCovers: true });
+		const meta = file.bytes
+			? await parseBuffer(file.bytes, { size: file.bytes.length }, options)
+			: await parseFile(file.tmpPath, options);
 		const seconds = meta.format.duration;
 		return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) / 1000 : 0;
 	} catch {
