@@ -44,6 +44,10 @@ describe('GET /api/calls/:id/audio', () => {
 		expect(res.headers.get('etag')).toMatch(/^"[^"]+"$/);
 		expect(res.headers.get('last-modified')).toBeTruthy();
 		expect(Buffer.from(await res.arrayBuffer()).equals(audio)).toBe(true);
+		const head = await fetch(server.url + call1.audioUrl, { method: 'HEAD', ...bearer(adminToken) });
+		expect(head.status).toBe(200);
+		expect(head.headers.get('content-length')).toBe(String(audio.length));
+		expect((await head.arrayBuffer()).byteLength).toBe(0);
 	});
 
 	it('answers Range requests with exactly those bytes', async () => {
