@@ -147,6 +147,7 @@ describe('GET /api/calls/:id/audio', () => {
 
 describe('calls router', () => {
 	it('pages with a cursor and toggles bookmarks', async () => {
+		expect((await admin.calls.search.query()).items.map((c) => c.id)).toEqual([call2.id, call1.id]);
 		const first = await admin.calls.search.query({ limit: 1 });
 		expect(first.items.map((c) => c.id)).toEqual([call2.id]);
 		const second = await admin.calls.search.query({ limit: 1, cursor: first.nextCursor });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import type { DB } from '../db';
+import type { Bus } from '../live/bus';
 
 /** Settings an admin changes at run time; each read goes to SQLite, so changes apply at once. */
 export const settingsSchema = z.object({
@@ -12,7 +13,9 @@ export const settingsSchema = z.object({
 	retentionDays: z.number().int().min(0).max(36_500),
 	maxUploadBytes: z.number().int().min(1024).max(1024 * 1024 * 1024),
 	/** Uploads per minute per API key when the key sets none. */
-	uploadRateLimitPerMinute: z.number().int().min(1).max(100_000)
+	uploadRateLimitPerMinute: z.number().int().min(1).max(100_000),
+	/** Active sessions (devices) per user; null uses SQUELCH_MAX_SESSIONS. Read at each sign-in. */
+	maxSessions: z.number().int().min(1).max(1000).nullable()
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -22,7 +25,8 @@ export const DEFAULT_SETTINGS: Settings = {
 	duplicateWindowMs: 2000,
 	retentionDays: 0,
 	maxUploadBytes: 50 * 1024 * 1024,
-	uploadRateLimitPerMinute: 600
+	uploadRateLimitPerMinute: 600,
+	maxSessions: null
 };
 
 export async function getSettings(db: DB): Promise<Settings> {
@@ -43,9 +47,18 @@ export async function getSettings(db: DB): Promise<Settings> {
 	return merged;
 }
 
-/** Validates (zod errors name the field) and stores the given settings. */
-export async function updateSettings(deps: { db: DB; clock: Clock }, patch: Partial<Settings>): Promise<Settings> {
-	const valid = settingsSchema.partial().parse(patch);
+/** The session cap in force: the admin's setting, else the environment's. */
+export async function sessionCap(db: DB, fallback: number): Promise<number> {
+	return (await getSettings(db)).maxSessions ?? fallback;
+}
+
+/**
+ * Validates (zod errors name the field; unknown keys are refused) and stores the given settings.
+ * Turning public listening on or off announces `access.changed` (anonymous listeners' scope).
+ */
+export async function updateSettings(deps: { db: DB; clock: Clock; bus?: Bus }, patch: Partial<Settings>): Promise<Settings> {
+	const valid = settingsSchema.partial().strict().parse(patch);
+	const before = valid.publicListening === undefined ? undefined : (await getSettings(deps.db)).publicListening;
 	const now = deps.clock.now();
 	await deps.db.transaction().execute(async (trx) => {
 		for (const [key, value] of Object.entries(valid)) {
@@ -56,5 +69,6 @@ export async function updateSettings(deps: { db: DB; clock: Clock }, patch: Part
 				.execute();
 		}
 	});
+	if (before !== undefined && before !== valid.publicListening) deps.bus?.publish('access.changed', { userId: null });
 	return getSettings(deps.db);
 }

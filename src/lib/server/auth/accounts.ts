@@ -10,7 +10,7 @@ import { createSession, revokeUserSessions, type DeviceInfo, type SessionDeps, t
 /** A refusal the routers turn into a tRPC error with the same code. */
 export class AuthError extends Error {
 	constructor(
-		readonly code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS' | 'BAD_REQUEST' | 'CONFLICT',
+		readonly code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS' | 'BAD_REQUEST' | 'CONFLICT' | 'NOT_FOUND',
 		message: string,
 		readonly retryAfterSec?: number,
 		/** Extra facts for the client, e.g. why a session ended. */

@@ -4,6 +4,7 @@ import type { DB } from '../db';
 import type { RevokeReason, Session } from '../db/types';
 import type { Bus } from '../live/bus';
 import { recordEvent } from '../admin/event-log';
+import { sessionCap } from '../admin/settings';
 import { deviceName } from './device-name';
 
 /**
@@ -38,6 +39,7 @@ export interface IssuedSession {
 export async function createSession(deps: SessionDeps, userId: number, device: DeviceInfo): Promise<IssuedSession> {
 	const now = deps.clock.now();
 	const refreshToken = randomBytes(32).toString('base64url');
+	const maxSessions = await sessionCap(deps.db, deps.config.maxSessions);
 	const session: Session = {
 		id: randomBytes(16).toString('base64url'),
 		user_id: userId,
@@ -65,7 +67,7 @@ export async function createSession(deps: SessionDeps, userId: number, device: D
 			.orderBy('created_at', 'asc')
 			.execute();
 		// Make room for the new device: the least recently used go first.
-		const excess = active.length + 1 - deps.config.maxSessions;
+		const excess = active.length + 1 - maxSessions;
 		const victims = excess > 0 ? active.slice(0, excess).map((s) => s.id) : [];
 		if (victims.length) {
 			await trx
@@ -105,6 +107,9 @@ export async function rotateRefreshToken(deps: SessionDeps, presented: string): 
 		if (!session) return { ok: false, reason: 'unknown' };
 		if (session.revoked_at !== null) return { ok: false, reason: 'revoked', revokeReason: session.revoke_reason ?? 'logout' };
 		if (session.expires_at <= now) return { ok: false, reason: 'expired' };
+		// An account that expired (or was disabled) since sign-in gets no fresh tokens.
+		const owner = await trx.selectFrom('users').select(['disabled', 'expires_at']).where('id', '=', session.user_id).executeTakeFirst();
+		if (!owner || owner.disabled || (owner.expires_at !== null && owner.expires_at <= now)) return { ok: false, reason: 'expired' };
 
 		const successor = successorOf(deps, presented);
 		const expires_at = now + deps.config.refreshTtlSec * 1000;

@@ -18,13 +18,26 @@ export async function accessScope(db: DB, viewer: Viewer | null): Promise<Access
 	const user = await db.selectFrom('users').select('access_all').where('id', '=', viewer.userId).executeTakeFirst();
 	if (!user) return NO_ACCESS;
 	if (user.access_all === 1) return { all: true };
-	const grants = await db.selectFrom('user_access').select(['system_id', 'talkgroup_id']).where('user_id', '=', viewer.userId).execute();
+	// Each grant is checked against what exists: a grant to a system or talkgroup that is gone,
+	// or a talkgroup grant whose system does not match the talkgroup's, grants nothing.
+	const grants = await db
+		.selectFrom('user_access')
+		.leftJoin('systems', 'systems.id', 'user_access.system_id')
+		.leftJoin('talkgroups', 'talkgroups.id', 'user_access.talkgroup_id')
+		.select([
+			'user_access.system_id',
+			'user_access.talkgroup_id',
+			'systems.id as existing_system',
+			'talkgroups.system_id as talkgroup_system'
+		])
+		.where('user_access.user_id', '=', viewer.userId)
+		.execute();
 	const systemIds = new Set<number>();
 	const talkgroupIds = new Set<number>();
 	for (const g of grants) {
-		if (!Number.isInteger(g.system_id)) continue;
+		if (!Number.isInteger(g.system_id) || g.existing_system !== g.system_id) continue;
 		if (g.talkgroup_id === null) systemIds.add(g.system_id);
-		else if (Number.isInteger(g.talkgroup_id)) talkgroupIds.add(g.talkgroup_id);
+		else if (Number.isInteger(g.talkgroup_id) && g.talkgroup_system === g.system_id) talkgroupIds.add(g.talkgroup_id);
 	}
 	return { all: false, systemIds, talkgroupIds };
 }

@@ -109,6 +109,10 @@ export interface TalkgroupsTable {
 	tag: string;
 	sort_order: Generated<number>;
 	created_at: number;
+	/** Trunk-Recorder CSV "Mode" (A, D, M, T, with e/E for encryption); '' when unknown. */
+	mode: Generated<string>;
+	/** Trunk-Recorder CSV "Priority", or null when the file had none. */
+	priority: number | null;
 }
 
 export interface UnitsTable {

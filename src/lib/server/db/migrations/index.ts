@@ -1,12 +1,14 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_init';
+import * as m0003admin from './0003_admin_talkgroup_csv';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
  * (which has no migration files on disk) and kysely-ctl run the same set. Add new ones in order.
  */
 const migrations: Record<string, Migration> = {
-	'0001_init': m0001
+	'0001_init': m0001,
+	'0003_admin_talkgroup_csv': m0003admin
 };
 
 export const migrationProvider: MigrationProvider = {

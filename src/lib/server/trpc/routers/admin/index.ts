@@ -1,8 +1,18 @@
 import { router } from '../../init';
 import { adminUsersRouter } from './users';
 import { adminApiKeysRouter } from './apiKeys';
+import { adminSessionsRouter } from './sessions';
+import { adminSystemsRouter, adminTalkgroupsRouter, adminUnitsRouter } from './systems';
+import { adminSettingsRouter } from './settings';
+import { adminStatsRouter } from './stats';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
-	apiKeys: adminApiKeysRouter
+	apiKeys: adminApiKeysRouter,
+	sessions: adminSessionsRouter,
+	systems: adminSystemsRouter,
+	talkgroups: adminTalkgroupsRouter,
+	units: adminUnitsRouter,
+	settings: adminSettingsRouter,
+	stats: adminStatsRouter
 });

@@ -1,0 +1,69 @@
+import { AuthError } from '../auth/accounts';
+import { revokeSession, revokeUserSessions } from '../auth/sessions';
+import type { AdminDeps } from './users';
+
+/** Every user's signed-in devices (active sessions), for the admin's devices page. */
+export interface DeviceSummary {
+	id: string;
+	user: { id: number; username: string };
+	/** True for the admin's own current session. */
+	current: boolean;
+	device: string;
+	userAgent: string;
+	ip: string;
+	createdAt: Date;
+	lastUsedAt: Date;
+	expiresAt: Date;
+}
+
+export async function listDevices(
+	deps: Pick<AdminDeps, 'db' | 'clock'>,
+	opts: { userId?: number; currentSessionId?: string | null } = {}
+): Promise<DeviceSummary[]> {
+	let query = deps.db
+		.selectFrom('sessions')
+		.innerJoin('users', 'users.id', 'sessions.user_id')
+		.select([
+			'sessions.id',
+			'sessions.user_id',
+			'users.username',
+			'sessions.device',
+			'sessions.user_agent',
+			'sessions.ip',
+			'sessions.created_at',
+			'sessions.last_used_at',
+			'sessions.expires_at'
+		])
+		.where('sessions.revoked_at', 'is', null)
+		.where('sessions.expires_at', '>', deps.clock.now());
+	if (opts.userId !== undefined) query = query.where('sessions.user_id', '=', opts.userId);
+	const rows = await query.orderBy('sessions.last_used_at', 'desc').orderBy('sessions.id').execute();
+	return rows.map((s) => ({
+		id: s.id,
+		user: { id: s.user_id, username: s.username },
+		current: s.id === opts.currentSessionId,
+		device: s.device,
+		userAgent: s.user_agent,
+		ip: s.ip,
+		createdAt: new Date(s.created_at),
+		lastUsedAt: new Date(s.last_used_at),
+		expiresAt: new Date(s.expires_at)
+	}));
+}
+
+/** Signs one device out (reason `admin`); NOT_FOUND when it is not an active session. */
+export async function revokeDevice(deps: AdminDeps, sessionId: string): Promise<void> {
+	if (!(await revokeSession(deps, sessionId, 'admin'))) {
+		throw new AuthError('NOT_FOUND', 'id: no active session with that id');
+	}
+}
+
+/**
+ * Signs out every device of a user (reason `admin`). When admins sign out all their own devices,
+ * the session making the request is kept, as on the account page.
+ */
+export async function revokeAllDevices(deps: AdminDeps, userId: number, actor: { userId: number; sessionId: string }): Promise<number> {
+	const user = await deps.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+	if (!user) throw new AuthError('NOT_FOUND', `userId: no user with id ${userId}`);
+	return revokeUserSessions(deps, userId, 'admin', userId === actor.userId ? actor.sessionId : undefined);
+}

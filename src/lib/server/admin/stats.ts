@@ -1,0 +1,145 @@
+import { sql } from 'kysely';
+import type { Clock } from '../clock';
+import type { DB } from '../db';
+
+/**
+ * The admin dashboard's numbers. Calls are counted by when they were recorded (`date_time`).
+ * "Today" and "this week" are in UTC: today starts at 00:00 UTC, the week on Monday 00:00 UTC
+ * (ISO weeks); the boundaries are returned so the page can say so.
+ */
+export interface StatsDeps {
+	db: DB;
+	clock: Clock;
+	presence: { count(): number };
+	startedAt: number;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+export interface Dashboard {
+	calls: { today: number; thisWeek: number; total: number };
+	todayStartsAt: Date;
+	weekStartsAt: Date;
+	activeListeners: number;
+	startedAt: Date;
+	uptimeSec: number;
+	storage: { audioBytes: number; databaseBytes: number; totalBytes: number };
+	/** 24 hourly buckets, oldest first; the last is the current (partial) hour. */
+	activity: {
+		hours: Date[];
+		systems: Array<{ id: number; systemRef: number; label: string; counts: number[]; total: number }>;
+	};
+	/** The ten talkgroups with the most calls in the last 24 hours. */
+	busiestTalkgroups: Array<{
+		id: number;
+		talkgroupRef: number;
+		label: string;
+		name: string;
+		system: { id: number; systemRef: number; label: string };
+		calls: number;
+	}>;
+}
+
+export function startOfUtcDay(ms: number): number {
+	return Math.floor(ms / DAY) * DAY;
+}
+
+/** Monday 00:00 UTC of the week containing `ms`. */
+export function startOfUtcWeek(ms: number): number {
+	const day = startOfUtcDay(ms);
+	const weekday = (new Date(day).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+	return day - weekday * DAY;
+}
+
+async function countSince(db: DB, since: number | null): Promise<number> {
+	let query = db.selectFrom('calls').select((eb) => eb.fn.countAll<number>().as('n'));
+	if (since !== null) query = query.where('date_time', '>=', since);
+	return Number((await query.executeTakeFirstOrThrow()).n);
+}
+
+export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
+	const now = deps.clock.now();
+	const todayStart = startOfUtcDay(now);
+	const weekStart = startOfUtcWeek(now);
+	const firstHour = Math.floor(now / HOUR) * HOUR - 23 * HOUR;
+	const end = firstHour + 24 * HOUR;
+
+	const [today, thisWeek, total] = await Promise.all([countSince(deps.db, todayStart), countSince(deps.db, weekStart), countSince(deps.db, null)]);
+
+	const audio = await deps.db
+		.selectFrom('calls')
+		.select((eb) => eb.fn.coalesce(eb.fn.sum<number>('audio_size'), sql<number>`0`).as('bytes'))
+		.executeTakeFirstOrThrow();
+	// The database's own size as SQLite reports it (pages × page size): the main file, whatever its path.
+	const pages = await sql<{ bytes: number }>`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`.execute(deps.db);
+	const audioBytes = Number(audio.bytes);
+	const databaseBytes = Number(pages.rows[0]?.bytes ?? 0);
+
+	const perHour = await deps.db
+		.selectFrom('calls')
+		.innerJoin('systems', 'systems.id', 'calls.system_id')
+		.select([
+			'systems.id',
+			'systems.system_ref',
+			'systems.label',
+			// Bound numbers arrive as REAL: cast, so each hour is one integer bucket.
+			sql<number>`cast((calls.date_time - ${firstHour}) / ${HOUR} as integer)`.as('bucket'),
+			(eb) => eb.fn.countAll<number>().as('n')
+		])
+		.where('calls.date_time', '>=', firstHour)
+		.where('calls.date_time', '<', end)
+		.groupBy(['systems.id', 'bucket'])
+		.execute();
+	const systems = new Map<number, Dashboard['activity']['systems'][number]>();
+	for (const row of perHour) {
+		let entry = systems.get(row.id);
+		if (!entry) systems.set(row.id, (entry = { id: row.id, systemRef: row.system_ref, label: row.label, counts: Array(24).fill(0), total: 0 }));
+		entry.counts[Number(row.bucket)] += Number(row.n);
+		entry.total += Number(row.n);
+	}
+
+	const busiest = await deps.db
+		.selectFrom('calls')
+		.innerJoin('talkgroups', 'talkgroups.id', 'calls.talkgroup_id')
+		.innerJoin('systems', 'systems.id', 'calls.system_id')
+		.select([
+			'talkgroups.id',
+			'talkgroups.talkgroup_ref',
+			'talkgroups.label',
+			'talkgroups.name',
+			'systems.id as system_id',
+			'systems.system_ref',
+			'systems.label as system_label',
+			(eb) => eb.fn.countAll<number>().as('n')
+		])
+		.where('calls.date_time', '>=', now - DAY)
+		.where('calls.date_time', '<=', now)
+		.groupBy('talkgroups.id')
+		.orderBy('n', 'desc')
+		.orderBy('talkgroups.id')
+		.limit(10)
+		.execute();
+
+	return {
+		calls: { today, thisWeek, total },
+		todayStartsAt: new Date(todayStart),
+		weekStartsAt: new Date(weekStart),
+		activeListeners: deps.presence.count(),
+		startedAt: new Date(deps.startedAt),
+		uptimeSec: Math.max(0, Math.floor((now - deps.startedAt) / 1000)),
+		storage: { audioBytes, databaseBytes, totalBytes: audioBytes + databaseBytes },
+		activity: {
+			hours: Array.from({ length: 24 }, (_, i) => new Date(firstHour + i * HOUR)),
+			systems: [...systems.values()].sort((a, b) => b.total - a.total || a.systemRef - b.systemRef)
+		},
+		busiestTalkgroups: busiest.map((r) => ({
+			id: r.id,
+			talkgroupRef: r.talkgroup_ref,
+			label: r.label,
+			name: r.name,
+			system: { id: r.system_id, systemRef: r.system_ref, label: r.system_label },
+			calls: Number(r.n)
+		}))
+	};
+}

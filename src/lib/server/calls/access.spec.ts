@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestDeps, seedSystem } from '../admin/test-support';
+import type { Viewer } from '../auth/access-token';
+import { accessScope, canHear } from './access';
+
+async function setup() {
+	const deps = await createTestDeps();
+	const fire = await seedSystem(deps.db, 1, 'Fire', [11, 12]);
+	const police = await seedSystem(deps.db, 2, 'Police', [21]);
+	const { id } = await deps.db
+		.insertInto('users')
+		.values({ username: 'lis', password_hash: 'x', role: 'listener', access_all: 0, created_at: 0, updated_at: 0 })
+		.returning('id')
+		.executeTakeFirstOrThrow();
+	const viewer: Viewer = { userId: id, username: 'lis', role: 'listener', sessionId: 's', tokenExpiresAt: 0 };
+	return { deps, db: deps.db, fire, police, viewer, userId: id };
+}
+
+describe('access scope (fails closed)', () => {
+	it('a restricted user without grants hears nothing', async () => {
+		const { db, fire, viewer } = await setup();
+		const scope = await accessScope(db, viewer);
+		expect(scope.all).toBe(false);
+		expect(canHear(scope, fire.systemId, fire.talkgroupIds[0])).toBe(false);
+	});
+
+	it('a system grant covers its talkgroups only; a talkgroup grant covers that talkgroup only', async () => {
+		const { db, fire, police, viewer, userId } = await setup();
+		await db
+			.insertInto('user_access')
+			.values([
+				{ user_id: userId, system_id: police.systemId, talkgroup_id: null },
+				{ user_id: userId, system_id: fire.systemId, talkgroup_id: fire.talkgroupIds[1] }
+			])
+			.execute();
+		const scope = await accessScope(db, viewer);
+		expect(canHear(scope, police.systemId, police.talkgroupIds[0])).toBe(true);
+		expect(canHear(scope, fire.systemId, fire.talkgroupIds[1])).toBe(true);
+		expect(canHear(scope, fire.systemId, fire.talkgroupIds[0])).toBe(false);
+	});
+
+	it('a grant left pointing at a deleted talkgroup or system grants nothing', async () => {
+		const { db, fire, viewer, userId } = await setup();
+		// Simulate rows that outlived their target (foreign keys off, as after a manual repair).
+		await sql`pragma foreign_keys = off`.execute(db);
+		await db
+			.insertInto('user_access')
+			.values([
+				{ user_id: userId, system_id: fire.systemId, talkgroup_id: 9999 },
+				{ user_id: userId, system_id: 8888, talkgroup_id: null }
+			])
+			.execute();
+		const scope = await accessScope(db, viewer);
+		expect(scope).toEqual({ all: false, systemIds: new Set(), talkgroupIds: new Set() });
+		// And a real delete cascades the grant away.
+		await sql`pragma foreign_keys = on`.execute(db);
+		await db.deleteFrom('user_access').execute();
+		await db.insertInto('user_access').values({ user_id: userId, system_id: fire.systemId, talkgroup_id: fire.talkgroupIds[0] }).execute();
+		await db.deleteFrom('talkgroups').where('id', '=', fire.talkgroupIds[0]).execute();
+		expect(canHear(await accessScope(db, viewer), fire.systemId, fire.talkgroupIds[0])).toBe(false);
+	});
+
+	it('malformed rows grant nothing: text ids, a talkgroup filed under another system, a strange access_all', async () => {
+		const { db, fire, police, viewer, userId } = await setup();
+		await sql`pragma foreign_keys = off`.execute(db);
+		await sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, 'fire', null)`.execute(db);
+		await sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, ${fire.systemId}, 'eleven')`.execute(db);
+		await db.insertInto('user_access').values({ user_id: userId, system_id: police.systemId, talkgroup_id: fire.talkgroupIds[0] }).execute();
+		await sql`update users set access_all = 'yes' where id = ${userId}`.execute(db);
+		const scope = await accessScope(db, viewer);
+		expect(scope).toEqual({ all: false, systemIds: new Set(), talkgroupIds: new Set() });
+		expect(canHear(scope, fire.systemId, fire.talkgroupIds[0])).toBe(false);
+		expect(canHear(scope, police.systemId, police.talkgroupIds[0])).toBe(false);
+	});
+
+	it('a viewer whose user row is gone hears nothing; admins and access_all users hear everything', async () => {
+		const { db, fire, viewer, userId } = await setup();
+		expect((await accessScope(db, { ...viewer, userId: 4242 })).all).toBe(false);
+		expect((await accessScope(db, { ...viewer, role: 'admin' })).all).toBe(true);
+		await db.updateTable('users').set({ access_all: 1 }).where('id', '=', userId).execute();
+		expect(canHear(await accessScope(db, viewer), fire.systemId, fire.talkgroupIds[0])).toBe(true);
+	});
+});
