@@ -4,13 +4,15 @@ import { authRouter } from './routers/auth';
 import { sessionsRouter } from './routers/sessions';
 import { adminRouter } from './routers/admin';
 import { liveRouter } from './routers/live';
+import { callsRouter } from './routers/calls';
 
 export const appRouter = router({
 	setup: setupRouter,
 	auth: authRouter,
 	sessions: sessionsRouter,
 	admin: adminRouter,
-	live: liveRouter
+	live: liveRouter,
+	calls: callsRouter
 });
 
 /** The API's type, for typed clients (`import type { AppRouter } from 'squelch/src/lib/server/trpc/root'`). */

@@ -1,5 +1,6 @@
 import { router } from '../../init';
 import { adminUsersRouter } from './users';
+import { adminApiKeysRouter } from './apiKeys';
 import { adminSessionsRouter } from './sessions';
 import { adminSystemsRouter, adminTalkgroupsRouter, adminUnitsRouter } from './systems';
 import { adminSettingsRouter } from './settings';
@@ -8,6 +9,7 @@ import { adminEventsProcedure } from './events';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
+	apiKeys: adminApiKeysRouter,
 	sessions: adminSessionsRouter,
 	systems: adminSystemsRouter,
 	talkgroups: adminTalkgroupsRouter,
