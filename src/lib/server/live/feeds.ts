@@ -46,8 +46,10 @@ function eventFeed(db: DB, bus: Bus): OrderedFeed<AdminEvent> {
 	);
 }
 
-// One pair of feeds per bus (so per process in production, per test server in tests).
-const byBus = new WeakMap<Bus, LiveFeeds>();
+// One pair of feeds per bus (so per process in production, per test server in tests). Kept on
+// globalThis so a dev-server reload of this module does not start a second pair on the same bus.
+const KEY = Symbol.for('squelch.liveFeeds');
+const byBus: WeakMap<Bus, LiveFeeds> = ((globalThis as Record<symbol, unknown>)[KEY] ??= new WeakMap()) as WeakMap<Bus, LiveFeeds>;
 
 export function liveFeeds(deps: { db: DB; bus: Bus }): LiveFeeds {
 	let feeds = byBus.get(deps.bus);
