@@ -27,11 +27,11 @@ export async function* resumable<T>(opts: ResumableOptions<T>): AsyncGenerator<T
 	});
 	let lastYielded = -Infinity;
 	try {
-		// A lastEventId from another history (a reset database) is ahead of the table: start fresh.
-		const resumeFrom = opts.lastEventId !== null && opts.lastEventId <= subscription.startId ? opts.lastEventId : null;
+		// A lastEventId from another history (a reset database) is ahead of the seam: the replay
+		// is empty and, since only ids this stream yielded are skipped, live rows still arrive.
 		const backlog =
-			resumeFrom !== null
-				? await opts.replay(resumeFrom, subscription.startId)
+			opts.lastEventId !== null
+				? await opts.replay(opts.lastEventId, subscription.startId)
 				: ((await opts.initial?.(subscription.startId)) ?? []);
 		for (const row of backlog) {
 			if (opts.signal?.aborted) return;

@@ -327,6 +327,18 @@ describe('replay', () => {
 		expect(seen.ids).toEqual([...ids.slice(20), next]);
 	});
 
+	it('treats a lastEventId from another history (ahead of the table) as a fresh start', async () => {
+		server = await startLiveServer();
+		const device = await signIn(server, 'alice');
+		await server.publishCall();
+		const live = track(liveClient(server.wsUrl, { token: () => device.token() }));
+		const seen = watchCalls(live.client, { lastEventId: '999' });
+		await until(() => seen.started, 'started');
+		const id = await server.publishCall();
+		await until(() => seen.ids.length === 1, 'new call delivered, not skipped');
+		expect(seen.ids).toEqual([id]);
+	});
+
 	it('rejects a malformed lastEventId naming the field', async () => {
 		server = await startLiveServer();
 		const device = await signIn(server, 'alice');
