@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { build } from 'esbuild';
+import { build } from 'vite';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, watchConsole } from '../helpers/browser';
 import { signIn, startLiveServer, type LiveServer } from '../helpers/live-server';
@@ -18,16 +18,18 @@ let token: string;
 let userId: number;
 
 beforeAll(async () => {
-	const bundle = await build({
-		entryPoints: [path.resolve(import.meta.dirname, 'ws-probe/probe.ts')],
-		bundle: true,
-		format: 'esm',
-		platform: 'browser',
-		target: 'es2022',
-		write: false,
-		logLevel: 'silent'
+	// The probe page's script, bundled with Vite (no app config: just the probe and what it imports).
+	const output = await build({
+		configFile: false,
+		logLevel: 'silent',
+		build: {
+			write: false,
+			minify: false,
+			lib: { entry: path.resolve(import.meta.dirname, 'ws-probe/probe.ts'), formats: ['es'], fileName: 'probe' }
+		}
 	});
-	const script = bundle.outputFiles[0].text;
+	const outputs = (Array.isArray(output) ? output : [output]) as Array<{ output: Array<{ type: string; code?: string }> }>;
+	const script = outputs[0].output.find((o) => o.type === 'chunk')!.code!;
 	server = await startLiveServer({
 		upgradeDelayMs: 400,
 		handler(req, res) {
