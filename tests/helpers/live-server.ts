@@ -8,7 +8,7 @@ import { createTRPCClient, createWSClient, wsLink, type TRPCClient } from '@trpc
 import superjson from 'superjson';
 import { parseConfig } from '../../src/lib/server/config';
 import { buildServices, type Services } from '../../src/lib/server/services';
-import { attachWebSockets, type WebSocketOptions } from '../../src/lib/server/trpc/ws';
+import { attachWebSockets, type WebSocketHandle, type WebSocketOptions } from '../../src/lib/server/trpc/ws';
 import { insertUser } from '../../src/lib/server/auth/accounts';
 import { createSession, rotateRefreshToken } from '../../src/lib/server/auth/sessions';
 import { signAccessToken } from '../../src/lib/server/auth/access-token';
@@ -28,6 +28,8 @@ export interface LiveServer {
 	dataDir: string;
 	/** Stores a call and announces it, as ingest does. */
 	publishCall(call?: TestCall): Promise<number>;
+	/** The WebSocket server's counters. */
+	wsStats(): { sockets: number; slowConsumersClosed: number };
 	/** Shutdown as on SIGTERM, then up again on the same port and data dir with fresh services. */
 	restart(): Promise<void>;
 	close(): Promise<void>;
@@ -47,7 +49,7 @@ export async function startLiveServer(opts: LiveServerOptions = {}): Promise<Liv
 	let port = 0;
 	let svc: Services;
 	let server: http.Server;
-	let handle: { close(): Promise<void> };
+	let handle: WebSocketHandle;
 
 	const up = async () => {
 		svc = await buildServices(parseConfig({ DATA_DIR: dataDir, ...opts.env }));
@@ -90,6 +92,7 @@ export async function startLiveServer(opts: LiveServerOptions = {}): Promise<Liv
 			return port;
 		},
 		dataDir,
+		wsStats: () => handle.stats(),
 		async publishCall(call) {
 			const id = await insertCall(svc.db, call);
 			svc.bus.publish('call.ingested', { callId: id });

@@ -10,13 +10,16 @@ export const MAX_BUFFERED_BYTES = 1024 * 1024;
  * growing server memory. Once closing, further sends are dropped; the client resumes from its
  * last id when it reconnects.
  */
-export function boundedWebSocket(maxBufferedBytes: number): typeof WebSocket {
+export function boundedWebSocket(maxBufferedBytes: number, onCutOff: () => void = () => {}): typeof WebSocket {
 	return class BoundedWebSocket extends WebSocket {
 		// eslint-disable-next-line @typescript-eslint/no-explicit-any
 		override send(data: any, options?: any, cb?: any): void {
 			if (this.readyState !== WebSocket.OPEN) return;
 			super.send(data, options, cb);
-			if (this.bufferedAmount > maxBufferedBytes) this.close(SLOW_CONSUMER.code, SLOW_CONSUMER.reason);
+			if (this.bufferedAmount > maxBufferedBytes) {
+				this.close(SLOW_CONSUMER.code, SLOW_CONSUMER.reason);
+				onCutOff();
+			}
 		}
 	};
 }

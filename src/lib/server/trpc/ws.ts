@@ -30,6 +30,8 @@ export interface WebSocketOptions {
 export interface WebSocketHandle {
 	/** Shutdown: every socket gets the reconnect notice, then is closed (1012). */
 	close(): Promise<void>;
+	/** Open sockets, and how many were cut off as slow consumers since start. */
+	stats(): { sockets: number; slowConsumersClosed: number };
 }
 
 /**
@@ -39,11 +41,12 @@ export interface WebSocketHandle {
  */
 export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): WebSocketHandle {
 	let closing = false;
+	let slowConsumersClosed = 0;
 	const wss = new WebSocketServer({
 		noServer: true,
 		maxPayload: opts.maxPayloadBytes ?? 64 * 1024,
 		perMessageDeflate: false,
-		WebSocket: boundedWebSocket(opts.maxBufferedBytes ?? MAX_BUFFERED_BYTES)
+		WebSocket: boundedWebSocket(opts.maxBufferedBytes ?? MAX_BUFFERED_BYTES, () => slowConsumersClosed++)
 	});
 
 	// Services are built lazily: in dev, Kit fills the environment on the first HTTP request.
@@ -90,6 +93,7 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 	});
 
 	return {
+		stats: () => ({ sockets: wss.clients.size, slowConsumersClosed }),
 		async close() {
 			if (closing) return;
 			closing = true;
