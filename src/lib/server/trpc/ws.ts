@@ -70,9 +70,10 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 			return ctx;
 		},
 		onError({ error, path }) {
-			// A client breaking the protocol (oversized frame, bad UTF-8) is closed by ws itself.
-			const wsError = (error.cause as { code?: unknown } | undefined)?.code;
-			if (typeof wsError === 'string' && wsError.startsWith('WS_ERR_')) return;
+			// A client breaking the protocol (oversized frame, bad UTF-8) is closed by ws itself, and
+			// a dropped connection is the network's business: neither is a server fault.
+			const cause = (error.cause as { code?: unknown } | undefined)?.code;
+			if (typeof cause === 'string' && (cause.startsWith('WS_ERR_') || DROPPED.has(cause))) return;
 			if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`tRPC ws ${path ?? '?'} failed:`, error.cause ?? error);
 		}
 	});
@@ -108,6 +109,8 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 		}
 	};
 }
+
+const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 function refuse(socket: Duplex, status: number, text: string): void {
 	socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
