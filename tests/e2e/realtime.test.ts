@@ -60,11 +60,12 @@ async function runScenarios(mode: 'safe' | 'plain') {
 
 	for (let i = 0; i < 3; i++) {
 		await page.evaluate(([m, t]) => (window as any).probe.connected(m, t), [mode, token] as const);
-		const closing = page.evaluate(() => (window as any).probe.closeOnNextSocket());
+		// Armed in the page before the server acts, so the reconnect cannot slip past the hook.
+		await page.evaluate(() => (window as any).probe.armCloseOnNextSocket());
 		// The user's access changed: the server asks their socket to reconnect, and the new
 		// socket's handshake takes 400 ms.
 		server.svc.bus.publish('access.changed', { userId });
-		await closing;
+		await page.evaluate(() => (window as any).probe.closed());
 	}
 	for (let i = 0; i < 2; i++) {
 		await page.evaluate(([m, t]) => (window as any).probe.logoutDuringConnect(m, t), [mode, token] as const);

@@ -13,6 +13,7 @@ type Mode = 'safe' | 'plain';
 const log: string[] = [];
 let sockets = 0;
 let onNewSocket: (() => void) | null = null;
+let armed: Promise<void> = Promise.resolve();
 
 /** The WebSocket class under test, counting constructions so the page sees a reconnect begin. */
 function socketClass(mode: Mode): typeof WebSocket {
@@ -63,19 +64,25 @@ const probe = {
 		(window as unknown as { current: typeof conn }).current = conn;
 		return sockets;
 	},
-	/** Arms: as soon as the next socket is constructed (a reconnect begins), close the client. */
-	closeOnNextSocket() {
+	/**
+	 * Arms (and returns at once): as soon as the next socket is constructed (a reconnect begins),
+	 * close the client. `closed()` then waits for that close, with a time limit.
+	 */
+	armCloseOnNextSocket() {
 		const conn = (window as unknown as { current: ReturnType<typeof connect> }).current;
-		return new Promise<void>((resolve) => {
+		armed = new Promise<void>((resolve) => {
 			onNewSocket = () => void conn.client.close().then(() => resolve());
 		});
+	},
+	closed(ms = 15_000) {
+		return Promise.race([armed, sleep(ms).then(() => Promise.reject(new Error('timed out: reconnect closed')))]);
 	},
 	/** A logout while the very first socket is still connecting. */
 	async logoutDuringConnect(mode: Mode, token: string) {
 		const before = sockets;
 		const conn = connect(mode, token);
 		await until(() => sockets > before, 'socket constructed');
-		await conn.client.close();
+		await Promise.race([conn.client.close(), sleep(15_000).then(() => Promise.reject(new Error('timed out: close during connect')))]);
 	}
 };
 
