@@ -1,0 +1,264 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startServer, type TestServer } from '../helpers/server';
+import { ADMIN, signInAdmin, type Client } from '../helpers/client';
+import { DESKTOP, PHONE, launchBrowser, screenshot, signIn, watchConsole } from '../helpers/browser';
+
+let server: TestServer;
+let browser: Browser;
+let api: Client;
+
+beforeAll(async () => {
+	server = await startServer();
+	browser = await launchBrowser();
+	({ client: api } = await signInAdmin(server.url));
+});
+afterAll(async () => {
+	await browser?.close();
+	await server?.stop();
+});
+
+const FIRE_CSV = 'Decimal,Hex,Alpha Tag,Mode,Description,Tag,Category\n101,065,FD Dispatch,D,Fire Dispatch,Fire Dispatch,Fire\n102,066,FD Tac 1,D,Fire Tactical 1,Fire-Tac,Fire\n';
+const POLICE_CSV = 'Decimal,Hex,Alpha Tag,Mode,Description,Tag,Category\n201,0c9,PD Main,D,Police Dispatch,Law Dispatch,Police\n';
+
+/** The browser logs each refused request ("Failed to load resource: … status of 403"); the test counts the ones it caused. */
+const refusal = (m: string) => /Failed to load resource: the server responded with a status of (400|403|409)/.test(m);
+
+async function open(page: Page, path: string, ready: string) {
+	await page.goto(`${server.url}${path}`);
+	await page.getByRole('heading', { name: ready, level: 1 }).waitFor();
+}
+
+it('an admin sets up systems, a limited listener and settings, sees the dashboard and signs the listener’s phone out', async () => {
+	const adminContext = await browser.newContext({ ...DESKTOP, colorScheme: 'light' });
+	const admin = await signIn(adminContext, server.url, ADMIN.username, ADMIN.password);
+	const adminConsole = watchConsole(admin);
+	let refusals = 0;
+
+	// The main nav leads to the admin area, and the admin nav lists every section.
+	await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+	await admin.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+	const adminNav = admin.getByRole('navigation', { name: 'Admin' });
+	expect(await adminNav.getByRole('link').allTextContents()).toEqual(['Dashboard', 'Users', 'Devices', 'Upload keys', 'Systems', 'Settings', 'Events']);
+	expect(await adminNav.getByRole('link', { name: 'Dashboard' }).getAttribute('aria-current')).toBe('page');
+
+	// Systems: add two, import their talkgroups (pasted, and from a file), and see a bad file refused.
+	await adminNav.getByRole('link', { name: 'Systems' }).click();
+	await admin.getByRole('heading', { name: 'Radio systems', level: 1 }).waitFor();
+	for (const [ref, label] of [
+		['1', 'County Fire'],
+		['2', 'City Police']
+	]) {
+		const add = admin.locator('details.add');
+		if (!(await add.evaluate((d: HTMLDetailsElement) => d.open))) await add.locator('summary').click();
+		await admin.locator('.add-form').getByLabel('System number').fill(ref);
+		await admin.locator('.add-form').getByLabel('Label').fill(label);
+		await admin.getByRole('button', { name: 'Add system' }).click();
+		await expect.poll(() => admin.getByTestId('status').textContent()).toBe(`${label} was added.`);
+	}
+	// A system number taken already is refused with the field named.
+	await admin.getByLabel('System number').fill('1');
+	await admin.getByRole('button', { name: 'Add system' }).click();
+	await expect.poll(() => admin.locator('.add-form [role=alert]').textContent()).toBe('System number: system 1 already exists');
+	refusals++;
+
+	const fire = admin.getByTestId('system').filter({ has: admin.getByRole('heading', { name: 'County Fire' }) });
+	const police = admin.getByTestId('system').filter({ has: admin.getByRole('heading', { name: 'City Police' }) });
+	await fire.getByText('Import talkgroups from CSV').click();
+	await fire.getByLabel('…or paste the CSV text').fill('Decimal,Alpha Tag\n101,ok\nabc,bad\n');
+	await fire.getByRole('button', { name: 'Import into County Fire' }).click();
+	await expect.poll(() => fire.getByTestId('csv-error').textContent()).toMatch(/^CSV: line 3: /);
+	refusals++;
+	expect((await api.admin.systems.list.query()).find((s) => s.systemRef === 1)?.talkgroups).toEqual([]);
+	await fire.getByLabel('…or paste the CSV text').fill(FIRE_CSV);
+	await fire.getByRole('button', { name: 'Import into County Fire' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('Imported into County Fire: 2 created, 0 updated, 0 unchanged.');
+	await police.getByText('Import talkgroups from CSV').click();
+	await police.getByLabel('CSV file').setInputFiles({ name: 'police.csv', mimeType: 'text/csv', buffer: Buffer.from(POLICE_CSV) });
+	await expect.poll(() => police.getByLabel('…or paste the CSV text (from police.csv)').inputValue()).toBe(POLICE_CSV);
+	await police.getByRole('button', { name: 'Import into City Police' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('Imported into City Police: 1 created, 0 updated, 0 unchanged.');
+
+	// Edit a talkgroup label in place; it is saved when the field is left.
+	const label101 = fire.getByLabel('Label of talkgroup 101');
+	await label101.fill('Fire Dispatch Main');
+	await label101.press('Enter');
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('Saved the label of talkgroup 101.');
+	const stored = (await api.admin.systems.list.query()).find((s) => s.systemRef === 1)!;
+	expect(stored.talkgroups.find((t) => t.talkgroupRef === 101)?.label).toBe('Fire Dispatch Main');
+
+	// Auto-populate off for the police system, and the order of the systems swapped.
+	await police.getByLabel('Add new talkgroups and units automatically when calls arrive').uncheck();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('Saved auto-populate of City Police.');
+	await admin.getByRole('button', { name: 'Move City Police up' }).click();
+	await expect.poll(() => admin.getByTestId('system').first().getAttribute('data-system-ref')).toBe('2');
+	const systems = await api.admin.systems.list.query();
+	expect(systems.map((s) => [s.systemRef, s.autoPopulate])).toEqual([
+		[2, false],
+		[1, true]
+	]);
+
+	// Export gives the edited talkgroups back as Trunk-Recorder CSV.
+	const [download] = await Promise.all([admin.waitForEvent('download'), fire.getByRole('button', { name: 'Export talkgroups CSV' }).click()]);
+	expect(download.suggestedFilename()).toBe('talkgroups-1.csv');
+	const exported = fs.readFileSync((await download.path())!, 'utf8');
+	expect(exported).toBe(FIRE_CSV.replace('FD Dispatch', 'Fire Dispatch Main'));
+
+	// Users: a listener who hears only the fire talkgroups.
+	await adminNav.getByRole('link', { name: 'Users' }).click();
+	await admin.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+	await admin.getByRole('button', { name: 'New user' }).click();
+	const dialog = admin.getByTestId('user-dialog');
+	await dialog.getByLabel('Username').fill('ffan');
+	await dialog.getByRole('textbox', { name: /^Password/ }).fill('first password 1');
+	await dialog.getByLabel('Only the systems and talkgroups chosen below').check();
+	await dialog.getByRole('group', { name: 'Talkgroups of County Fire' }).getByRole('checkbox').first().check();
+	await dialog.getByRole('group', { name: 'Talkgroups of County Fire' }).getByRole('checkbox').nth(1).check();
+	await screenshot(admin, 'admin-user-create-desktop-light');
+	await dialog.getByRole('button', { name: 'Create user' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('ffan was created.');
+	const row = admin.locator('[data-testid=user-row][data-username=ffan]');
+	await expect.poll(() => row.textContent()).toContain('2 talkgroups');
+	expect(await row.textContent()).toContain('Must change password');
+	const ffan = (await api.admin.users.list.query()).find((u) => u.username === 'ffan')!;
+	const fireTalkgroups = systems.find((s) => s.systemRef === 1)!.talkgroups.map((t) => t.id);
+	expect(ffan).toMatchObject({ role: 'listener', accessAll: false, mustChangePassword: true, access: { systems: [] } });
+	expect([...ffan.access.talkgroups].sort()).toEqual([...fireTalkgroups].sort());
+
+	// Guards: the admin can neither disable nor delete themselves, and is told why.
+	await admin.getByRole('button', { name: 'Disable admin' }).click();
+	await expect.poll(() => admin.getByTestId('page-error').textContent()).toBe('Could not disable admin: you cannot disable yourself');
+	await admin.getByRole('button', { name: 'Delete admin' }).click();
+	await dialog.getByRole('button', { name: 'Delete admin' }).click();
+	await expect.poll(() => dialog.getByTestId('form-error').textContent()).toBe('Could not delete admin: you cannot delete yourself');
+	await screenshot(admin, 'admin-user-guard-desktop-light');
+	await dialog.getByRole('button', { name: 'Cancel' }).click();
+	refusals += 2;
+
+	// Settings: a value out of range names the field and stores nothing; a good one is saved.
+	await adminNav.getByRole('link', { name: 'Settings' }).click();
+	await admin.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+	await admin.getByLabel('Keep calls for (days)').fill('99999');
+	await admin.getByRole('button', { name: 'Save settings' }).click();
+	await expect.poll(() => admin.getByTestId('settings-error').textContent()).toMatch(/^Not saved\. Keep calls for \(days\): Too big/);
+	expect(await admin.getByLabel('Keep calls for (days)').getAttribute('aria-invalid')).toBe('true');
+	refusals++;
+	expect((await api.admin.settings.get.query()).retentionDays).toBe(0);
+	await admin.getByLabel('Keep calls for (days)').fill('30');
+	await admin.getByRole('button', { name: 'Save settings' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('Saved: Keep calls for (days). Changes apply at once.');
+	expect((await api.admin.settings.get.query()).retentionDays).toBe(30);
+
+	// The listener signs in on a desktop browser and must choose a password before anything else.
+	const listenerDesktopContext = await browser.newContext({ ...DESKTOP, colorScheme: 'dark' });
+	const listenerDesktop = await signIn(listenerDesktopContext, server.url, 'ffan', 'first password 1');
+	const listenerDesktopConsole = watchConsole(listenerDesktop);
+	const gate = listenerDesktop.getByTestId('must-change-password');
+	await gate.waitFor();
+	expect(await listenerDesktop.getByRole('navigation', { name: 'Main' }).getByRole('link').count()).toBe(0);
+	await screenshot(listenerDesktop, 'must-change-password-desktop-dark');
+	await gate.getByLabel('Password you were given').fill('first password 1');
+	await gate.getByRole('textbox', { name: /^New password/ }).fill('my own password 2');
+	await gate.getByLabel('Repeat new password').fill('my own password 2');
+	await gate.getByRole('button', { name: 'Save password and continue' }).click();
+	await listenerDesktop.getByRole('heading', { name: 'Scanner' }).waitFor();
+	expect((await api.admin.users.list.query()).find((u) => u.username === 'ffan')?.mustChangePassword).toBe(false);
+	// A listener has no Admin link, and the admin area says it is for admins.
+	expect(await listenerDesktop.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual(['Scanner', 'Archive', 'Account']);
+	await listenerDesktop.goto(`${server.url}/admin/users`);
+	await listenerDesktop.getByTestId('admins-only').waitFor();
+	await screenshot(listenerDesktop, 'admins-only-desktop-dark');
+
+	// ... and on their phone, with the new password.
+	const listenerPhoneContext = await browser.newContext({ ...PHONE, colorScheme: 'dark' });
+	const listenerPhone = await signIn(listenerPhoneContext, server.url, 'ffan', 'my own password 2');
+	const listenerPhoneConsole = watchConsole(listenerPhone);
+	await listenerPhone.getByRole('heading', { name: 'Scanner' }).waitFor();
+
+	// The dashboard shows the numbers and the activity chart.
+	await adminNav.getByRole('link', { name: 'Dashboard' }).click();
+	await admin.getByTestId('dashboard-tiles').waitFor();
+	expect(await admin.getByTestId('calls-total').textContent()).toBe('0');
+	const chart = admin.getByRole('img', { name: 'Calls per hour over the last 24 hours, by system' });
+	expect(await chart.count()).toBe(1);
+	expect(await chart.locator('desc').textContent()).toBe('No calls in the last 24 hours.');
+	expect(await chart.locator('text').allTextContents()).toContain('0');
+
+	// Devices: the admin signs the listener's phone out.
+	await adminNav.getByRole('link', { name: 'Devices' }).click();
+	const group = admin.locator('[data-testid=device-group][data-username=ffan]');
+	await expect.poll(() => group.getByTestId('admin-device').count()).toBe(2);
+	await screenshot(admin, 'admin-devices-before-desktop-light');
+	await group.getByRole('button', { name: 'Sign out Chrome on Android of ffan' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe("ffan's Chrome on Android was signed out.");
+	await expect.poll(() => group.getByTestId('admin-device').count()).toBe(1);
+
+	// The phone's next request is refused, and it says an admin did it; the desktop stays signed in.
+	await listenerPhone.goto(`${server.url}/account`);
+	await listenerPhone.getByTestId('signed-out').waitFor();
+	expect(await listenerPhone.getByTestId('signed-out-reason').textContent()).toBe('An admin signed you out.');
+	await screenshot(listenerPhone, 'admin-signed-out-phone-dark');
+	await listenerDesktop.goto(`${server.url}/account`);
+	await listenerDesktop.getByRole('heading', { name: 'Your account' }).waitFor();
+
+	const adminProblems = adminConsole.problems();
+	expect(adminProblems.filter((m) => !refusal(m))).toEqual([]);
+	expect(adminProblems.filter(refusal)).toHaveLength(refusals);
+	expect(listenerDesktopConsole.problems()).toEqual([]);
+	// The refused refresh is the expected 401 on the phone; nothing else may show.
+	expect(listenerPhoneConsole.problems().filter((m) => !m.includes('401'))).toEqual([]);
+	await Promise.all([adminContext.close(), listenerDesktopContext.close(), listenerPhoneContext.close()]);
+});
+
+it('every admin page at phone and desktop size, in light and dark, with a clean console', async () => {
+	const pages: Array<[string, string, string]> = [
+		['dashboard', '/admin', 'Dashboard'],
+		['users', '/admin/users', 'Users'],
+		['devices', '/admin/devices', 'Devices'],
+		['systems', '/admin/systems', 'Radio systems'],
+		['settings', '/admin/settings', 'Settings'],
+		['events', '/admin/events', 'Live events']
+	];
+	for (const [size, device] of [
+		['desktop', DESKTOP],
+		['phone', PHONE]
+	] as const) {
+		for (const colorScheme of ['light', 'dark'] as const) {
+			const context: BrowserContext = await browser.newContext({ ...device, colorScheme });
+			const page = await signIn(context, server.url, ADMIN.username, ADMIN.password);
+			const log = watchConsole(page);
+			for (const [name, path, heading] of pages) {
+				await open(page, path, heading);
+				if (name === 'systems') await page.getByTestId('system').first().waitFor();
+				if (name === 'dashboard') await page.getByTestId('activity-chart').waitFor();
+				if (name === 'users') await page.getByTestId('user-row').first().waitFor();
+				// Nothing is wider than the screen (tables scroll inside their own box).
+				const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+				expect(overflow, `${name} overflows at ${size}`).toBeLessThanOrEqual(0);
+				await screenshot(page, `admin-${name}-${size}-${colorScheme}`);
+			}
+			expect(log.problems()).toEqual([]);
+			await context.close();
+		}
+	}
+});
+
+it('the admin pages work from the keyboard: the nav, a dialog and Escape', async () => {
+	const context = await browser.newContext({ ...DESKTOP, viewport: { width: 360, height: 740 } });
+	const page = await signIn(context, server.url, ADMIN.username, ADMIN.password);
+	const log = watchConsole(page);
+	await open(page, '/admin/users', 'Users');
+	await page.getByTestId('user-row').first().waitFor();
+	await page.getByRole('button', { name: 'New user' }).focus();
+	await page.keyboard.press('Enter');
+	const dialog = page.getByTestId('user-dialog');
+	await dialog.getByLabel('Username').waitFor();
+	// The dialog takes the focus, and Escape closes it and gives the focus back.
+	expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+	await page.keyboard.press('Escape');
+	await expect.poll(() => dialog.isVisible()).toBe(false);
+	expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('New user');
+	expect(log.problems()).toEqual([]);
+	await context.close();
+});
