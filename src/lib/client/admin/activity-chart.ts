@@ -46,7 +46,8 @@ export function layoutActivity(
 	formatHour: (d: Date) => string
 ): ChartLayout {
 	const { width, height } = size;
-	const plot = { left: 40, top: 12, right: width - 8, bottom: height - 28 };
+	// Room on the right for half of the last hour's label.
+	const plot = { left: 40, top: 12, right: width - 18, bottom: height - 28 };
 	const n = input.hours.length;
 	const totals = input.hours.map((_, i) => input.systems.reduce((sum, s) => sum + (s.counts[i] ?? 0), 0));
 	const peak = Math.max(0, ...totals);
