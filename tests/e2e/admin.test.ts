@@ -265,6 +265,23 @@ it('the admin pages work from the keyboard: the nav, a dialog and Escape', async
 	await page.keyboard.press('Escape');
 	await expect.poll(() => dialog.isVisible()).toBe(false);
 	expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('New user');
+	// Tab reaches the admin nav's links in order, and Enter follows one.
+	await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).focus();
+	await page.keyboard.press('Tab');
+	expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Devices');
+	await page.keyboard.press('Enter');
+	await page.getByRole('heading', { name: 'Devices', level: 1 }).waitFor();
+	// At 360 px wide no page is wider than the screen.
+	for (const [path, heading] of [
+		['/admin', 'Dashboard'],
+		['/admin/systems', 'Radio systems'],
+		['/admin/settings', 'Settings'],
+		['/admin/events', 'Live events']
+	]) {
+		await open(page, path, heading);
+		const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+		expect(overflow, `${path} overflows at 360 px`).toBeLessThanOrEqual(0);
+	}
 	expect(log.problems()).toEqual([]);
 	await context.close();
 });
