@@ -105,6 +105,16 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 	const exported = fs.readFileSync((await download.path())!, 'utf8');
 	expect(exported).toBe(FIRE_CSV.replace('FD Dispatch', 'Fire Dispatch Main'));
 
+	// An empty system is deleted after a confirmation.
+	await admin.locator('.add-form').getByLabel('System number').fill('3');
+	await admin.locator('.add-form').getByLabel('Label').fill('Spare');
+	await admin.getByRole('button', { name: 'Add system' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('Spare was added.');
+	await admin.getByTestId('system').filter({ has: admin.getByRole('heading', { name: 'Spare' }) }).getByRole('button', { name: 'Delete system' }).click();
+	await admin.getByRole('dialog', { name: 'Delete Spare?' }).getByRole('button', { name: 'Delete' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('Spare was deleted.');
+	expect((await api.admin.systems.list.query()).map((s) => s.systemRef)).toEqual([2, 1]);
+
 	// Users: a listener who hears only the fire talkgroups.
 	await adminNav.getByRole('link', { name: 'Users' }).click();
 	await admin.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
