@@ -30,6 +30,9 @@ function buildIfNeeded() {
 }
 
 process.env.NODE_ENV ??= 'production';
+// Recorder uploads stream to disk with their own cap (settings.maxUploadBytes, 50 MiB by default);
+// adapter-node's 512 KiB default would refuse them before they reach the endpoint.
+process.env.BODY_SIZE_LIMIT ??= 'Infinity';
 if (!process.env.SQUELCH_SKIP_BUILD) buildIfNeeded();
 
 // adapter-node reads PORT and HOST itself; importing the build initialises the app (hooks init:

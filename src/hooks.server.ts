@@ -31,7 +31,8 @@ export const handle: Handle = async ({ event, resolve }) => {
 	event.locals.viewer = await verifyAccessToken(svc, token);
 
 	// Until the first admin exists every page leads to /setup; afterwards /setup leads to sign-in.
-	if (!event.url.pathname.startsWith('/api/') && event.request.method === 'GET') {
+	// (Leading slashes collapsed: recorders reach //api/call-upload, which must never redirect.)
+	if (!event.url.pathname.replace(/^\/{2,}/, '/').startsWith('/api/') && event.request.method === 'GET') {
 		setupDone ||= !(await needsSetup(svc.db));
 		const onSetup = event.url.pathname === '/setup';
 		if (!setupDone && !onSetup && !event.url.pathname.startsWith('/_app/')) redirect(303, '/setup');

@@ -3,12 +3,14 @@ import { setupRouter } from './routers/setup';
 import { authRouter } from './routers/auth';
 import { sessionsRouter } from './routers/sessions';
 import { adminRouter } from './routers/admin';
+import { callsRouter } from './routers/calls';
 
 export const appRouter = router({
 	setup: setupRouter,
 	auth: authRouter,
 	sessions: sessionsRouter,
-	admin: adminRouter
+	admin: adminRouter,
+	calls: callsRouter
 });
 
 /** The API's type, for typed clients (`import type { AppRouter } from 'squelch/src/lib/server/trpc/root'`). */

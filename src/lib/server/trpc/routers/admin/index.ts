@@ -1,5 +1,6 @@
 import { router } from '../../init';
 import { adminUsersRouter } from './users';
+import { adminApiKeysRouter } from './apiKeys';
 import { adminSessionsRouter } from './sessions';
 import { adminSystemsRouter, adminTalkgroupsRouter, adminUnitsRouter } from './systems';
 import { adminSettingsRouter } from './settings';
@@ -7,6 +8,7 @@ import { adminStatsRouter } from './stats';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
+	apiKeys: adminApiKeysRouter,
 	sessions: adminSessionsRouter,
 	systems: adminSystemsRouter,
 	talkgroups: adminTalkgroupsRouter,

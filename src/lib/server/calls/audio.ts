@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Services } from '../services';
+import type { Viewer } from '../auth/access-token';
+import { getSettings } from '../admin/settings';
+import { accessScope } from './access';
+import { scopeFilter } from './dto';
+import { absoluteAudioPath } from './storage';
+import { parseRange } from './range';
+
+/**
+ * GET/HEAD /api/calls/:id/audio. The viewer comes from the bearer header or the access cookie
+ * (hooks.server.ts). A call that is missing and one the viewer may not hear both answer 404, so
+ * the URL tells nothing. The file path comes from the database row, never from the request.
+ */
+export async function serveAudio(svc: Services, input: { request: Request; viewer: Viewer | null; id: string }): Promise<Response> {
+	const { request, viewer } = input;
+	if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, 'method not allowed', { allow: 'GET, HEAD' });
+	if (!viewer && !(await getSettings(svc.db)).publicListening) {
+		return text(401, 'sign in required', { 'www-authenticate': 'Bearer' });
+	}
+	const id = /^\d{1,15}$/.test(input.id) ? Number(input.id) : 0;
+	const scope = await accessScope(svc.db, viewer);
+	const row = id
+		? await svc.db
+				.selectFrom('calls')
+				.select(['id', 'audio_path', 'audio_type', 'audio_size'])
+				.where('calls.id', '=', id)
+				.where(scopeFilter(scope))
+				.executeTakeFirst()
+		: undefined;
+	const file = row && absoluteAudioPath(svc.config.dataDir, row.audio_path);
+	const stat = file ? await fs.promises.stat(file).catch(() => null) : null;
+	if (!row || !file || !stat?.isFile()) return text(404, 'not found');
+
+	const etag = `"${row.id}-${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`;
+	const lastModified = new Date(Math.floor(stat.mtimeMs / 1000) * 1000);
+	const ext = row.audio_path.split('.').pop() ?? 'bin';
+	const headers: Record<string, string> = {
+		'content-type': row.audio_type,
+		'accept-ranges': 'bytes',
+		etag,
+		'last-modified': lastModified.toUTCString(),
+		// Per user, and revalidated each time so a revoked viewer stops at the next play.
+		'cache-control': 'private, no-cache',
+		'content-disposition': `inline; filename="call-${row.id}.${ext}"`
+	};
+
+	if (notModified(request.headers, etag, lastModified)) return new Response(null, { status: 304, headers });
+
+	const size = stat.size;
+	const ifRange = request.headers.get('if-range');
+	const rangeApplies = !ifRange || ifRange.trim() === etag || (!ifRange.startsWith('"') && !ifRange.startsWith('W/') && Date.parse(ifRange) >= lastModified.getTime());
+	const range = rangeApplies ? parseRange(request.headers.get('range'), size) : null;
+	if (range === 'unsatisfiable') {
+		return text(416, 'range not satisfiable', { 'content-range': `bytes */${size}`, 'accept-ranges': 'bytes' });
+	}
+	const start = range?.start ?? 0;
+	const end = range?.end ?? size - 1;
+	headers['content-length'] = String(size === 0 ? 0 : end - start + 1);
+	if (range) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+	const status = range ? 206 : 200;
+	if (request.method === 'HEAD' || size === 0) return new Response(null, { status, headers });
+	const stream = Readable.toWeb(fs.createReadStream(file, { start, end })) as ReadableStream<Uint8Array>;
+	return new Response(stream, { status, headers });
+}
+
+function notModified(h: Headers, etag: string, lastModified: Date): boolean {
+	const inm = h.get('if-none-match');
+	if (inm !== null) {
+		if (inm.trim() === '*') return true;
+		return inm.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+	}
+	const ims = h.get('if-modified-since');
+	if (ims) {
+		const since = Date.parse(ims);
+		return Number.isFinite(since) && lastModified.getTime() <= since;
+	}
+	return false;
+}
+
+function text(status: number, body: string, headers: Record<string, string> = {}): Response {
+	return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers } });
+}

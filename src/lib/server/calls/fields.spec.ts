@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { cleanLabel, parseDateTime, parseFrequencies, parseFrequency, parsePatches, parseRadioId, parseSources } from './fields';
+
+describe('parseDateTime', () => {
+	it('reads all-digit values as unix seconds', () => {
+		expect(parseDateTime('1718145678')).toBe(1718145678000);
+		expect(parseDateTime(' 1718145700.512 ')).toBe(1718145700512);
+	});
+
+	it('reads ISO 8601 with any number of fractional digits', () => {
+		expect(parseDateTime('2024-06-15T14:30:22.123456Z')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22, 123));
+		expect(parseDateTime('2024-06-15T14:30:22.1Z')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22, 100));
+		expect(parseDateTime('2024-06-15T14:30:22.123456789Z')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22, 123));
+		expect(parseDateTime('2024-06-15T14:30:22Z')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22));
+		expect(parseDateTime('2024-06-15 14:30:22')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22));
+	});
+
+	it('applies the offset', () => {
+		expect(parseDateTime('2024-06-15T16:30:22.5+02:00')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22, 500));
+		expect(parseDateTime('2024-06-15T09:30:22-0500')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22));
+	});
+
+	it('falls back to timestamp in milliseconds', () => {
+		expect(parseDateTime(undefined, '1718145678123')).toBe(1718145678123);
+		expect(parseDateTime('garbage', '1718145678123')).toBe(1718145678123);
+		expect(parseDateTime('1718145678', '99')).toBe(1718145678000);
+	});
+
+	it('rejects what is not a time', () => {
+		for (const bad of ['', 'now', '0', '2024-13-01T00:00:00Z', '2024-02-31T00:00:00Z', '15/06/2024', '-5']) {
+			expect(parseDateTime(bad), bad).toBeNull();
+		}
+		expect(parseDateTime(undefined, 'abc')).toBeNull();
+	});
+});
+
+describe('labels and numbers', () => {
+	it('treats "", "-" and "null" as empty', () => {
+		expect(cleanLabel('')).toBe('');
+		expect(cleanLabel(' - ')).toBe('');
+		expect(cleanLabel('null')).toBe('');
+		expect(cleanLabel('NULL')).toBe('');
+		expect(cleanLabel(undefined)).toBe('');
+		expect(cleanLabel(' Fire Dispatch ')).toBe('Fire Dispatch');
+		expect(cleanLabel('-1')).toBe('-1');
+	});
+
+	it('reads radio ids and frequencies', () => {
+		expect(parseRadioId('12345')).toBe(12345);
+		expect(parseRadioId(' 7 ')).toBe(7);
+		expect(parseRadioId('')).toBe(0);
+		expect(parseRadioId('12a')).toBe(0);
+		expect(parseRadioId('-3')).toBe(0);
+		expect(parseFrequency('851012500')).toBe(851012500);
+		expect(parseFrequency('851012500.4')).toBe(851012500);
+		expect(parseFrequency('')).toBeNull();
+		expect(parseFrequency('abc')).toBeNull();
+	});
+});
+
+describe('lenient JSON fields', () => {
+	it('reads valid sources', () => {
+		expect(parseSources('[{ "pos": 0.00, "src": 1234567 }, { "pos": 2.16, "src": 7654321, "tag": "Engine 5" }]')).toEqual([
+			{ pos: 0, src: 1234567 },
+			{ pos: 2.16, src: 7654321, tag: 'Engine 5' }
+		]);
+		expect(parseSources('[]')).toEqual([]);
+	});
+
+	it("reads Trunk-Recorder's unescaped tag", () => {
+		const text = '[{ "pos": 0.00, "src": 1234567, "tag": "Engine "5" Cab" }, { "pos": 1.50, "src": 42, "tag": "B\\C" }]';
+		expect(() => JSON.parse(text)).toThrow();
+		expect(parseSources(text)).toEqual([
+			{ pos: 0, src: 1234567, tag: 'Engine "5" Cab' },
+			{ pos: 1.5, src: 42, tag: 'B\\C' }
+		]);
+	});
+
+	it('keeps going on garbage', () => {
+		expect(parseSources('not json')).toEqual([]);
+		expect(parseSources('[{"src": "x"}, {"src": 5}, 3, null]')).toEqual([{ pos: 0, src: 5 }]);
+		expect(parseFrequencies('[{"freq": 851012500, "time": 1718145678, "pos": 0.00, "len": 2.16, "errorCount": 0, "spikeCount": 0}]')).toEqual([
+			{ freq: 851012500, time: 1718145678, pos: 0, len: 2.16, errorCount: 0, spikeCount: 0 }
+		]);
+		expect(parseFrequencies('[{"freq": 851012500, "pos": 0.00,}')).toEqual([
+			{ freq: 851012500, time: 0, pos: 0, len: 0, errorCount: 0, spikeCount: 0 }
+		]);
+		expect(parseFrequencies('{}')).toEqual([]);
+	});
+
+	it('reads patches in every shape', () => {
+		expect(parsePatches('[]')).toEqual([]);
+		expect(parsePatches('[101,102]')).toEqual([101, 102]);
+		expect(parsePatches('[PATCHGROUP,101,102]')).toEqual([101, 102]);
+		expect(parsePatches('[52198, 52199, 52199]')).toEqual([52198, 52199]);
+		expect(parsePatches('')).toEqual([]);
+	});
+});

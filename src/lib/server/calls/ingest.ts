@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../clock';
+import type { DB } from '../db';
+import type { AudioType } from './audio-type';
+import type { FrequencyEntry, SourceEntry } from './fields';
+import { absoluteAudioPath, storedPathFor } from './storage';
+
+export interface IngestDeps {
+	db: DB;
+	clock: Clock;
+	config: { dataDir: string };
+}
+
+/** A validated upload, ready to store. */
+export interface IncomingCall {
+	systemRef: number;
+	systemLabel: string;
+	talkgroupRef: number;
+	talkgroupLabel: string;
+	talkgroupName: string;
+	talkgroupGroup: string;
+	talkgroupTag: string;
+	dateTime: number;
+	frequency: number | null;
+	duration: number;
+	audio: { tmpPath: string; fileId: string; size: number; type: AudioType; name: string };
+	/** The first unit heard. */
+	source: number | null;
+	sources: SourceEntry[];
+	/** Units heard with the alias the recorder knows them by ('' when none). */
+	units: Array<{ ref: number; alias: string }>;
+	frequencies: FrequencyEntry[];
+	patches: number[];
+	apiKeyId: number | null;
+}
+
+export type StoreResult =
+	| { status: 'stored'; callId: number; systemId: number; talkgroupId: number }
+	| { status: 'duplicate' }
+	| { status: 'unknown-talkgroup' };
+
+/**
+ * Stores a call: radio metadata upserted (created on first sight when the system auto-populates;
+ * later labels only fill blanks, so an admin's edits stay), duplicate check, row insert — all in
+ * one transaction — then the temp file is moved to its final place. See storage.ts for why this
+ * order leaves no orphan on any failure. The caller removes the temp file on every other outcome.
+ */
+export async function storeCall(deps: IngestDeps, call: IncomingCall, duplicateWindowMs: number): Promise<StoreResult> {
+	const now = deps.clock.now();
+	const audioPath = storedPathFor(call.dateTime, call.audio.fileId, call.audio.type.ext);
+	const result = await deps.db.transaction().execute(async (trx): Promise<StoreResult> => {
+		let system = await trx
+			.selectFrom('systems')
+			.select(['id', 'label', 'auto_populate'])
+			.where('system_ref', '=', call.systemRef)
+			.executeTakeFirst();
+		if (!system) {
+			system = await trx
+				.insertInto('systems')
+				.values({ system_ref: call.systemRef, label: call.systemLabel, created_at: now })
+				.returning(['id', 'label', 'auto_populate'])
+				.executeTakeFirstOrThrow();
+		} else if (!system.label && call.systemLabel) {
+			await trx.updateTable('systems').set({ label: call.systemLabel }).where('id', '=', system.id).execute();
+		}
+		const autoPopulate = system.auto_populate === 1;
+
+		const talkgroup = await trx
+			.selectFrom('talkgroups')
+			.select(['id', 'label', 'name', 'group_name', 'tag'])
+			.where('system_id', '=', system.id)
+			.where('talkgroup_ref', '=', call.talkgroupRef)
+			.executeTakeFirst();
+		let talkgroupId: number;
+		if (!talkgroup) {
+			if (!autoPopulate) return { status: 'unknown-talkgroup' };
+			const inserted = await trx
+				.insertInto('talkgroups')
+				.values({
+					system_id: system.id,
+					talkgroup_ref: call.talkgroupRef,
+					label: call.talkgroupLabel,
+					name: call.talkgroupName,
+					group_name: call.talkgroupGroup,
+					tag: call.talkgroupTag,
+					created_at: now
+				})
+				.returning('id')
+				.executeTakeFirstOrThrow();
+			talkgroupId = inserted.id;
+		} else {
+			talkgroupId = talkgroup.id;
+			const fill: Record<string, string> = {};
+			if (!talkgroup.label && call.talkgroupLabel) fill.label = call.talkgroupLabel;
+			if (!talkgroup.name && call.talkgroupName) fill.name = call.talkgroupName;
+			if (!talkgroup.group_name && call.talkgroupGroup) fill.group_name = call.talkgroupGroup;
+			if (!talkgroup.tag && call.talkgroupTag) fill.tag = call.talkgroupTag;
+			if (Object.keys(fill).length) await trx.updateTable('talkgroups').set(fill).where('id', '=', talkgroupId).execute();
+		}
+
+		const duplicate = await trx
+			.selectFrom('calls')
+			.select('id')
+			.where('talkgroup_id', '=', talkgroupId)
+			.where('system_id', '=', system.id)
+			.where('date_time', '>=', call.dateTime - duplicateWindowMs)
+			.where('date_time', '<=', call.dateTime + duplicateWindowMs)
+			.limit(1)
+			.executeTakeFirst();
+		if (duplicate) return { status: 'duplicate' };
+
+		for (const unit of call.units) {
+			const existing = await trx
+				.selectFrom('units')
+				.select(['id', 'alias'])
+				.where('system_id', '=', system.id)
+				.where('unit_ref', '=', unit.ref)
+				.executeTakeFirst();
+			if (!existing) {
+				if (autoPopulate) {
+					await trx.insertInto('units').values({ system_id: system.id, unit_ref: unit.ref, alias: unit.alias, created_at: now }).execute();
+				}
+			} else if (!existing.alias && unit.alias) {
+				await trx.updateTable('units').set({ alias: unit.alias }).where('id', '=', existing.id).execute();
+			}
+		}
+
+		const row = await trx
+			.insertInto('calls')
+			.values({
+				system_id: system.id,
+				talkgroup_id: talkgroupId,
+				date_time: call.dateTime,
+				frequency: call.frequency,
+				duration: call.duration,
+				audio_path: audioPath,
+				audio_type: call.audio.type.mime,
+				audio_size: call.audio.size,
+				audio_name: call.audio.name,
+				source: call.source,
+				frequencies: JSON.stringify(call.frequencies),
+				sources: JSON.stringify(call.sources),
+				patches: JSON.stringify(call.patches),
+				api_key_id: call.apiKeyId,
+				created_at: now
+			})
+			.returning('id')
+			.executeTakeFirstOrThrow();
+		return { status: 'stored', callId: row.id, systemId: system.id, talkgroupId };
+	});
+
+	if (result.status !== 'stored') return result;
+	try {
+		const target = absoluteAudioPath(deps.config.dataDir, audioPath);
+		if (!target) throw new Error(`bad audio path ${audioPath}`);
+		await moveIntoPlace(call.audio.tmpPath, target);
+	} catch (err) {
+		// The file could not be placed: take the row back so nothing points at a missing file.
+		await deps.db.deleteFrom('calls').where('id', '=', result.callId).execute();
+		throw err;
+	}
+	return result;
+}
+
+/** Renames, creating the day folder only when it is missing (most calls land in an existing one). */
+async function moveIntoPlace(from: string, to: string): Promise<void> {
+	try {
+		await fs.promises.rename(from, to);
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !fs.existsSync(from)) throw err;
+		await fs.promises.mkdir(path.dirname(to), { recursive: true });
+		await fs.promises.rename(from, to);
+	}
+}

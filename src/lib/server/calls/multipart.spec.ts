@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { curlForm, sdrtrunkForm } from '../../../../scripts/lib/recorder-forms';
+import { MultipartError, parseMultipart, StorageError } from './multipart';
+
+const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-multipart-'));
+/** A body delivered in small chunks, as a network would. */
+const chunked = (body: Buffer, size = 1000) => Readable.from(Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size)));
+
+describe('parseMultipart', () => {
+	it('streams the audio part to the temp file and collects the fields, whatever their order', async () => {
+		const audio = Buffer.alloc(50_000, 7);
+		audio.write('RIFF', 0);
+		const form = curlForm([
+			{ name: 'audio', file: audio, filename: 'call.wav' },
+			{ name: 'key', value: 'k' },
+			{ name: 'key', value: 'second value ignored' },
+			{ name: 'other', file: Buffer.from('not ours'), filename: 'x.bin' }
+		]);
+		const tmpPath = path.join(tmpDir(), 'a.upload');
+		const parsed = await parseMultipart(chunked(form.body), form.contentType, { maxFileBytes: 1 << 20, tmpPath });
+		expect(parsed.tooLarge).toBe(false);
+		expect(parsed.fields.get('key')).toBe('k');
+		expect(parsed.file).toMatchObject({ tmpPath, size: audio.length, fileName: 'call.wav' });
+		expect(parsed.file!.head.subarray(0, 4).toString()).toBe('RIFF');
+		expect(fs.readFileSync(tmpPath).equals(audio)).toBe(true);
+		expect(parsed.file!.bytes?.equals(audio)).toBe(true);
+	});
+
+	it('keeps only small files in memory too', async () => {
+		const big = Buffer.alloc(3 * 1024 * 1024, 3);
+		const form = curlForm([{ name: 'audio', file: big, filename: 'long.wav' }]);
+		const tmpPath = path.join(tmpDir(), 'big.upload');
+		const parsed = await parseMultipart(chunked(form.body, 65536), form.contentType, { maxFileBytes: 50 << 20, tmpPath });
+		expect(parsed.file).toMatchObject({ size: big.length, bytes: null });
+		expect(fs.statSync(tmpPath).size).toBe(big.length);
+	});
+
+	it("reads SDRTrunk's key test value as 1\\r\\n and its audio part without a Content-Type", async () => {
+		const test = sdrtrunkForm([['key', 'k'], ['system', '1'], ['test', '1']]);
+		const parsed = await parseMultipart(chunked(test.body, 7), test.contentType, { maxFileBytes: 1000, tmpPath: path.join(tmpDir(), 'b.upload') });
+		expect(parsed.fields.get('test')).toBe('1\r\n');
+		expect(parsed.file).toBeNull();
+		const call = sdrtrunkForm([['key', 'k']], { bytes: Buffer.alloc(300, 1), filename: '20240615_143022.123.mp3' });
+		const withAudio = await parseMultipart(chunked(call.body), call.contentType, { maxFileBytes: 1000, tmpPath: path.join(tmpDir(), 'c.upload') });
+		expect(withAudio.file).toMatchObject({ size: 300, fileName: '20240615_143022.123.mp3' });
+	});
+
+	it('discards an audio part over the cap and reads the rest of the body', async () => {
+		const form = curlForm([
+			{ name: 'audio', file: Buffer.alloc(5000, 1), filename: 'big.wav' },
+			{ name: 'key', value: 'after the audio' }
+		]);
+		const tmpPath = path.join(tmpDir(), 'd.upload');
+		const parsed = await parseMultipart(chunked(form.body), form.contentType, { maxFileBytes: 4096, tmpPath });
+		expect(parsed).toMatchObject({ tooLarge: true, file: null });
+		expect(parsed.fields.get('key')).toBe('after the audio');
+		expect(fs.existsSync(tmpPath)).toBe(false);
+	});
+
+	it('rejects a truncated body as malformed and leaves no temp file', async () => {
+		const form = curlForm([
+			{ name: 'key', value: 'k' },
+			{ name: 'audio', file: Buffer.alloc(5000, 1), filename: 'a.wav' }
+		]);
+		const dir = tmpDir();
+		const tmpPath = path.join(dir, 'e.upload');
+		await expect(parseMultipart(chunked(form.body.subarray(0, 3000)), form.contentType, { maxFileBytes: 1 << 20, tmpPath })).rejects.toBeInstanceOf(MultipartError);
+		expect(fs.readdirSync(dir)).toEqual([]);
+		await expect(parseMultipart(chunked(form.body), 'multipart/form-data', { maxFileBytes: 1, tmpPath })).rejects.toBeInstanceOf(MultipartError);
+	});
+
+	it('cleans up when the client goes away mid-body', async () => {
+		const form = curlForm([{ name: 'audio', file: Buffer.alloc(20_000, 1), filename: 'a.wav' }]);
+		const dir = tmpDir();
+		const body = new Readable({ read() {} });
+		const parsing = parseMultipart(body, form.contentType, { maxFileBytes: 1 << 20, tmpPath: path.join(dir, 'f.upload') });
+		body.push(form.body.subarray(0, 10_000));
+		await new Promise((r) => setTimeout(r, 50));
+		expect(fs.readdirSync(dir)).toEqual(['f.upload']);
+		body.destroy(new Error('aborted'));
+		await expect(parsing).rejects.toThrow('aborted');
+		expect(fs.readdirSync(dir)).toEqual([]);
+	});
+
+	it('reports a temp file that cannot be written as a storage error', async () => {
+		const dir = tmpDir();
+		fs.writeFileSync(path.join(dir, 'not-a-dir'), '');
+		const form = curlForm([{ name: 'audio', file: Buffer.alloc(1000, 1), filename: 'a.wav' }]);
+		await expect(parseMultipart(chunked(form.body), form.contentType, { maxFileBytes: 1 << 20, tmpPath: path.join(dir, 'not-a-dir', 'g.upload') })).rejects.toBeInstanceOf(StorageError);
+	});
+});

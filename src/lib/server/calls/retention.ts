@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../clock';
+import type { DB } from '../db';
+import { getSettings } from '../admin/settings';
+import { absoluteAudioPath, recordingsDir } from './storage';
+
+export interface RetentionDeps {
+	db: DB;
+	clock: Clock;
+	config: { dataDir: string };
+}
+
+const DAY_MS = 86_400_000;
+const BATCH = 500;
+export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * Deletes calls older than `retentionDays` (0 keeps everything) and their audio files, in batches
+ * so a large backlog never holds the database for long. Rows go first: a crash between the two
+ * steps leaves an unreferenced file (harmless, never served) rather than a row whose file is gone.
+ */
+export async function pruneOldCalls(deps: RetentionDeps): Promise<{ deleted: number }> {
+	const { retentionDays } = await getSettings(deps.db);
+	if (retentionDays <= 0) return { deleted: 0 };
+	const cutoff = deps.clock.now() - retentionDays * DAY_MS;
+	let deleted = 0;
+	for (;;) {
+		const rows = await deps.db
+			.selectFrom('calls')
+			.select(['id', 'audio_path'])
+			.where('date_time', '<', cutoff)
+			.orderBy('date_time', 'asc')
+			.limit(BATCH)
+			.execute();
+		if (!rows.length) break;
+		await deps.db
+			.deleteFrom('calls')
+			.where(
+				'id',
+				'in',
+				rows.map((r) => r.id)
+			)
+			.execute();
+		const dirs = new Set<string>();
+		for (const row of rows) {
+			const file = absoluteAudioPath(deps.config.dataDir, row.audio_path);
+			if (!file) continue;
+			await fs.promises.rm(file, { force: true }).catch(() => {});
+			dirs.add(path.dirname(file));
+		}
+		await removeEmptyDirs(deps.config.dataDir, dirs);
+		deleted += rows.length;
+		if (rows.length < BATCH) break;
+	}
+	return { deleted };
+}
+
+/** Removes emptied day folders and then their month and year folders, never the root. */
+async function removeEmptyDirs(dataDir: string, dirs: Set<string>): Promise<void> {
+	const root = recordingsDir(dataDir);
+	for (const start of dirs) {
+		let dir = start;
+		while (dir.startsWith(root + path.sep)) {
+			try {
+				await fs.promises.rmdir(dir); // fails (and stops) when not empty
+			} catch {
+				break;
+			}
+			dir = path.dirname(dir);
+		}
+	}
+}
+
+/** Prunes now and then every interval; returns the stop function (for services.onShutdown). */
+export function startRetention(deps: RetentionDeps, intervalMs = PRUNE_INTERVAL_MS): () => void {
+	let running = false;
+	const run = async () => {
+		if (running) return;
+		running = true;
+		try {
+			const { deleted } = await pruneOldCalls(deps);
+			if (deleted) console.log(`Squelch: retention removed ${deleted} old call(s)`);
+		} catch (err) {
+			console.error('Squelch: retention prune failed:', err instanceof Error ? err.message : err);
+		} finally {
+			running = false;
+		}
+	};
+	void run();
+	const timer = setInterval(() => void run(), intervalMs);
+	timer.unref();
+	return () => clearInterval(timer);
+}

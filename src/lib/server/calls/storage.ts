@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DB } from '../db';
+
+/**
+ * Where recordings live. Every stored path is generated here (date folders + a random id), never
+ * taken from an upload, and is relative to the recordings directory.
+ *
+ * Write order, so that no failure leaves a row without its file or a file without its row:
+ *   1. the upload streams to `.incoming/<id>.upload`;
+ *   2. the row (with its final path `YYYY/MM/DD/<id>.<ext>`) is inserted in a transaction;
+ *   3. the temp file is renamed to its final path (same filesystem: atomic);
+ *   on a failed rename the row is deleted again. A crash between 2 and 3 leaves a committed row
+ *   and its temp file: the start-up sweep finishes the rename; any other leftover is deleted.
+ */
+export function recordingsDir(dataDir: string): string {
+	return path.join(dataDir, 'recordings');
+}
+
+export function incomingDir(dataDir: string): string {
+	return path.join(recordingsDir(dataDir), '.incoming');
+}
+
+/** `YYYY/MM/DD/<id>.<ext>` for the call's UTC date. */
+export function storedPathFor(dateTimeMs: number, id: string, ext: string): string {
+	const d = new Date(dateTimeMs);
+	const pad = (n: number) => String(n).padStart(2, '0');
+	return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${id}.${ext}`;
+}
+
+/** The absolute path of a stored recording, refusing anything that would leave the directory. */
+export function absoluteAudioPath(dataDir: string, relative: string): string | null {
+	const root = recordingsDir(dataDir);
+	const full = path.resolve(root, relative);
+	if (!full.startsWith(root + path.sep) || relative.startsWith('.incoming')) return null;
+	return full;
+}
+
+const TEMP_NAME = /^([0-9a-f-]{36})\.upload$/;
+
+/**
+ * Start-up: a temp file whose row was committed is moved into place; every other leftover of an
+ * interrupted upload is deleted. Returns what it did, for the log.
+ */
+export async function sweepIncoming(db: DB, dataDir: string): Promise<{ completed: number; removed: number }> {
+	const dir = incomingDir(dataDir);
+	await fs.promises.mkdir(dir, { recursive: true });
+	let completed = 0;
+	let removed = 0;
+	for (const name of await fs.promises.readdir(dir)) {
+		const full = path.join(dir, name);
+		const match = TEMP_NAME.exec(name);
+		const row = match
+			? await db.selectFrom('calls').select(['id', 'audio_path']).where('audio_path', 'like', `%/${match[1]}.%`).executeTakeFirst()
+			: undefined;
+		const target = row && absoluteAudioPath(dataDir, row.audio_path);
+		if (target) {
+			try {
+				await fs.promises.mkdir(path.dirname(target), { recursive: true });
+				await fs.promises.rename(full, target);
+				completed++;
+				continue;
+			} catch {
+				// Fall through: a row whose file cannot be placed is removed below with its temp file.
+				await db.deleteFrom('calls').where('id', '=', row.id).execute();
+			}
+		}
+		await fs.promises.rm(full, { force: true, recursive: true });
+		removed++;
+	}
+	return { completed, removed };
+}

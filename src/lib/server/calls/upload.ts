@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
+import { parseBuffer, parseFile } from 'music-metadata';
+import type { Services } from '../services';
+import { getSettings } from '../admin/settings';
+import { recordEvent } from '../admin/event-log';
+import { findUploadKey, keyAllowsSystem, touchApiKey, type UploadKey } from '../admin/api-keys';
+import { detectAudioType } from './audio-type';
+import { cleanLabel, parseDateTime, parseFrequencies, parseFrequency, parsePatches, parseRadioId, parseSources } from './fields';
+import { MultipartError, parseMultipart, StorageError, tempPathFor, type UploadedFile } from './multipart';
+import { storeCall, type IncomingCall } from './ingest';
+import { incomingDir } from './storage';
+import { UploadRateLimiter } from './rate-limit';
+
+/**
+ * The recorder upload endpoint (RECORDERS.md): rdio-scanner's protocol as Trunk-Recorder,
+ * SDRTrunk and voxcall speak it. Replies are plain text with the exact wording those programs
+ * look for. Publishing and the admin log happen after the reply is on its way.
+ */
+
+/** An audio part of this many bytes or fewer is "no audio" (an empty WAV header is 44). */
+const MIN_AUDIO_BYTES = 45;
+
+export const REPLY = {
+	imported: 'Call imported successfully.',
+	duplicate: 'duplicate call rejected',
+	badKey: (system: number, talkgroup: number) => `Invalid API key for system ${system} talkgroup ${talkgroup}.`,
+	incomplete: (reason: string) => `Incomplete call data: ${reason}`
+} as const;
+
+const limiters = new WeakMap<Services, UploadRateLimiter>();
+/** Incoming directories known to exist (created at start-up by the sweep, or on first use). */
+const readyDirs = new Set<string>();
+
+function reply(status: number, body: string, headers: Record<string, string> = {}): Response {
+	return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers } });
+}
+
+export interface UploadRequest {
+	request: Request;
+	url: URL;
+	ip: string;
+}
+
+export async function handleUpload(svc: Services, { request, url, ip }: UploadRequest): Promise<Response> {
+	const rejected = (status: number, body: string, info: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
+		after(() => recordEvent(svc, 'upload.rejected', { status, reason: body, ip, ...info }));
+		return reply(status, body, headers);
+	};
+
+	if (request.method !== 'POST') return reply(405, 'Method not allowed: use POST.', { allow: 'POST' });
+	const contentType = request.headers.get('content-type') ?? '';
+	if (!/^multipart\/form-data\b/i.test(contentType)) {
+		await request.body?.cancel().catch(() => {});
+		return rejected(400, 'Expected a multipart/form-data body.');
+	}
+	if (!request.body) return rejected(400, 'Malformed multipart body: empty request.');
+
+	const settings = await getSettings(svc.db);
+	const fileId = randomUUID();
+	const dir = incomingDir(svc.config.dataDir);
+	const tmpPath = tempPathFor(dir, fileId);
+	if (!readyDirs.has(dir)) {
+		await fs.promises.mkdir(dir, { recursive: true });
+		readyDirs.add(dir);
+	}
+
+	let parsed;
+	try {
+		parsed = await parseMultipart(Readable.fromWeb(request.body as NodeWebReadableStream), contentType, {
+			maxFileBytes: settings.maxUploadBytes,
+			tmpPath
+		});
+	} catch (err) {
+		if (err instanceof MultipartError) return rejected(400, `Malformed multipart body: ${err.message}.`);
+		if (err instanceof StorageError) return serverError(err);
+		// The client went away mid-body; parseMultipart already removed the partial file.
+		return reply(400, 'Upload aborted.');
+	}
+
+	const outcome = { stored: false };
+	try {
+		return await judge(svc, parsed.fields, parsed.file, { fileId, tooLarge: parsed.tooLarge, settings, url, request, rejected, outcome });
+	} catch (err) {
+		return serverError(err);
+	} finally {
+		// A stored call's file was renamed into place; on every other outcome the temp file goes.
+		if (!outcome.stored) await fs.promises.rm(tmpPath, { force: true }).catch(() => {});
+	}
+}
+
+async function judge(
+	svc: Services,
+	fields: Map<string, string>,
+	file: UploadedFile | null,
+	ctx: {
+		fileId: string;
+		tooLarge: boolean;
+		settings: Awaited<ReturnType<typeof getSettings>>;
+		url: URL;
+		request: Request;
+		rejected: (status: number, body: string, info?: Record<string, unknown>, headers?: Record<string, string>) => Response;
+		outcome: { stored: boolean };
+	}
+): Promise<Response> {
+	const { settings, rejected } = ctx;
+	const field = (name: string) => fields.get(name);
+	const systemRef = parseRadioId(field('system'));
+	const talkgroupRef = parseRadioId(field('talkgroup'));
+	const where = { system: systemRef, talkgroup: talkgroupRef };
+
+	if (ctx.tooLarge) return rejected(413, `Audio larger than the ${settings.maxUploadBytes}-byte upload limit.`, where);
+
+	const keyText = field('key') || ctx.request.headers.get('x-api-key') || ctx.url.searchParams.get('key');
+	const key = await findUploadKey(svc.db, keyText);
+	if (!key || (systemRef > 0 && !keyAllowsSystem(key, systemRef))) {
+		return rejected(401, REPLY.badKey(systemRef, talkgroupRef), { ...where, keyName: key?.name ?? null });
+	}
+	const keyInfo = { ...where, keyId: key.id, keyName: key.name };
+	after(() => touchApiKey(svc, key));
+
+	const limiter = limiters.get(svc) ?? new UploadRateLimiter(svc.clock);
+	limiters.set(svc, limiter);
+	const perMinute = key.rateLimit ?? settings.uploadRateLimitPerMinute;
+	if (!limiter.take(key.id, perMinute)) {
+		const retry = String(Math.max(1, limiter.retryAfterSec(key.id, perMinute)));
+		return rejected(429, `Too many uploads for this API key (limit ${perMinute} per minute).`, keyInfo, { 'retry-after': retry });
+	}
+
+	// Every check runs and the last failing one is reported: SDRTrunk's key test (key, system,
+	// test) must read "no talkgroup" to accept the key.
+	const isKeyTest = (field('test') ?? '').trim() !== '';
+	const dateTime = parseDateTime(field('dateTime'), field('timestamp'));
+	let reason: string | null = null;
+	if (!file || file.size < MIN_AUDIO_BYTES) reason = 'no audio';
+	if (dateTime === null) reason = 'no datetime';
+	if (systemRef === 0) reason = 'no system';
+	if (talkgroupRef === 0) reason = 'no talkgroup';
+	if (reason || !file || dateTime === null) {
+		const body = REPLY.incomplete(reason ?? 'no audio');
+		return isKeyTest ? reply(417, body) : rejected(417, body, keyInfo);
+	}
+
+	const type = detectAudioType({
+		audioType: field('audioType'),
+		audioMime: field('audioMime'),
+		audioName: field('audioName'),
+		fileName: file.fileName,
+		head: file.head
+	});
+	if (!type) return rejected(415, 'Unsupported audio format: send WAV, MP3, M4A/AAC, Ogg, FLAC or WebM audio.', keyInfo);
+
+	const call = buildCall(fields, { systemRef, talkgroupRef, dateTime, file, type, fileId: ctx.fileId, key });
+	call.duration = await readDuration(file);
+
+	const result = await storeCall(svc, call, settings.duplicateWindowMs);
+	if (result.status === 'duplicate') return reply(200, REPLY.duplicate);
+	if (result.status === 'unknown-talkgroup') {
+		return rejected(417, REPLY.incomplete(`talkgroup ${talkgroupRef} is not configured on system ${systemRef} (auto-populate is off)`), keyInfo);
+	}
+	ctx.outcome.stored = true;
+	const callId = result.callId;
+	after(async () => {
+		svc.bus.publish('call.ingested', { callId });
+		await recordEvent(svc, 'call.ingested', { callId, ...keyInfo });
+	});
+	return reply(200, REPLY.imported);
+}
+
+/** Nothing was stored (the caller removes the temp file); the recorder will retry. */
+function serverError(err: unknown): Response {
+	console.error('upload failed:', err instanceof Error ? err.message : err);
+	return reply(500, 'Server error: the call was not stored; try again later.');
+}
+
+function buildCall(
+	fields: Map<string, string>,
+	p: { systemRef: number; talkgroupRef: number; dateTime: number; file: UploadedFile; type: IncomingCall['audio']['type']; fileId: string; key: UploadKey }
+): IncomingCall {
+	const field = (name: string) => fields.get(name);
+	const sources = parseSources(field('sources'));
+	// SDRTrunk sends one `source` unit and its `talkerAlias` instead of a sources list.
+	const single = parseRadioId(field('source'));
+	if (!sources.length && single > 0) {
+		const alias = cleanLabel(field('talkerAlias'));
+		sources.push(alias ? { pos: 0, src: single, tag: alias } : { pos: 0, src: single });
+	}
+	const units = new Map<number, string>();
+	for (const s of sources) if (!units.get(s.src)) units.set(s.src, s.tag ?? '');
+	return {
+		systemRef: p.systemRef,
+		systemLabel: cleanLabel(field('systemLabel')),
+		talkgroupRef: p.talkgroupRef,
+		talkgroupLabel: cleanLabel(field('talkgroupLabel')),
+		talkgroupName: cleanLabel(field('talkgroupName')),
+		talkgroupGroup: cleanLabel(field('talkgroupGroup')),
+		talkgroupTag: cleanLabel(field('talkgroupTag')),
+		dateTime: p.dateTime,
+		frequency: parseFrequency(field('frequency')),
+		duration: 0,
+		audio: {
+			tmpPath: p.file.tmpPath,
+			fileId: p.fileId,
+			size: p.file.size,
+			type: p.type,
+			// A display name only: reduced to a base name, never used as a path.
+			name: displayName(field('audioName') || p.file.fileName) || `audio.${p.type.ext}`
+		},
+		source: sources[0]?.src ?? null,
+		sources,
+		units: [...units].slice(0, 200).map(([ref, alias]) => ({ ref, alias })),
+		frequencies: parseFrequencies(field('frequencies')),
+		patches: parsePatches(field('patches')),
+		apiKeyId: p.key.id
+	};
+}
+
+function displayName(name: string): string {
+	const base = name.split(/[\\/]/).pop() ?? '';
+	// eslint-disable-next-line no-control-regex
+	return base.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200);
+}
+
+/** Seconds, read from the audio itself; 0 when the container cannot be read (the call is kept). */
+async function readDuration(file: UploadedFile): Promise<number> {
+	const options = { duration: true, skipCovers: true };
+	try {
+		const meta = file.bytes
+			? await parseBuffer(file.bytes, { size: file.bytes.length }, options)
+			: await parseFile(file.tmpPath, options);
+		const seconds = meta.format.duration;
+		return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) / 1000 : 0;
+	} catch {
+		return 0;
+	}
+}
+
+/** Runs work after the reply has been handed back; failures are logged, never thrown. */
+function after(work: () => Promise<unknown> | unknown): void {
+	setImmediate(() => {
+		Promise.resolve()
+			.then(work)
+			.catch((err) => console.error('upload follow-up failed:', err instanceof Error ? err.message : err));
+	});
+}
