@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server';
 import { ADMIN, signInAdmin, type Client } from '../helpers/client';
 import { DESKTOP, PHONE, launchBrowser, screenshot, signIn, watchConsole } from '../helpers/browser';
+import { fixture, post, trunkRecorderForm, WAV } from '../helpers/recorders';
 
 let server: TestServer;
 let browser: Browser;
@@ -186,14 +187,47 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 	const listenerPhoneConsole = watchConsole(listenerPhone);
 	await listenerPhone.getByRole('heading', { name: 'Scanner' }).waitFor();
 
-	// The dashboard shows the numbers and the activity chart.
+	// A recorder uploads calls over the last hours; the dashboard counts them and draws them.
+	const { key } = await api.admin.apiKeys.create.mutate({ name: 'e2e recorder' });
+	const now = Math.floor(Date.now() / 1000);
+	const uploads: Array<[number, number, number]> = [
+		// [system, talkgroup, seconds ago]
+		[1, 101, 60],
+		[1, 101, 120],
+		[1, 102, 180],
+		[2, 201, 240],
+		[1, 101, 3 * 3600],
+		[2, 201, 3 * 3600 + 60],
+		[1, 102, 7 * 3600],
+		[1, 101, 20 * 3600]
+	];
+	for (const [system, talkgroup, ago] of uploads) {
+		const reply = await post(
+			`${server.url}/api/call-upload`,
+			trunkRecorderForm({ key, audio: fixture(WAV), audioName: WAV, audioType: 'audio/wav', dateTime: now - ago, system, systemLabel: '', talkgroup })
+		);
+		expect(reply.body).toBe('Call imported successfully.');
+	}
 	await adminNav.getByRole('link', { name: 'Dashboard' }).click();
 	await admin.getByTestId('dashboard-tiles').waitFor();
-	expect(await admin.getByTestId('calls-total').textContent()).toBe('0');
+	expect(await admin.getByTestId('calls-total').textContent()).toBe('8');
 	const chart = admin.getByRole('img', { name: 'Calls per hour over the last 24 hours, by system' });
 	expect(await chart.count()).toBe(1);
-	expect(await chart.locator('desc').textContent()).toBe('No calls in the last 24 hours.');
-	expect(await chart.locator('text').allTextContents()).toContain('0');
+	// Buckets are whole clock hours, so which calls share one depends on when the test runs: work it out the same way.
+	const hourOf = (ago: number) => Math.floor((now - ago) / 3600);
+	const bars = new Set(uploads.map(([system, , ago]) => `${system}@${hourOf(ago)}`));
+	const perHour = new Map<number, number>();
+	for (const [, , ago] of uploads) perHour.set(hourOf(ago), (perHour.get(hourOf(ago)) ?? 0) + 1);
+	const peak = Math.max(...perHour.values());
+	expect(await chart.locator('desc').textContent()).toMatch(
+		new RegExp(`^8 calls in the last 24 hours \\(County Fire 6, City Police 2\\)\\. Busiest hour: .+ with ${peak} calls\\.$`)
+	);
+	// One bar per system and hour with calls.
+	expect(await chart.locator('rect').count()).toBe(bars.size);
+	const busiest = admin.getByTestId('busiest-talkgroups').locator('tbody tr');
+	expect(await busiest.first().textContent()).toContain('Fire Dispatch Main');
+	expect(await busiest.allTextContents()).toHaveLength(3);
+	await screenshot(admin, 'admin-dashboard-with-calls-desktop-light');
 
 	// Devices: the admin signs the listener's phone out.
 	await adminNav.getByRole('link', { name: 'Devices' }).click();
@@ -226,6 +260,7 @@ it('every admin page at phone and desktop size, in light and dark, with a clean 
 		['dashboard', '/admin', 'Dashboard'],
 		['users', '/admin/users', 'Users'],
 		['devices', '/admin/devices', 'Devices'],
+		['keys', '/admin/keys', 'Upload keys'],
 		['systems', '/admin/systems', 'Radio systems'],
 		['settings', '/admin/settings', 'Settings'],
 		['events', '/admin/events', 'Live events']

@@ -4,7 +4,9 @@ import { formatBytes, formatDuration, fromLocalInput, plural, toLocalInput } fro
 describe('format', () => {
 	it('writes byte counts in binary units', () => {
 		expect(formatBytes(0)).toBe('0 B');
-		expect(formatBytes(1023)).toBe('1023 B');
+		expect(formatBytes(999)).toBe('999 B');
+		expect(formatBytes(1023)).toBe('1 KiB');
+		expect(formatBytes(1005 * 1024)).toBe('1 MiB');
 		expect(formatBytes(1536)).toBe('1.5 KiB');
 		expect(formatBytes(52_428_800)).toBe('50 MiB');
 		expect(formatBytes(3 * 1024 ** 3)).toBe('3 GiB');

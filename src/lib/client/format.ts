@@ -2,11 +2,11 @@
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
-/** 52428800 → "50 MiB"; one decimal below 10 of a unit. */
+/** 52428800 → "50 MiB"; one decimal below 10 of a unit; from 1000 the next unit, so a number never has four digits. */
 export function formatBytes(bytes: number): string {
 	let value = Math.max(0, bytes);
 	let unit = 0;
-	while (value >= 1024 && unit < UNITS.length - 1) {
+	while (value >= 1000 && unit < UNITS.length - 1) {
 		value /= 1024;
 		unit++;
 	}
