@@ -147,6 +147,31 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 	await dialog.getByRole('button', { name: 'Cancel' }).click();
 	refusals += 2;
 
+	// Disable, enable, reset the password of and delete another user.
+	const { id: tempId } = await api.admin.users.create.mutate({ username: 'temp', password: 'temp password 1', role: 'listener', mustChangePassword: false });
+	await admin.reload();
+	const temp = admin.locator('[data-testid=user-row][data-username=temp]');
+	await temp.getByRole('button', { name: 'Disable temp' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('temp was disabled and signed out everywhere.');
+	await expect.poll(() => temp.textContent()).toContain('Disabled');
+	await temp.getByRole('button', { name: 'Enable temp' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('temp was enabled.');
+	expect(await temp.textContent()).not.toContain('Disabled');
+	await temp.getByRole('button', { name: 'Reset password of temp' }).click();
+	await dialog.getByLabel('New password').fill('short');
+	await dialog.getByRole('button', { name: 'Reset password' }).click();
+	await expect.poll(() => dialog.getByTestId('form-error').textContent()).toBe('Could not reset the password of temp: password: must be at least 8 characters');
+	refusals++;
+	await dialog.getByRole('button', { name: 'Suggest a password' }).click();
+	expect(await dialog.getByLabel('New password').inputValue()).toMatch(/^[A-Za-z0-9]{14}$/);
+	await dialog.getByRole('button', { name: 'Reset password' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('The password of temp was reset; they were signed out and must choose a new one.');
+	expect((await api.admin.users.list.query()).find((u) => u.id === tempId)?.mustChangePassword).toBe(true);
+	await temp.getByRole('button', { name: 'Delete temp' }).click();
+	await dialog.getByRole('button', { name: 'Delete temp' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('temp was deleted.');
+	expect((await api.admin.users.list.query()).map((u) => u.username)).toEqual(['admin', 'ffan']);
+
 	// Settings: a value out of range names the field and stores nothing; a good one is saved.
 	await adminNav.getByRole('link', { name: 'Settings' }).click();
 	await admin.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
@@ -246,11 +271,20 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 	await listenerDesktop.goto(`${server.url}/account`);
 	await listenerDesktop.getByRole('heading', { name: 'Your account' }).waitFor();
 
+	// "Sign out all" ends the listener's remaining device too, after a confirmation.
+	await group.getByRole('button', { name: "Sign out all of ffan's devices" }).click();
+	await admin.getByRole('dialog', { name: 'Sign out all devices of ffan?' }).getByRole('button', { name: 'Sign them out' }).click();
+	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('1 device of ffan signed out.');
+	await expect.poll(() => group.count()).toBe(0);
+	await listenerDesktop.reload();
+	await listenerDesktop.getByTestId('signed-out').waitFor();
+	expect(await listenerDesktop.getByTestId('signed-out-reason').textContent()).toBe('An admin signed you out.');
+
 	const adminProblems = adminConsole.problems();
 	expect(adminProblems.filter((m) => !refusal(m))).toEqual([]);
 	expect(adminProblems.filter(refusal)).toHaveLength(refusals);
-	expect(listenerDesktopConsole.problems()).toEqual([]);
-	// The refused refresh is the expected 401 on the phone; nothing else may show.
+	// The refused refreshes are the expected 401s of the signed-out devices; nothing else may show.
+	expect(listenerDesktopConsole.problems().filter((m) => !m.includes('401'))).toEqual([]);
 	expect(listenerPhoneConsole.problems().filter((m) => !m.includes('401'))).toEqual([]);
 	await Promise.all([adminContext.close(), listenerDesktopContext.close(), listenerPhoneContext.close()]);
 });
