@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, runServerExpectingExit, type TestServer } from '../helpers/server';
 import { ADMIN, cookieFetch, errorCode, signInAdmin, trpc, type Client } from '../helpers/client';
@@ -319,6 +320,30 @@ describe('configuration', () => {
 		const { code, output } = await runServerExpectingExit({ [name]: value });
 		expect(code).not.toBe(0);
 		expect(output).toContain(`${name}:`);
+	});
+
+	it('refuses a tRPC body over 1 MiB with 413, with or without Content-Length', async () => {
+		const big = Buffer.from(JSON.stringify({ json: { username: 'x'.repeat(2 * 1024 * 1024), password: 'y' } }));
+		// The server answers before reading the whole body, so the client may see its write cut off
+		// after the response: take the status from the response event.
+		const post = (chunked: boolean) =>
+			new Promise<number>((resolve, reject) => {
+				const req = http.request(`${server.url}/api/trpc/auth.login`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json', ...(chunked ? {} : { 'content-length': String(big.length) }) }
+				});
+				req.on('response', (res) => {
+					res.resume();
+					resolve(res.statusCode ?? 0);
+				});
+				req.on('error', reject);
+				req.end(big);
+			});
+		expect(await post(false)).toBe(413);
+		// Chunked: the body is cut off at the limit, which ends the request (a 4xx or a reset), never a 200.
+		const chunked = await post(true).catch((err: NodeJS.ErrnoException) => err.code);
+		expect(typeof chunked === 'number' ? chunked >= 400 : chunked === 'ECONNRESET' || chunked === 'EPIPE').toBe(true);
+		expect(await (await fetch(`${server.url}/api/health`)).json()).toMatchObject({ status: 'ok' });
 	});
 
 	it('GET /api/health answers ok', async () => {
