@@ -72,6 +72,10 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 	await expect.poll(() => fire.getByTestId('csv-error').textContent()).toMatch(/^CSV: line 3: /);
 	refusals++;
 	expect((await api.admin.systems.list.query()).find((s) => s.systemRef === 1)?.talkgroups).toEqual([]);
+	// Too large for one request: refused before sending, with the size.
+	await fire.getByLabel('…or paste the CSV text').fill(`Decimal,Alpha Tag\n1,${'x'.repeat(1_100_000)}\n`);
+	await fire.getByRole('button', { name: 'Import into County Fire' }).click();
+	await expect.poll(() => fire.getByTestId('csv-error').textContent()).toMatch(/^CSV: the file is too large to import at once \(10\d\d KiB; the limit is 1023 KiB\)\.$/);
 	await fire.getByLabel('…or paste the CSV text').fill(FIRE_CSV);
 	await fire.getByRole('button', { name: 'Import into County Fire' }).click();
 	await expect.poll(() => admin.getByTestId('status').textContent()).toBe('Imported into County Fire: 2 created, 0 updated, 0 unchanged.');
