@@ -104,6 +104,8 @@ class Session {
 
 	/** Called by the realtime layer on close 4003: try one refresh, else show why we were signed out. */
 	async handleRevoked(reason: string): Promise<void> {
+		// Our own logout already ended things; a late 4003 for it must not change the message.
+		if (this.status !== 'signed-in') return;
 		this.accessToken = null;
 		this.expiresAt = 0;
 		if (!(await this.refresh())) this.signOut(reason);

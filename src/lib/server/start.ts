@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { services } from './services';
+import { services, type Services } from './services';
 import { attachWebSockets } from './trpc/ws';
 import { startCalls } from './calls/lifecycle';
 
@@ -8,11 +8,24 @@ export const ATTACH_KEY = Symbol.for('squelch.attachWebSockets');
 
 let started: Promise<void> | undefined;
 
+async function stopServices(svc: Services): Promise<void> {
+	for (const stop of svc.onShutdown) {
+		try {
+			await stop();
+		} catch (err) {
+			console.error('Squelch: a shutdown step failed:', err instanceof Error ? err.message : err);
+		}
+	}
+	await svc.db.destroy();
+}
+
 /** Runs once per process, from hooks.server.ts `init`: migrations, background jobs, WS hand-off. */
 export function startServer(): Promise<void> {
 	started ??= (async () => {
 		const svc = await services();
 		await startCalls(svc);
+		// adapter-node emits this once HTTP has drained (after SIGTERM/SIGINT): stop timers, close SQLite.
+		process.once('sveltekit:shutdown' as 'beforeExit', () => void stopServices(svc));
 		(globalThis as Record<symbol, unknown>)[ATTACH_KEY] = (server: Server) => attachWebSockets(server);
 	})();
 	return started;

@@ -64,3 +64,12 @@ export async function eventsAfter(db: DB, afterId: number, limit: number): Promi
 		.execute();
 	return rows.map(toAdminEvent);
 }
+
+/** The admin event log keeps this many days; every stored call adds a row, so it must not grow forever. */
+export const EVENT_LOG_DAYS = 30;
+
+export async function pruneEventLog(deps: { db: DB; clock: Clock }): Promise<number> {
+	const before = deps.clock.now() - EVENT_LOG_DAYS * 86_400_000;
+	const result = await deps.db.deleteFrom('events').where('at', '<', before).executeTakeFirst();
+	return Number(result.numDeletedRows);
+}

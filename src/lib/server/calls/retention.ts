@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Clock } from '../clock';
 import type { DB } from '../db';
 import { getSettings } from '../admin/settings';
+import { pruneEventLog } from '../admin/event-log';
 import { absoluteAudioPath, recordingsDir } from './storage';
 
 export interface RetentionDeps {
@@ -72,7 +73,7 @@ async function removeEmptyDirs(dataDir: string, dirs: Set<string>): Promise<void
 	}
 }
 
-/** Prunes now and then every interval; returns the stop function (for services.onShutdown). */
+/** Prunes calls (and the admin event log) now and then every interval; returns the stop function (for services.onShutdown). */
 export function startRetention(deps: RetentionDeps, intervalMs = PRUNE_INTERVAL_MS): () => void {
 	let running = false;
 	const run = async () => {
@@ -81,6 +82,7 @@ export function startRetention(deps: RetentionDeps, intervalMs = PRUNE_INTERVAL_
 		try {
 			const { deleted } = await pruneOldCalls(deps);
 			if (deleted) console.log(`Squelch: retention removed ${deleted} old call(s)`);
+			await pruneEventLog(deps);
 		} catch (err) {
 			console.error('Squelch: retention prune failed:', err instanceof Error ? err.message : err);
 		} finally {

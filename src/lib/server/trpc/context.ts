@@ -13,6 +13,8 @@ export interface Context {
 	transport: 'http' | 'ws';
 	/** Present on HTTP only: where login and refresh set cookies. */
 	http: (CookieTarget & { event: RequestEvent }) | null;
+	/** WebSocket only: this socket's id (presence keys anonymous listeners per socket). */
+	connectionId?: string;
 }
 
 export function bearerToken(header: string | null | undefined): string | null {
@@ -38,8 +40,12 @@ export async function createHttpContext(event: RequestEvent): Promise<Context> {
  * gives a context without a viewer and protected procedures answer UNAUTHORIZED (throwing here
  * makes clients reconnect in a storm).
  */
-export async function createWsContext(req: IncomingMessage, connectionParams: Record<string, string> | null): Promise<Context> {
-	const svc = await services();
+export async function createWsContext(
+	req: IncomingMessage,
+	connectionParams: Record<string, string | undefined> | null,
+	opts: { services?: Services; connectionId?: string } = {}
+): Promise<Context> {
+	const svc = opts.services ?? (await services());
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
 	const viewer = await verifyAccessToken(svc, token).catch(() => null);
 	const forwarded = req.headers['x-forwarded-for'];
@@ -49,7 +55,8 @@ export async function createWsContext(req: IncomingMessage, connectionParams: Re
 		ip: clientIp(Array.isArray(forwarded) ? forwarded.join(',') : forwarded, req.socket.remoteAddress ?? '', svc.config.trustProxy),
 		userAgent: req.headers['user-agent'] ?? '',
 		transport: 'ws',
-		http: null
+		http: null,
+		connectionId: opts.connectionId
 	};
 }
 

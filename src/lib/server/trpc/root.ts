@@ -3,6 +3,7 @@ import { setupRouter } from './routers/setup';
 import { authRouter } from './routers/auth';
 import { sessionsRouter } from './routers/sessions';
 import { adminRouter } from './routers/admin';
+import { liveRouter } from './routers/live';
 import { callsRouter } from './routers/calls';
 
 export const appRouter = router({
@@ -10,6 +11,7 @@ export const appRouter = router({
 	auth: authRouter,
 	sessions: sessionsRouter,
 	admin: adminRouter,
+	live: liveRouter,
 	calls: callsRouter
 });
 

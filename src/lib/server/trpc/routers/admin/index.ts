@@ -5,6 +5,7 @@ import { adminSessionsRouter } from './sessions';
 import { adminSystemsRouter, adminTalkgroupsRouter, adminUnitsRouter } from './systems';
 import { adminSettingsRouter } from './settings';
 import { adminStatsRouter } from './stats';
+import { adminEventsProcedure } from './events';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
@@ -14,5 +15,6 @@ export const adminRouter = router({
 	talkgroups: adminTalkgroupsRouter,
 	units: adminUnitsRouter,
 	settings: adminSettingsRouter,
-	stats: adminStatsRouter
+	stats: adminStatsRouter,
+	events: adminEventsProcedure
 });

@@ -1,0 +1,61 @@
+import { createTRPCClient, httpLink, splitLink, wsLink, type TRPCLink } from '@trpc/client';
+import superjson from 'superjson';
+import type { AppRouter } from '$lib/server/trpc/root';
+import { session } from './session.svelte';
+import { connectionStateStore, createRealtimeClient, webSocketUrl, type ConnectionState, type RealtimeClient } from './realtime';
+
+/**
+ * The tab's one tRPC client. Subscriptions (live.calls, admin.events) share one WebSocket;
+ * queries and mutations go over HTTP, unbatched (the refresh cookie's Path is exactly
+ * /api/trpc/auth.refresh), with a 401 refreshed once and retried once by session.fetch.
+ */
+let realtime: RealtimeClient | null = null;
+
+function realtimeClient(): RealtimeClient {
+	realtime ??= createRealtimeClient({
+		url: () => webSocketUrl(window.location),
+		getToken: () => session.getAccessToken(),
+		// Revoked elsewhere (cap, admin, password change…): one refresh, else the signed-out screen.
+		onRevoked: (reason) => {
+			if (session.status === 'signed-in') void session.handleRevoked(reason);
+		}
+	});
+	return realtime;
+}
+
+// Built on first use: the WebSocket client needs a browser.
+const lazyWsLink: TRPCLink<AppRouter> = (runtime) => {
+	let link: ReturnType<TRPCLink<AppRouter>> | undefined;
+	return (op) => (link ??= wsLink<AppRouter>({ client: realtimeClient(), transformer: superjson })(runtime))(op);
+};
+
+export const api = createTRPCClient<AppRouter>({
+	links: [
+		splitLink({
+			condition: (op) => op.type === 'subscription',
+			true: lazyWsLink,
+			false: httpLink({ url: '/api/trpc', transformer: superjson, fetch: session.fetch })
+		})
+	]
+});
+
+/** The WebSocket's state, for the status badge. */
+export const connectionState = {
+	subscribe(run: (state: ConnectionState) => void): () => void {
+		return connectionStateStore(realtimeClient()).subscribe(run);
+	}
+};
+
+/** Close the tab's socket (it waits for a connecting socket to open first); the next subscription opens a new one. */
+export async function closeRealtime(): Promise<void> {
+	await realtime?.close();
+}
+
+/**
+ * Sign out this device: the socket goes first, so the server's `4003 session revoked: logout`
+ * for our own logout is not mistaken for someone else signing us out.
+ */
+export async function logout(): Promise<void> {
+	await closeRealtime();
+	await session.logout();
+}

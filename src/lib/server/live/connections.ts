@@ -1,0 +1,98 @@
+import { WebSocket } from 'ws';
+import type { Clock } from '../clock';
+import type { Bus } from './bus';
+import type { Viewer } from '../auth/access-token';
+import type { RevokeReason } from '../db/types';
+import { RECONNECT_NOTICE, sessionRevoked, TOKEN_EXPIRED } from './close-codes';
+
+/** How long before its token expires a socket is asked to reconnect: a fifth of its life, 1–30 s. */
+export function noticeLeadMs(remainingMs: number): number {
+	return Math.min(30_000, Math.max(1_000, Math.floor(remainingMs / 5)));
+}
+
+// A revocation racing a socket's authentication (token verified, socket not yet registered).
+const REVOKED_MEMORY_MS = 60_000;
+
+interface Entry {
+	viewer: Viewer | null;
+	timers: NodeJS.Timeout[];
+}
+
+/**
+ * The authenticated sockets of one WebSocket server and the rules on their lifetime: a reconnect
+ * notice shortly before the access token expires and `4001` once it has; `4003` when the session
+ * is revoked; a reconnect notice when what a user may see changes (their next socket gets a
+ * fresh context: role, access scope, resuming from its last id).
+ */
+export class Connections {
+	private entries = new Map<WebSocket, Entry>();
+	private recentlyRevoked = new Map<string, { reason: RevokeReason; at: number }>();
+	private unsubscribe: Array<() => void>;
+
+	constructor(private deps: { bus: Bus; clock: Clock }) {
+		this.unsubscribe = [
+			deps.bus.subscribe('session.revoked', ({ sessionId, reason }) => this.revoke(sessionId, reason)),
+			// A user's role or grants changed: their sockets need a new context. A global change
+			// (public listening, systems) only changes what anonymous listeners may hear; a
+			// signed-in user's scope is their own grants, which a global change does not narrow.
+			deps.bus.subscribe('access.changed', ({ userId }) =>
+				this.askToReconnect((e) => (userId === null ? e.viewer === null : e.viewer?.userId === userId))
+			)
+		];
+	}
+
+	add(socket: WebSocket, viewer: Viewer | null): void {
+		if (socket.readyState !== WebSocket.OPEN) return;
+		const revoked = viewer && this.recentlyRevoked.get(viewer.sessionId);
+		if (revoked) return void socket.close(sessionRevoked(revoked.reason).code, sessionRevoked(revoked.reason).reason);
+
+		const entry: Entry = { viewer, timers: [] };
+		if (viewer) {
+			const remaining = viewer.tokenExpiresAt - this.deps.clock.now();
+			const noticeIn = remaining - noticeLeadMs(remaining);
+			// A socket that arrives with an almost spent token gets no notice (it would only come
+			// straight back with the same token); it is closed at expiry and reconnects then.
+			if (noticeIn > 0) entry.timers.push(setTimeout(() => send(socket, RECONNECT_NOTICE), noticeIn));
+			entry.timers.push(setTimeout(() => socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason), Math.max(0, remaining)));
+		}
+		this.entries.set(socket, entry);
+		socket.once('close', () => this.remove(socket));
+	}
+
+	count(): number {
+		return this.entries.size;
+	}
+
+	/** Stops watching the bus and the clocks (shutdown); the sockets themselves are left alone. */
+	dispose(): void {
+		for (const off of this.unsubscribe) off();
+		for (const socket of [...this.entries.keys()]) this.remove(socket);
+	}
+
+	private revoke(sessionId: string, reason: RevokeReason): void {
+		const now = this.deps.clock.now();
+		this.recentlyRevoked.set(sessionId, { reason, at: now });
+		for (const [id, r] of this.recentlyRevoked) if (now - r.at > REVOKED_MEMORY_MS) this.recentlyRevoked.delete(id);
+		const { code, reason: text } = sessionRevoked(reason);
+		for (const [socket, entry] of this.entries) {
+			if (entry.viewer?.sessionId !== sessionId) continue;
+			this.remove(socket);
+			socket.close(code, text);
+		}
+	}
+
+	private askToReconnect(match: (entry: Entry) => boolean): void {
+		for (const [socket, entry] of this.entries) if (match(entry)) send(socket, RECONNECT_NOTICE);
+	}
+
+	private remove(socket: WebSocket): void {
+		const entry = this.entries.get(socket);
+		if (!entry) return;
+		for (const timer of entry.timers) clearTimeout(timer);
+		this.entries.delete(socket);
+	}
+}
+
+function send(socket: WebSocket, data: string): void {
+	if (socket.readyState === WebSocket.OPEN) socket.send(data);
+}

@@ -1,0 +1,58 @@
+import { sql } from 'kysely';
+import type { DB } from '../db';
+import type { Bus } from './bus';
+import { selectCalls, toCall, type Call } from '../calls/dto';
+import { eventsAfter, type AdminEvent } from '../admin/event-log';
+import { OrderedFeed } from './ordered-feed';
+
+/** A new call with the database keys that access checks use. */
+export interface FeedCall {
+	call: Call;
+	systemId: number;
+	talkgroupId: number;
+}
+
+export interface LiveFeeds {
+	calls: OrderedFeed<FeedCall>;
+	events: OrderedFeed<AdminEvent>;
+}
+
+async function maxId(db: DB, table: 'calls' | 'events'): Promise<number> {
+	const row = await db
+		.selectFrom(table)
+		.select(sql<number | null>`max(id)`.as('max'))
+		.executeTakeFirst();
+	return row?.max ?? 0;
+}
+
+function callFeed(db: DB, bus: Bus): OrderedFeed<FeedCall> {
+	return new OrderedFeed<FeedCall>(
+		{
+			maxId: () => maxId(db, 'calls'),
+			async after(id, limit) {
+				const rows = await selectCalls(db).where('calls.id', '>', id).orderBy('calls.id', 'asc').limit(limit).execute();
+				return rows.map((row) => ({ call: toCall(row), systemId: row.system_id, talkgroupId: row.talkgroup_id }));
+			},
+			idOf: (row) => row.call.id
+		},
+		(wake) => bus.subscribe('call.ingested', wake)
+	);
+}
+
+function eventFeed(db: DB, bus: Bus): OrderedFeed<AdminEvent> {
+	return new OrderedFeed<AdminEvent>(
+		{ maxId: () => maxId(db, 'events'), after: (id, limit) => eventsAfter(db, id, limit), idOf: (event) => event.id },
+		(wake) => bus.subscribe('admin.event', wake)
+	);
+}
+
+// One pair of feeds per bus (so per process in production, per test server in tests). Kept on
+// globalThis so a dev-server reload of this module does not start a second pair on the same bus.
+const KEY = Symbol.for('squelch.liveFeeds');
+const byBus: WeakMap<Bus, LiveFeeds> = ((globalThis as Record<symbol, unknown>)[KEY] ??= new WeakMap()) as WeakMap<Bus, LiveFeeds>;
+
+export function liveFeeds(deps: { db: DB; bus: Bus }): LiveFeeds {
+	let feeds = byBus.get(deps.bus);
+	if (!feeds) byBus.set(deps.bus, (feeds = { calls: callFeed(deps.db, deps.bus), events: eventFeed(deps.db, deps.bus) }));
+	return feeds;
+}

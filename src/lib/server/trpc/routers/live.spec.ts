@@ -1,0 +1,22 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config';
+import { buildServices } from '../../services';
+import { createCallerFactory } from '../init';
+import { appRouter } from '../root';
+import type { Context } from '../context';
+
+describe('live router over HTTP', () => {
+	it('refuses subscriptions outside the WebSocket, where revocation could not cut them off', async () => {
+		const services = await buildServices(parseConfig({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-live-')) }), undefined, ':memory:');
+		const { updateSettings } = await import('../../admin/settings');
+		await updateSettings(services, { publicListening: true });
+		const ctx: Context = { services, viewer: null, ip: '127.0.0.1', userAgent: 'test', transport: 'http', http: null };
+		const caller = createCallerFactory(appRouter)(ctx);
+		const stream = await caller.live.calls({});
+		await expect(stream[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'METHOD_NOT_SUPPORTED' });
+		expect(await caller.live.listeners()).toEqual({ count: 0 });
+	});
+});
