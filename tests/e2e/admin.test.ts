@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server';
 import { ADMIN, signInAdmin, type Client } from '../helpers/client';
 import { DESKTOP, PHONE, launchBrowser, screenshot, signIn, watchConsole } from '../helpers/browser';
-import { fixture, post, trunkRecorderForm, WAV } from '../helpers/recorders';
+import { fixture, openServerDb, post, trunkRecorderForm, WAV } from '../helpers/recorders';
 
 let server: TestServer;
 let browser: Browser;
@@ -367,4 +367,62 @@ it('the admin pages work from the keyboard: the nav, a dialog and Escape', async
 	}
 	expect(log.problems()).toEqual([]);
 	await context.close();
+});
+
+/** The ids of the last events in the server's log, newest first, from `fromId` on. */
+function loggedEventIds(fromId: number): string[] {
+	const db = openServerDb(server.dataDir);
+	try {
+		return (db.prepare('select id from events where id >= ? order by id desc').all(fromId) as Array<{ id: number }>).map((r) => String(r.id));
+	} finally {
+		db.close();
+	}
+}
+
+// Last: it restarts the server.
+it('the live events feed shows sign-ins and sign-outs with their reasons, filters by type, and resumes after a restart without gaps or repeats', async () => {
+	const context = await browser.newContext({ ...DESKTOP, colorScheme: 'dark' });
+	const page = await signIn(context, server.url, ADMIN.username, ADMIN.password);
+	const log = watchConsole(page);
+	await open(page, '/admin/events', 'Live events');
+	await expect.poll(() => page.getByTestId('feed-status').textContent(), { timeout: 15_000 }).toBe('Live');
+	const rows = page.getByTestId('event');
+	await expect.poll(() => rows.count()).toBeGreaterThan(0);
+
+	// A new listener signs in on a phone: the admin sees it arrive.
+	const { id: userId } = await api.admin.users.create.mutate({ username: 'evt', password: 'evt password 1', role: 'listener', mustChangePassword: false });
+	const phoneContext = await browser.newContext(PHONE);
+	await signIn(phoneContext, server.url, 'evt', 'evt password 1');
+	const signedIn = rows.filter({ hasText: 'Chrome on Android' }).filter({ hasText: 'evt' });
+	await expect.poll(() => signedIn.count(), { timeout: 15_000 }).toBe(1);
+	expect(await signedIn.getAttribute('data-type')).toBe('session.created');
+
+	// The admin signs the phone out: the feed says so, with the reason.
+	const [phoneSession] = await api.admin.sessions.list.query({ userId });
+	await api.admin.sessions.revoke.mutate({ id: phoneSession.id });
+	const revoked = rows.filter({ hasText: 'Reason: admin — by an admin' }).filter({ hasText: 'evt' });
+	await expect.poll(() => revoked.count(), { timeout: 15_000 }).toBe(1);
+	expect(await revoked.getAttribute('data-type')).toBe('session.revoked');
+
+	// Filter: only sign-outs.
+	await page.getByRole('button', { name: 'None' }).click();
+	await page.getByLabel('Signed out').check();
+	await expect.poll(async () => [...new Set(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-type'))))]).toEqual(['session.revoked']);
+	await screenshot(page, 'admin-events-filtered-desktop-dark');
+	await page.getByRole('button', { name: 'All' }).click();
+
+	// The server restarts; something happens before the page is back; the feed catches up.
+	const firstShown = Number(await rows.last().getAttribute('data-id'));
+	await server.restart();
+	await api.admin.users.update.mutate({ id: userId, disabled: true });
+	await expect.poll(() => rows.filter({ hasText: 'changed: disabled' }).count(), { timeout: 30_000 }).toBe(1);
+	await expect.poll(() => page.getByTestId('feed-status').textContent(), { timeout: 30_000 }).toBe('Live');
+	// Exactly the server's log from the first event shown on: nothing missing, nothing twice, newest first.
+	await expect.poll(() => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-id'))), { timeout: 15_000 }).toEqual(loggedEventIds(firstShown));
+	await screenshot(page, 'admin-events-desktop-dark');
+
+	// While the server was down the browser reported the refused connections; nothing else may show.
+	const down = (m: string) => /WebSocket connection to '.*' failed|net::ERR_CONNECTION_REFUSED/.test(m);
+	expect(log.problems().filter((m) => !down(m))).toEqual([]);
+	await Promise.all([context.close(), phoneContext.close()]);
 });
