@@ -6,6 +6,8 @@ import { ADMIN, signInAdmin, type Client } from '../helpers/client';
 import { DESKTOP, PHONE, launchBrowser, screenshot, signIn, watchConsole } from '../helpers/browser';
 import { fixture, openServerDb, post, trunkRecorderForm, WAV } from '../helpers/recorders';
 
+// The tests share one server and run in order: the first builds the systems, users and calls
+// that the screenshots show; the last restarts the server.
 let server: TestServer;
 let browser: Browser;
 let api: Client;
