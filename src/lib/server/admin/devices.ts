@@ -1,19 +1,10 @@
 import { AuthError } from '../auth/accounts';
-import { revokeSession, revokeUserSessions } from '../auth/sessions';
+import { revokeSession, revokeUserSessions, type SessionSummary } from '../auth/sessions';
 import type { AdminDeps } from './users';
 
 /** Every user's signed-in devices (active sessions), for the admin's devices page. */
-export interface DeviceSummary {
-	id: string;
+export interface DeviceSummary extends SessionSummary {
 	user: { id: number; username: string };
-	/** True for the admin's own current session. */
-	current: boolean;
-	device: string;
-	userAgent: string;
-	ip: string;
-	createdAt: Date;
-	lastUsedAt: Date;
-	expiresAt: Date;
 }
 
 export async function listDevices(

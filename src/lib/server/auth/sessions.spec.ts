@@ -19,7 +19,7 @@ async function accessFor(svc: Awaited<ReturnType<typeof setup>>['svc'], userId: 
 }
 
 describe('sessions', () => {
-	it('survives a simulated day of three devices refreshing before every expiry, one session each', async () => {
+	it('survives a simulated day of three devices refreshing before every expiry, one session each', { timeout: 60_000 }, async () => {
 		const { svc, userId } = await setup();
 		const devices = await Promise.all(
 			['desktop', 'phone', 'tablet'].map(async (name, i) => {
