@@ -25,7 +25,7 @@ const upload = (key: string, dateTime: number) =>
 
 it('an admin creates an upload key, sees it once, a recorder uses it, then the admin disables it', async () => {
 	const { client } = await signInAdmin(server.url);
-	await client.admin.users.create.mutate({ username: 'plain', password: 'plain-password-1', role: 'listener' });
+	await client.admin.users.create.mutate({ username: 'plain', password: 'plain-password-1', role: 'listener', mustChangePassword: false });
 
 	const context = await browser.newContext({ ...DESKTOP, permissions: ['clipboard-read', 'clipboard-write'] });
 	const page = await signIn(context, server.url, ADMIN.username, ADMIN.password);
@@ -67,10 +67,10 @@ it('an admin creates an upload key, sees it once, a recorder uses it, then the a
 	await page.getByText('No keys yet.').waitFor();
 	expect(console.problems()).toEqual([]);
 
-	// A listener is refused by the page (and by the API).
+	// A listener is refused by the admin area (and by the API).
 	const listenerContext = await browser.newContext(DESKTOP);
 	const listener = await signIn(listenerContext, server.url, 'plain', 'plain-password-1');
 	await listener.goto(`${server.url}/admin/keys`);
-	await listener.getByText('Only admins can manage upload keys.').waitFor();
+	await listener.getByTestId('admins-only').waitFor();
 	expect(await listener.getByRole('button', { name: 'Create key' }).count()).toBe(0);
 });

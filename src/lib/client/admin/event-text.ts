@@ -1,0 +1,72 @@
+/** Event types of the admin feed (CONTRACT.md `AdminEvent.type`), in the order the filter lists them. */
+export const EVENT_TYPES = ['session.created', 'session.revoked', 'user.created', 'user.updated', 'call.ingested', 'upload.rejected', 'listeners.changed'];
+
+const LABELS: Record<string, string> = {
+	'session.created': 'Signed in',
+	'session.revoked': 'Signed out',
+	'user.created': 'User created',
+	'user.updated': 'User changed',
+	'call.ingested': 'Call received',
+	'upload.rejected': 'Upload refused',
+	'listeners.changed': 'Listeners'
+};
+
+export const eventTypeLabel = (type: string) => LABELS[type] ?? type;
+
+const REVOKE_REASONS: Record<string, string> = {
+	logout: 'signed out (by the user)',
+	cap: 'too many devices',
+	admin: 'by an admin',
+	password: 'password changed',
+	reuse: 'refresh token reused',
+	disabled: 'account disabled or deleted',
+	expired: 'expired'
+};
+
+const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+
+/** One line about an event: the reason, device, key and other details it carries. */
+export function describeEvent(e: { type: string; [key: string]: unknown }): string {
+	const parts: string[] = [];
+	switch (e.type) {
+		case 'session.created':
+			if (e.device) parts.push(str(e.device));
+			if (e.ip) parts.push(`IP ${str(e.ip)}`);
+			break;
+		case 'session.revoked': {
+			const reason = str(e.reason);
+			parts.push(`Reason: ${reason}${REVOKE_REASONS[reason] ? ` — ${REVOKE_REASONS[reason]}` : ''}`);
+			break;
+		}
+		case 'user.created':
+			if (e.username) parts.push(str(e.username));
+			if (e.role) parts.push(`role ${str(e.role)}`);
+			break;
+		case 'user.updated': {
+			const changes = Array.isArray(e.changes) ? e.changes.map(str) : e.change ? [str(e.change)] : [];
+			if (e.username) parts.push(str(e.username));
+			if (changes.length) parts.push(`changed: ${changes.join(', ')}`);
+			break;
+		}
+		case 'call.ingested':
+		case 'upload.rejected': {
+			const call = (e.call ?? {}) as Record<string, unknown>;
+			const system = (call.system ?? e.system) as unknown;
+			const talkgroup = (call.talkgroup ?? e.talkgroup) as unknown;
+			const label = (v: unknown) => (v && typeof v === 'object' ? str((v as Record<string, unknown>).label) || str((v as Record<string, unknown>).id) : str(v));
+			if (e.callId !== undefined) parts.push(`call ${str(e.callId)}`);
+			if (system) parts.push(`system ${label(system)}`);
+			if (talkgroup) parts.push(`talkgroup ${label(talkgroup)}`);
+			if (e.reason) parts.push(`Reason: ${e.status ? `${str(e.status)} ` : ''}${str(e.reason)}`);
+			const key = e.keyName ?? e.key;
+			if (key) parts.push(`key ${label(key)}`);
+			if (e.ip) parts.push(`IP ${str(e.ip)}`);
+			break;
+		}
+		case 'listeners.changed':
+			if (e.count !== undefined || e.listeners !== undefined) parts.push(`${str(e.count ?? e.listeners)} listening`);
+			break;
+	}
+	return parts.join(' · ') || '—';
+}
+
