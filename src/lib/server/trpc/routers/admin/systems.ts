@@ -64,7 +64,7 @@ export const adminTalkgroupsRouter = router({
 
 	/** Trunk-Recorder talkgroup CSV text (see docs/admin.md), merged into one system. */
 	importCsv: adminProcedure
-		.input(z.object({ systemId: id, csv: z.string().min(1, 'is required').max(5_000_000, 'must be at most 5 MB') }))
+		.input(z.object({ systemId: id, csv: z.string().min(1, 'is required').max(1_000_000, 'must be at most 1 MB (about 20,000 talkgroups)') }))
 		.mutation(({ ctx, input }) => importTalkgroups(ctx.services, input.systemId, input.csv)),
 
 	exportCsv: adminProcedure.input(z.object({ systemId: id })).query(({ ctx, input }) => exportTalkgroups(ctx.services.db, input.systemId))
