@@ -5,7 +5,8 @@
  *   npm run bench                 full run (1,000 subscribers, 30 s of uploads at 10 calls/s)
  *   npm run bench -- --quick      a short smoke run (200 subscribers, 5 s)
  * Environment: BENCH_SECONDS, BENCH_SUBSCRIBERS, BENCH_ROUNDS (fan-out repeats),
- * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_CPU_PROF=<dir> (server --cpu-prof).
+ * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_CPU_PROF=<dir> (server --cpu-prof),
+ * BENCH_ONLY=fanout|ingest|auth (one section, e.g. while profiling it).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -24,6 +25,8 @@ const CLIENT_PROCESSES = env('BENCH_CLIENT_PROCESSES', 4);
 const INGEST_CONCURRENCY = env('BENCH_INGEST_CONCURRENCY', 16);
 const SHORT_SECONDS = Math.max(3, Math.round(SECONDS / 3));
 const RATE = 10;
+const ONLY = process.env.BENCH_ONLY;
+const section = (name: 'fanout' | 'ingest' | 'auth') => !ONLY || ONLY === name;
 const INGEST_SUBSCRIBERS = 100;
 /** Calls carry dateTime = BASE + seq; seqs are unique across the whole run. */
 const BASE = 1_700_000_000;
@@ -255,7 +258,7 @@ async function main() {
 		// Fan-out and idle memory, alternating with the baseline, ROUNDS times; the worst round counts.
 		const ours: FanOut[] = [];
 		const theirs: FanOut[] = [];
-		for (let round = 1; round <= ROUNDS; round++) {
+		for (let round = 1; round <= (section('fanout') ? ROUNDS : 0); round++) {
 			console.log(`fan-out round ${round}/${ROUNDS}: Squelch…`);
 			ours.push(await fanOut(target));
 			console.log(`  p50 ${fmt(ours.at(-1)!.p50)} ms, p99 ${fmt(ours.at(-1)!.p99)} ms, ${ours.at(-1)!.received}/${ours.at(-1)!.expected} delivered`);
@@ -265,6 +268,7 @@ async function main() {
 			await baseline.stop();
 			console.log(`  p50 ${fmt(theirs.at(-1)!.p50)} ms, p99 ${fmt(theirs.at(-1)!.p99)} ms, ${theirs.at(-1)!.received}/${theirs.at(-1)!.expected} delivered`);
 		}
+		if (section('fanout')) {
 		const worst = (list: FanOut[], k: keyof FanOut) => Math.max(...list.map((f) => f[k]));
 		const fanoutRow = (figure: string, k: keyof FanOut, unit: string, target = '', met: boolean | null = null) =>
 			rows.push({ figure, value: worst(ours, k), baseline: worst(theirs, k), baselineName: 'raw ws', unit, target, met });
@@ -278,16 +282,21 @@ async function main() {
 		fanoutRow('Fan-out server RSS', 'rssMB', 'MB');
 		const perSub = worst(ours, 'perSubscriberKB');
 		fanoutRow('RSS per idle subscriber', 'perSubscriberKB', 'KB', '< 100 KB', perSub < 100);
+		}
+		const payloadBytes = ours[0]?.messageBytes || 1500;
+		const baseline = await startBaseline(payloadBytes);
 
 		// Ingest: as fast as INGEST_CONCURRENCY senders go, 100 subscribers attached.
+		if (section('ingest')) {
 		console.log('ingest: Squelch…');
 		const ingestOurs = await ingest(target, INGEST_SUBSCRIBERS);
 		console.log('ingest: bare HTTP baseline…');
-		const baseline = await startBaseline(ours[0].messageBytes || 1500);
 		const ingestTheirs = await ingest(baseline.target, 0);
 		rows.push({ figure: `Ingest (${INGEST_CONCURRENCY} senders, ${INGEST_SUBSCRIBERS} subs)`, value: ingestOurs.perSecond, baseline: ingestTheirs.perSecond, baselineName: 'bare HTTP to file', unit: 'calls/s', target: '≥ 200 calls/s', met: ingestOurs.perSecond >= 200 });
 		rows.push({ figure: 'Ingest reply p99', value: ingestOurs.p99, baseline: ingestTheirs.p99, baselineName: 'bare HTTP to file', unit: 'ms', target: '', met: null });
+		}
 
+		if (section('auth')) {
 		// Auth: refresh rotations (8 chains, one per session) and authenticated audio.
 		console.log('auth: refresh rotations…');
 		const refreshTokens: string[] = [];
@@ -297,12 +306,15 @@ async function main() {
 		rows.push({ figure: 'auth.refresh rotations (8 chains)', value: refresh.perSecond, baseline: status.perSecond, baselineName: 'public tRPC query', unit: '/s', target: '', met: null });
 
 		console.log('auth: audio with and without auth…');
+		// One stored call to fetch (the other sections may not have run).
+		await load([{ kind: 'paced-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset: nextSeq++, stride: 1, rate: 1, seconds: 1 }]);
 		const [{ id }] = (await accounts.admin.calls.search.query({ limit: 1 })).items;
 		const audio = await getFlood(`${squelch.url}/api/calls/${id}/audio`, { authorization: `Bearer ${accounts.listenerTokens[0]}` });
 		const audioBare = await getFlood(`${baseline.target.url}/audio`, {});
-		await baseline.stop();
 		rows.push({ figure: 'GET /api/calls/:id/audio (bearer)', value: audio.perSecond, baseline: audioBare.perSecond, baselineName: 'bare Node, no auth', unit: 'req/s', target: '≥ 0.85× baseline', met: audio.perSecond >= 0.85 * audioBare.perSecond });
 		for (const r of [refresh, status, audio, audioBare]) if (r.failed) console.error(`  ${r.failed} requests failed`);
+		}
+		await baseline.stop();
 	} finally {
 		await squelch.stop();
 		for (const c of children) c.kill('SIGTERM');
