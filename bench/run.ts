@@ -146,8 +146,8 @@ async function fanOut(target: Target): Promise<FanOut> {
 	for (const r of results) {
 		for (let i = 0; i < r.seqs.length; i++) {
 			const replied = repliedAt.get(r.seqs[i]);
-			// A subscriber may hear of a call a hair before the recorder reads its reply: 0, not negative.
-			if (replied !== undefined) latencies.push(Math.max(0, r.times[i] - replied));
+			// Negative when the subscriber heard of the call before the recorder read its reply.
+			if (replied !== undefined) latencies.push(r.times[i] - replied);
 		}
 		for (const e of r.errors) console.error(`  subscriber: ${e}`);
 	}
@@ -174,12 +174,14 @@ const keyFor = (_: Target) => uploadKey;
 async function ingest(target: Target, subscribers: number) {
 	const subs = new Subscribers();
 	if (subscribers) await subs.start(target, subscribers, 1);
+	const cpu = cpuMeter(target.pid);
 	const half = Math.ceil(INGEST_CONCURRENCY / 2);
 	const jobs: LoadJob[] = [0, 1].map((k) => ({ kind: 'flood-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset: nextSeq + k, stride: 2, concurrency: half, seconds: SHORT_SECONDS }));
 	const results = await load(jobs);
 	nextSeq += 2 * Math.max(...results.map((r) => r.ok + r.failed)) + 2;
+	const cpuShare = cpu();
 	if (subscribers) await subs.stop();
-	return throughput(results);
+	return { ...throughput(results), cpu: cpuShare };
 }
 
 function throughput(results: LoadResult[]) {
@@ -222,6 +224,8 @@ interface Row {
 }
 const rows: Row[] = [];
 const fmt = (n: number) => (!Number.isFinite(n) ? '–' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+/** A ratio only means something between two positive figures. */
+const ratio = (a: number, b: number | null) => (b && a > 0 && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
 
 function printTable(load: { before: string; after: string }) {
 	const header = ['Figure', 'Squelch', 'Baseline', 'Ratio', 'Target', 'Met'];
@@ -229,7 +233,7 @@ function printTable(load: { before: string; after: string }) {
 		r.figure,
 		`${fmt(r.value)} ${r.unit}`,
 		r.baseline === null ? '–' : `${fmt(r.baseline)} ${r.unit} (${r.baselineName})`,
-		r.baseline ? `${(r.value / r.baseline).toFixed(2)}×` : '–',
+		ratio(r.value, r.baseline),
 		r.target,
 		r.met === null ? '' : r.met ? 'yes' : 'NO'
 	]);
@@ -293,6 +297,7 @@ async function main() {
 		console.log('ingest: bare HTTP baseline…');
 		const ingestTheirs = await ingest(baseline.target, 0);
 		rows.push({ figure: `Ingest (${INGEST_CONCURRENCY} senders, ${INGEST_SUBSCRIBERS} subs)`, value: ingestOurs.perSecond, baseline: ingestTheirs.perSecond, baselineName: 'bare HTTP to file', unit: 'calls/s', target: '≥ 200 calls/s', met: ingestOurs.perSecond >= 200 });
+		rows.push({ figure: 'Ingest server CPU', value: ingestOurs.cpu, baseline: ingestTheirs.cpu, baselineName: 'bare HTTP to file', unit: 'cores', target: '', met: null });
 		rows.push({ figure: 'Ingest reply p99', value: ingestOurs.p99, baseline: ingestTheirs.p99, baselineName: 'bare HTTP to file', unit: 'ms', target: '', met: null });
 		}
 
