@@ -39,7 +39,9 @@ export interface LoadResult {
 }
 
 const wav = fs.readFileSync(WAV_PATH);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+// Idle sockets are dropped before the server's 5 s keep-alive timeout, so a request never lands
+// on a socket the server is closing (ECONNRESET).
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 4000 });
 
 function request(url: string, init: { method: string; headers?: Record<string, string>; body?: Buffer | string }): Promise<{ status: number; body: string }> {
 	return new Promise((resolve, reject) => {
