@@ -136,7 +136,7 @@ async function fanOut(target: Target): Promise<FanOut> {
 	const offset = nextSeq;
 	const total = Math.round(RATE * SECONDS);
 	nextSeq += total;
-	const [uploads] = await load([{ kind: 'paced-uploads', url: target.uploadUrl, key: target.tokens.length ? keyFor(target) : '', base: BASE, offset, stride: 1, rate: RATE, seconds: SECONDS }]);
+	const [uploads] = await load([{ kind: 'paced-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset, stride: 1, rate: RATE, seconds: SECONDS }]);
 	await sleep(1000); // the last calls are still on their way
 	const cpuShare = cpu();
 	const rssEnd = rssBytes(target.pid);
@@ -168,8 +168,8 @@ async function fanOut(target: Target): Promise<FanOut> {
 	};
 }
 
+/** The bench's upload key (the baseline server ignores it). */
 let uploadKey = '';
-const keyFor = (_: Target) => uploadKey;
 
 async function ingest(target: Target, subscribers: number) {
 	const subs = new Subscribers();
@@ -253,6 +253,14 @@ async function main() {
 	const loadBefore = loadAverage();
 	console.log(`bench: ${quick ? 'quick' : 'full'} run; starting the production server…`);
 	const squelch: Squelch = await startSquelch({ cpuProfDir: process.env.BENCH_CPU_PROF });
+	stopServer = squelch.stop;
+	// Ctrl-C: the server is a plain child (no IPC), so stop it explicitly; the forks follow on disconnect.
+	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+		process.once(signal, () => {
+			for (const c of children) c.kill('SIGTERM');
+			void squelch.stop().then(() => process.exit(130));
+		});
+	}
 	try {
 		const accounts = await prepare(squelch.url, CLIENT_PROCESSES);
 		uploadKey = accounts.uploadKey;
@@ -341,11 +349,13 @@ async function main() {
 	if (process.env.BENCH_CPU_PROF) console.log(`Server CPU profile written to ${process.env.BENCH_CPU_PROF}`);
 }
 
+let stopServer: (() => Promise<void>) | null = null;
+
 // Bounded: whatever happens, the bench stops by itself.
 const watchdog = setTimeout(() => {
 	console.error('bench: overall time limit reached, stopping');
 	for (const c of children) c.kill('SIGKILL');
-	process.exit(1);
+	void (stopServer?.() ?? Promise.resolve()).then(() => process.exit(1));
 }, (15 * 60 + ROUNDS * SECONDS * 3) * 1000);
 watchdog.unref();
 
@@ -354,6 +364,7 @@ main().then(
 	(err) => {
 		console.error(err);
 		for (const c of children) c.kill('SIGKILL');
+		// main's finally has stopped the server already when it got that far.
 		process.exit(1);
 	}
 );

@@ -30,7 +30,10 @@ export async function startSquelch(opts: { cpuProfDir?: string } = {}): Promise<
 	let log = '';
 	const port = await new Promise<number>((resolve, reject) => {
 		// Generous: the first run builds the app.
-		const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 600_000);
+		const timer = setTimeout(() => {
+			child.kill('SIGKILL');
+			reject(new Error(`server did not start:\n${log}`));
+		}, 600_000);
 		const onData = (chunk: Buffer) => {
 			log += chunk.toString();
 			if (/building/.test(chunk.toString())) process.stderr.write(chunk);
