@@ -45,10 +45,11 @@ function spawnChild(file: string, childEnv: Record<string, string> = {}): ChildP
 
 function nextMessage<T>(child: ChildProcess): Promise<T> {
 	return new Promise((resolve, reject) => {
-		const onExit = (code: number | null) => reject(new Error(`${child.spawnargs.at(-1)} exited with ${code}`));
-		child.once('exit', onExit);
+		// 'close', not 'exit': it comes after the last IPC message has been delivered.
+		const onClose = (code: number | null) => reject(new Error(`${child.spawnargs.at(-1)} exited with ${code} before answering`));
+		child.once('close', onClose);
 		child.once('message', (m) => {
-			child.off('exit', onExit);
+			child.off('close', onClose);
 			resolve(m as T);
 		});
 	});
