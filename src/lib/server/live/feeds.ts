@@ -4,6 +4,7 @@ import type { Bus } from './bus';
 import { selectCalls, toCall, type Call } from '../calls/dto';
 import { eventsAfter, type AdminEvent } from '../admin/event-log';
 import { OrderedFeed } from './ordered-feed';
+import { markShared } from '../trpc/transformer';
 
 /** A new call with the database keys that access checks use. */
 export interface FeedCall {
@@ -31,7 +32,8 @@ function callFeed(db: DB, bus: Bus): OrderedFeed<FeedCall> {
 			maxId: () => maxId(db, 'calls'),
 			async after(id, limit) {
 				const rows = await selectCalls(db).where('calls.id', '>', id).orderBy('calls.id', 'asc').limit(limit).execute();
-				return rows.map((row) => ({ call: toCall(row), systemId: row.system_id, talkgroupId: row.talkgroup_id }));
+				// Each call goes, as this one object, to every subscriber: serialized once (transformer.ts).
+				return rows.map((row) => ({ call: markShared(toCall(row)), systemId: row.system_id, talkgroupId: row.talkgroup_id }));
 			},
 			idOf: (row) => row.call.id
 		},

@@ -1,5 +1,5 @@
 import { initTRPC, TRPCError } from '@trpc/server';
-import superjson from 'superjson';
+import { serverTransformer } from './transformer';
 import { ZodError } from 'zod';
 import type { Context } from './context';
 import type { Viewer } from '../auth/access-token';
@@ -18,7 +18,7 @@ const t = initTRPC
 	.context<Context>()
 	.meta<Meta>()
 	.create({
-		transformer: superjson,
+		transformer: serverTransformer,
 		errorFormatter({ shape, error }) {
 			const zod = error.cause instanceof ZodError ? error.cause : null;
 			return {

@@ -1,0 +1,371 @@
+/**
+ * `npm run bench`: the production server on loopback with a fresh data dir, load generators in
+ * separate processes, each figure measured side by side with its baseline, one table at the end.
+ *
+ *   npm run bench                 full run (1,000 subscribers, 30 s of uploads at 10 calls/s)
+ *   npm run bench -- --quick      a short smoke run (200 subscribers, 5 s)
+ * Environment: BENCH_SECONDS, BENCH_SUBSCRIBERS, BENCH_ROUNDS (fan-out repeats),
+ * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_CPU_PROF=<dir> (server --cpu-prof),
+ * BENCH_ONLY=fanout|ingest|auth (one section, e.g. while profiling it).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { startSquelch, prepare, type Squelch } from './lib/squelch';
+import { cpuMeter, loadAverage, rssBytes } from './lib/proc';
+import { summarize } from './lib/stats';
+import type { SubscribersReport, SubscribersStart } from './subscribers';
+import type { LoadJob, LoadResult } from './load';
+
+const quick = process.argv.includes('--quick');
+const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const SECONDS = env('BENCH_SECONDS', quick ? 5 : 30);
+const SUBSCRIBERS = env('BENCH_SUBSCRIBERS', quick ? 200 : 1000);
+const ROUNDS = env('BENCH_ROUNDS', quick ? 1 : 2);
+const CLIENT_PROCESSES = env('BENCH_CLIENT_PROCESSES', 4);
+const INGEST_CONCURRENCY = env('BENCH_INGEST_CONCURRENCY', 16);
+const SHORT_SECONDS = Math.max(3, Math.round(SECONDS / 3));
+const RATE = 10;
+const ONLY = process.env.BENCH_ONLY;
+const section = (name: 'fanout' | 'ingest' | 'auth') => !ONLY || ONLY === name;
+const INGEST_SUBSCRIBERS = 100;
+/** Calls carry dateTime = BASE + seq; seqs are unique across the whole run. */
+const BASE = 1_700_000_000;
+let nextSeq = 0;
+
+const here = import.meta.dirname;
+const children = new Set<ChildProcess>();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function spawnChild(file: string, childEnv: Record<string, string> = {}): ChildProcess {
+	const child = fork(path.join(here, file), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...childEnv }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+	children.add(child);
+	child.once('exit', () => children.delete(child));
+	return child;
+}
+
+function nextMessage<T>(child: ChildProcess): Promise<T> {
+	return new Promise((resolve, reject) => {
+		// 'close', not 'exit': it comes after the last IPC message has been delivered.
+		const onClose = (code: number | null) => reject(new Error(`${child.spawnargs.at(-1)} exited with ${code} before answering`));
+		child.once('close', onClose);
+		child.once('message', (m) => {
+			child.off('close', onClose);
+			resolve(m as T);
+		});
+	});
+}
+
+/** Runs load jobs in parallel processes; resolves with their results. */
+async function load(jobs: LoadJob[]): Promise<LoadResult[]> {
+	return Promise.all(
+		jobs.map(async (job) => {
+			const child = spawnChild('load.ts');
+			const result = nextMessage<LoadResult>(child);
+			child.send(job);
+			return result;
+		})
+	);
+}
+
+interface Target {
+	url: string;
+	wsUrl: string;
+	uploadUrl: string;
+	pid: number;
+	tokens: string[];
+	mode: 'trpc' | 'raw';
+}
+
+class Subscribers {
+	private procs: ChildProcess[] = [];
+	open = 0;
+	failed = 0;
+	firstError?: string;
+
+	async start(target: Target, count: number, processes: number) {
+		const per = Math.ceil(count / processes);
+		this.procs = Array.from({ length: Math.min(processes, Math.ceil(count / per)) }, () => spawnChild('subscribers.ts'));
+		const ready = await Promise.all(
+			this.procs.map((p, i) => {
+				const r = nextMessage<SubscribersReport & { type: 'ready' }>(p);
+				const msg: SubscribersStart = { type: 'start', url: target.wsUrl, mode: target.mode, tokens: [target.tokens[i % target.tokens.length]], count: Math.min(per, count - i * per), base: BASE };
+				p.send(msg);
+				return r;
+			})
+		);
+		for (const r of ready) {
+			this.open += r.open;
+			this.failed += r.failed;
+			this.firstError ??= r.firstError;
+		}
+		if (this.failed) console.error(`  ${this.failed} subscribers failed: ${this.firstError}`);
+	}
+
+	async stop() {
+		const results = await Promise.all(
+			this.procs.map((p) => {
+				const r = nextMessage<SubscribersReport & { type: 'result' }>(p);
+				p.send({ type: 'stop' });
+				return r;
+			})
+		);
+		return results;
+	}
+}
+
+interface FanOut {
+	p50: number;
+	p99: number;
+	max: number;
+	received: number;
+	expected: number;
+	cpu: number;
+	rssMB: number;
+	perSubscriberKB: number;
+	messageBytes: number;
+	uploadFailures: number;
+}
+
+async function fanOut(target: Target): Promise<FanOut> {
+	await sleep(1000);
+	const rss0 = rssBytes(target.pid);
+	const subs = new Subscribers();
+	await subs.start(target, SUBSCRIBERS, CLIENT_PROCESSES);
+	await sleep(2000);
+	const rss1 = rssBytes(target.pid);
+	const cpu = cpuMeter(target.pid);
+	const offset = nextSeq;
+	const total = Math.round(RATE * SECONDS);
+	nextSeq += total;
+	const [uploads] = await load([{ kind: 'paced-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset, stride: 1, rate: RATE, seconds: SECONDS }]);
+	await sleep(1000); // the last calls are still on their way
+	const cpuShare = cpu();
+	const rssEnd = rssBytes(target.pid);
+	const results = await subs.stop();
+	const repliedAt = new Map(uploads.replies);
+	const latencies: number[] = [];
+	for (const r of results) {
+		for (let i = 0; i < r.seqs.length; i++) {
+			const replied = repliedAt.get(r.seqs[i]);
+			// Negative when the subscriber heard of the call before the recorder read its reply.
+			if (replied !== undefined) latencies.push(r.times[i] - replied);
+		}
+		for (const e of r.errors) console.error(`  subscriber: ${e}`);
+	}
+	if (uploads.failed) console.error(`  ${uploads.failed} uploads failed: ${uploads.firstFailure}`);
+	const s = summarize(latencies);
+	const sample = results.find((r) => r.sample)?.sample;
+	return {
+		p50: s.p50,
+		p99: s.p99,
+		max: s.max,
+		received: latencies.length,
+		expected: uploads.ok * subs.open,
+		cpu: cpuShare,
+		rssMB: rssEnd / 2 ** 20,
+		perSubscriberKB: (rss1 - rss0) / subs.open / 1024,
+		messageBytes: sample ? Buffer.byteLength(sample) : 0,
+		uploadFailures: uploads.failed
+	};
+}
+
+/** The bench's upload key (the baseline server ignores it). */
+let uploadKey = '';
+
+async function ingest(target: Target, subscribers: number) {
+	const subs = new Subscribers();
+	if (subscribers) await subs.start(target, subscribers, 1);
+	const cpu = cpuMeter(target.pid);
+	const half = Math.ceil(INGEST_CONCURRENCY / 2);
+	const jobs: LoadJob[] = [0, 1].map((k) => ({ kind: 'flood-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset: nextSeq + k, stride: 2, concurrency: half, seconds: SHORT_SECONDS }));
+	const results = await load(jobs);
+	nextSeq += 2 * Math.max(...results.map((r) => r.ok + r.failed)) + 2;
+	const cpuShare = cpu();
+	if (subscribers) await subs.stop();
+	return { ...throughput(results), cpu: cpuShare };
+}
+
+function throughput(results: LoadResult[]) {
+	const ok = results.reduce((n, r) => n + r.ok, 0);
+	const failed = results.reduce((n, r) => n + r.failed, 0);
+	for (const r of results) if (r.firstFailure) console.error(`  failure: ${r.firstFailure}`);
+	const seconds = Math.max(...results.map((r) => r.elapsedMs)) / 1000;
+	const s = summarize(results.flatMap((r) => r.latencies));
+	return { perSecond: ok / seconds, p99: s.p99, failed };
+}
+
+function getFlood(url: string, headers: Record<string, string>) {
+	return load([0, 1].map(() => ({ kind: 'flood-get', url, headers, concurrency: 8, seconds: SHORT_SECONDS }) as LoadJob)).then(throughput);
+}
+
+async function startBaseline(payloadBytes: number) {
+	const child = spawnChild('baseline-server.ts', { BENCH_PAYLOAD_BYTES: String(payloadBytes) });
+	const { port } = await nextMessage<{ port: number }>(child);
+	const url = `http://127.0.0.1:${port}`;
+	const target: Target = { url, wsUrl: `ws://127.0.0.1:${port}/ws`, uploadUrl: `${url}/upload`, pid: child.pid!, tokens: ['none'], mode: 'raw' };
+	return {
+		target,
+		stop: () =>
+			new Promise<void>((resolve) => {
+				child.once('exit', () => resolve());
+				child.kill('SIGTERM');
+			})
+	};
+}
+
+// --- the table ------------------------------------------------------------------------------
+interface Row {
+	figure: string;
+	value: number;
+	baseline: number | null;
+	baselineName: string;
+	unit: string;
+	target: string;
+	met: boolean | null;
+}
+const rows: Row[] = [];
+const fmt = (n: number) => (!Number.isFinite(n) ? '–' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+/** A ratio only means something between two positive figures. */
+const ratio = (a: number, b: number | null) => (b && a > 0 && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+
+function printTable(load: { before: string; after: string }) {
+	const header = ['Figure', 'Squelch', 'Baseline', 'Ratio', 'Target', 'Met'];
+	const lines = rows.map((r) => [
+		r.figure,
+		`${fmt(r.value)} ${r.unit}`,
+		r.baseline === null ? '–' : `${fmt(r.baseline)} ${r.unit} (${r.baselineName})`,
+		ratio(r.value, r.baseline),
+		r.target,
+		r.met === null ? '' : r.met ? 'yes' : 'NO'
+	]);
+	const out = [header, ...lines];
+	const widths = header.map((_, i) => Math.max(...out.map((l) => l[i].length)));
+	const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+	console.log('');
+	console.log(line(header));
+	console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+	for (const l of lines) console.log(line(l));
+	console.log('');
+	console.log(`${SUBSCRIBERS} subscribers in ${CLIENT_PROCESSES} processes, ${RATE} calls/s for ${SECONDS} s, ${ROUNDS} fan-out round(s); ingest/auth ${SHORT_SECONDS} s each.`);
+	console.log(`Load average before: ${load.before}; after: ${load.after}; ${new Date().toISOString()}`);
+}
+
+async function main() {
+	const loadBefore = loadAverage();
+	console.log(`bench: ${quick ? 'quick' : 'full'} run; starting the production server…`);
+	const squelch: Squelch = await startSquelch({ cpuProfDir: process.env.BENCH_CPU_PROF });
+	stopServer = squelch.stop;
+	// Ctrl-C: the server is a plain child (no IPC), so stop it explicitly; the forks follow on disconnect.
+	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+		process.once(signal, () => {
+			for (const c of children) c.kill('SIGTERM');
+			void squelch.stop().then(() => process.exit(130));
+		});
+	}
+	try {
+		const accounts = await prepare(squelch.url, CLIENT_PROCESSES);
+		uploadKey = accounts.uploadKey;
+		const wsBase = squelch.url.replace('http', 'ws');
+		const target: Target = { url: squelch.url, wsUrl: `${wsBase}/api/ws`, uploadUrl: `${squelch.url}/api/call-upload`, pid: squelch.pid, tokens: accounts.listenerTokens, mode: 'trpc' };
+
+		// Fan-out and idle memory, alternating with the baseline, ROUNDS times; the worst round counts.
+		const ours: FanOut[] = [];
+		const theirs: FanOut[] = [];
+		for (let round = 1; round <= (section('fanout') ? ROUNDS : 0); round++) {
+			console.log(`fan-out round ${round}/${ROUNDS}: Squelch…`);
+			ours.push(await fanOut(target));
+			console.log(`  p50 ${fmt(ours.at(-1)!.p50)} ms, p99 ${fmt(ours.at(-1)!.p99)} ms, ${ours.at(-1)!.received}/${ours.at(-1)!.expected} delivered`);
+			console.log(`fan-out round ${round}/${ROUNDS}: raw ws baseline…`);
+			const baseline = await startBaseline(ours[0].messageBytes || 1500);
+			theirs.push(await fanOut(baseline.target));
+			await baseline.stop();
+			console.log(`  p50 ${fmt(theirs.at(-1)!.p50)} ms, p99 ${fmt(theirs.at(-1)!.p99)} ms, ${theirs.at(-1)!.received}/${theirs.at(-1)!.expected} delivered`);
+		}
+		if (section('fanout')) {
+		const worst = (list: FanOut[], k: keyof FanOut) => Math.max(...list.map((f) => f[k]));
+		const fanoutRow = (figure: string, k: keyof FanOut, unit: string, target = '', met: boolean | null = null) =>
+			rows.push({ figure, value: worst(ours, k), baseline: worst(theirs, k), baselineName: 'raw ws', unit, target, met });
+		const p99 = worst(ours, 'p99');
+		const p99Ratio = p99 / worst(theirs, 'p99');
+		fanoutRow(`Fan-out latency p50 (${SUBSCRIBERS} subs)`, 'p50', 'ms');
+		fanoutRow(`Fan-out latency p99 (${SUBSCRIBERS} subs)`, 'p99', 'ms', '< 100 ms and ≤ 1.5× baseline', p99 < 100 && p99Ratio <= 1.5);
+		fanoutRow(`Fan-out latency max`, 'max', 'ms');
+		rows.push({ figure: 'Fan-out deliveries (received / expected)', value: Math.min(...ours.map((f) => f.received / f.expected)) * 100, baseline: Math.min(...theirs.map((f) => f.received / f.expected)) * 100, baselineName: 'raw ws', unit: '%', target: '100 %', met: ours.every((f) => f.received === f.expected) });
+		fanoutRow('Fan-out server CPU', 'cpu', 'cores');
+		fanoutRow('Fan-out server RSS', 'rssMB', 'MB');
+		const perSub = worst(ours, 'perSubscriberKB');
+		fanoutRow('RSS per idle subscriber', 'perSubscriberKB', 'KB', '< 100 KB', perSub < 100);
+		}
+		const payloadBytes = ours[0]?.messageBytes || 1500;
+		const baseline = await startBaseline(payloadBytes);
+
+		// Ingest: as fast as INGEST_CONCURRENCY senders go, 100 subscribers attached.
+		if (section('ingest')) {
+		console.log('ingest: Squelch…');
+		const ingestOurs = await ingest(target, INGEST_SUBSCRIBERS);
+		console.log('ingest: bare HTTP baseline…');
+		const ingestTheirs = await ingest(baseline.target, 0);
+		rows.push({ figure: `Ingest (${INGEST_CONCURRENCY} senders, ${INGEST_SUBSCRIBERS} subs)`, value: ingestOurs.perSecond, baseline: ingestTheirs.perSecond, baselineName: 'bare HTTP to file', unit: 'calls/s', target: '≥ 200 calls/s', met: ingestOurs.perSecond >= 200 });
+		rows.push({ figure: 'Ingest server CPU', value: ingestOurs.cpu, baseline: ingestTheirs.cpu, baselineName: 'bare HTTP to file', unit: 'cores', target: '', met: null });
+		rows.push({ figure: 'Ingest reply p99', value: ingestOurs.p99, baseline: ingestTheirs.p99, baselineName: 'bare HTTP to file', unit: 'ms', target: '', met: null });
+		}
+
+		if (section('auth')) {
+		// Auth: refresh rotations (8 chains, one per session) and authenticated audio.
+		console.log('auth: refresh rotations…');
+		const refreshTokens: string[] = [];
+		for (let i = 0; i < 8; i++) refreshTokens.push((await accounts.login('rotator')).refreshToken);
+		const refresh = throughput(await load([0, 1].map((k) => ({ kind: 'refresh-chains', url: squelch.url, refreshTokens: refreshTokens.slice(k * 4, k * 4 + 4), seconds: SHORT_SECONDS }) as LoadJob)));
+		const status = await getFlood(`${squelch.url}/api/trpc/setup.status`, {});
+		rows.push({ figure: 'auth.refresh rotations (8 chains)', value: refresh.perSecond, baseline: status.perSecond, baselineName: 'public tRPC query', unit: '/s', target: '', met: null });
+
+		console.log('auth: audio with and without auth…');
+		// One stored call to fetch (the other sections may not have run).
+		await load([{ kind: 'paced-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset: nextSeq++, stride: 1, rate: 1, seconds: 1 }]);
+		const [{ id }] = (await accounts.admin.calls.search.query({ limit: 1 })).items;
+		// Interleaved, twice, so the machine's other load falls on all three alike. The anonymous
+		// run (publicListening on, no token) isolates what the auth check itself costs.
+		const audioUrl = `${squelch.url}/api/calls/${id}/audio`;
+		const bearer = { authorization: `Bearer ${accounts.listenerTokens[0]}` };
+		const runs: Array<Awaited<ReturnType<typeof getFlood>>[]> = [[], [], []];
+		for (let round = 0; round < 2; round++) {
+			runs[0].push(await getFlood(audioUrl, bearer));
+			runs[1].push(await getFlood(`${baseline.target.url}/audio`, {}));
+			await accounts.admin.admin.settings.update.mutate({ publicListening: true });
+			runs[2].push(await getFlood(audioUrl, {}));
+			await accounts.admin.admin.settings.update.mutate({ publicListening: false });
+		}
+		const mean = (list: Awaited<ReturnType<typeof getFlood>>[]) => ({ perSecond: list.reduce((n, r) => n + r.perSecond, 0) / list.length, failed: list.reduce((n, r) => n + r.failed, 0) });
+		const [audio, audioBare, audioAnonymous] = runs.map(mean);
+		rows.push({ figure: 'GET /api/calls/:id/audio (bearer)', value: audio.perSecond, baseline: audioBare.perSecond, baselineName: 'bare Node, no auth', unit: 'req/s', target: '≥ 0.85× baseline', met: audio.perSecond >= 0.85 * audioBare.perSecond });
+		rows.push({ figure: 'GET /api/calls/:id/audio (bearer)', value: audio.perSecond, baseline: audioAnonymous.perSecond, baselineName: 'same route, anonymous', unit: 'req/s', target: '', met: null });
+		for (const r of [refresh, status, audio, audioBare, audioAnonymous]) if (r.failed) console.error(`  ${r.failed} requests failed`);
+		}
+		await baseline.stop();
+	} finally {
+		await squelch.stop();
+		for (const c of children) c.kill('SIGTERM');
+	}
+	printTable({ before: loadBefore, after: loadAverage() });
+	if (process.env.BENCH_CPU_PROF) console.log(`Server CPU profile written to ${process.env.BENCH_CPU_PROF}`);
+}
+
+let stopServer: (() => Promise<void>) | null = null;
+
+// Bounded: whatever happens, the bench stops by itself.
+const watchdog = setTimeout(() => {
+	console.error('bench: overall time limit reached, stopping');
+	for (const c of children) c.kill('SIGKILL');
+	void (stopServer?.() ?? Promise.resolve()).then(() => process.exit(1));
+}, (15 * 60 + ROUNDS * SECONDS * 3) * 1000);
+watchdog.unref();
+
+main().then(
+	() => process.exit(0),
+	(err) => {
+		console.error(err);
+		for (const c of children) c.kill('SIGKILL');
+		// main's finally has stopped the server already when it got that far.
+		process.exit(1);
+	}
+);
