@@ -166,8 +166,8 @@ it('screenshots of the scanner, archive and account at phone and desktop sizes i
 			const { context, page, console } = await openScanner(size, colorScheme);
 			// The socket is up; the subscription may still be starting: upload until one arrives.
 			await expect
-				.poll(async () => (await ids(page, 'data-received-ids')).includes(await upload(100)) || (await ids(page, 'data-received-ids')).length > 0, { timeout: 20_000, intervals: [1_000] })
-				.toBe(true);
+				.poll(async () => (await upload(100), (await ids(page, 'data-received-ids')).length), { timeout: 30_000, interval: 1_500 })
+				.toBeGreaterThan(0);
 			await screenshot(page, `scanner-${name}-${colorScheme}`);
 			await page.getByRole('link', { name: 'Archive' }).click();
 			await page.getByTestId('archive-call').first().waitFor();

@@ -77,6 +77,8 @@ export class Scanner {
 		this.subscription = api.live.calls.subscribe(
 			{ lastEventId: this.lastEventId },
 			{
+				// Counting includes this stream once it runs.
+				onStarted: () => void this.pollListeners(),
 				onData: (event) => {
 					this.lastEventId = event.id;
 					this.receive(event.data);
