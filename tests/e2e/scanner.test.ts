@@ -87,12 +87,12 @@ it('a desktop and a phone of the same user play every call for three minutes, th
 	phone = await openScanner(PHONE);
 
 	const uploaded: number[] = [];
-	const end = Date.now() + 20_000;
+	const end = Date.now() + 180_000;
 	while (Date.now() < end) {
 		uploaded.push(await upload(100 + (uploaded.length % 4)));
 		await new Promise((r) => setTimeout(r, 4_000 + Math.random() * 2_000));
 	}
-	expect(uploaded.length).toBeGreaterThanOrEqual(3);
+	expect(uploaded.length).toBeGreaterThanOrEqual(25);
 	for (const { page } of [desktop, phone]) {
 		await expect.poll(() => ids(page, 'data-played-ids'), { timeout: 30_000 }).toEqual(expect.arrayContaining(uploaded));
 		expect(await page.getByTestId('signed-out').count()).toBe(0);
