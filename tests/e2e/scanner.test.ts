@@ -180,3 +180,36 @@ it('screenshots of the scanner, archive and account at phone and desktop sizes i
 		}
 	}
 });
+
+it('an audio request refused with 401 refreshes once and plays the same call; refused again, the call is skipped', { timeout: 90_000 }, async () => {
+	const { context, page } = await openScanner(DESKTOP);
+	// Wait until the stream is live.
+	await expect
+		.poll(async () => (await upload(100), (await ids(page, 'data-played-ids')).length), { timeout: 30_000, interval: 3_000 })
+		.toBeGreaterThan(0);
+
+	// The audio cookie is gone (as when it ran out): the next call's audio gets a 401, the scanner
+	// refreshes (which sets the cookie again) and plays that same call.
+	await context.clearCookies({ name: 'squelch_at' });
+	const afterCookieLoss = await upload(101);
+	await expect.poll(() => ids(page, 'data-played-ids'), { timeout: 20_000 }).toContain(afterCookieLoss);
+	expect(await page.getByTestId('signed-out').count()).toBe(0);
+
+	// A call whose audio the server keeps refusing: one refresh, one retry, then the next call plays.
+	await page.keyboard.press(' ');
+	await expect.poll(() => page.getByTestId('led').getAttribute('data-state')).toBe('paused');
+	const refused = await upload(102);
+	const requests: string[] = [];
+	await page.route(`**/api/calls/${refused}/audio`, (route) => {
+		requests.push(route.request().method());
+		return route.fulfill({ status: 401, body: 'unauthorized' });
+	});
+	const next = await upload(103);
+	await expect.poll(() => ids(page, 'data-received-ids')).toContain(next);
+	await page.keyboard.press(' ');
+	await expect.poll(() => ids(page, 'data-played-ids'), { timeout: 20_000, message: `requests for the refused call: ${requests}` }).toContain(next);
+	expect(await ids(page, 'data-played-ids')).not.toContain(refused);
+	expect(requests.filter((m) => m === 'HEAD')).toHaveLength(1);
+	expect(requests.filter((m) => m === 'GET')).toHaveLength(2);
+	await context.close();
+});

@@ -36,7 +36,8 @@ export class Scanner {
 	private audio: HTMLAudioElement | null = null;
 	private lastEventId: string | null = null;
 	private seen = new Set<number>();
-	private retried = false;
+	/** The current load of the current call; a failure is handled once per attempt. */
+	private attempt: { call: Call; retry: boolean; failed: boolean } | null = null;
 	private subscription: { unsubscribe(): void } | null = null;
 	private timers: Array<ReturnType<typeof setInterval>> = [];
 
@@ -135,23 +136,26 @@ export class Scanner {
 
 	private idle() {
 		this.current = null;
+		this.attempt = null;
 		this.audio?.removeAttribute('src');
 	}
 
 	async play(call: Call, retry = false) {
 		if (!this.audio) return;
 		this.current = call;
-		this.retried = retry;
+		const attempt = { call, retry, failed: false };
+		this.attempt = attempt;
 		// The audio request carries the access cookie: make sure it is not about to expire.
 		await session.getAccessToken();
-		if (this.current !== call) return;
+		if (this.attempt !== attempt) return;
 		this.audio.src = call.audioUrl;
 		if (this.paused || !this.unlocked) return;
 		try {
 			await this.audio.play();
 		} catch (err) {
-			// Interrupted by a skip or a new source: whoever interrupted carries on.
-			if ((err as DOMException).name !== 'AbortError') this.failed();
+			// The browser wants a new gesture: show the start button again. Load failures arrive as
+			// the element's error event; an AbortError means a skip or new source interrupted it.
+			if ((err as DOMException).name === 'NotAllowedError' && this.attempt === attempt) this.unlocked = false;
 		}
 	}
 
@@ -165,16 +169,17 @@ export class Scanner {
 	 * call once; anything else, or a second failure, skips it.
 	 */
 	private async failed() {
-		const call = this.current;
-		if (!call || !this.audio?.getAttribute('src')) return;
-		if (!this.retried) {
-			const probe = await fetch(call.audioUrl, { method: 'HEAD', credentials: 'same-origin' }).catch(() => null);
+		const attempt = this.attempt;
+		if (!attempt || attempt.failed || !this.audio?.getAttribute('src')) return;
+		attempt.failed = true;
+		if (!attempt.retry) {
+			const probe = await fetch(attempt.call.audioUrl, { method: 'HEAD', credentials: 'same-origin' }).catch(() => null);
 			if (probe?.status === 401 && (await session.refresh())) {
-				if (this.current === call) return this.play(call, true);
+				if (this.attempt === attempt) return this.play(attempt.call, true);
 				return;
 			}
 		}
-		if (this.current === call) this.next();
+		if (this.attempt === attempt) this.next();
 	}
 
 	togglePause() {
