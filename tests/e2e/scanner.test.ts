@@ -169,6 +169,9 @@ it('screenshots of the scanner, archive and account at phone and desktop sizes i
 				.poll(async () => (await upload(100), (await ids(page, 'data-received-ids')).length), { timeout: 30_000, interval: 1_500 })
 				.toBeGreaterThan(0);
 			await screenshot(page, `scanner-${name}-${colorScheme}`);
+			await page.getByRole('button', { name: 'Choose talkgroups' }).click();
+			await page.getByTestId('tg-toggle-11-100').waitFor();
+			await screenshot(page, `scanner-talkgroups-${name}-${colorScheme}`);
 			await page.getByRole('link', { name: 'Archive' }).click();
 			await page.getByTestId('archive-call').first().waitFor();
 			await screenshot(page, `archive-${name}-${colorScheme}`);
