@@ -154,6 +154,14 @@ export interface BookmarksTable {
 	created_at: number;
 }
 
+/** A talkgroup a user turned off in the scanner (radio numbers, so it survives re-imports). */
+export interface ScannerMutedTable {
+	user_id: number;
+	system_ref: number;
+	talkgroup_ref: number;
+	created_at: number;
+}
+
 export interface Database {
 	users: UsersTable;
 	user_access: UserAccessTable;
@@ -167,6 +175,7 @@ export interface Database {
 	units: UnitsTable;
 	calls: CallsTable;
 	bookmarks: BookmarksTable;
+	scanner_muted: ScannerMutedTable;
 }
 
 export type User = Selectable<UsersTable>;

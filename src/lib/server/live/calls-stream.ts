@@ -7,6 +7,7 @@ import { accessScope, canHear } from '../calls/access';
 import { scopeFilter, selectCalls, toCall, type Call } from '../calls/dto';
 import { liveFeeds } from './feeds';
 import { resumable } from './resumable';
+import { mutedKey, mutedSet } from '../scanner/selection';
 
 /** A resuming listener gets at most this many missed calls, from at most this far back. */
 export const REPLAY_LIMIT = 500;
@@ -20,7 +21,7 @@ export interface CallStreamDeps {
 }
 
 /**
- * New calls the viewer may hear, in id order: first those missed since `lastEventId` (the newest
+ * New calls the viewer may hear and has not turned off in the scanner, in id order: first those missed since `lastEventId` (the newest
  * REPLAY_LIMIT stored within REPLAY_WINDOW_MS), then live. While it runs, the listener counts
  * as present under `presenceKey`.
  */
@@ -30,12 +31,16 @@ export async function* streamCalls(
 	opts: { lastEventId: number | null; presenceKey: string; signal?: AbortSignal }
 ): AsyncGenerator<Call, void, undefined> {
 	const scope = await accessScope(deps.db, viewer);
+	// The user's scanner selection, read once per stream: changing it publishes access.changed,
+	// which makes the user's sockets reconnect and resubscribe with the new one.
+	const muted = viewer ? await mutedSet(deps.db, viewer.userId) : new Set<string>();
+	const selected = (call: Call) => !muted.has(mutedKey(call.system.id, call.talkgroup.id));
 	deps.presence.connected(opts.presenceKey);
 	try {
 		const rows = resumable({
 			feed: liveFeeds(deps).calls,
 			idOf: (row) => row.call.id,
-			accept: (row) => canHear(scope, row.systemId, row.talkgroupId),
+			accept: (row) => canHear(scope, row.systemId, row.talkgroupId) && selected(row.call),
 			lastEventId: opts.lastEventId,
 			signal: opts.signal,
 			replay: async (afterId, upToId) => {
@@ -48,7 +53,10 @@ export async function* streamCalls(
 					.orderBy('calls.id', 'desc')
 					.limit(REPLAY_LIMIT)
 					.execute();
-				return newest.reverse().map((row) => ({ call: toCall(row), systemId: row.system_id, talkgroupId: row.talkgroup_id }));
+				return newest
+					.reverse()
+					.map((row) => ({ call: toCall(row), systemId: row.system_id, talkgroupId: row.talkgroup_id }))
+					.filter((row) => selected(row.call));
 			}
 		});
 		for await (const row of rows) yield row.call;

@@ -5,6 +5,7 @@ import { sessionsRouter } from './routers/sessions';
 import { adminRouter } from './routers/admin';
 import { liveRouter } from './routers/live';
 import { callsRouter } from './routers/calls';
+import { scannerRouter } from './routers/scanner';
 
 export const appRouter = router({
 	setup: setupRouter,
@@ -12,7 +13,8 @@ export const appRouter = router({
 	sessions: sessionsRouter,
 	admin: adminRouter,
 	live: liveRouter,
-	calls: callsRouter
+	calls: callsRouter,
+	scanner: scannerRouter
 });
 
 /** The API's type, for typed clients (`import type { AppRouter } from 'squelch/src/lib/server/trpc/root'`). */

@@ -1,0 +1,98 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock';
+import { createTestDb, type DB } from '../db';
+import { InProcessBus } from '../live/bus';
+import { Presence } from '../live/presence';
+import { streamCalls } from '../live/calls-stream';
+import type { Viewer } from '../auth/access-token';
+import type { Call } from '../calls/dto';
+import { insertCall } from '../../../../tests/helpers/calls';
+import { getMuted, MAX_MUTED, mutedSet, setMuted } from './selection';
+
+let db: DB;
+let bus: InProcessBus;
+let clock: ManualClock;
+let published: Array<{ userId: number | null }>;
+
+async function addUser(username: string): Promise<number> {
+	const row = await db
+		.insertInto('users')
+		.values({ username, password_hash: 'x', role: 'listener', created_at: 0, updated_at: 0, access_all: 1 })
+		.returning('id')
+		.executeTakeFirstOrThrow();
+	return row.id;
+}
+
+const viewerOf = (userId: number): Viewer => ({ userId, username: 'u', role: 'listener', sessionId: `s${userId}`, tokenExpiresAt: Date.now() + 60_000 });
+
+beforeEach(async () => {
+	db = await createTestDb();
+	bus = new InProcessBus();
+	clock = new ManualClock(Date.now());
+	published = [];
+	bus.subscribe('access.changed', (p) => published.push(p));
+});
+
+describe('scanner selection', () => {
+	it('stores what each user turned off, replaces it whole, and announces the change for that user', async () => {
+		const ana = await addUser('ana');
+		const ben = await addUser('ben');
+		await setMuted({ db, clock, bus }, ana, [{ system: 1, talkgroup: 200 }, { system: 1, talkgroup: 100 }, { system: 1, talkgroup: 100 }]);
+		expect(await getMuted(db, ana)).toEqual([{ system: 1, talkgroup: 100 }, { system: 1, talkgroup: 200 }]);
+		expect(await getMuted(db, ben)).toEqual([]);
+		expect(published).toEqual([{ userId: ana }]);
+
+		await setMuted({ db, clock, bus }, ana, [{ system: 2, talkgroup: 5 }]);
+		expect([...(await mutedSet(db, ana))]).toEqual(['2:5']);
+	});
+
+	it('refuses an oversized selection and keeps the old one', async () => {
+		const ana = await addUser('ana');
+		await setMuted({ db, clock, bus }, ana, [{ system: 1, talkgroup: 1 }]);
+		const tooMany = Array.from({ length: MAX_MUTED + 1 }, (_, i) => ({ system: 1, talkgroup: i + 1 }));
+		await expect(setMuted({ db, clock, bus }, ana, tooMany)).rejects.toThrow(/muted/);
+		expect(await getMuted(db, ana)).toEqual([{ system: 1, talkgroup: 1 }]);
+		expect(published).toHaveLength(1);
+	});
+
+	it('the live stream leaves out turned-off talkgroups, live and on resume, for that user only', async () => {
+		const ana = await addUser('ana');
+		const ben = await addUser('ben');
+		const first = await insertCall(db, { systemRef: 1, talkgroupRef: 100 });
+		await setMuted({ db, clock, bus }, ana, [{ system: 1, talkgroup: 200 }]);
+		// Missed while away: one heard, one muted.
+		const missedMuted = await insertCall(db, { systemRef: 1, talkgroupRef: 200 });
+		const missedHeard = await insertCall(db, { systemRef: 1, talkgroupRef: 100 });
+
+		const collect = async (userId: number, want: number) => {
+			const abort = new AbortController();
+			const got: Call[] = [];
+			const stream = streamCalls({ db, clock, bus, presence: new Presence() }, viewerOf(userId), {
+				lastEventId: first,
+				presenceKey: `k${userId}`,
+				signal: abort.signal
+			});
+			const done = (async () => {
+				for await (const call of stream) {
+					got.push(call);
+					if (got.length === want) abort.abort();
+				}
+			})();
+			return { got, done, abort };
+		};
+		const anaStream = await collect(ana, 3);
+		const benStream = await collect(ben, 5);
+		// Let both subscribe before the live calls arrive.
+		await new Promise((r) => setTimeout(r, 50));
+		const liveMuted = await insertCall(db, { systemRef: 1, talkgroupRef: 200 });
+		bus.publish('call.ingested', { callId: liveMuted });
+		const liveHeard = await insertCall(db, { systemRef: 1, talkgroupRef: 101 });
+		bus.publish('call.ingested', { callId: liveHeard });
+		const alsoHeard = await insertCall(db, { systemRef: 2, talkgroupRef: 200 });
+		bus.publish('call.ingested', { callId: alsoHeard });
+		await Promise.race([Promise.all([anaStream.done, benStream.done]), new Promise((_, no) => setTimeout(() => no(new Error('timed out')), 5000))]);
+
+		expect(anaStream.got.map((c) => c.id)).toEqual([missedHeard, liveHeard, alsoHeard]);
+		expect(benStream.got.map((c) => c.id)).toEqual([missedMuted, missedHeard, liveMuted, liveHeard, alsoHeard]);
+	});
+});
