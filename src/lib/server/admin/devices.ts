@@ -1,5 +1,5 @@
 import { AuthError } from '../auth/accounts';
-import { revokeSession, revokeUserSessions, type SessionSummary } from '../auth/sessions';
+import { revokeSession, revokeUserSessions, toSessionSummary, type SessionSummary } from '../auth/sessions';
 import type { AdminDeps } from './users';
 
 /** Every user's signed-in devices (active sessions), for the admin's devices page. */
@@ -29,17 +29,7 @@ export async function listDevices(
 		.where('sessions.expires_at', '>', deps.clock.now());
 	if (opts.userId !== undefined) query = query.where('sessions.user_id', '=', opts.userId);
 	const rows = await query.orderBy('sessions.last_used_at', 'desc').orderBy('sessions.id').execute();
-	return rows.map((s) => ({
-		id: s.id,
-		user: { id: s.user_id, username: s.username },
-		current: s.id === opts.currentSessionId,
-		device: s.device,
-		userAgent: s.user_agent,
-		ip: s.ip,
-		createdAt: new Date(s.created_at),
-		lastUsedAt: new Date(s.last_used_at),
-		expiresAt: new Date(s.expires_at)
-	}));
+	return rows.map((s) => ({ ...toSessionSummary(s, opts.currentSessionId), user: { id: s.user_id, username: s.username } }));
 }
 
 /** Signs one device out (reason `admin`); NOT_FOUND when it is not an active session. */

@@ -197,7 +197,15 @@ export async function listSessions(
 		.where('expires_at', '>', deps.clock.now())
 		.orderBy('last_used_at', 'desc')
 		.execute();
-	return rows.map((s) => ({
+	return rows.map((s) => toSessionSummary(s, currentSessionId));
+}
+
+/** A session row as the account and admin device lists show it. */
+export function toSessionSummary(
+	s: Pick<Session, 'id' | 'device' | 'user_agent' | 'ip' | 'created_at' | 'last_used_at' | 'expires_at'>,
+	currentSessionId: string | null | undefined
+): SessionSummary {
+	return {
 		id: s.id,
 		current: s.id === currentSessionId,
 		device: s.device,
@@ -206,5 +214,5 @@ export async function listSessions(
 		createdAt: new Date(s.created_at),
 		lastUsedAt: new Date(s.last_used_at),
 		expiresAt: new Date(s.expires_at)
-	}));
+	};
 }
