@@ -1,20 +1,13 @@
 import { sql } from 'kysely';
 import type { DB } from '../db';
 import type { Bus } from './bus';
-import { selectCalls, toCall, type Call } from '../calls/dto';
+import { selectCalls, toCall, type CallSelection } from '../calls/dto';
 import { eventsAfter, type AdminEvent } from '../admin/event-log';
 import { OrderedFeed } from './ordered-feed';
-import { markShared } from '../trpc/transformer';
-
-/** A new call with the database keys that access checks use. */
-export interface FeedCall {
-	call: Call;
-	systemId: number;
-	talkgroupId: number;
-}
+import { LiveCall } from './live-call';
 
 export interface LiveFeeds {
-	calls: OrderedFeed<FeedCall>;
+	calls: OrderedFeed<LiveCall>;
 	events: OrderedFeed<AdminEvent>;
 }
 
@@ -26,16 +19,21 @@ async function maxId(db: DB, table: 'calls' | 'events'): Promise<number> {
 	return row?.max ?? 0;
 }
 
-function callFeed(db: DB, bus: Bus): OrderedFeed<FeedCall> {
-	return new OrderedFeed<FeedCall>(
+/** A row of selectCalls as the live stream carries it. */
+export function toLiveCall(row: CallSelection): LiveCall {
+	return new LiveCall(toCall(row), row.system_id, row.talkgroup_id);
+}
+
+function callFeed(db: DB, bus: Bus): OrderedFeed<LiveCall> {
+	return new OrderedFeed<LiveCall>(
 		{
 			maxId: () => maxId(db, 'calls'),
 			async after(id, limit) {
 				const rows = await selectCalls(db).where('calls.id', '>', id).orderBy('calls.id', 'asc').limit(limit).execute();
-				// Each call goes, as this one object, to every subscriber: serialized once (transformer.ts).
-				return rows.map((row) => ({ call: markShared(toCall(row)), systemId: row.system_id, talkgroupId: row.talkgroup_id }));
+				// Each LiveCall goes, as this one object, to every subscriber: encoded once.
+				return rows.map(toLiveCall);
 			},
-			idOf: (row) => row.call.id
+			idOf: (row) => row.id
 		},
 		(wake) => bus.subscribe('call.ingested', wake)
 	);

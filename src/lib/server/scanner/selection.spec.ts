@@ -3,7 +3,7 @@ import { ManualClock } from '../clock';
 import { createTestDb, type DB } from '../db';
 import { InProcessBus } from '../live/bus';
 import { Presence } from '../live/presence';
-import { streamCalls } from '../live/calls-stream';
+import { openCallStream } from '../live/calls-stream';
 import type { Viewer } from '../auth/access-token';
 import type { Call } from '../calls/dto';
 import { insertCall } from '../../../../tests/helpers/calls';
@@ -65,25 +65,21 @@ describe('scanner selection', () => {
 		const missedHeard = await insertCall(db, { systemRef: 1, talkgroupRef: 100 });
 
 		const collect = async (userId: number, want: number) => {
-			const abort = new AbortController();
 			const got: Call[] = [];
-			const stream = streamCalls({ db, clock, bus, presence: new Presence() }, viewerOf(userId), {
+			let resolve!: () => void;
+			const done = new Promise<void>((r) => (resolve = r));
+			const stream = await openCallStream({ db, clock, bus, presence: new Presence() }, viewerOf(userId), {
 				lastEventId: first,
 				presenceKey: `k${userId}`,
-				signal: abort.signal
-			});
-			const done = (async () => {
-				for await (const call of stream) {
-					got.push(call);
-					if (got.length === want) abort.abort();
+				deliver: (c) => {
+					got.push(c.call);
+					if (got.length === want) resolve();
 				}
-			})();
-			return { got, done, abort };
+			});
+			return { got, done: done.then(() => stream.close()) };
 		};
 		const anaStream = await collect(ana, 3);
 		const benStream = await collect(ben, 5);
-		// Let both subscribe before the live calls arrive.
-		await new Promise((r) => setTimeout(r, 50));
 		const liveMuted = await insertCall(db, { systemRef: 1, talkgroupRef: 200 });
 		bus.publish('call.ingested', { callId: liveMuted });
 		const liveHeard = await insertCall(db, { systemRef: 1, talkgroupRef: 101 });

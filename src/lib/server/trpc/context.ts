@@ -15,6 +15,13 @@ export interface Context {
 	http: (CookieTarget & { event: RequestEvent }) | null;
 	/** WebSocket only: this socket's id (presence keys anonymous listeners per socket). */
 	connectionId?: string;
+	/** WebSocket only: the socket, which direct subscriptions write their frames to. */
+	socket?: FrameSink;
+}
+
+/** What a direct subscription needs of a socket: sending a ready text frame. */
+export interface FrameSink {
+	send(frame: Buffer, options: { binary: false }): void;
 }
 
 export function bearerToken(header: string | null | undefined): string | null {
@@ -43,7 +50,7 @@ export async function createHttpContext(event: RequestEvent): Promise<Context> {
 export async function createWsContext(
 	req: IncomingMessage,
 	connectionParams: Record<string, string | undefined> | null,
-	opts: { services?: Services; connectionId?: string } = {}
+	opts: { services?: Services; connectionId?: string; socket?: FrameSink } = {}
 ): Promise<Context> {
 	const svc = opts.services ?? (await services());
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
@@ -56,7 +63,8 @@ export async function createWsContext(
 		userAgent: req.headers['user-agent'] ?? '',
 		transport: 'ws',
 		http: null,
-		connectionId: opts.connectionId
+		connectionId: opts.connectionId,
+		socket: opts.socket
 	};
 }
 

@@ -1,5 +1,5 @@
 import { initTRPC, TRPCError } from '@trpc/server';
-import { serverTransformer } from './transformer';
+import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { Context } from './context';
 import type { Viewer } from '../auth/access-token';
@@ -18,7 +18,7 @@ const t = initTRPC
 	.context<Context>()
 	.meta<Meta>()
 	.create({
-		transformer: serverTransformer,
+		transformer: superjson,
 		errorFormatter({ shape, error }) {
 			const zod = error.cause instanceof ZodError ? error.cause : null;
 			return {

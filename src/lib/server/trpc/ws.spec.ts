@@ -165,6 +165,43 @@ describe('live.calls over the WebSocket', () => {
 	}, 120_000);
 });
 
+describe('live.calls frames on the wire', () => {
+	type Frame = { id?: unknown; jsonrpc?: string; result?: { type: string; id?: string; data?: unknown } };
+
+	it('each subscription gets started first, then its own tracked frames, then stopped; a spoofed id changes nothing', async () => {
+		server = await startLiveServer();
+		const device = await signIn(server, 'alice');
+		const raw = await rawSocket(server.wsUrl, { token: await device.token() });
+		const frames = raw.messages as Frame[];
+		// Two subscriptions on one socket; the second asks (in vain) for frames aimed at the first.
+		raw.ws.send(JSON.stringify({ id: 7, jsonrpc: '2.0', method: 'subscription', params: { path: 'live.calls', input: superjson.serialize({}) } }));
+		raw.ws.send(JSON.stringify({ id: 'b', method: 'subscription', params: { path: 'live.calls', input: { json: { $rpc: { id: 7 } } } } }));
+		const started = (id: unknown) => frames.some((f) => f.id === id && f.result?.type === 'started');
+		await until(() => started(7) && started('b'), 'both started');
+		const a = await server.publishCall();
+		const dataFor = (id: unknown) => frames.filter((f) => f.id === id && f.result?.type === 'data');
+		await until(() => dataFor(7).length === 1 && dataFor('b').length === 1, 'one frame each');
+		for (const id of [7, 'b']) {
+			const own = frames.filter((f) => f.id === id).map((f) => f.result?.type);
+			expect(own).toEqual(['started', 'data']);
+			const [frame] = dataFor(id);
+			expect(frame.result?.id).toBe(String(a));
+			expect(superjson.deserialize(frame.result?.data as never)).toMatchObject({ id: String(a), data: { id: a, dateTime: expect.any(Date) } });
+		}
+		expect(dataFor(7)[0].jsonrpc).toBe('2.0');
+		expect(dataFor('b')[0]).not.toHaveProperty('jsonrpc');
+
+		// Stopping one leaves the other running.
+		raw.ws.send(JSON.stringify({ id: 'b', method: 'subscription.stop' }));
+		await until(() => frames.some((f) => f.id === 'b' && f.result?.type === 'stopped'), 'b stopped');
+		const b = await server.publishCall();
+		await until(() => dataFor(7).length === 2, 'second call on 7');
+		expect(dataFor(7)[1].result?.id).toBe(String(b));
+		expect(dataFor('b')).toHaveLength(1);
+		expect(server.svc.presence.count()).toBe(1);
+	});
+});
+
 /** A bare socket speaking tRPC's wire protocol, that does only what the test says. */
 async function rawSocket(url: string, opts: { origin?: string; token?: string } = {}) {
 	const ws = new WebSocket(opts.token !== undefined ? `${url}?connectionParams=1` : url, opts.origin ? { origin: opts.origin } : {});

@@ -8,6 +8,7 @@ import { services, type Services } from '../services';
 import { appRouter } from './root';
 import { createWsContext } from './context';
 import { routeUpgrades } from './upgrade';
+import { wsCodec } from './ws-codec';
 import { Connections } from '../live/connections';
 import { boundedWebSocket, MAX_BUFFERED_BYTES } from '../live/bounded-socket';
 import { originAllowed } from '../live/origin';
@@ -60,12 +61,13 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 	applyWSSHandler({
 		wss,
 		router: appRouter,
+		experimental_encoder: wsCodec,
 		keepAlive: { enabled: true, pingMs: opts.keepAlive?.pingMs ?? 30_000, pongWaitMs: opts.keepAlive?.pongWaitMs ?? 5_000 },
 		// Never throws for a bad token (that makes clients reconnect in a storm): the context just
 		// has no viewer, and protected procedures answer UNAUTHORIZED.
 		async createContext({ req, res, info }) {
 			const { svc, connections } = await setup();
-			const ctx = await createWsContext(req, info.connectionParams, { services: svc, connectionId: randomUUID() });
+			const ctx = await createWsContext(req, info.connectionParams, { services: svc, connectionId: randomUUID(), socket: res });
 			connections.add(res, ctx.viewer);
 			return ctx;
 		},

@@ -1,15 +1,28 @@
-import { tracked, TRPCError } from '@trpc/server';
+import { TRPCError, type TrackedEnvelope } from '@trpc/server';
 import { z } from 'zod';
 import { listenerProcedure, router } from '../init';
 import type { Context } from '../context';
-import { streamCalls } from '../../live/calls-stream';
+import type { Call } from '../../calls/dto';
+import { openCallStream } from '../../live/calls-stream';
 import { parseEventId } from '../../live/resumable';
+import { RPC_INPUT_KEY } from '../ws-codec';
+import { directSubscription } from '../direct-subscription';
 
 /** A tracked id as clients send it back: the decimal id of the last event they got. */
 export const lastEventIdSchema = z
 	.string()
 	.regex(/^\d{1,15}$/, 'must be the id of an event this subscription sent')
 	.nullish();
+
+/** The request id the server's WebSocket decoder put in the raw input (ws-codec.ts). */
+const rpcRequestIdSchema = z.object({ id: z.union([z.number(), z.string()]), jsonrpc: z.literal('2.0').optional() });
+
+/** Read from the raw input, so the public input type stays `{ lastEventId }` (zod drops the key). */
+const withRpcRequestId = listenerProcedure.use(async ({ getRawInput, next }) => {
+	const raw = (await getRawInput()) as Record<string, unknown> | undefined;
+	const rpc = rpcRequestIdSchema.safeParse(raw?.[RPC_INPUT_KEY]);
+	return next({ ctx: { rpc: rpc.success ? rpc.data : null } });
+});
 
 /**
  * Subscriptions live on the WebSocket only: that is where token expiry and revocation close the
@@ -22,14 +35,28 @@ export function requireWebSocket(ctx: Context): void {
 }
 
 export const liveRouter = router({
-	/** Every new call the viewer may hear; resumes after `lastEventId` with what was missed. */
-	calls: listenerProcedure
+	/**
+	 * Every new call the viewer may hear, each as `tracked(String(call.id), call)`; resumes after
+	 * `lastEventId` with what was missed. The frames are written straight to the socket
+	 * (ws-codec.ts, live/live-call.ts): byte for byte what yielding them would send.
+	 */
+	calls: withRpcRequestId
 		.input(z.object({ lastEventId: lastEventIdSchema }).optional())
-		.subscription(async function* ({ ctx, input, signal }) {
+		.subscription(({ ctx, input, signal }) => {
 			requireWebSocket(ctx);
+			const rpc = ctx.rpc;
+			const socket = ctx.socket;
+			if (!rpc || !socket) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'live.calls needs the WebSocket decoder' });
 			const presenceKey = ctx.viewer ? `session:${ctx.viewer.sessionId}` : `socket:${ctx.connectionId ?? 'unknown'}`;
-			const calls = streamCalls(ctx.services, ctx.viewer, { lastEventId: parseEventId(input?.lastEventId), presenceKey, signal });
-			for await (const call of calls) yield tracked(String(call.id), call);
+			return directSubscription<TrackedEnvelope<Call>>(
+				() =>
+					openCallStream(ctx.services, ctx.viewer, {
+						lastEventId: parseEventId(input?.lastEventId),
+						presenceKey,
+						deliver: (call) => socket.send(call.frame(rpc), { binary: false })
+					}),
+				signal
+			);
 		}),
 
 	/** How many listeners (signed-in devices and anonymous sockets) have a live stream open. */

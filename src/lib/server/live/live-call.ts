@@ -1,0 +1,47 @@
+import superjson from 'superjson';
+import type { Call } from '../calls/dto';
+
+/** Which subscription a frame answers: the JSON-RPC id (and version) of the client's request. */
+export interface RpcRequestId {
+	id: number | string;
+	jsonrpc?: '2.0';
+}
+
+/**
+ * A new call on its way to listeners, with the database keys access checks use. Encoded once:
+ * the superjson JSON of the tracked event is built on first use and shared, and each distinct
+ * subscription id gets one ready-to-send frame. A thousand listeners on a handful of request ids
+ * cost a handful of encodings, not a thousand (docs/performance.md, fan-out).
+ */
+export class LiveCall {
+	private json: string | null = null;
+	private frames: Map<string, Buffer> | null = null;
+
+	constructor(
+		readonly call: Call,
+		readonly systemId: number,
+		readonly talkgroupId: number
+	) {}
+
+	get id(): number {
+		return this.call.id;
+	}
+
+	/**
+	 * Exactly what tRPC's WebSocket handler sends for `yield tracked(String(id), call)` on the
+	 * subscription `rpc`: `{"id":…,"result":{"type":"data","data":<superjson of {id, data}>,"id":"…"}}`.
+	 */
+	frame(rpc: RpcRequestId): Buffer {
+		const key = rpc.jsonrpc ? `${JSON.stringify(rpc.id)}/2.0` : JSON.stringify(rpc.id);
+		this.frames ??= new Map();
+		let frame = this.frames.get(key);
+		if (!frame) {
+			const eventId = String(this.call.id);
+			this.json ??= JSON.stringify(superjson.serialize({ id: eventId, data: this.call }));
+			const version = rpc.jsonrpc ? `,"jsonrpc":"2.0"` : '';
+			frame = Buffer.from(`{"id":${JSON.stringify(rpc.id)}${version},"result":{"type":"data","data":${this.json},"id":${JSON.stringify(eventId)}}}`);
+			this.frames.set(key, frame);
+		}
+		return frame;
+	}
+}
