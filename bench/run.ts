@@ -5,7 +5,7 @@
  *   npm run bench                 full run (1,000 subscribers, 30 s of uploads at 10 calls/s)
  *   npm run bench -- --quick      a short smoke run (200 subscribers, 5 s)
  * Environment: BENCH_SECONDS, BENCH_SUBSCRIBERS, BENCH_ROUNDS (fan-out repeats),
- * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_CPU_PROF=<dir> (server --cpu-prof),
+ * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_WARMUP_SECONDS, BENCH_CPU_PROF=<dir> (server --cpu-prof),
  * BENCH_ONLY=fanout|ingest|auth (one section, e.g. while profiling it).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -24,6 +24,8 @@ const ROUNDS = env('BENCH_ROUNDS', quick ? 1 : 2);
 const CLIENT_PROCESSES = env('BENCH_CLIENT_PROCESSES', 4);
 const INGEST_CONCURRENCY = env('BENCH_INGEST_CONCURRENCY', 16);
 const SHORT_SECONDS = Math.max(3, Math.round(SECONDS / 3));
+/** Uploads at the fan-out rate before each measured window, for both servers, not counted. */
+const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
 const RATE = 10;
 const ONLY = process.env.BENCH_ONLY;
 const section = (name: 'fanout' | 'ingest' | 'auth') => !ONLY || ONLY === name;
@@ -133,6 +135,14 @@ async function fanOut(target: Target): Promise<FanOut> {
 	await subs.start(target, SUBSCRIBERS, CLIENT_PROCESSES);
 	await sleep(2000);
 	const rss1 = rssBytes(target.pid);
+	if (WARMUP_SECONDS > 0) {
+		// Lazy module loads, JIT and caches on both servers settle before anything is counted; the
+		// subscribers get these calls too, but only the measured window's are matched to replies.
+		const warmup = Math.round(RATE * WARMUP_SECONDS);
+		await load([{ kind: 'paced-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset: nextSeq, stride: 1, rate: RATE, seconds: WARMUP_SECONDS }]);
+		nextSeq += warmup;
+		await sleep(500);
+	}
 	const cpu = cpuMeter(target.pid);
 	const offset = nextSeq;
 	const total = Math.round(RATE * SECONDS);

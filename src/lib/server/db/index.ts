@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { migrationProvider } from './migrations';
 import type { Database } from './types';
+import { withStatementCache } from './statement-cache';
 
 export type DB = Kysely<Database>;
 
@@ -19,7 +20,7 @@ export function openSqlite(file: string): SQLite.Database {
 }
 
 export function createDb(file: string): DB {
-	return new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(file) }) });
+	return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(file)) }) });
 }
 
 export async function migrateToLatest(db: DB): Promise<void> {
