@@ -76,7 +76,12 @@ function serveHotRoutesAheadOfKit() {
 		return;
 	}
 	// polka (adapter-node's router) listens for 'request' with this function.
-	attachHot(httpServer, app.server.attach);
+	const kitListener = app.server?.attach;
+	if (typeof kitListener !== 'function' || !httpServer.listeners('request').includes(kitListener)) {
+		console.log("Squelch: SvelteKit's request listener was not found; audio and uploads are served through SvelteKit");
+		return;
+	}
+	attachHot(httpServer, kitListener);
 }
 
 const announce = () => {

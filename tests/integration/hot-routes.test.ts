@@ -59,6 +59,8 @@ describe('the production hot path', () => {
 		expect(fellThrough(viaHot)).toEqual(fellThrough(viaKit));
 	});
 
+	// As recorders and listeners see it. (The server-side rule — publish only after the reply's
+	// 'finish' — is pinned down in src/lib/server/http/hot-routes.spec.ts.)
 	it('gives the recorder its reply before any live listener hears the call', async () => {
 		const server = await start();
 		const admin = await signInAdmin(server.url);
@@ -92,6 +94,15 @@ describe('the production hot path', () => {
 		}
 		const expected = Array.from({ length: uploads }, (_, i) => [`reply ${i}`, `heard ${i}`]).flat();
 		expect(order).toEqual(expected);
+	});
+
+	it('leaves the endpoints to SvelteKit under adapter-node options it does not reproduce', async () => {
+		const server = await start({ ADDRESS_HEADER: 'x-real-ip', BODY_SIZE_LIMIT: '100M' });
+		expect(server.output()).toContain('ADDRESS_HEADER, BODY_SIZE_LIMIT set; audio and uploads are served through SvelteKit');
+		const res = await fetch(`${server.url}/api/call-upload`, { headers: { 'x-real-ip': '192.0.2.7' } });
+		expect(res.status).toBe(405);
+		expect(res.headers.get('transfer-encoding')).toBe('chunked'); // SvelteKit's framing
+		expect(await res.text()).toBe('Method not allowed: use POST.');
 	});
 
 	it('survives a failing store: 500 with the retry text and security headers, nothing kept, then recovers', async () => {
