@@ -52,6 +52,37 @@ if (typeof attach !== 'function') {
 	process.exit(1);
 }
 const sockets = attach(httpServer);
+serveHotRoutesAheadOfKit();
+
+/**
+ * Audio and recorder uploads are answered straight from the http.Server, ahead of SvelteKit, by
+ * the same endpoint code (src/lib/server/http/hot-routes.ts). The build is already listening by
+ * now: a request that arrived before this swap went to SvelteKit, which answers it the same way
+ * (only slower), so that race is harmless. adapter-node options the hot path does not reproduce
+ * (a body size limit, client address and origin headers) leave these endpoints to SvelteKit, as
+ * does SQUELCH_HOT_ROUTES=off.
+ */
+function serveHotRoutesAheadOfKit() {
+	const attachHot = globalThis[Symbol.for('squelch.attachHotRoutes')];
+	if (typeof attachHot !== 'function') {
+		console.error('Squelch could not start: the app did not initialise its hot routes');
+		process.exit(1);
+	}
+	if (process.env.SQUELCH_HOT_ROUTES === 'off') return;
+	const kitOnly = ['ADDRESS_HEADER', 'PROTOCOL_HEADER', 'HOST_HEADER', 'PORT_HEADER'].filter((name) => process.env[name]);
+	if (process.env.BODY_SIZE_LIMIT !== 'Infinity') kitOnly.push('BODY_SIZE_LIMIT');
+	if (kitOnly.length) {
+		console.log(`Squelch: ${kitOnly.join(', ')} set; audio and uploads are served through SvelteKit`);
+		return;
+	}
+	// polka (adapter-node's router) listens for 'request' with this function.
+	const kitListener = app.server?.attach;
+	if (typeof kitListener !== 'function' || !httpServer.listeners('request').includes(kitListener)) {
+		console.log("Squelch: SvelteKit's request listener was not found; audio and uploads are served through SvelteKit");
+		return;
+	}
+	attachHot(httpServer, kitListener);
+}
 
 const announce = () => {
 	const address = httpServer.address();

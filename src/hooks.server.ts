@@ -2,18 +2,14 @@ import type { Handle, ServerInit } from '@sveltejs/kit';
 import { services } from '$lib/server/services';
 import { verifyAccessToken } from '$lib/server/auth/access-token';
 import { clientIp } from '$lib/server/auth/client-ip';
-import { ACCESS_COOKIE, ACCESS_COOKIE_PATH } from '$lib/server/auth/cookies';
-import { bearerToken } from '$lib/server/trpc/context';
+import { requestToken } from '$lib/server/http/request-auth';
+import { SECURITY_HEADERS } from '$lib/server/http/security-headers';
 import { startServer } from '$lib/server/start';
 import { needsSetup } from '$lib/server/auth/accounts';
 import { redirect } from '@sveltejs/kit';
 
-const SECURITY_HEADERS: Array<[string, string]> = [
-	['x-content-type-options', 'nosniff'],
-	['referrer-policy', 'same-origin'],
-	['x-frame-options', 'DENY'],
-	['permissions-policy', 'camera=(), microphone=(), geolocation=()']
-];
+// In production the audio and upload endpoints are answered before this hook, by
+// lib/server/http/hot-routes.ts, which does the same as the lines below for them.
 
 // Once an admin exists setup never comes back (the last admin cannot be deleted).
 let setupDone = false;
@@ -26,9 +22,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 	const svc = await services();
 	event.locals.clientIp = clientIp(event.request.headers.get('x-forwarded-for'), event.getClientAddress(), svc.config.trustProxy);
 	// Bearer header on any path; the access cookie only where it is scoped (audio).
-	let token = bearerToken(event.request.headers.get('authorization'));
-	if (!token && event.url.pathname.startsWith(ACCESS_COOKIE_PATH)) token = event.cookies.get(ACCESS_COOKIE) ?? null;
-	event.locals.viewer = await verifyAccessToken(svc, token);
+	event.locals.viewer = await verifyAccessToken(svc, requestToken(event.url.pathname, (name) => event.request.headers.get(name)));
 
 	// Until the first admin exists every page leads to /setup; afterwards /setup leads to sign-in.
 	// (Leading slashes collapsed: recorders reach //api/call-upload, which must never redirect.)

@@ -1,10 +1,13 @@
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { services, type Services } from './services';
 import { attachWebSockets } from './trpc/ws';
 import { startCalls } from './calls/lifecycle';
+import { attachHotRoutes } from './http/hot-routes';
 
 /** The production start script finds the WebSocket attacher here once the app has initialised. */
 export const ATTACH_KEY = Symbol.for('squelch.attachWebSockets');
+/** …and the hot-path attacher (audio and uploads ahead of SvelteKit, http/hot-routes.ts). */
+export const HOT_ROUTES_KEY = Symbol.for('squelch.attachHotRoutes');
 
 let started: Promise<void> | undefined;
 
@@ -19,7 +22,7 @@ async function stopServices(svc: Services): Promise<void> {
 	await svc.db.destroy();
 }
 
-/** Runs once per process, from hooks.server.ts `init`: migrations, background jobs, WS hand-off. */
+/** Runs once per process, from hooks.server.ts `init`: migrations, background jobs, WS and hot-path hand-off. */
 export function startServer(): Promise<void> {
 	started ??= (async () => {
 		const svc = await services();
@@ -27,6 +30,7 @@ export function startServer(): Promise<void> {
 		// adapter-node emits this once HTTP has drained (after SIGTERM/SIGINT): stop timers, close SQLite.
 		process.once('sveltekit:shutdown' as 'beforeExit', () => void stopServices(svc));
 		(globalThis as Record<symbol, unknown>)[ATTACH_KEY] = (server: Server) => attachWebSockets(server);
+		(globalThis as Record<symbol, unknown>)[HOT_ROUTES_KEY] = (server: Server, kit: RequestListener) => attachHotRoutes(server, kit, svc);
 	})();
 	return started;
 }

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
 import type { Services } from '../services';
 import type { Viewer } from '../auth/access-token';
 import { getSettings } from '../admin/settings';
@@ -7,15 +6,26 @@ import { accessScope } from './access';
 import { scopeFilter } from './dto';
 import { absoluteAudioPath } from './storage';
 import { parseRange } from './range';
+import { textReply as text, type Reply } from '../http/reply';
+
+export interface AudioRequest {
+	method: string;
+	/** A request header by lower-case name, or null. */
+	header(name: string): string | null;
+	/** From the bearer header or the access cookie (http/request-auth.ts). */
+	viewer: Viewer | null;
+	/** The `:id` path segment as sent. */
+	id: string;
+}
 
 /**
- * GET/HEAD /api/calls/:id/audio. The viewer comes from the bearer header or the access cookie
- * (hooks.server.ts). A call that is missing and one the viewer may not hear both answer 404, so
- * the URL tells nothing. The file path comes from the database row, never from the request.
+ * GET/HEAD /api/calls/:id/audio, served by the production hot path (http/hot-routes.ts) and by
+ * the SvelteKit route alike. A call that is missing and one the viewer may not hear both answer
+ * 404, so the URL tells nothing. The file path comes from the database row, never from the request.
  */
-export async function serveAudio(svc: Services, input: { request: Request; viewer: Viewer | null; id: string }): Promise<Response> {
-	const { request, viewer } = input;
-	if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, 'method not allowed', { allow: 'GET, HEAD' });
+export async function serveAudio(svc: Services, input: AudioRequest): Promise<Reply> {
+	const { viewer, header } = input;
+	if (input.method !== 'GET' && input.method !== 'HEAD') return text(405, 'method not allowed', { allow: 'GET, HEAD' });
 	if (!viewer && !(await getSettings(svc.db)).publicListening) {
 		return text(401, 'sign in required', { 'www-authenticate': 'Bearer' });
 	}
@@ -46,12 +56,12 @@ export async function serveAudio(svc: Services, input: { request: Request; viewe
 		'content-disposition': `inline; filename="call-${row.id}.${ext}"`
 	};
 
-	if (notModified(request.headers, etag, lastModified)) return new Response(null, { status: 304, headers });
+	if (notModified(header, etag, lastModified)) return { status: 304, headers, body: null };
 
 	const size = stat.size;
-	const ifRange = request.headers.get('if-range');
+	const ifRange = header('if-range');
 	const rangeApplies = !ifRange || ifRange.trim() === etag || (!ifRange.startsWith('"') && !ifRange.startsWith('W/') && Date.parse(ifRange) >= lastModified.getTime());
-	const range = rangeApplies ? parseRange(request.headers.get('range'), size) : null;
+	const range = rangeApplies ? parseRange(header('range'), size) : null;
 	if (range === 'unsatisfiable') {
 		return text(416, 'range not satisfiable', { 'content-range': `bytes */${size}`, 'accept-ranges': 'bytes' });
 	}
@@ -60,25 +70,20 @@ export async function serveAudio(svc: Services, input: { request: Request; viewe
 	headers['content-length'] = String(size === 0 ? 0 : end - start + 1);
 	if (range) headers['content-range'] = `bytes ${start}-${end}/${size}`;
 	const status = range ? 206 : 200;
-	if (request.method === 'HEAD' || size === 0) return new Response(null, { status, headers });
-	const stream = Readable.toWeb(fs.createReadStream(file, { start, end })) as ReadableStream<Uint8Array>;
-	return new Response(stream, { status, headers });
+	if (input.method === 'HEAD' || size === 0) return { status, headers, body: null };
+	return { status, headers, body: { file, start, end } };
 }
 
-function notModified(h: Headers, etag: string, lastModified: Date): boolean {
-	const inm = h.get('if-none-match');
+function notModified(header: AudioRequest['header'], etag: string, lastModified: Date): boolean {
+	const inm = header('if-none-match');
 	if (inm !== null) {
 		if (inm.trim() === '*') return true;
 		return inm.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 	}
-	const ims = h.get('if-modified-since');
+	const ims = header('if-modified-since');
 	if (ims) {
 		const since = Date.parse(ims);
 		return Number.isFinite(since) && lastModified.getTime() <= since;
 	}
 	return false;
-}
-
-function text(status: number, body: string, headers: Record<string, string> = {}): Response {
-	return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers } });
 }

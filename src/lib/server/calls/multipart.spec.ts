@@ -86,6 +86,28 @@ describe('parseMultipart', () => {
 		expect(fs.readdirSync(dir)).toEqual([]);
 	});
 
+	it('ends when the body is closed without an error, mid-body or before it was read', async () => {
+		// Node's request stream (the production hot path hands it over directly) can be destroyed
+		// while the endpoint is still awaiting its settings; waiting for its end would wait forever.
+		const form = curlForm([{ name: 'audio', file: Buffer.alloc(20_000, 1), filename: 'a.wav' }]);
+		const dir = tmpDir();
+		const midway = new Readable({ read() {} });
+		const parsing = parseMultipart(midway, form.contentType, { maxFileBytes: 1 << 20, tmpPath: path.join(dir, 'h.upload') });
+		midway.push(form.body.subarray(0, 10_000));
+		await new Promise((r) => setTimeout(r, 50));
+		expect(fs.readdirSync(dir)).toEqual(['h.upload']);
+		midway.destroy();
+		await expect(parsing).rejects.toThrow('closed before its end');
+		expect(fs.readdirSync(dir)).toEqual([]);
+
+		const gone = new Readable({ read() {} });
+		gone.destroy();
+		const early = parseMultipart(gone, form.contentType, { maxFileBytes: 1 << 20, tmpPath: path.join(dir, 'i.upload') });
+		await expect(early).rejects.toThrow(/closed before/);
+		await expect(early).rejects.not.toBeInstanceOf(MultipartError);
+		expect(fs.readdirSync(dir)).toEqual([]);
+	});
+
 	it('reports a temp file that cannot be written as a storage error', async () => {
 		const dir = tmpDir();
 		fs.writeFileSync(path.join(dir, 'not-a-dir'), '');

@@ -122,6 +122,12 @@ export function parseMultipart(
 
 		parser.on('error', (err) => fail(new MultipartError(err instanceof Error ? err.message : 'malformed multipart body')));
 		body.on('error', (err) => fail(err instanceof Error ? err : new Error(String(err))));
+		// A body closed before its end (the client went away while the server was busy elsewhere,
+		// without an error event) would otherwise leave this promise pending forever.
+		body.on('close', () => {
+			if (!body.readableEnded) fail(new Error('the request body was closed before its end'));
+		});
+		if (body.destroyed) return fail(new Error('the request body was closed before it was read'));
 
 		parser.on('close', () => {
 			void writerDone.then(async () => {

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { trunkRecorderForm } from '../../../../scripts/lib/recorder-forms';
 import { InProcessBus } from '../live/bus';
 import { createApiKey } from '../admin/api-keys';
 import type { Services } from '../services';
-import { handleUpload } from './upload';
-import { callTestDeps } from './test-support';
+import { runFollowUps } from '../http/reply';
+import { handleUpload, REPLY } from './upload';
+import { incomingDir } from './storage';
+import { callTestDeps, filesUnder } from './test-support';
 
 const wav = fs.readFileSync(path.resolve(import.meta.dirname, '../../../../tests/fixtures/audio/12345-1718145678_851012500-call_17.wav'));
 
@@ -15,24 +18,34 @@ async function setup() {
 	const bus = new InProcessBus();
 	const svc = { ...deps, bus } as unknown as Services;
 	const { key } = await createApiKey(deps, { name: 'unit', rateLimit: 2 });
-	const send = (dateTime: number) => {
+	const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
+	/** Sends one upload and runs its follow-ups straight away, as a server does once the reply is out. */
+	const upload = async (dateTime: number) => {
 		const form = trunkRecorderForm({ key, audio: wav, audioName: 'a.wav', audioType: 'audio/wav', dateTime, system: 1, systemLabel: 's', talkgroup: 2 });
-		const request = new Request('http://squelch.test/api/call-upload', { method: 'POST', body: new Uint8Array(form.body), headers: { 'content-type': form.contentType } });
-		return handleUpload(svc, { request, url: new URL(request.url), ip: '192.0.2.1' });
+		return handleUpload(svc, { method: 'POST', header: headers({ 'content-type': form.contentType }), body: Readable.from([form.body]), query: new URLSearchParams(), ip: '192.0.2.1' });
 	};
-	return { deps, bus, send };
+	const send = async (dateTime: number) => {
+		const { reply, afterReply } = await upload(dateTime);
+		runFollowUps(afterReply, 'spec');
+		return reply;
+	};
+	return { deps, bus, svc, send, upload, headers };
 }
 
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
 describe('handleUpload', () => {
-	it('replies first, then publishes call.ingested on the bus and logs it', async () => {
-		const { deps, bus, send } = await setup();
+	it('hands publishing and the admin log back as follow-ups: nothing is published until they run', async () => {
+		const { deps, bus, upload } = await setup();
 		const published: number[] = [];
 		bus.subscribe('call.ingested', ({ callId }) => published.push(callId));
-		const response = await send(1718145678);
-		expect(await response.text()).toBe('Call imported successfully.');
-		expect(published).toEqual([]); // not before the reply is handed back
+		const { reply, afterReply } = await upload(1718145678);
+		expect(reply).toMatchObject({ status: 200, body: 'Call imported successfully.' });
+		await nextTurn();
+		await nextTurn();
+		expect(published).toEqual([]); // the caller decides when: after its reply is out
+		expect(await deps.db.selectFrom('events').select('type').execute()).toEqual([]);
+		runFollowUps(afterReply, 'spec');
 		await nextTurn();
 		await nextTurn();
 		const row = await deps.db.selectFrom('calls').select('id').executeTakeFirstOrThrow();
@@ -49,12 +62,40 @@ describe('handleUpload', () => {
 		expect((await send(1718145700)).status).toBe(200);
 		const limited = await send(1718145800);
 		expect(limited.status).toBe(429);
-		expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+		expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
 		deps.clock.advance(30_000);
 		expect((await send(1718145900)).status).toBe(200);
 		await nextTurn();
 		await nextTurn();
 		const rejected = await deps.db.selectFrom('events').select('data').where('type', '=', 'upload.rejected').execute();
 		expect(rejected.map((e) => JSON.parse(e.data))).toEqual([expect.objectContaining({ status: 429, keyName: 'unit', ip: '192.0.2.1' })]);
+	});
+
+	it('answers a wrong method 405 and a non-multipart body 400, draining the body it does not read', async () => {
+		const { svc, headers } = await setup();
+		const get = await handleUpload(svc, { method: 'GET', header: headers({}), body: null, query: new URLSearchParams(), ip: '192.0.2.1' });
+		expect(get.reply).toMatchObject({ status: 405, body: 'Method not allowed: use POST.', headers: { allow: 'POST' } });
+		expect(get.afterReply).toEqual([]);
+		const body = Readable.from([Buffer.from('{}')]);
+		const json = await handleUpload(svc, { method: 'POST', header: headers({ 'content-type': 'application/json' }), body, query: new URLSearchParams(), ip: '192.0.2.1' });
+		expect(json.reply).toMatchObject({ status: 400, body: 'Expected a multipart/form-data body.' });
+		expect(json.afterReply).toHaveLength(1); // the upload.rejected entry
+		await new Promise((r) => body.once('end', r)); // drained, not left hanging
+	});
+
+	it('never throws: a failing store answers 500 with the retry text and leaves no temp file', async () => {
+		const { deps, svc, upload } = await setup();
+		await deps.db.destroy();
+		const errors: unknown[] = [];
+		const original = console.error;
+		console.error = (...args: unknown[]) => void errors.push(args);
+		try {
+			const { reply } = await upload(1718145678);
+			expect(reply).toMatchObject({ status: 500, body: REPLY.serverError });
+		} finally {
+			console.error = original;
+		}
+		expect(errors).toHaveLength(1);
+		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
 	});
 });

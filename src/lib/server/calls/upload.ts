@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
+import type { Readable } from 'node:stream';
 import { parseBuffer, parseFile } from 'music-metadata';
 import type { Services } from '../services';
 import { getSettings } from '../admin/settings';
 import { recordEvent } from '../admin/event-log';
 import { findUploadKey, keyAllowsSystem, touchApiKey, type UploadKey } from '../admin/api-keys';
+import { textReply as reply, type FollowUp, type Reply } from '../http/reply';
 import { detectAudioType } from './audio-type';
 import { cleanLabel, parseDateTime, parseFrequencies, parseFrequency, parsePatches, parseRadioId, parseSources } from './fields';
 import { MultipartError, parseMultipart, StorageError, tempPathFor, type UploadedFile } from './multipart';
@@ -17,7 +17,9 @@ import { UploadRateLimiter } from './rate-limit';
 /**
  * The recorder upload endpoint (RECORDERS.md): rdio-scanner's protocol as Trunk-Recorder,
  * SDRTrunk and voxcall speak it. Replies are plain text with the exact wording those programs
- * look for. Publishing and the admin log happen after the reply is on its way.
+ * look for. Served by the production hot path (http/hot-routes.ts) and the SvelteKit routes alike;
+ * publishing and the admin log are handed back as follow-ups, which the caller runs once the
+ * reply is on its way.
  */
 
 /** An audio part of this many bytes or fewer is "no audio" (an empty WAV header is 44). */
@@ -27,33 +29,55 @@ export const REPLY = {
 	imported: 'Call imported successfully.',
 	duplicate: 'duplicate call rejected',
 	badKey: (system: number, talkgroup: number) => `Invalid API key for system ${system} talkgroup ${talkgroup}.`,
-	incomplete: (reason: string) => `Incomplete call data: ${reason}`
+	incomplete: (reason: string) => `Incomplete call data: ${reason}`,
+	serverError: 'Server error: the call was not stored; try again later.'
 } as const;
 
 const limiters = new WeakMap<Services, UploadRateLimiter>();
 /** Incoming directories known to exist (created at start-up by the sweep, or on first use). */
 const readyDirs = new Set<string>();
 
-function reply(status: number, body: string, headers: Record<string, string> = {}): Response {
-	return new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers } });
-}
-
 export interface UploadRequest {
-	request: Request;
-	url: URL;
+	method: string;
+	/** A request header by lower-case name, or null. */
+	header(name: string): string | null;
+	/** The request body, or null when there is none (as SvelteKit decides: no Content-Type, length 0…). */
+	body: Readable | null;
+	/** The query string (`?key=`). */
+	query: URLSearchParams;
 	ip: string;
 }
 
-export async function handleUpload(svc: Services, { request, url, ip }: UploadRequest): Promise<Response> {
+export interface UploadOutcome {
+	reply: Reply;
+	/** Run after the reply has been handed to the client, never before (listeners must not hear a call first). */
+	afterReply: FollowUp[];
+}
+
+/** Never throws: anything unexpected is a 500 the recorder will retry, with nothing stored. */
+export async function handleUpload(svc: Services, request: UploadRequest): Promise<UploadOutcome> {
+	const afterReply: FollowUp[] = [];
 	const rejected = (status: number, body: string, info: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
-		after(() => recordEvent(svc, 'upload.rejected', { status, reason: body, ip, ...info }));
+		afterReply.push(() => recordEvent(svc, 'upload.rejected', { status, reason: body, ip: request.ip, ...info }));
 		return reply(status, body, headers);
 	};
+	try {
+		return { reply: await receive(svc, request, { rejected, afterReply }), afterReply };
+	} catch (err) {
+		return { reply: serverError(err), afterReply };
+	}
+}
 
+async function receive(
+	svc: Services,
+	request: UploadRequest,
+	ctx: { rejected: Rejected; afterReply: FollowUp[] }
+): Promise<Reply> {
+	const { rejected } = ctx;
 	if (request.method !== 'POST') return reply(405, 'Method not allowed: use POST.', { allow: 'POST' });
-	const contentType = request.headers.get('content-type') ?? '';
+	const contentType = request.header('content-type') ?? '';
 	if (!/^multipart\/form-data\b/i.test(contentType)) {
-		await request.body?.cancel().catch(() => {});
+		request.body?.resume(); // not read: let it drain
 		return rejected(400, 'Expected a multipart/form-data body.');
 	}
 	if (!request.body) return rejected(400, 'Malformed multipart body: empty request.');
@@ -69,10 +93,7 @@ export async function handleUpload(svc: Services, { request, url, ip }: UploadRe
 
 	let parsed;
 	try {
-		parsed = await parseMultipart(Readable.fromWeb(request.body as NodeWebReadableStream), contentType, {
-			maxFileBytes: settings.maxUploadBytes,
-			tmpPath
-		});
+		parsed = await parseMultipart(request.body, contentType, { maxFileBytes: settings.maxUploadBytes, tmpPath });
 	} catch (err) {
 		if (err instanceof MultipartError) return rejected(400, `Malformed multipart body: ${err.message}.`);
 		if (err instanceof StorageError) return serverError(err);
@@ -82,7 +103,7 @@ export async function handleUpload(svc: Services, { request, url, ip }: UploadRe
 
 	const outcome = { stored: false };
 	try {
-		return await judge(svc, parsed.fields, parsed.file, { fileId, tooLarge: parsed.tooLarge, settings, url, request, rejected, outcome });
+		return await judge(svc, parsed.fields, parsed.file, { fileId, tooLarge: parsed.tooLarge, settings, request, rejected, afterReply: ctx.afterReply, outcome });
 	} catch (err) {
 		return serverError(err);
 	} finally {
@@ -90,6 +111,8 @@ export async function handleUpload(svc: Services, { request, url, ip }: UploadRe
 		if (!outcome.stored) await fs.promises.rm(tmpPath, { force: true }).catch(() => {});
 	}
 }
+
+type Rejected = (status: number, body: string, info?: Record<string, unknown>, headers?: Record<string, string>) => Reply;
 
 async function judge(
 	svc: Services,
@@ -99,12 +122,12 @@ async function judge(
 		fileId: string;
 		tooLarge: boolean;
 		settings: Awaited<ReturnType<typeof getSettings>>;
-		url: URL;
-		request: Request;
-		rejected: (status: number, body: string, info?: Record<string, unknown>, headers?: Record<string, string>) => Response;
+		request: UploadRequest;
+		rejected: Rejected;
+		afterReply: FollowUp[];
 		outcome: { stored: boolean };
 	}
-): Promise<Response> {
+): Promise<Reply> {
 	const { settings, rejected } = ctx;
 	const field = (name: string) => fields.get(name);
 	const systemRef = parseRadioId(field('system'));
@@ -113,13 +136,13 @@ async function judge(
 
 	if (ctx.tooLarge) return rejected(413, `Audio larger than the ${settings.maxUploadBytes}-byte upload limit.`, where);
 
-	const keyText = field('key') || ctx.request.headers.get('x-api-key') || ctx.url.searchParams.get('key');
+	const keyText = field('key') || ctx.request.header('x-api-key') || ctx.request.query.get('key');
 	const key = await findUploadKey(svc.db, keyText);
 	if (!key || (systemRef > 0 && !keyAllowsSystem(key, systemRef))) {
 		return rejected(401, REPLY.badKey(systemRef, talkgroupRef), { ...where, keyName: key?.name ?? null });
 	}
 	const keyInfo = { ...where, keyId: key.id, keyName: key.name };
-	after(() => touchApiKey(svc, key));
+	ctx.afterReply.push(() => touchApiKey(svc, key));
 
 	const limiter = limiters.get(svc) ?? new UploadRateLimiter(svc.clock);
 	limiters.set(svc, limiter);
@@ -162,7 +185,7 @@ async function judge(
 	}
 	ctx.outcome.stored = true;
 	const callId = result.callId;
-	after(async () => {
+	ctx.afterReply.push(async () => {
 		svc.bus.publish('call.ingested', { callId });
 		await recordEvent(svc, 'call.ingested', { callId, ...keyInfo });
 	});
@@ -170,9 +193,9 @@ async function judge(
 }
 
 /** Nothing was stored (the caller removes the temp file); the recorder will retry. */
-function serverError(err: unknown): Response {
+function serverError(err: unknown): Reply {
 	console.error('upload failed:', err instanceof Error ? err.message : err);
-	return reply(500, 'Server error: the call was not stored; try again later.');
+	return reply(500, REPLY.serverError);
 }
 
 function buildCall(
@@ -235,13 +258,4 @@ async function readDuration(file: UploadedFile): Promise<number> {
 	} catch {
 		return 0;
 	}
-}
-
-/** Runs work after the reply has been handed back; failures are logged, never thrown. */
-function after(work: () => Promise<unknown> | unknown): void {
-	setImmediate(() => {
-		Promise.resolve()
-			.then(work)
-			.catch((err) => console.error('upload follow-up failed:', err instanceof Error ? err.message : err));
-	});
 }

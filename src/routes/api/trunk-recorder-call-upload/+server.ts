@@ -1,10 +1,9 @@
 import type { RequestHandler } from './$types';
-import { services } from '$lib/server/services';
-import { handleUpload } from '$lib/server/calls/upload';
+import { uploadEndpoint } from '$lib/server/http/kit-endpoints';
 
-// Same protocol as /api/call-upload (older Trunk-Recorder builds post here).
-export const fallback: RequestHandler = async (event) =>
-	handleUpload(await services(), { request: event.request, url: event.url, ip: event.locals.clientIp });
+// Same protocol as /api/call-upload (older Trunk-Recorder builds post here). In production
+// lib/server/http/hot-routes.ts answers these before Kit, with the same core.
+export const fallback: RequestHandler = uploadEndpoint;
 
 // A recorder URL with a trailing slash must not be redirected either (a 308 would lose uploads).
 export const trailingSlash = 'ignore';

@@ -1,10 +1,7 @@
 import type { RequestHandler } from './$types';
-import { services } from '$lib/server/services';
-import { serveAudio } from '$lib/server/calls/audio';
+import { audioEndpoint } from '$lib/server/http/kit-endpoints';
 
-// The viewer was resolved by hooks.server.ts from the bearer header or the access cookie.
-const handler: RequestHandler = async (event) =>
-	serveAudio(await services(), { request: event.request, viewer: event.locals.viewer, id: event.params.id });
-
-export const GET = handler;
-export const HEAD = handler;
+// The viewer was resolved by hooks.server.ts from the bearer header or the access cookie. In
+// production lib/server/http/hot-routes.ts answers GET and HEAD here before Kit, with the same core.
+export const GET: RequestHandler = audioEndpoint;
+export const HEAD: RequestHandler = audioEndpoint;

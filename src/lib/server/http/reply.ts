@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+
+/**
+ * What an endpoint core (calls/audio.ts, calls/upload.ts) answers, independent of the server that
+ * sends it: SvelteKit turns it into a web Response (toWebResponse), the production hot path writes
+ * it straight to Node's ServerResponse (writeNodeReply).
+ */
+export interface Reply {
+	status: number;
+	/** Lower-case names. */
+	headers: Record<string, string>;
+	/** Text, nothing, or an inclusive byte range of a file to stream. */
+	body: string | null | FileRange;
+}
+
+export interface FileRange {
+	file: string;
+	start: number;
+	end: number;
+}
+
+/** Work that must wait until the reply is on its way (publishing, the admin log). */
+export type FollowUp = () => unknown;
+
+export function textReply(status: number, body: string, headers: Record<string, string> = {}): Reply {
+	return { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers }, body };
+}
+
+/** Starts each follow-up; a failure is logged (by what failed, never with request data), not thrown. */
+export function runFollowUps(work: readonly FollowUp[], label: string): void {
+	for (const step of work) {
+		Promise.resolve()
+			.then(step)
+			.catch((err) => console.error(`${label} follow-up failed:`, err instanceof Error ? err.message : err));
+	}
+}
+
+export function toWebResponse(reply: Reply): Response {
+	const { body } = reply;
+	const payload =
+		body === null || typeof body === 'string'
+			? body
+			: (Readable.toWeb(fs.createReadStream(body.file, { start: body.start, end: body.end })) as ReadableStream<Uint8Array>);
+	return new Response(payload, { status: reply.status, headers: reply.headers });
+}
+
+/**
+ * Writes a reply to Node's response, `extraHeaders` after the reply's own. A text body goes out
+ * with its Content-Length in one write; a file range is streamed, and if reading it fails after
+ * the head was sent the connection is cut, which is all HTTP allows then (SvelteKit does the same).
+ */
+export function writeNodeReply(res: ServerResponse, reply: Reply, extraHeaders: ReadonlyArray<readonly [string, string]> = []): void {
+	const headers: Record<string, string> = { ...reply.headers };
+	for (const [name, value] of extraHeaders) headers[name] = value;
+	const { body } = reply;
+	if (body === null || typeof body === 'string') {
+		if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
+		res.writeHead(reply.status, headers);
+		res.end(body ?? undefined);
+		return;
+	}
+	res.writeHead(reply.status, headers);
+	// pipe(), not pipeline(): the same back-pressure without pipeline's per-call signal and
+	// end-of-stream machinery, which showed in the audio profile. Errors and aborts by hand:
+	const file = fs.createReadStream(body.file, { start: body.start, end: body.end });
+	file.on('error', (err: NodeJS.ErrnoException) => {
+		console.error('audio stream failed:', err.code ?? err.message);
+		res.destroy();
+	});
+	// A listener skipping ahead or closing the tab: stop reading, release the file.
+	res.once('close', () => file.destroy());
+	file.pipe(res);
+}
