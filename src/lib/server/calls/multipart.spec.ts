@@ -73,27 +73,47 @@ describe('parseMultipart', () => {
 		await expect(parseMultipart(chunked(form.body), 'multipart/form-data', { maxFileBytes: 1, tmpPath })).rejects.toBeInstanceOf(MultipartError);
 	});
 
-	it('cleans up when the client goes away mid-body', async () => {
-		const form = curlForm([{ name: 'audio', file: Buffer.alloc(20_000, 1), filename: 'a.wav' }]);
+	it('cleans up when the client goes away mid-body, whether the file was still in memory or already spilled to disk', async () => {
+		for (const [fileBytes, onDiskMidway] of [
+			[20_000, []],
+			[3 * 1024 * 1024, ['f.upload']]
+		] as const) {
+			const form = curlForm([{ name: 'audio', file: Buffer.alloc(fileBytes, 1), filename: 'a.wav' }]);
+			const dir = tmpDir();
+			const body = new Readable({ read() {} });
+			const parsing = parseMultipart(body, form.contentType, { maxFileBytes: 8 << 20, tmpPath: path.join(dir, 'f.upload') });
+			body.push(form.body.subarray(0, form.body.length - 5_000));
+			await new Promise((r) => setTimeout(r, 50));
+			// A small file is held in memory until its end; a big one streams to the temp file.
+			expect(fs.readdirSync(dir)).toEqual(onDiskMidway);
+			body.destroy(new Error('aborted'));
+			await expect(parsing).rejects.toThrow('aborted');
+			expect(fs.readdirSync(dir)).toEqual([]);
+		}
+	});
+
+	it('writes a big file through to disk as it arrives and keeps no copy in memory', async () => {
+		const audio = Buffer.alloc(3 * 1024 * 1024, 7);
+		const form = curlForm([
+			{ name: 'audio', file: audio, filename: 'big.wav' },
+			{ name: 'key', value: 'k' }
+		]);
 		const dir = tmpDir();
-		const body = new Readable({ read() {} });
-		const parsing = parseMultipart(body, form.contentType, { maxFileBytes: 1 << 20, tmpPath: path.join(dir, 'f.upload') });
-		body.push(form.body.subarray(0, 10_000));
-		await new Promise((r) => setTimeout(r, 50));
-		expect(fs.readdirSync(dir)).toEqual(['f.upload']);
-		body.destroy(new Error('aborted'));
-		await expect(parsing).rejects.toThrow('aborted');
-		expect(fs.readdirSync(dir)).toEqual([]);
+		const tmpPath = path.join(dir, 'big.upload');
+		const parsed = await parseMultipart(chunked(form.body), form.contentType, { maxFileBytes: 8 << 20, tmpPath });
+		expect(parsed.file).toMatchObject({ size: audio.length, bytes: null });
+		expect(fs.readFileSync(tmpPath).equals(audio)).toBe(true);
+		expect(parsed.fields.get('key')).toBe('k');
 	});
 
 	it('ends when the body is closed without an error, mid-body or before it was read', async () => {
 		// Node's request stream (the production hot path hands it over directly) can be destroyed
 		// while the endpoint is still awaiting its settings; waiting for its end would wait forever.
-		const form = curlForm([{ name: 'audio', file: Buffer.alloc(20_000, 1), filename: 'a.wav' }]);
+		const form = curlForm([{ name: 'audio', file: Buffer.alloc(3 * 1024 * 1024, 1), filename: 'a.wav' }]);
 		const dir = tmpDir();
 		const midway = new Readable({ read() {} });
-		const parsing = parseMultipart(midway, form.contentType, { maxFileBytes: 1 << 20, tmpPath: path.join(dir, 'h.upload') });
-		midway.push(form.body.subarray(0, 10_000));
+		const parsing = parseMultipart(midway, form.contentType, { maxFileBytes: 8 << 20, tmpPath: path.join(dir, 'h.upload') });
+		midway.push(form.body.subarray(0, form.body.length - 5_000));
 		await new Promise((r) => setTimeout(r, 50));
 		expect(fs.readdirSync(dir)).toEqual(['h.upload']);
 		midway.destroy();

@@ -44,8 +44,8 @@ const HEAD_BYTES = 16;
 const IN_MEMORY_BYTES = 2 * 1024 * 1024;
 
 /**
- * Streams a multipart body: the `audio` file part goes to `tmpPath` as it arrives (never buffered
- * whole), text fields are collected. The whole body is read before returning, because the key may
+ * Reads a multipart body: the `audio` file part ends up in `tmpPath` (kept in memory while small,
+ * streamed to disk as it arrives when large, never buffered whole), text fields are collected. The whole body is read before returning, because the key may
  * come after the audio (Trunk-Recorder sends audio first). On any error the temp file is removed.
  */
 export function parseMultipart(
@@ -68,6 +68,7 @@ export function parseMultipart(
 		const fields = new Map<string, string>();
 		let file: UploadedFile | null = null;
 		let tooLarge = false;
+		let claimed = false;
 		let writer: fs.WriteStream | null = null;
 		let writerDone: Promise<void> = Promise.resolve();
 		let settled = false;
@@ -91,32 +92,49 @@ export function parseMultipart(
 			// busboy also errors the open file stream on a truncated body; unhandled, that would
 			// crash the process. The parser's own 'error' reports it.
 			stream.on('error', () => {});
-			if (name !== 'audio' || writer) {
+			if (name !== 'audio' || claimed) {
 				stream.resume(); // not ours: read past it
 				return;
 			}
+			claimed = true;
+			// Held in memory up to IN_MEMORY_BYTES (nearly every call) and written with one
+			// writeFile at the end: a few file operations per upload instead of one per chunk.
+			// A bigger file spills to a write stream and is never held whole.
 			let kept: Buffer[] | null = [];
 			let size = 0;
-			const out = fs.createWriteStream(opts.tmpPath, { flags: 'wx' });
-			writer = out;
-			writerDone = new Promise((done) => out.once('close', () => done()));
 			let head = Buffer.alloc(0);
+			const spill = () => {
+				const out = fs.createWriteStream(opts.tmpPath, { flags: 'wx' });
+				writer = out;
+				writerDone = new Promise((done) => out.once('close', () => done()));
+				out.on('error', (err) => fail(new StorageError(err)));
+				for (const chunk of kept ?? []) out.write(chunk);
+				kept = null;
+			};
 			stream.on('data', (chunk: Buffer) => {
 				size += chunk.length;
 				if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
-				if (kept && size <= IN_MEMORY_BYTES) kept.push(chunk);
-				else kept = null;
+				if (tooLarge || settled) return;
+				if (kept) {
+					kept.push(chunk);
+					if (size > IN_MEMORY_BYTES) spill();
+				} else if (writer && !writer.write(chunk)) {
+					stream.pause();
+					writer.once('drain', () => stream.resume());
+				}
 			});
 			stream.on('limit', () => {
 				tooLarge = true;
-				stream.unpipe(out);
-				out.destroy();
+				kept = null;
+				writer?.destroy();
 				stream.resume(); // keep reading so the client gets its 413 instead of a reset
 			});
-			out.on('error', (err) => fail(new StorageError(err)));
-			stream.pipe(out);
 			stream.on('end', () => {
-				if (!tooLarge) file = { tmpPath: opts.tmpPath, size, fileName: info.filename ?? '', head, bytes: kept && Buffer.concat(kept) };
+				if (tooLarge || settled) return;
+				const bytes = kept && Buffer.concat(kept);
+				file = { tmpPath: opts.tmpPath, size, fileName: info.filename ?? '', head, bytes };
+				if (writer) writer.end();
+				else writerDone = fs.promises.writeFile(opts.tmpPath, bytes ?? Buffer.alloc(0), { flag: 'wx' }).catch((err) => fail(new StorageError(err)));
 			});
 		});
 
