@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { SLOW_CONSUMER } from './close-codes';
 
@@ -12,14 +13,34 @@ export const MAX_BUFFERED_BYTES = 1024 * 1024;
  */
 export function boundedWebSocket(maxBufferedBytes: number, onCutOff: () => void = () => {}): typeof WebSocket {
 	return class BoundedWebSocket extends WebSocket {
+		private corked = false;
+
 		// eslint-disable-next-line @typescript-eslint/no-explicit-any
 		override send(data: any, options?: any, cb?: any): void {
 			if (this.readyState !== WebSocket.OPEN) return;
+			this.corkUntilNextTick();
 			super.send(data, options, cb);
 			if (this.bufferedAmount > maxBufferedBytes) {
 				this.close(SLOW_CONSUMER.code, SLOW_CONSUMER.reason);
 				onCutOff();
 			}
+		}
+
+		/**
+		 * Frames sent in one synchronous pass (the live feed handing several new calls to every
+		 * listener) leave in one write instead of one system call each: Node's cork/uncork pattern
+		 * on the underlying TCP socket, which `ws` keeps in `_socket`.
+		 */
+		private corkUntilNextTick(): void {
+			if (this.corked) return;
+			const raw = (this as unknown as { _socket?: Duplex | null })._socket;
+			if (!raw) return;
+			this.corked = true;
+			raw.cork();
+			process.nextTick(() => {
+				this.corked = false;
+				raw.uncork();
+			});
 		}
 	};
 }

@@ -77,6 +77,9 @@ export class OrderedFeed<T> {
 		if (this.running) return;
 		this.running = (async () => {
 			try {
+				// Rows committed in the same turn of the event loop (concurrent uploads) are read
+				// and handed out together, so each listener's socket gets them in one write.
+				await new Promise((resolve) => setImmediate(resolve));
 				await this.drain();
 			} finally {
 				this.running = null;
