@@ -42,18 +42,9 @@ export async function signAccessToken(
  */
 export async function verifyAccessToken(deps: AccessTokenDeps, token: string | null | undefined): Promise<Viewer | null> {
 	if (!token) return null;
-	let payload;
-	try {
-		({ payload } = await jwtVerify(token, deps.keys.jwt, {
-			algorithms: ['HS256'],
-			currentDate: new Date(deps.clock.now())
-		}));
-	} catch {
-		return null;
-	}
-	const sessionId = typeof payload.sid === 'string' ? payload.sid : null;
-	const userId = Number(payload.sub);
-	if (!sessionId || !Number.isInteger(userId) || typeof payload.exp !== 'number') return null;
+	const claims = await verifiedClaims(deps, token);
+	if (!claims) return null;
+	const { sessionId, userId, exp } = claims;
 
 	const now = deps.clock.now();
 	const row = await deps.db
@@ -66,5 +57,48 @@ export async function verifyAccessToken(deps: AccessTokenDeps, token: string | n
 		.where('sessions.expires_at', '>', now)
 		.executeTakeFirst();
 	if (!row || row.disabled || (row.user_expires_at !== null && row.user_expires_at <= now)) return null;
-	return { userId, username: row.username, role: row.role, sessionId, tokenExpiresAt: payload.exp * 1000 };
+	return { userId, username: row.username, role: row.role, sessionId, tokenExpiresAt: exp * 1000 };
+}
+
+interface Claims {
+	sessionId: string;
+	userId: number;
+	/** Epoch seconds. */
+	exp: number;
+}
+
+/** Tokens whose signature has been checked, per signing key, with their claims. */
+const verifiedTokens = new WeakMap<Uint8Array, Map<string, Claims>>();
+export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+/**
+ * The token's claims if its signature is good and it has not expired. A token seen before skips
+ * the signature check (an audio player presents the same token on every request, and the HMAC
+ * was the largest piece of the authenticated audio path), but never the expiry check, and the
+ * caller still checks the session on every request, so revocation is as immediate as before.
+ */
+async function verifiedClaims(deps: AccessTokenDeps, token: string): Promise<Claims | null> {
+	let cache = verifiedTokens.get(deps.keys.jwt);
+	if (!cache) verifiedTokens.set(deps.keys.jwt, (cache = new Map()));
+	// jose's rule: a token is expired once `exp` is at or before the current whole second.
+	const nowSec = Math.floor(deps.clock.now() / 1000);
+	const hit = cache.get(token);
+	if (hit) {
+		if (hit.exp > nowSec) return hit;
+		cache.delete(token);
+		return null;
+	}
+	let payload;
+	try {
+		({ payload } = await jwtVerify(token, deps.keys.jwt, { algorithms: ['HS256'], currentDate: new Date(deps.clock.now()) }));
+	} catch {
+		return null;
+	}
+	const sessionId = typeof payload.sid === 'string' ? payload.sid : null;
+	const userId = Number(payload.sub);
+	if (!sessionId || !Number.isInteger(userId) || typeof payload.exp !== 'number') return null;
+	const claims = { sessionId, userId, exp: payload.exp };
+	if (cache.size >= VERIFIED_TOKEN_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+	cache.set(token, claims);
+	return claims;
 }

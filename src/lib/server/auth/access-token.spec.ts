@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { testServices } from '../testing';
+import { insertUser } from './accounts';
+import { signAccessToken, verifyAccessToken } from './access-token';
+import { createSession, revokeSession } from './sessions';
+
+async function setup() {
+	const svc = await testServices({ SQUELCH_ACCESS_TTL: '60' });
+	const userId = await insertUser(svc, { username: 'ann', password: 'password-ann', role: 'listener' });
+	const { session } = await createSession(svc, userId, { userAgent: 'test', ip: '10.0.0.1', rememberMe: false });
+	const { token } = await signAccessToken(svc, { userId, username: 'ann', role: 'listener', sessionId: session.id });
+	return { svc, userId, sessionId: session.id, token };
+}
+
+describe('verifyAccessToken', () => {
+	it('accepts a token again and again, and refuses it from its expiry second on, seen before or not', async () => {
+		const { svc, token, sessionId } = await setup();
+		expect(await verifyAccessToken(svc, token)).toMatchObject({ username: 'ann', sessionId });
+		svc.clock.advance(59_000);
+		expect(await verifyAccessToken(svc, token)).not.toBeNull();
+		svc.clock.advance(1_000);
+		expect(await verifyAccessToken(svc, token)).toBeNull();
+		// A token never presented before it expired is refused by the signature check's own rule.
+		const late = await setup();
+		late.svc.clock.advance(60_000);
+		expect(await verifyAccessToken(late.svc, late.token)).toBeNull();
+	});
+
+	it('stops a token it has already accepted the moment its session is revoked', async () => {
+		const { svc, token, sessionId } = await setup();
+		expect(await verifyAccessToken(svc, token)).not.toBeNull();
+		await revokeSession(svc, sessionId, 'admin');
+		expect(await verifyAccessToken(svc, token)).toBeNull();
+	});
+
+	it('refuses a tampered token, and a token signed with another key, even after accepting the genuine one', async () => {
+		const { svc, token } = await setup();
+		expect(await verifyAccessToken(svc, token)).not.toBeNull();
+		const [header, payload, signature] = token.split('.');
+		const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+		const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url')}.${signature}`;
+		expect(await verifyAccessToken(svc, forged)).toBeNull();
+		expect(await verifyAccessToken(svc, `${token.slice(0, -2)}xx`)).toBeNull();
+
+		// Another server (another key) has never seen this token: its own check refuses it.
+		const other = await testServices({ SQUELCH_ACCESS_TTL: '60' });
+		expect(await verifyAccessToken(other, token)).toBeNull();
+	});
+});
