@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
 import superjson from 'superjson';
-import { tracked } from '@trpc/server';
+import { WebSocket, WebSocketServer } from 'ws';
+import { initTRPC, tracked } from '@trpc/server';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { Call } from '../calls/dto';
 import { LiveCall } from './live-call';
 
@@ -44,5 +47,34 @@ describe('LiveCall frames', () => {
 		expect(live.frame({ id: 1 })).toBe(first);
 		expect(live.frame({ id: 1, jsonrpc: '2.0' })).not.toBe(first);
 		expect(live.frame({ id: '1' }).toString()).toBe(trpcFrame('1'));
+	});
+
+	it('match, byte for byte, the frame tRPC itself sends when a subscription yields the tracked call', async () => {
+		const t = initTRPC.create({ transformer: superjson });
+		const router = t.router({
+			calls: t.procedure.subscription(async function* () {
+				yield tracked(String(call.id), call);
+			})
+		});
+		const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+		await new Promise((resolve) => wss.once('listening', resolve));
+		const handler = applyWSSHandler({ wss, router });
+		const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+		try {
+			const frames: string[] = [];
+			client.on('message', (data) => frames.push(data.toString()));
+			await new Promise((resolve) => client.once('open', resolve));
+			client.send(JSON.stringify({ id: 11, method: 'subscription', params: { path: 'calls', input: { json: undefined } } }));
+			client.send(JSON.stringify({ id: 'x', jsonrpc: '2.0', method: 'subscription', params: { path: 'calls', input: {} } }));
+			await expect.poll(() => frames.filter((f) => f.includes('"type":"data"')).length).toBe(2);
+			const live = new LiveCall(call, 9, 99);
+			const sent = frames.filter((f) => f.includes('"type":"data"'));
+			expect(sent).toContain(live.frame({ id: 11 }).toString());
+			expect(sent).toContain(live.frame({ id: 'x', jsonrpc: '2.0' }).toString());
+		} finally {
+			client.terminate();
+			handler.broadcastReconnectNotification();
+			await new Promise((resolve) => wss.close(resolve));
+		}
 	});
 });
