@@ -75,3 +75,25 @@ export async function errorCode(promise: Promise<unknown>): Promise<string> {
 	}
 	throw new Error('expected the call to fail, but it succeeded');
 }
+
+export type AuthResult = Awaited<ReturnType<Client['auth']['login']['mutate']>>;
+
+/**
+ * A script-style device: it keeps its refresh token in the body and, when asked for a token with
+ * less than `minRemainingMs` left, rotates it first.
+ */
+export function refreshingDevice(baseUrl: string, auth: AuthResult) {
+	let current = auth;
+	return {
+		sessionId: auth.session.id,
+		async token(minRemainingMs = 0) {
+			if (current.accessTokenExpiresAt - Date.now() <= minRemainingMs) {
+				current = await trpc(baseUrl).auth.refresh.mutate({ refreshToken: current.refreshToken });
+			}
+			return current.accessToken;
+		},
+		get accessToken() {
+			return current.accessToken;
+		}
+	};
+}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server';
-import { signInAdmin, trpc, type Client } from '../helpers/client';
+import { refreshingDevice, signInAdmin, trpc, type Client } from '../helpers/client';
 import { liveClient, until } from '../helpers/live-server';
 import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
 
@@ -15,7 +15,6 @@ afterEach(async () => {
 	server = undefined;
 });
 
-type Auth = Awaited<ReturnType<Client['auth']['login']['mutate']>>;
 const wsUrl = (s: TestServer) => `${s.url.replace('http', 'ws')}/api/ws`;
 
 async function setUp(env: Record<string, string> = {}) {
@@ -24,23 +23,7 @@ async function setUp(env: Record<string, string> = {}) {
 	const { key } = await admin.client.admin.apiKeys.create.mutate({ name: 'recorder' });
 	await admin.client.admin.users.create.mutate({ username: 'lena', password: 'lena-password-1', role: 'listener' });
 	const auth = await trpc(server.url).auth.login.mutate({ username: 'lena', password: 'lena-password-1', refreshTokenInBody: true });
-	return { admin, key, listener: refreshing(server.url, auth) };
-}
-
-/** A device that refreshes (refresh token in the body) when its token is nearly spent. */
-function refreshing(baseUrl: string, auth: Auth) {
-	let current = auth;
-	return {
-		async token(minRemainingMs = 0) {
-			if (current.accessTokenExpiresAt - Date.now() <= minRemainingMs) {
-				current = await trpc(baseUrl).auth.refresh.mutate({ refreshToken: current.refreshToken });
-			}
-			return current.accessToken;
-		},
-		get accessToken() {
-			return current.accessToken;
-		}
-	};
+	return { admin, key, listener: refreshingDevice(server.url, auth) };
 }
 
 const audio = fixture(M4A);
@@ -131,7 +114,7 @@ describe('live calls from real uploads', () => {
 
 	it('revoking one device closes its socket 4003 within a second; the other device keeps receiving uploads', async () => {
 		const { key, listener } = await setUp();
-		const other = refreshing(server!.url, await trpc(server!.url).auth.login.mutate({ username: 'lena', password: 'lena-password-1', refreshTokenInBody: true }));
+		const other = refreshingDevice(server!.url, await trpc(server!.url).auth.login.mutate({ username: 'lena', password: 'lena-password-1', refreshTokenInBody: true }));
 		const phone = liveClient(wsUrl(server!), { token: () => listener.token() });
 		const desktop = liveClient(wsUrl(server!), { token: () => other.token() });
 		cleanups.push(() => phone.close(), () => desktop.close());

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type TestServer } from '../helpers/server';
-import { createAndSignIn, signInAdmin, trpc } from '../helpers/client';
+import { createAndSignIn, refreshingDevice, signInAdmin, trpc } from '../helpers/client';
 import { liveClient, until } from '../helpers/live-server';
 
 // The realtime layer through the production server (`npm start`): real logins over HTTP, the
@@ -14,25 +14,6 @@ afterEach(async () => {
 	await server?.stop();
 	server = undefined;
 });
-
-type Auth = Awaited<ReturnType<ReturnType<typeof trpc>['auth']['login']['mutate']>>;
-
-/** A script-style device: refresh token in the body, refreshed before expiry when asked for a token. */
-function device(baseUrl: string, auth: Auth) {
-	let current = auth;
-	return {
-		sessionId: auth.session.id,
-		async token(minRemainingMs = 0) {
-			if (current.accessTokenExpiresAt - Date.now() <= minRemainingMs) {
-				current = await trpc(baseUrl).auth.refresh.mutate({ refreshToken: current.refreshToken });
-			}
-			return current.accessToken;
-		},
-		get accessToken() {
-			return current.accessToken;
-		}
-	};
-}
 
 const wsUrl = (s: TestServer) => `${s.url.replace('http', 'ws')}/api/ws`;
 
@@ -51,7 +32,7 @@ describe('realtime on the production server', () => {
 	it('streams admin events the server produces, resuming after a restart with nothing lost', async () => {
 		server = await startServer();
 		const admin = await signInAdmin(server.url);
-		const me = device(server.url, admin.auth);
+		const me = refreshingDevice(server.url, admin.auth);
 		const live = liveClient(wsUrl(server), { token: () => me.token(1_000) });
 		cleanups.push(() => live.close());
 		const seen = watchEvents(live.client);
@@ -76,7 +57,7 @@ describe('realtime on the production server', () => {
 		server = await startServer({ env: { SQUELCH_ACCESS_TTL: '5' } });
 		const admin = await signInAdmin(server.url);
 		await admin.client.admin.users.create.mutate({ username: 'finn', password: 'finn-password-1', role: 'listener' });
-		const me = device(server.url, admin.auth);
+		const me = refreshingDevice(server.url, admin.auth);
 		const live = liveClient(wsUrl(server), { token: () => me.token(2_500) });
 		cleanups.push(() => live.close());
 		const seen = watchEvents(live.client);

@@ -22,3 +22,13 @@ export async function testServices(env: Record<string, string> = {}): Promise<Se
 		onShutdown: []
 	};
 }
+
+/** The `code` a service refusal (AuthError) carries; fails if the promise does not reject. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+	try {
+		await promise;
+	} catch (err) {
+		return (err as { code?: string }).code ?? String(err);
+	}
+	throw new Error('expected a refusal');
+}

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { codeOf } from '../testing';
 import { createTestDeps, seedCall, seedSystem, type TestDeps } from './test-support';
 import {
 	createSystem,
@@ -11,15 +12,6 @@ import {
 	updateTalkgroup,
 	updateUnit
 } from './systems';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-	try {
-		await promise;
-	} catch (err) {
-		return (err as { code?: string }).code ?? String(err);
-	}
-	throw new Error('expected a refusal');
-}
 
 const refreshes = (deps: TestDeps) => deps.published.filter((p) => p.topic === 'access.changed' && p.payload && (p.payload as { userId: unknown }).userId === null).length;
 

@@ -2,19 +2,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createSession, rotateRefreshToken } from '../auth/sessions';
 import { insertUser } from '../auth/accounts';
 import { verifyPassword } from '../auth/passwords';
+import { codeOf } from '../testing';
 import { createTestDeps, seedSystem, type TestDeps } from './test-support';
 import { createUser, deleteUser, listUsers, resetPassword, setUserAccess, updateUser, getUser } from './users';
 
 const device = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', ip: '10.0.0.1', rememberMe: true };
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-	try {
-		await promise;
-	} catch (err) {
-		return (err as { code?: string }).code ?? String(err);
-	}
-	throw new Error('expected a refusal');
-}
 
 async function activeSessionIds(deps: TestDeps, userId: number) {
 	const rows = await deps.db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute();

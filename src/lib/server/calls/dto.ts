@@ -93,14 +93,6 @@ export function scopeFilter(scope: AccessScope) {
 	};
 }
 
-/** Calls with id > afterId the scope may hear, oldest first; the replay for a resuming subscriber. */
-export async function callsAfter(db: DB, scope: AccessScope, afterId: number, opts: { limit: number; since?: number }): Promise<Call[]> {
-	let query = selectCalls(db).where('calls.id', '>', afterId).where(scopeFilter(scope));
-	if (opts.since !== undefined) query = query.where('calls.date_time', '>=', opts.since);
-	const rows = await query.orderBy('calls.id', 'asc').limit(opts.limit).execute();
-	return rows.map(toCall);
-}
-
 /** One call by database id, or undefined when missing or not in scope. */
 export async function callById(db: DB, scope: AccessScope, id: number): Promise<Call | undefined> {
 	const row = await selectCalls(db).where('calls.id', '=', id).where(scopeFilter(scope)).executeTakeFirst();

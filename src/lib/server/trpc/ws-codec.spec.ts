@@ -39,7 +39,7 @@ describe('wsCodec', () => {
 	});
 
 	it('refuses binary frames and passes JSON errors on', () => {
-		expect(() => wsCodec.decode(new Uint8Array([123, 125]))).toThrow(/JSON text frames/);
+		expect(() => wsCodec.decode(new Uint8Array([123, 125]))).toThrow(/text frames/);
 		expect(() => wsCodec.decode('{nope')).toThrow(SyntaxError);
 		expect(wsCodec.encode({ id: 1, result: { type: 'started' } })).toBe('{"id":1,"result":{"type":"started"}}');
 	});

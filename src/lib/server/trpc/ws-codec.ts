@@ -1,3 +1,4 @@
+import { jsonEncoder, type Encoder } from '@trpc/server/adapters/ws';
 import type { RpcRequestId } from '../live/live-call';
 
 /**
@@ -26,12 +27,11 @@ function tagRequest(msg: unknown): void {
 	if (isObject(input.json)) input.json[RPC_INPUT_KEY] = rpc;
 }
 
-/** tRPC's JSON text frames, with direct subscriptions told their request id. */
-export const wsCodec = {
-	encode: (data: unknown): string => JSON.stringify(data),
-	decode(data: string | ArrayBuffer | Uint8Array): unknown {
-		if (typeof data !== 'string') throw new Error('binary frames are not part of this protocol: send JSON text frames');
-		const parsed: unknown = JSON.parse(data);
+/** tRPC's own JSON text frames, with direct subscriptions told their request id. */
+export const wsCodec: Encoder = {
+	encode: jsonEncoder.encode,
+	decode(data) {
+		const parsed = jsonEncoder.decode(data);
 		if (Array.isArray(parsed)) parsed.forEach(tagRequest);
 		else tagRequest(parsed);
 		return parsed;
