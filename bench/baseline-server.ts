@@ -39,7 +39,9 @@ function upload(req: http.IncomingMessage, res: http.ServerResponse) {
 	});
 	req.pipe(out);
 	out.on('finish', () => {
-		res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('Call imported successfully.');
+		res
+			.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+			.end('Call imported successfully.');
 		const dateTime = /name="dateTime"\r\n\r\n(\d+)/.exec(tail);
 		if (dateTime) broadcast(Number(dateTime[1]));
 	});
@@ -64,8 +66,12 @@ const server = http.createServer((req, res) => {
 	if (req.method === 'GET' && req.url === '/audio') return void audio(res);
 	res.writeHead(404).end();
 });
-server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', () => {})));
-server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
+server.on('upgrade', (req, socket, head) =>
+	wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', () => {}))
+);
+server.listen(0, '127.0.0.1', () =>
+	process.send!({ port: (server.address() as { port: number }).port })
+);
 
 const stop = () => {
 	fs.rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,13 @@ export interface UploadPlan {
 export type LoadJob =
 	| ({ kind: 'paced-uploads'; rate: number; seconds: number } & UploadPlan)
 	| ({ kind: 'flood-uploads'; concurrency: number; seconds: number } & UploadPlan)
-	| { kind: 'flood-get'; url: string; headers: Record<string, string>; concurrency: number; seconds: number }
+	| {
+			kind: 'flood-get';
+			url: string;
+			headers: Record<string, string>;
+			concurrency: number;
+			seconds: number;
+	  }
 	| { kind: 'refresh-chains'; url: string; refreshTokens: string[]; seconds: number };
 
 export interface LoadResult {
@@ -43,12 +49,17 @@ const wav = fs.readFileSync(WAV_PATH);
 // on a socket the server is closing (ECONNRESET).
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 4000 });
 
-function request(url: string, init: { method: string; headers?: Record<string, string>; body?: Buffer | string }): Promise<{ status: number; body: string }> {
+function request(
+	url: string,
+	init: { method: string; headers?: Record<string, string>; body?: Buffer | string }
+): Promise<{ status: number; body: string }> {
 	return new Promise((resolve, reject) => {
 		const req = http.request(url, { method: init.method, headers: init.headers, agent }, (res) => {
 			const chunks: Buffer[] = [];
 			res.on('data', (c: Buffer) => chunks.push(c));
-			res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+			res.on('end', () =>
+				resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() })
+			);
 			res.on('error', reject);
 		});
 		req.on('error', reject);
@@ -75,7 +86,11 @@ async function upload(plan: UploadPlan, seq: number, result: LoadResult) {
 	const form = uploadBody(plan, seq);
 	const t0 = now();
 	try {
-		const res = await request(plan.url, { method: 'POST', headers: { 'content-type': form.contentType, 'content-length': String(form.body.length) }, body: form.body });
+		const res = await request(plan.url, {
+			method: 'POST',
+			headers: { 'content-type': form.contentType, 'content-length': String(form.body.length) },
+			body: form.body
+		});
 		const t1 = now();
 		if (res.status >= 200 && res.status < 300) {
 			result.ok++;
@@ -93,7 +108,11 @@ function fail(result: LoadResult, why: string) {
 }
 
 /** `workers` loops, each sending its next request when its last one is answered, until the deadline. */
-async function flood(concurrency: number, seconds: number, send: (worker: number, i: number) => Promise<void>) {
+async function flood(
+	concurrency: number,
+	seconds: number,
+	send: (worker: number, i: number) => Promise<void>
+) {
 	const deadline = now() + seconds * 1000;
 	let next = 0;
 	await Promise.all(
@@ -117,7 +136,9 @@ async function run(job: LoadJob): Promise<LoadResult> {
 		}
 		await Promise.all(pending);
 	} else if (job.kind === 'flood-uploads') {
-		await flood(job.concurrency, job.seconds, (_, i) => upload(job, job.offset + i * job.stride, result));
+		await flood(job.concurrency, job.seconds, (_, i) =>
+			upload(job, job.offset + i * job.stride, result)
+		);
 	} else if (job.kind === 'flood-get') {
 		await flood(job.concurrency, job.seconds, async () => {
 			const s = now();
@@ -142,7 +163,11 @@ async function run(job: LoadJob): Promise<LoadResult> {
 					headers: { 'content-type': 'application/json' },
 					body: JSON.stringify({ json: { refreshToken: tokens[worker] } })
 				});
-				const next = res.status === 200 ? (JSON.parse(res.body) as { result: { data: { json: { refreshToken?: string } } } }).result.data.json.refreshToken : undefined;
+				const next =
+					res.status === 200
+						? (JSON.parse(res.body) as { result: { data: { json: { refreshToken?: string } } } })
+								.result.data.json.refreshToken
+						: undefined;
 				if (!next) return fail(result, `HTTP ${res.status} ${res.body.slice(0, 200)}`);
 				tokens[worker] = next;
 				result.ok++;

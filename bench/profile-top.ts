@@ -27,7 +27,9 @@ const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const keyOf = (node: ProfileNode) => {
 	const { functionName, url, lineNumber } = node.callFrame;
-	const where = url ? `${url.replace(/^.*\/(node_modules|build|src)\//, '$1/')}:${lineNumber + 1}` : '';
+	const where = url
+		? `${url.replace(/^.*\/(node_modules|build|src)\//, '$1/')}:${lineNumber + 1}`
+		: '';
 	return `${functionName || '(anonymous)'} ${where}`.trim();
 };
 // Self time: the function on top of the stack. Total time: the function anywhere on the stack.
@@ -40,13 +42,24 @@ profile.samples.forEach((id, i) => {
 	const top = keyOf(byId.get(id)!);
 	selfUs.set(top, (selfUs.get(top) ?? 0) + dt);
 	const seen = new Set<string>();
-	for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) seen.add(keyOf(byId.get(n)!));
+	for (let n: number | undefined = id; n !== undefined; n = parent.get(n))
+		seen.add(keyOf(byId.get(n)!));
 	for (const key of seen) totalUs.set(key, (totalUs.get(key) ?? 0) + dt);
 });
-const print = (title: string, map: Map<string, number>, filter: (name: string) => boolean = () => true) => {
+const print = (
+	title: string,
+	map: Map<string, number>,
+	filter: (name: string) => boolean = () => true
+) => {
 	console.log(title);
-	const rows = [...map].filter(([name]) => filter(name)).sort((a, b) => b[1] - a[1]).slice(0, Number(count));
-	for (const [name, us] of rows) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
+	const rows = [...map]
+		.filter(([name]) => filter(name))
+		.sort((a, b) => b[1] - a[1])
+		.slice(0, Number(count));
+	for (const [name, us] of rows)
+		console.log(
+			`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`
+		);
 };
 print('self time', selfUs);
 // Total time of the app's own code (the server build's chunks) shows which path the cost is under.

@@ -17,7 +17,8 @@ import type { SubscribersReport, SubscribersStart } from './subscribers';
 import type { LoadJob, LoadResult } from './load';
 
 const quick = process.argv.includes('--quick');
-const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const env = (name: string, fallback: number) =>
+	process.env[name] ? Number(process.env[name]) : fallback;
 const SECONDS = env('BENCH_SECONDS', quick ? 5 : 30);
 const SUBSCRIBERS = env('BENCH_SUBSCRIBERS', quick ? 200 : 1000);
 const ROUNDS = env('BENCH_ROUNDS', quick ? 1 : 2);
@@ -39,7 +40,11 @@ const children = new Set<ChildProcess>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function spawnChild(file: string, childEnv: Record<string, string> = {}): ChildProcess {
-	const child = fork(path.join(here, file), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...childEnv }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+	const child = fork(path.join(here, file), [], {
+		execArgv: ['--import', 'tsx'],
+		env: { ...process.env, ...childEnv },
+		stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+	});
 	children.add(child);
 	child.once('exit', () => children.delete(child));
 	return child;
@@ -48,7 +53,8 @@ function spawnChild(file: string, childEnv: Record<string, string> = {}): ChildP
 function nextMessage<T>(child: ChildProcess): Promise<T> {
 	return new Promise((resolve, reject) => {
 		// 'close', not 'exit': it comes after the last IPC message has been delivered.
-		const onClose = (code: number | null) => reject(new Error(`${child.spawnargs.at(-1)} exited with ${code} before answering`));
+		const onClose = (code: number | null) =>
+			reject(new Error(`${child.spawnargs.at(-1)} exited with ${code} before answering`));
 		child.once('close', onClose);
 		child.once('message', (m) => {
 			child.off('close', onClose);
@@ -86,11 +92,20 @@ class Subscribers {
 
 	async start(target: Target, count: number, processes: number) {
 		const per = Math.ceil(count / processes);
-		this.procs = Array.from({ length: Math.min(processes, Math.ceil(count / per)) }, () => spawnChild('subscribers.ts'));
+		this.procs = Array.from({ length: Math.min(processes, Math.ceil(count / per)) }, () =>
+			spawnChild('subscribers.ts')
+		);
 		const ready = await Promise.all(
 			this.procs.map((p, i) => {
 				const r = nextMessage<SubscribersReport & { type: 'ready' }>(p);
-				const msg: SubscribersStart = { type: 'start', url: target.wsUrl, mode: target.mode, tokens: [target.tokens[i % target.tokens.length]], count: Math.min(per, count - i * per), base: BASE };
+				const msg: SubscribersStart = {
+					type: 'start',
+					url: target.wsUrl,
+					mode: target.mode,
+					tokens: [target.tokens[i % target.tokens.length]],
+					count: Math.min(per, count - i * per),
+					base: BASE
+				};
 				p.send(msg);
 				return r;
 			})
@@ -139,7 +154,18 @@ async function fanOut(target: Target): Promise<FanOut> {
 		// Lazy module loads, JIT and caches on both servers settle before anything is counted; the
 		// subscribers get these calls too, but only the measured window's are matched to replies.
 		const warmup = Math.round(RATE * WARMUP_SECONDS);
-		await load([{ kind: 'paced-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset: nextSeq, stride: 1, rate: RATE, seconds: WARMUP_SECONDS }]);
+		await load([
+			{
+				kind: 'paced-uploads',
+				url: target.uploadUrl,
+				key: uploadKey,
+				base: BASE,
+				offset: nextSeq,
+				stride: 1,
+				rate: RATE,
+				seconds: WARMUP_SECONDS
+			}
+		]);
 		nextSeq += warmup;
 		await sleep(500);
 	}
@@ -147,7 +173,18 @@ async function fanOut(target: Target): Promise<FanOut> {
 	const offset = nextSeq;
 	const total = Math.round(RATE * SECONDS);
 	nextSeq += total;
-	const [uploads] = await load([{ kind: 'paced-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset, stride: 1, rate: RATE, seconds: SECONDS }]);
+	const [uploads] = await load([
+		{
+			kind: 'paced-uploads',
+			url: target.uploadUrl,
+			key: uploadKey,
+			base: BASE,
+			offset,
+			stride: 1,
+			rate: RATE,
+			seconds: SECONDS
+		}
+	]);
 	await sleep(1000); // the last calls are still on their way
 	const cpuShare = cpu();
 	const rssEnd = rssBytes(target.pid);
@@ -187,7 +224,16 @@ async function ingest(target: Target, subscribers: number) {
 	if (subscribers) await subs.start(target, subscribers, 1);
 	const cpu = cpuMeter(target.pid);
 	const half = Math.ceil(INGEST_CONCURRENCY / 2);
-	const jobs: LoadJob[] = [0, 1].map((k) => ({ kind: 'flood-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset: nextSeq + k, stride: 2, concurrency: half, seconds: SHORT_SECONDS }));
+	const jobs: LoadJob[] = [0, 1].map((k) => ({
+		kind: 'flood-uploads',
+		url: target.uploadUrl,
+		key: uploadKey,
+		base: BASE,
+		offset: nextSeq + k,
+		stride: 2,
+		concurrency: half,
+		seconds: SHORT_SECONDS
+	}));
 	const results = await load(jobs);
 	nextSeq += 2 * Math.max(...results.map((r) => r.ok + r.failed)) + 2;
 	const cpuShare = cpu();
@@ -205,14 +251,25 @@ function throughput(results: LoadResult[]) {
 }
 
 function getFlood(url: string, headers: Record<string, string>) {
-	return load([0, 1].map(() => ({ kind: 'flood-get', url, headers, concurrency: 8, seconds: SHORT_SECONDS }) as LoadJob)).then(throughput);
+	return load(
+		[0, 1].map(
+			() => ({ kind: 'flood-get', url, headers, concurrency: 8, seconds: SHORT_SECONDS }) as LoadJob
+		)
+	).then(throughput);
 }
 
 async function startBaseline(payloadBytes: number) {
 	const child = spawnChild('baseline-server.ts', { BENCH_PAYLOAD_BYTES: String(payloadBytes) });
 	const { port } = await nextMessage<{ port: number }>(child);
 	const url = `http://127.0.0.1:${port}`;
-	const target: Target = { url, wsUrl: `ws://127.0.0.1:${port}/ws`, uploadUrl: `${url}/upload`, pid: child.pid!, tokens: ['none'], mode: 'raw' };
+	const target: Target = {
+		url,
+		wsUrl: `ws://127.0.0.1:${port}/ws`,
+		uploadUrl: `${url}/upload`,
+		pid: child.pid!,
+		tokens: ['none'],
+		mode: 'raw'
+	};
 	return {
 		target,
 		stop: () =>
@@ -234,9 +291,17 @@ interface Row {
 	met: boolean | null;
 }
 const rows: Row[] = [];
-const fmt = (n: number) => (!Number.isFinite(n) ? '–' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+const fmt = (n: number) =>
+	!Number.isFinite(n)
+		? '–'
+		: Math.abs(n) >= 100
+			? n.toFixed(0)
+			: Math.abs(n) >= 10
+				? n.toFixed(1)
+				: n.toFixed(2);
 /** A ratio only means something between two positive figures. */
-const ratio = (a: number, b: number | null) => (b && a > 0 && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+const ratio = (a: number, b: number | null) =>
+	b && a > 0 && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
 
 function printTable(load: { before: string; after: string }) {
 	const header = ['Figure', 'Squelch', 'Baseline', 'Ratio', 'Target', 'Met'];
@@ -256,8 +321,12 @@ function printTable(load: { before: string; after: string }) {
 	console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 	for (const l of lines) console.log(line(l));
 	console.log('');
-	console.log(`${SUBSCRIBERS} subscribers in ${CLIENT_PROCESSES} processes, ${RATE} calls/s for ${SECONDS} s, ${ROUNDS} fan-out round(s); ingest/auth ${SHORT_SECONDS} s each.`);
-	console.log(`Load average before: ${load.before}; after: ${load.after}; ${new Date().toISOString()}`);
+	console.log(
+		`${SUBSCRIBERS} subscribers in ${CLIENT_PROCESSES} processes, ${RATE} calls/s for ${SECONDS} s, ${ROUNDS} fan-out round(s); ingest/auth ${SHORT_SECONDS} s each.`
+	);
+	console.log(
+		`Load average before: ${load.before}; after: ${load.after}; ${new Date().toISOString()}`
+	);
 }
 
 async function main() {
@@ -276,7 +345,14 @@ async function main() {
 		const accounts = await prepare(squelch.url, CLIENT_PROCESSES);
 		uploadKey = accounts.uploadKey;
 		const wsBase = squelch.url.replace('http', 'ws');
-		const target: Target = { url: squelch.url, wsUrl: `${wsBase}/api/ws`, uploadUrl: `${squelch.url}/api/call-upload`, pid: squelch.pid, tokens: accounts.listenerTokens, mode: 'trpc' };
+		const target: Target = {
+			url: squelch.url,
+			wsUrl: `${wsBase}/api/ws`,
+			uploadUrl: `${squelch.url}/api/call-upload`,
+			pid: squelch.pid,
+			tokens: accounts.listenerTokens,
+			mode: 'trpc'
+		};
 
 		// Fan-out and idle memory, alternating with the baseline, ROUNDS times; the worst round counts.
 		const ours: FanOut[] = [];
@@ -284,72 +360,180 @@ async function main() {
 		for (let round = 1; round <= (section('fanout') ? ROUNDS : 0); round++) {
 			console.log(`fan-out round ${round}/${ROUNDS}: Squelch…`);
 			ours.push(await fanOut(target));
-			console.log(`  p50 ${fmt(ours.at(-1)!.p50)} ms, p99 ${fmt(ours.at(-1)!.p99)} ms, ${ours.at(-1)!.received}/${ours.at(-1)!.expected} delivered`);
+			console.log(
+				`  p50 ${fmt(ours.at(-1)!.p50)} ms, p99 ${fmt(ours.at(-1)!.p99)} ms, ${ours.at(-1)!.received}/${ours.at(-1)!.expected} delivered`
+			);
 			console.log(`fan-out round ${round}/${ROUNDS}: raw ws baseline…`);
 			const baseline = await startBaseline(ours[0].messageBytes || 1500);
 			theirs.push(await fanOut(baseline.target));
 			await baseline.stop();
-			console.log(`  p50 ${fmt(theirs.at(-1)!.p50)} ms, p99 ${fmt(theirs.at(-1)!.p99)} ms, ${theirs.at(-1)!.received}/${theirs.at(-1)!.expected} delivered`);
+			console.log(
+				`  p50 ${fmt(theirs.at(-1)!.p50)} ms, p99 ${fmt(theirs.at(-1)!.p99)} ms, ${theirs.at(-1)!.received}/${theirs.at(-1)!.expected} delivered`
+			);
 		}
 		if (section('fanout')) {
-		const worst = (list: FanOut[], k: keyof FanOut) => Math.max(...list.map((f) => f[k]));
-		const fanoutRow = (figure: string, k: keyof FanOut, unit: string, target = '', met: boolean | null = null) =>
-			rows.push({ figure, value: worst(ours, k), baseline: worst(theirs, k), baselineName: 'raw ws', unit, target, met });
-		const p99 = worst(ours, 'p99');
-		const p99Ratio = p99 / worst(theirs, 'p99');
-		fanoutRow(`Fan-out latency p50 (${SUBSCRIBERS} subs)`, 'p50', 'ms');
-		fanoutRow(`Fan-out latency p99 (${SUBSCRIBERS} subs)`, 'p99', 'ms', '< 100 ms and ≤ 1.5× baseline', p99 < 100 && p99Ratio <= 1.5);
-		fanoutRow(`Fan-out latency max`, 'max', 'ms');
-		rows.push({ figure: 'Fan-out deliveries (received / expected)', value: Math.min(...ours.map((f) => f.received / f.expected)) * 100, baseline: Math.min(...theirs.map((f) => f.received / f.expected)) * 100, baselineName: 'raw ws', unit: '%', target: '100 %', met: ours.every((f) => f.received === f.expected) });
-		fanoutRow('Fan-out server CPU', 'cpu', 'cores');
-		fanoutRow('Fan-out server RSS', 'rssMB', 'MB');
-		const perSub = worst(ours, 'perSubscriberKB');
-		fanoutRow('RSS per idle subscriber', 'perSubscriberKB', 'KB', '< 100 KB', perSub < 100);
+			const worst = (list: FanOut[], k: keyof FanOut) => Math.max(...list.map((f) => f[k]));
+			const fanoutRow = (
+				figure: string,
+				k: keyof FanOut,
+				unit: string,
+				target = '',
+				met: boolean | null = null
+			) =>
+				rows.push({
+					figure,
+					value: worst(ours, k),
+					baseline: worst(theirs, k),
+					baselineName: 'raw ws',
+					unit,
+					target,
+					met
+				});
+			const p99 = worst(ours, 'p99');
+			const p99Ratio = p99 / worst(theirs, 'p99');
+			fanoutRow(`Fan-out latency p50 (${SUBSCRIBERS} subs)`, 'p50', 'ms');
+			fanoutRow(
+				`Fan-out latency p99 (${SUBSCRIBERS} subs)`,
+				'p99',
+				'ms',
+				'< 100 ms and ≤ 1.5× baseline',
+				p99 < 100 && p99Ratio <= 1.5
+			);
+			fanoutRow(`Fan-out latency max`, 'max', 'ms');
+			rows.push({
+				figure: 'Fan-out deliveries (received / expected)',
+				value: Math.min(...ours.map((f) => f.received / f.expected)) * 100,
+				baseline: Math.min(...theirs.map((f) => f.received / f.expected)) * 100,
+				baselineName: 'raw ws',
+				unit: '%',
+				target: '100 %',
+				met: ours.every((f) => f.received === f.expected)
+			});
+			fanoutRow('Fan-out server CPU', 'cpu', 'cores');
+			fanoutRow('Fan-out server RSS', 'rssMB', 'MB');
+			const perSub = worst(ours, 'perSubscriberKB');
+			fanoutRow('RSS per idle subscriber', 'perSubscriberKB', 'KB', '< 100 KB', perSub < 100);
 		}
 		const payloadBytes = ours[0]?.messageBytes || 1500;
 		const baseline = await startBaseline(payloadBytes);
 
 		// Ingest: as fast as INGEST_CONCURRENCY senders go, 100 subscribers attached.
 		if (section('ingest')) {
-		console.log('ingest: Squelch…');
-		const ingestOurs = await ingest(target, INGEST_SUBSCRIBERS);
-		console.log('ingest: bare HTTP baseline…');
-		const ingestTheirs = await ingest(baseline.target, 0);
-		rows.push({ figure: `Ingest (${INGEST_CONCURRENCY} senders, ${INGEST_SUBSCRIBERS} subs)`, value: ingestOurs.perSecond, baseline: ingestTheirs.perSecond, baselineName: 'bare HTTP to file', unit: 'calls/s', target: '≥ 200 calls/s', met: ingestOurs.perSecond >= 200 });
-		rows.push({ figure: 'Ingest server CPU', value: ingestOurs.cpu, baseline: ingestTheirs.cpu, baselineName: 'bare HTTP to file', unit: 'cores', target: '', met: null });
-		rows.push({ figure: 'Ingest reply p99', value: ingestOurs.p99, baseline: ingestTheirs.p99, baselineName: 'bare HTTP to file', unit: 'ms', target: '', met: null });
+			console.log('ingest: Squelch…');
+			const ingestOurs = await ingest(target, INGEST_SUBSCRIBERS);
+			console.log('ingest: bare HTTP baseline…');
+			const ingestTheirs = await ingest(baseline.target, 0);
+			rows.push({
+				figure: `Ingest (${INGEST_CONCURRENCY} senders, ${INGEST_SUBSCRIBERS} subs)`,
+				value: ingestOurs.perSecond,
+				baseline: ingestTheirs.perSecond,
+				baselineName: 'bare HTTP to file',
+				unit: 'calls/s',
+				target: '≥ 200 calls/s',
+				met: ingestOurs.perSecond >= 200
+			});
+			rows.push({
+				figure: 'Ingest server CPU',
+				value: ingestOurs.cpu,
+				baseline: ingestTheirs.cpu,
+				baselineName: 'bare HTTP to file',
+				unit: 'cores',
+				target: '',
+				met: null
+			});
+			rows.push({
+				figure: 'Ingest reply p99',
+				value: ingestOurs.p99,
+				baseline: ingestTheirs.p99,
+				baselineName: 'bare HTTP to file',
+				unit: 'ms',
+				target: '',
+				met: null
+			});
 		}
 
 		if (section('auth')) {
-		// Auth: refresh rotations (8 chains, one per session) and authenticated audio.
-		console.log('auth: refresh rotations…');
-		const refreshTokens: string[] = [];
-		for (let i = 0; i < 8; i++) refreshTokens.push((await accounts.login('rotator')).refreshToken);
-		const refresh = throughput(await load([0, 1].map((k) => ({ kind: 'refresh-chains', url: squelch.url, refreshTokens: refreshTokens.slice(k * 4, k * 4 + 4), seconds: SHORT_SECONDS }) as LoadJob)));
-		const status = await getFlood(`${squelch.url}/api/trpc/setup.status`, {});
-		rows.push({ figure: 'auth.refresh rotations (8 chains)', value: refresh.perSecond, baseline: status.perSecond, baselineName: 'public tRPC query', unit: '/s', target: '', met: null });
+			// Auth: refresh rotations (8 chains, one per session) and authenticated audio.
+			console.log('auth: refresh rotations…');
+			const refreshTokens: string[] = [];
+			for (let i = 0; i < 8; i++)
+				refreshTokens.push((await accounts.login('rotator')).refreshToken);
+			const refresh = throughput(
+				await load(
+					[0, 1].map(
+						(k) =>
+							({
+								kind: 'refresh-chains',
+								url: squelch.url,
+								refreshTokens: refreshTokens.slice(k * 4, k * 4 + 4),
+								seconds: SHORT_SECONDS
+							}) as LoadJob
+					)
+				)
+			);
+			const status = await getFlood(`${squelch.url}/api/trpc/setup.status`, {});
+			rows.push({
+				figure: 'auth.refresh rotations (8 chains)',
+				value: refresh.perSecond,
+				baseline: status.perSecond,
+				baselineName: 'public tRPC query',
+				unit: '/s',
+				target: '',
+				met: null
+			});
 
-		console.log('auth: audio with and without auth…');
-		// One stored call to fetch (the other sections may not have run).
-		await load([{ kind: 'paced-uploads', url: target.uploadUrl, key: uploadKey, base: BASE, offset: nextSeq++, stride: 1, rate: 1, seconds: 1 }]);
-		const [{ id }] = (await accounts.admin.calls.search.query({ limit: 1 })).items;
-		// Interleaved, twice, so the machine's other load falls on all three alike. The anonymous
-		// run (publicListening on, no token) isolates what the auth check itself costs.
-		const audioUrl = `${squelch.url}/api/calls/${id}/audio`;
-		const bearer = { authorization: `Bearer ${accounts.listenerTokens[0]}` };
-		const runs: Array<Awaited<ReturnType<typeof getFlood>>[]> = [[], [], []];
-		for (let round = 0; round < 2; round++) {
-			runs[0].push(await getFlood(audioUrl, bearer));
-			runs[1].push(await getFlood(`${baseline.target.url}/audio`, {}));
-			await accounts.admin.admin.settings.update.mutate({ publicListening: true });
-			runs[2].push(await getFlood(audioUrl, {}));
-			await accounts.admin.admin.settings.update.mutate({ publicListening: false });
-		}
-		const mean = (list: Awaited<ReturnType<typeof getFlood>>[]) => ({ perSecond: list.reduce((n, r) => n + r.perSecond, 0) / list.length, failed: list.reduce((n, r) => n + r.failed, 0) });
-		const [audio, audioBare, audioAnonymous] = runs.map(mean);
-		rows.push({ figure: 'GET /api/calls/:id/audio (bearer)', value: audio.perSecond, baseline: audioBare.perSecond, baselineName: 'bare Node, no auth', unit: 'req/s', target: '≥ 0.85× baseline', met: audio.perSecond >= 0.85 * audioBare.perSecond });
-		rows.push({ figure: 'GET /api/calls/:id/audio (bearer)', value: audio.perSecond, baseline: audioAnonymous.perSecond, baselineName: 'same route, anonymous', unit: 'req/s', target: '', met: null });
-		for (const r of [refresh, status, audio, audioBare, audioAnonymous]) if (r.failed) console.error(`  ${r.failed} requests failed`);
+			console.log('auth: audio with and without auth…');
+			// One stored call to fetch (the other sections may not have run).
+			await load([
+				{
+					kind: 'paced-uploads',
+					url: target.uploadUrl,
+					key: uploadKey,
+					base: BASE,
+					offset: nextSeq++,
+					stride: 1,
+					rate: 1,
+					seconds: 1
+				}
+			]);
+			const [{ id }] = (await accounts.admin.calls.search.query({ limit: 1 })).items;
+			// Interleaved, twice, so the machine's other load falls on all three alike. The anonymous
+			// run (publicListening on, no token) isolates what the auth check itself costs.
+			const audioUrl = `${squelch.url}/api/calls/${id}/audio`;
+			const bearer = { authorization: `Bearer ${accounts.listenerTokens[0]}` };
+			const runs: Array<Awaited<ReturnType<typeof getFlood>>[]> = [[], [], []];
+			for (let round = 0; round < 2; round++) {
+				runs[0].push(await getFlood(audioUrl, bearer));
+				runs[1].push(await getFlood(`${baseline.target.url}/audio`, {}));
+				await accounts.admin.admin.settings.update.mutate({ publicListening: true });
+				runs[2].push(await getFlood(audioUrl, {}));
+				await accounts.admin.admin.settings.update.mutate({ publicListening: false });
+			}
+			const mean = (list: Awaited<ReturnType<typeof getFlood>>[]) => ({
+				perSecond: list.reduce((n, r) => n + r.perSecond, 0) / list.length,
+				failed: list.reduce((n, r) => n + r.failed, 0)
+			});
+			const [audio, audioBare, audioAnonymous] = runs.map(mean);
+			rows.push({
+				figure: 'GET /api/calls/:id/audio (bearer)',
+				value: audio.perSecond,
+				baseline: audioBare.perSecond,
+				baselineName: 'bare Node, no auth',
+				unit: 'req/s',
+				target: '≥ 0.85× baseline',
+				met: audio.perSecond >= 0.85 * audioBare.perSecond
+			});
+			rows.push({
+				figure: 'GET /api/calls/:id/audio (bearer)',
+				value: audio.perSecond,
+				baseline: audioAnonymous.perSecond,
+				baselineName: 'same route, anonymous',
+				unit: 'req/s',
+				target: '',
+				met: null
+			});
+			for (const r of [refresh, status, audio, audioBare, audioAnonymous])
+				if (r.failed) console.error(`  ${r.failed} requests failed`);
 		}
 		await baseline.stop();
 	} finally {
@@ -357,17 +541,21 @@ async function main() {
 		for (const c of children) c.kill('SIGTERM');
 	}
 	printTable({ before: loadBefore, after: loadAverage() });
-	if (process.env.BENCH_CPU_PROF) console.log(`Server CPU profile written to ${process.env.BENCH_CPU_PROF}`);
+	if (process.env.BENCH_CPU_PROF)
+		console.log(`Server CPU profile written to ${process.env.BENCH_CPU_PROF}`);
 }
 
 let stopServer: (() => Promise<void>) | null = null;
 
 // Bounded: whatever happens, the bench stops by itself.
-const watchdog = setTimeout(() => {
-	console.error('bench: overall time limit reached, stopping');
-	for (const c of children) c.kill('SIGKILL');
-	void (stopServer?.() ?? Promise.resolve()).then(() => process.exit(1));
-}, (15 * 60 + ROUNDS * SECONDS * 3) * 1000);
+const watchdog = setTimeout(
+	() => {
+		console.error('bench: overall time limit reached, stopping');
+		for (const c of children) c.kill('SIGKILL');
+		void (stopServer?.() ?? Promise.resolve()).then(() => process.exit(1));
+	},
+	(15 * 60 + ROUNDS * SECONDS * 3) * 1000
+);
 watchdog.unref();
 
 main().then(

@@ -24,7 +24,14 @@ export interface SubscribersStart {
 
 export type SubscribersReport =
 	| { type: 'ready'; open: number; failed: number; firstError?: string }
-	| { type: 'result'; seqs: number[]; times: number[]; sample: string | null; closedEarly: number; errors: string[] };
+	| {
+			type: 'result';
+			seqs: number[];
+			times: number[];
+			sample: string | null;
+			closedEarly: number;
+			errors: string[];
+	  };
 
 const sockets: WebSocket[] = [];
 const seqs: number[] = [];
@@ -37,7 +44,10 @@ let base = 0;
 
 function onMessage(text: string, t: number) {
 	// A tracked() event: result.data is superjson's { json: { id, data: Call }, meta }.
-	const msg = JSON.parse(text) as { result?: { type: string; data?: { json?: { data?: { dateTime?: string } } } }; error?: { message: string } };
+	const msg = JSON.parse(text) as {
+		result?: { type: string; data?: { json?: { data?: { dateTime?: string } } } };
+		error?: { message: string };
+	};
 	if (msg.error && errors.length < 5) errors.push(msg.error.message);
 	const dateTime = msg.result?.type === 'data' ? msg.result.data?.json?.data?.dateTime : undefined;
 	if (!dateTime) return;
@@ -65,8 +75,19 @@ function open(start: SubscribersStart, index: number): Promise<void> {
 			reject(new Error(`closed ${code} ${reason.toString()}`));
 		});
 		ws.on('open', () => {
-			ws.send(JSON.stringify({ method: 'connectionParams', data: { token: start.tokens[index % start.tokens.length] } }));
-			ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'live.calls', input: { json: {} } } }));
+			ws.send(
+				JSON.stringify({
+					method: 'connectionParams',
+					data: { token: start.tokens[index % start.tokens.length] }
+				})
+			);
+			ws.send(
+				JSON.stringify({
+					id: 1,
+					method: 'subscription',
+					params: { path: 'live.calls', input: { json: {} } }
+				})
+			);
 			if (start.mode === 'raw') {
 				clearTimeout(timer);
 				resolve();
@@ -104,11 +125,19 @@ process.on('message', async (msg: SubscribersStart | { type: 'stop' }) => {
 				}
 			}
 		}
-		process.send!({ type: 'ready', open: msg.count - failed, failed, firstError } satisfies SubscribersReport);
+		process.send!({
+			type: 'ready',
+			open: msg.count - failed,
+			failed,
+			firstError
+		} satisfies SubscribersReport);
 	} else if (msg.type === 'stop') {
 		stopping = true;
 		for (const ws of sockets) ws.terminate();
-		process.send!({ type: 'result', seqs, times, sample, closedEarly, errors } satisfies SubscribersReport, () => process.exit(0));
+		process.send!(
+			{ type: 'result', seqs, times, sample, closedEarly, errors } satisfies SubscribersReport,
+			() => process.exit(0)
+		);
 	}
 });
 // Never outlive the orchestrator.

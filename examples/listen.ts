@@ -10,7 +10,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createTRPCClient, createWSClient, httpLink, splitLink, TRPCClientError, wsLink } from '@trpc/client';
+import {
+	createTRPCClient,
+	createWSClient,
+	httpLink,
+	splitLink,
+	TRPCClientError,
+	wsLink
+} from '@trpc/client';
 import superjson from 'superjson';
 import WebSocket from 'ws';
 import type { AppRouter } from '../src/lib/server/trpc/root';
@@ -39,16 +46,25 @@ let refreshToken = '';
 let refreshing: Promise<void> | null = null;
 let refreshTimer: NodeJS.Timeout | undefined;
 
-const http = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${baseUrl}/api/trpc`, transformer: superjson })] });
+const http = createTRPCClient<AppRouter>({
+	links: [httpLink({ url: `${baseUrl}/api/trpc`, transformer: superjson })]
+});
 
-function accept(auth: { accessToken: string; accessTokenExpiresAt: number; refreshToken?: string }) {
+function accept(auth: {
+	accessToken: string;
+	accessTokenExpiresAt: number;
+	refreshToken?: string;
+}) {
 	accessToken = auth.accessToken;
 	expiresAt = auth.accessTokenExpiresAt;
 	if (auth.refreshToken) refreshToken = auth.refreshToken;
 	const ttl = (lifetime = expiresAt - Date.now());
 	clearTimeout(refreshTimer);
 	// A minute early, or a quarter of a short lifetime early.
-	refreshTimer = setTimeout(() => void refresh().catch(fail), Math.max(500, ttl - Math.min(60_000, ttl / 4)));
+	refreshTimer = setTimeout(
+		() => void refresh().catch(fail),
+		Math.max(500, ttl - Math.min(60_000, ttl / 4))
+	);
 }
 
 function refresh(): Promise<void> {
@@ -74,7 +90,10 @@ const wsClient = createWSClient({
 	WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
 	// Called for every new socket, so each reconnect authenticates with a current token.
 	connectionParams: async () => ({ token: await token() }),
-	retryDelayMs: (attempt) => (attempt === 0 ? Math.random() * 250 : Math.min(30_000, 1_000 * 2 ** attempt) * (0.5 + Math.random() / 2)),
+	retryDelayMs: (attempt) =>
+		attempt === 0
+			? Math.random() * 250
+			: Math.min(30_000, 1_000 * 2 ** attempt) * (0.5 + Math.random() / 2),
 	onOpen: () => console.log('connected'),
 	onClose: (cause) => {
 		const { code, reason } = (cause ?? {}) as { code?: number; reason?: string };
@@ -90,13 +109,23 @@ const api = createTRPCClient<AppRouter>({
 		splitLink({
 			condition: (op) => op.type === 'subscription',
 			true: wsLink({ client: wsClient, transformer: superjson }),
-			false: httpLink({ url: `${baseUrl}/api/trpc`, transformer: superjson, headers: async () => ({ authorization: `Bearer ${await token()}` }) })
+			false: httpLink({
+				url: `${baseUrl}/api/trpc`,
+				transformer: superjson,
+				headers: async () => ({ authorization: `Bearer ${await token()}` })
+			})
 		})
 	]
 });
 
-async function download(call: { id: number; audioUrl: string; audioType: string }): Promise<number> {
-	const response = await fetch(new URL(call.audioUrl, baseUrl), { headers: { authorization: `Bearer ${await token()}` } });
+async function download(call: {
+	id: number;
+	audioUrl: string;
+	audioType: string;
+}): Promise<number> {
+	const response = await fetch(new URL(call.audioUrl, baseUrl), {
+		headers: { authorization: `Bearer ${await token()}` }
+	});
 	if (!response.ok) throw new Error(`audio of call ${call.id}: HTTP ${response.status}`);
 	const bytes = Buffer.from(await response.arrayBuffer());
 	if (outDir) {
@@ -122,7 +151,9 @@ async function stop(code = 0) {
 
 function fail(err: unknown) {
 	const code = err instanceof TRPCClientError ? err.data?.code : undefined;
-	console.error(`stopped: ${code ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}`);
+	console.error(
+		`stopped: ${code ? `${code}: ` : ''}${err instanceof Error ? err.message : String(err)}`
+	);
 	void stop(1);
 }
 
@@ -136,20 +167,23 @@ try {
 
 // Downloads run one after another, in the order the calls arrive.
 let queue = Promise.resolve();
-if (!stopping) subscription = api.live.calls.subscribe(
-	{},
-	{
-		onStarted: () => console.log('listening'),
-		onData: ({ id, data: call }) => {
-			queue = queue.then(async () => {
-				const size = await download(call).catch((err) => (console.error(String(err)), -1));
-				console.log(`call ${id} ${call.dateTime.toISOString()} system=${call.system.id} talkgroup=${call.talkgroup.id} (${call.talkgroup.label}) audio=${size} bytes`);
-				if (++received >= maxCalls) await stop(0);
-			});
-		},
-		onError: fail
-	}
-);
+if (!stopping)
+	subscription = api.live.calls.subscribe(
+		{},
+		{
+			onStarted: () => console.log('listening'),
+			onData: ({ id, data: call }) => {
+				queue = queue.then(async () => {
+					const size = await download(call).catch((err) => (console.error(String(err)), -1));
+					console.log(
+						`call ${id} ${call.dateTime.toISOString()} system=${call.system.id} talkgroup=${call.talkgroup.id} (${call.talkgroup.label}) audio=${size} bytes`
+					);
+					if (++received >= maxCalls) await stop(0);
+				});
+			},
+			onError: fail
+		}
+	);
 
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));

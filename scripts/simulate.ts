@@ -10,7 +10,12 @@ import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { sdrtrunkCall, sdrtrunkKeyTest, trunkRecorderForm, type Multipart } from './lib/recorder-forms';
+import {
+	sdrtrunkCall,
+	sdrtrunkKeyTest,
+	trunkRecorderForm,
+	type Multipart
+} from './lib/recorder-forms';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -46,10 +51,16 @@ function fail(message: string): never {
 	process.exit(2);
 }
 
-function positive(name: string, raw: string | undefined, fallback: number, integer = false): number {
+function positive(
+	name: string,
+	raw: string | undefined,
+	fallback: number,
+	integer = false
+): number {
 	if (raw === undefined) return fallback;
 	const value = Number(raw);
-	if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) fail(`--${name} must be a positive ${integer ? 'whole ' : ''}number, got "${raw}"`);
+	if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
+		fail(`--${name} must be a positive ${integer ? 'whole ' : ''}number, got "${raw}"`);
 	return value;
 }
 
@@ -89,11 +100,18 @@ const rate = positive('rate', values.rate, 1);
 const burstSize = values.burst ? positive('burst-size', values['burst-size'], 10, true) : 1;
 const count = values.count === undefined ? Infinity : positive('count', values.count, 0, true);
 const recorderChoice = values.recorder ?? 'both';
-if (!['trunk-recorder', 'sdrtrunk', 'both'].includes(recorderChoice)) fail(`--recorder must be trunk-recorder, sdrtrunk or both`);
+if (!['trunk-recorder', 'sdrtrunk', 'both'].includes(recorderChoice))
+	fail(`--recorder must be trunk-recorder, sdrtrunk or both`);
 
-const manifest = JSON.parse(fs.readFileSync(path.join(root, 'samples', 'calls.json'), 'utf8')) as { calls: Sample[] };
-const samples = manifest.calls.filter((s) => recorderChoice === 'both' || s.recorder === recorderChoice);
-const audio = new Map(samples.map((s) => [s.file, fs.readFileSync(path.join(root, 'samples', s.file))]));
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'samples', 'calls.json'), 'utf8')) as {
+	calls: Sample[];
+};
+const samples = manifest.calls.filter(
+	(s) => recorderChoice === 'both' || s.recorder === recorderChoice
+);
+const audio = new Map(
+	samples.map((s) => [s.file, fs.readFileSync(path.join(root, 'samples', s.file))])
+);
 
 /** Both recorders append /api/call-upload to what the user typed (a trailing slash gives //api/…). */
 const uploadUrl = new URL(baseUrl.href.replace(/\/?$/, '') + '/api/call-upload');
@@ -211,7 +229,9 @@ async function playOne(): Promise<void> {
 }
 
 function summary() {
-	console.log(`\n${stats.imported} imported, ${stats.duplicate} duplicate, ${stats.failed} failed.`);
+	console.log(
+		`\n${stats.imported} imported, ${stats.duplicate} duplicate, ${stats.failed} failed.`
+	);
 }
 
 process.on('SIGINT', () => {
@@ -224,9 +244,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main() {
 	if (!samples.length) fail('no samples for that recorder');
 	console.log(`Squelch simulator → ${uploadUrl.href}`);
-	const test = await send(sdrtrunkKeyTest(key, samples[0].system), 'sdrtrunk').catch((err: Error) => fail(`cannot reach ${uploadUrl.href}: ${err.message}`));
+	const test = await send(sdrtrunkKeyTest(key, samples[0].system), 'sdrtrunk').catch((err: Error) =>
+		fail(`cannot reach ${uploadUrl.href}: ${err.message}`)
+	);
 	if (!test.body.toLowerCase().startsWith('incomplete call data: no talkgroup')) {
-		console.error(`The key test failed (${test.status} ${test.body.trim()}). Check --key: create one under Admin → Upload keys.`);
+		console.error(
+			`The key test failed (${test.status} ${test.body.trim()}). Check --key: create one under Admin → Upload keys.`
+		);
 		process.exit(1);
 	}
 	console.log('Key test passed (as SDRTrunk checks it).');

@@ -14,7 +14,8 @@ function newestMtime(p) {
 	if (!stat) return 0;
 	if (!stat.isDirectory()) return stat.mtimeMs;
 	let newest = stat.mtimeMs;
-	for (const entry of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, entry)));
+	for (const entry of fs.readdirSync(p))
+		newest = Math.max(newest, newestMtime(path.join(p, entry)));
 	return newest;
 }
 
@@ -24,7 +25,10 @@ function buildIfNeeded() {
 	if (built >= newest && fs.existsSync(path.join(root, 'build', 'index.js'))) return;
 	console.log('Squelch: building the app (first start or sources changed)…');
 	const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-	const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+	const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
+		cwd: root,
+		stdio: 'inherit'
+	});
 	if (result.status !== 0) process.exit(result.status ?? 1);
 	fs.writeFileSync(stamp, new Date().toISOString());
 }
@@ -69,16 +73,22 @@ function serveHotRoutesAheadOfKit() {
 		process.exit(1);
 	}
 	if (process.env.SQUELCH_HOT_ROUTES === 'off') return;
-	const kitOnly = ['ADDRESS_HEADER', 'PROTOCOL_HEADER', 'HOST_HEADER', 'PORT_HEADER'].filter((name) => process.env[name]);
+	const kitOnly = ['ADDRESS_HEADER', 'PROTOCOL_HEADER', 'HOST_HEADER', 'PORT_HEADER'].filter(
+		(name) => process.env[name]
+	);
 	if (process.env.BODY_SIZE_LIMIT !== 'Infinity') kitOnly.push('BODY_SIZE_LIMIT');
 	if (kitOnly.length) {
-		console.log(`Squelch: ${kitOnly.join(', ')} set; audio and uploads are served through SvelteKit`);
+		console.log(
+			`Squelch: ${kitOnly.join(', ')} set; audio and uploads are served through SvelteKit`
+		);
 		return;
 	}
 	// polka (adapter-node's router) listens for 'request' with this function.
 	const kitListener = app.server?.attach;
 	if (typeof kitListener !== 'function' || !httpServer.listeners('request').includes(kitListener)) {
-		console.log("Squelch: SvelteKit's request listener was not found; audio and uploads are served through SvelteKit");
+		console.log(
+			"Squelch: SvelteKit's request listener was not found; audio and uploads are served through SvelteKit"
+		);
 		return;
 	}
 	attachHot(httpServer, kitListener);
@@ -86,8 +96,13 @@ function serveHotRoutesAheadOfKit() {
 
 const announce = () => {
 	const address = httpServer.address();
-	const host = !address.address || address.address === '::' || address.address === '0.0.0.0' ? 'localhost' : address.address;
-	console.log(`Squelch listening on http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
+	const host =
+		!address.address || address.address === '::' || address.address === '0.0.0.0'
+			? 'localhost'
+			: address.address;
+	console.log(
+		`Squelch listening on http://${host.includes(':') ? `[${host}]` : host}:${address.port}`
+	);
 };
 if (httpServer.listening) announce();
 else httpServer.once('listening', announce);

@@ -20,13 +20,23 @@ export const init: ServerInit = async () => {
 
 export const handle: Handle = async ({ event, resolve }) => {
 	const svc = await services();
-	event.locals.clientIp = clientIp(event.request.headers.get('x-forwarded-for'), event.getClientAddress(), svc.config.trustProxy);
+	event.locals.clientIp = clientIp(
+		event.request.headers.get('x-forwarded-for'),
+		event.getClientAddress(),
+		svc.config.trustProxy
+	);
 	// Bearer header on any path; the access cookie only where it is scoped (audio).
-	event.locals.viewer = await verifyAccessToken(svc, requestToken(event.url.pathname, (name) => event.request.headers.get(name)));
+	event.locals.viewer = await verifyAccessToken(
+		svc,
+		requestToken(event.url.pathname, (name) => event.request.headers.get(name))
+	);
 
 	// Until the first admin exists every page leads to /setup; afterwards /setup leads to sign-in.
 	// (Leading slashes collapsed: recorders reach //api/call-upload, which must never redirect.)
-	if (!event.url.pathname.replace(/^\/{2,}/, '/').startsWith('/api/') && event.request.method === 'GET') {
+	if (
+		!event.url.pathname.replace(/^\/{2,}/, '/').startsWith('/api/') &&
+		event.request.method === 'GET'
+	) {
 		setupDone ||= !(await needsSetup(svc.db));
 		const onSetup = event.url.pathname === '/setup';
 		if (!setupDone && !onSetup && !event.url.pathname.startsWith('/_app/')) redirect(303, '/setup');

@@ -22,11 +22,21 @@ export interface Squelch {
 export async function startSquelch(opts: { cpuProfDir?: string } = {}): Promise<Squelch> {
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-bench-'));
 	const profArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-	const child: ChildProcess = spawn(process.execPath, [...profArgs, path.join(root, 'scripts/start.js')], {
-		cwd: root,
-		env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir },
-		stdio: ['ignore', 'pipe', 'pipe']
-	});
+	const child: ChildProcess = spawn(
+		process.execPath,
+		[...profArgs, path.join(root, 'scripts/start.js')],
+		{
+			cwd: root,
+			env: {
+				...process.env,
+				NODE_ENV: 'production',
+				HOST: '127.0.0.1',
+				PORT: '0',
+				DATA_DIR: dataDir
+			},
+			stdio: ['ignore', 'pipe', 'pipe']
+		}
+	);
 	let log = '';
 	const port = await new Promise<number>((resolve, reject) => {
 		// Generous: the first run builds the app.
@@ -75,7 +85,13 @@ export async function startSquelch(opts: { cpuProfDir?: string } = {}): Promise<
 
 export function client(url: string, token?: string) {
 	return createTRPCClient<AppRouter>({
-		links: [httpLink({ url: `${url}/api/trpc`, transformer: superjson, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })]
+		links: [
+			httpLink({
+				url: `${url}/api/trpc`,
+				transformer: superjson,
+				headers: () => (token ? { authorization: `Bearer ${token}` } : {})
+			})
+		]
 	});
 }
 
@@ -97,13 +113,24 @@ export async function prepare(url: string, sessions: number): Promise<BenchAccou
 	await anon.setup.createAdmin.mutate(adminCreds);
 	const adminAuth = await anon.auth.login.mutate(adminCreds);
 	const admin = client(url, adminAuth.accessToken);
-	await admin.admin.settings.update.mutate({ duplicateWindowMs: 0, uploadRateLimitPerMinute: 100_000 });
+	await admin.admin.settings.update.mutate({
+		duplicateWindowMs: 0,
+		uploadRateLimitPerMinute: 100_000
+	});
 	const { key } = await admin.admin.apiKeys.create.mutate({ name: 'bench', rateLimit: 100_000 });
 	for (const username of ['listener', 'rotator']) {
-		await admin.admin.users.create.mutate({ username, password: `${username}-password-1`, role: 'listener' });
+		await admin.admin.users.create.mutate({
+			username,
+			password: `${username}-password-1`,
+			role: 'listener'
+		});
 	}
 	const login = async (username: string) => {
-		const auth = await anon.auth.login.mutate({ username, password: `${username}-password-1`, refreshTokenInBody: true });
+		const auth = await anon.auth.login.mutate({
+			username,
+			password: `${username}-password-1`,
+			refreshTokenInBody: true
+		});
 		return { accessToken: auth.accessToken, refreshToken: auth.refreshToken! };
 	};
 	const listenerTokens: string[] = [];

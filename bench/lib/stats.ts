@@ -7,7 +7,12 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 
 export function summarize(values: number[]): { n: number; p50: number; p99: number; max: number } {
 	const sorted = Float64Array.from(values).sort();
-	return { n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.length ? sorted[sorted.length - 1] : NaN };
+	return {
+		n: sorted.length,
+		p50: quantile(sorted, 0.5),
+		p99: quantile(sorted, 0.99),
+		max: sorted.length ? sorted[sorted.length - 1] : NaN
+	};
 }
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */

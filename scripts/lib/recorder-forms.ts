@@ -9,7 +9,9 @@ export interface Multipart {
 	contentType: string;
 }
 
-export type FormPart = { name: string; value: string } | { name: string; file: Buffer; filename: string; contentType?: string };
+export type FormPart =
+	| { name: string; value: string }
+	| { name: string; file: Buffer; filename: string; contentType?: string };
 
 /**
  * libcurl's form (Trunk-Recorder, curl -F): boundary of 24 dashes + 16 hex digits, the file part
@@ -30,7 +32,12 @@ export function curlForm(parts: FormPart[], boundaryHex = '3f9c0a7d5e21b846'): M
 				Buffer.from('\r\n')
 			);
 		} else {
-			chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value}\r\n`, 'utf8'));
+			chunks.push(
+				Buffer.from(
+					`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value}\r\n`,
+					'utf8'
+				)
+			);
 		}
 	}
 	chunks.push(Buffer.from(`--${boundary}--\r\n`));
@@ -87,13 +94,21 @@ export const SDRTRUNK_BOUNDARY = '--sdrtrunk-sdrtrunk-sdrtrunk';
  * closing boundary. Without audio (the key test) that `\r\n` still comes, so the last value
  * reads "1\r\n".
  */
-export function sdrtrunkForm(fields: Array<[string, string]>, audio?: { bytes: Buffer; filename: string }): Multipart {
+export function sdrtrunkForm(
+	fields: Array<[string, string]>,
+	audio?: { bytes: Buffer; filename: string }
+): Multipart {
 	let head = '';
 	for (const [name, value] of fields) {
 		head += `--${SDRTRUNK_BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
 	}
-	if (audio) head += `--${SDRTRUNK_BOUNDARY}\r\nContent-Disposition: form-data; filename="${audio.filename}"; name="audio"\r\n\r\n`;
-	const body = Buffer.concat([Buffer.from(head, 'utf8'), audio?.bytes ?? Buffer.alloc(0), Buffer.from(`\r\n--${SDRTRUNK_BOUNDARY}--\r\n`)]);
+	if (audio)
+		head += `--${SDRTRUNK_BOUNDARY}\r\nContent-Disposition: form-data; filename="${audio.filename}"; name="audio"\r\n\r\n`;
+	const body = Buffer.concat([
+		Buffer.from(head, 'utf8'),
+		audio?.bytes ?? Buffer.alloc(0),
+		Buffer.from(`\r\n--${SDRTRUNK_BOUNDARY}--\r\n`)
+	]);
 	return { body, contentType: `multipart/form-data; boundary=${SDRTRUNK_BOUNDARY}` };
 }
 

@@ -3,7 +3,10 @@
  * hook (src/hooks.ts, which also runs in the browser: keep this module free of server imports)
  * and the production hot path (lib/server/http/hot-paths.ts), so both accept the same paths.
  */
-export const UPLOAD_PATHS: ReadonlySet<string> = new Set(['/api/call-upload', '/api/trunk-recorder-call-upload']);
+export const UPLOAD_PATHS: ReadonlySet<string> = new Set([
+	'/api/call-upload',
+	'/api/trunk-recorder-call-upload'
+]);
 
 /**
  * Recorders append `/api/call-upload` to the URL the user typed, so `http://host/` becomes

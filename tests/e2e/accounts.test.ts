@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server';
-import { DESKTOP, PHONE, launchBrowser, screenshot, signIn, watchConsole } from '../helpers/browser';
+import {
+	DESKTOP,
+	PHONE,
+	launchBrowser,
+	screenshot,
+	signIn,
+	watchConsole
+} from '../helpers/browser';
 
 let server: TestServer;
 let browser: Browser;
@@ -43,7 +50,9 @@ it('a new user creates the admin, signs in from two browsers, sees both devices 
 	await desktop.goto(`${server.url}/account`);
 	const devices = desktop.getByTestId('device');
 	await expect.poll(() => devices.count()).toBe(2);
-	await expect.poll(() => desktop.getByTestId('device').filter({ hasText: 'Chrome on Android' }).count()).toBe(1);
+	await expect
+		.poll(() => desktop.getByTestId('device').filter({ hasText: 'Chrome on Android' }).count())
+		.toBe(1);
 	await screenshot(desktop, 'account-desktop');
 
 	await desktop.getByRole('button', { name: 'Sign out Chrome on Android' }).click();
@@ -52,7 +61,9 @@ it('a new user creates the admin, signs in from two browsers, sees both devices 
 	// The phone is on the scanner, whose live socket the server closes (4003): one refused refresh
 	// later it shows why it was signed out, without any action of its own.
 	await phone.getByTestId('signed-out').waitFor();
-	expect(await phone.getByTestId('signed-out-reason').textContent()).toBe('This device was signed out from another of your devices.');
+	expect(await phone.getByTestId('signed-out-reason').textContent()).toBe(
+		'This device was signed out from another of your devices.'
+	);
 	await screenshot(phone, 'signed-out-phone');
 
 	expect(desktopConsole.problems()).toEqual([]);

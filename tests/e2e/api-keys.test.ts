@@ -20,14 +20,31 @@ afterAll(async () => {
 const upload = (key: string, dateTime: number) =>
 	post(
 		`${server.url}/api/call-upload`,
-		trunkRecorderForm({ key, audio: fixture(WAV), audioName: WAV, audioType: 'audio/wav', dateTime, system: 1, systemLabel: 'e2e', talkgroup: 5 })
+		trunkRecorderForm({
+			key,
+			audio: fixture(WAV),
+			audioName: WAV,
+			audioType: 'audio/wav',
+			dateTime,
+			system: 1,
+			systemLabel: 'e2e',
+			talkgroup: 5
+		})
 	);
 
 it('an admin creates an upload key, sees it once, a recorder uses it, then the admin disables it', async () => {
 	const { client } = await signInAdmin(server.url);
-	await client.admin.users.create.mutate({ username: 'plain', password: 'plain-password-1', role: 'listener', mustChangePassword: false });
+	await client.admin.users.create.mutate({
+		username: 'plain',
+		password: 'plain-password-1',
+		role: 'listener',
+		mustChangePassword: false
+	});
 
-	const context = await browser.newContext({ ...DESKTOP, permissions: ['clipboard-read', 'clipboard-write'] });
+	const context = await browser.newContext({
+		...DESKTOP,
+		permissions: ['clipboard-read', 'clipboard-write']
+	});
 	const page = await signIn(context, server.url, ADMIN.username, ADMIN.password);
 	const console = watchConsole(page);
 	await page.goto(`${server.url}/admin/keys`);

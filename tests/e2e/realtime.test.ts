@@ -4,6 +4,10 @@ import { build } from 'vite';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, watchConsole } from '../helpers/browser';
 import { signIn, startLiveServer, type LiveServer } from '../helpers/live-server';
+import type { Probe } from './ws-probe/probe';
+
+/** The probe page's handle, as the page puts it on window. */
+type ProbeWindow = { probe: Probe };
 
 // In headless Chromium: the app's realtime client is made to close sockets that are still
 // handshaking — a server-requested reconnect cut short by a logout, a logout while the first socket
@@ -25,10 +29,16 @@ beforeAll(async () => {
 		build: {
 			write: false,
 			minify: false,
-			lib: { entry: path.resolve(import.meta.dirname, 'ws-probe/probe.ts'), formats: ['es'], fileName: 'probe' }
+			lib: {
+				entry: path.resolve(import.meta.dirname, 'ws-probe/probe.ts'),
+				formats: ['es'],
+				fileName: 'probe'
+			}
 		}
 	});
-	const outputs = (Array.isArray(output) ? output : [output]) as Array<{ output: Array<{ type: string; code?: string }> }>;
+	const outputs = (Array.isArray(output) ? output : [output]) as Array<{
+		output: Array<{ type: string; code?: string }>;
+	}>;
 	const script = outputs[0].output.find((o) => o.type === 'chunk')!.code!;
 	server = await startLiveServer({
 		upgradeDelayMs: 400,
@@ -38,7 +48,9 @@ beforeAll(async () => {
 				return res.end(script);
 			}
 			res.setHeader('content-type', 'text/html');
-			res.end('<!doctype html><html><head><title>ws probe</title></head><body><script type="module" src="/probe.js"></script></body></html>');
+			res.end(
+				'<!doctype html><html><head><title>ws probe</title></head><body><script type="module" src="/probe.js"></script></body></html>'
+			);
 		}
 	});
 	({ accessToken: token, userId } = await signIn(server, 'probe'));
@@ -59,20 +71,28 @@ async function runScenarios(mode: 'safe' | 'plain') {
 	await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
 
 	for (let i = 0; i < 3; i++) {
-		await page.evaluate(([m, t]) => (window as any).probe.connected(m, t), [mode, token] as const);
+		await page.evaluate(([m, t]) => (window as unknown as ProbeWindow).probe.connected(m, t), [
+			mode,
+			token
+		] as const);
 		// Armed in the page before the server acts, so the reconnect cannot slip past the hook.
-		await page.evaluate(() => (window as any).probe.armCloseOnNextSocket());
+		await page.evaluate(() => (window as unknown as ProbeWindow).probe.armCloseOnNextSocket());
 		// The user's access changed: the server asks their socket to reconnect, and the new
 		// socket's handshake takes 400 ms.
 		server.svc.bus.publish('access.changed', { userId });
-		await page.evaluate(() => (window as any).probe.closed());
+		await page.evaluate(() => (window as unknown as ProbeWindow).probe.closed());
 	}
 	for (let i = 0; i < 2; i++) {
-		await page.evaluate(([m, t]) => (window as any).probe.logoutDuringConnect(m, t), [mode, token] as const);
+		await page.evaluate(
+			([m, t]) => (window as unknown as ProbeWindow).probe.logoutDuringConnect(m, t),
+			[mode, token] as const
+		);
 	}
 	await page.waitForTimeout(1_000); // let late console messages arrive
-	const sockets = await page.evaluate(() => (window as any).probe.sockets() as number);
-	const log = await page.evaluate(() => (window as any).probe.log as string[]);
+	const sockets = await page.evaluate(
+		() => (window as unknown as ProbeWindow).probe.sockets() as number
+	);
+	const log = await page.evaluate(() => (window as unknown as ProbeWindow).probe.log as string[]);
 	await context.close();
 	return { messages: console.messages, sockets, log };
 }

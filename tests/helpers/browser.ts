@@ -8,7 +8,15 @@ export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../e2e/screensh
 export function launchBrowser(): Promise<Browser> {
 	return chromium.launch({
 		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required']
+		args: [
+			'--headless',
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+			'--autoplay-policy=no-user-gesture-required'
+		]
 	});
 }
 
@@ -17,7 +25,8 @@ export const PHONE = {
 	viewport: { width: 390, height: 844 },
 	isMobile: true,
 	hasTouch: true,
-	userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36'
+	userAgent:
+		'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36'
 };
 
 /** Every console message and page error of a page, for "the console stays clean" assertions. */
@@ -37,7 +46,12 @@ export async function screenshot(page: Page, name: string) {
 	await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
 
-export async function signIn(context: BrowserContext, baseUrl: string, username: string, password: string): Promise<Page> {
+export async function signIn(
+	context: BrowserContext,
+	baseUrl: string,
+	username: string,
+	password: string
+): Promise<Page> {
 	const page = await context.newPage();
 	await page.goto(`${baseUrl}/login`);
 	await page.getByLabel('Username').fill(username);

@@ -16,7 +16,11 @@ export async function insertCall(db: DB, call: TestCall = {}): Promise<number> {
 	const now = Date.now();
 	const systemRef = call.systemRef ?? 1;
 	const talkgroupRef = call.talkgroupRef ?? 100;
-	let system = await db.selectFrom('systems').select('id').where('system_ref', '=', systemRef).executeTakeFirst();
+	let system = await db
+		.selectFrom('systems')
+		.select('id')
+		.where('system_ref', '=', systemRef)
+		.executeTakeFirst();
 	system ??= await db
 		.insertInto('systems')
 		.values({ system_ref: systemRef, label: `System ${systemRef}`, created_at: now })
@@ -30,11 +34,26 @@ export async function insertCall(db: DB, call: TestCall = {}): Promise<number> {
 		.executeTakeFirst();
 	talkgroup ??= await db
 		.insertInto('talkgroups')
-		.values({ system_id: system.id, talkgroup_ref: talkgroupRef, label: `TG ${talkgroupRef}`, name: `Talkgroup ${talkgroupRef}`, group_name: 'Test', tag: 'Test', created_at: now })
+		.values({
+			system_id: system.id,
+			talkgroup_ref: talkgroupRef,
+			label: `TG ${talkgroupRef}`,
+			name: `Talkgroup ${talkgroupRef}`,
+			group_name: 'Test',
+			tag: 'Test',
+			created_at: now
+		})
 		.returning('id')
 		.executeTakeFirstOrThrow();
 	const frequencies = call.padBytes
-		? Array.from({ length: Math.ceil(call.padBytes / 80) }, (_, i) => ({ freq: 851_012_500, time: i, pos: i, len: 1.5, errorCount: 0, spikeCount: 0 }))
+		? Array.from({ length: Math.ceil(call.padBytes / 80) }, (_, i) => ({
+				freq: 851_012_500,
+				time: i,
+				pos: i,
+				len: 1.5,
+				errorCount: 0,
+				spikeCount: 0
+			}))
 		: [];
 	const row = await db
 		.insertInto('calls')

@@ -8,7 +8,10 @@ import type { AppRouter } from '../../src/lib/server/trpc/root';
  * HttpOnly), the way a browser would.
  */
 export function cookieFetch(jar = new CookieJar(), headers: Record<string, string> = {}) {
-	const fetchWithJar = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+	const fetchWithJar = async (
+		input: string | URL | Request,
+		init: RequestInit = {}
+	): Promise<Response> => {
 		const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
 		const h = new Headers(init.headers);
 		for (const [k, v] of Object.entries(headers)) if (!h.has(k)) h.set(k, v);
@@ -38,7 +41,10 @@ export function trpc(baseUrl: string, opts: ClientOptions = {}) {
 				fetch: opts.fetch as typeof fetch | undefined,
 				headers() {
 					const token = typeof opts.token === 'function' ? opts.token() : opts.token;
-					return { ...(opts.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+					return {
+						...(opts.headers ?? {}),
+						...(token ? { authorization: `Bearer ${token}` } : {})
+					};
 				}
 			})
 		]
@@ -58,11 +64,26 @@ export async function signInAdmin(baseUrl: string) {
 }
 
 /** Creates a user through the admin API and signs them in. */
-export async function createAndSignIn(baseUrl: string, admin: Client, username: string, role: 'admin' | 'listener' = 'listener') {
+export async function createAndSignIn(
+	baseUrl: string,
+	admin: Client,
+	username: string,
+	role: 'admin' | 'listener' = 'listener'
+) {
 	const password = `${username}-password-1`;
 	const { id } = await admin.admin.users.create.mutate({ username, password, role });
-	const auth = await trpc(baseUrl).auth.login.mutate({ username, password, refreshTokenInBody: true });
-	return { id, password, auth, token: auth.accessToken, client: trpc(baseUrl, { token: auth.accessToken }) };
+	const auth = await trpc(baseUrl).auth.login.mutate({
+		username,
+		password,
+		refreshTokenInBody: true
+	});
+	return {
+		id,
+		password,
+		auth,
+		token: auth.accessToken,
+		client: trpc(baseUrl, { token: auth.accessToken })
+	};
 }
 
 /** The tRPC error code of a rejected call, e.g. 'UNAUTHORIZED'. */

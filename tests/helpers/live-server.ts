@@ -8,7 +8,11 @@ import { createTRPCClient, createWSClient, wsLink, type TRPCClient } from '@trpc
 import superjson from 'superjson';
 import { parseConfig } from '../../src/lib/server/config';
 import { buildServices, type Services } from '../../src/lib/server/services';
-import { attachWebSockets, type WebSocketHandle, type WebSocketOptions } from '../../src/lib/server/trpc/ws';
+import {
+	attachWebSockets,
+	type WebSocketHandle,
+	type WebSocketOptions
+} from '../../src/lib/server/trpc/ws';
 import { insertUser } from '../../src/lib/server/auth/accounts';
 import { createSession, rotateRefreshToken } from '../../src/lib/server/auth/sessions';
 import { signAccessToken } from '../../src/lib/server/auth/access-token';
@@ -120,13 +124,28 @@ export interface TestDevice {
 	refresh(): Promise<string>;
 }
 
-export async function signIn(server: LiveServer, username: string, role: Role = 'listener', userId?: number): Promise<TestDevice> {
+export async function signIn(
+	server: LiveServer,
+	username: string,
+	role: Role = 'listener',
+	userId?: number
+): Promise<TestDevice> {
 	const svc = () => server.svc;
-	const id = userId ?? (await insertUser(svc(), { username, password: `${username}-password-1`, role }));
-	const { session, refreshToken } = await createSession(svc(), id, { userAgent: 'test', ip: '127.0.0.1', rememberMe: true });
+	const id =
+		userId ?? (await insertUser(svc(), { username, password: `${username}-password-1`, role }));
+	const { session, refreshToken } = await createSession(svc(), id, {
+		userAgent: 'test',
+		ip: '127.0.0.1',
+		rememberMe: true
+	});
 	let refresh = refreshToken;
 	const sign = async () => {
-		const signed = await signAccessToken(svc(), { userId: id, username, role, sessionId: session.id });
+		const signed = await signAccessToken(svc(), {
+			userId: id,
+			username,
+			role,
+			sessionId: session.id
+		});
 		device.accessToken = signed.token;
 		device.expiresAt = signed.expiresAt;
 		return signed.token;
@@ -177,9 +196,15 @@ export function liveClient(
 		connectionParams: opts.token ? async () => ({ token: (await opts.token!()) ?? '' }) : undefined,
 		retryDelayMs: () => 50,
 		onOpen: () => opens++,
-		onClose: (cause) => closes.push({ code: cause?.code ?? 0, reason: (cause as { reason?: string } | undefined)?.reason ?? '' })
+		onClose: (cause) =>
+			closes.push({
+				code: cause?.code ?? 0,
+				reason: (cause as { reason?: string } | undefined)?.reason ?? ''
+			})
 	});
-	const client: TRPCClient<AppRouter> = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
+	const client: TRPCClient<AppRouter> = createTRPCClient<AppRouter>({
+		links: [wsLink({ client: wsClient, transformer: superjson })]
+	});
 	return {
 		client,
 		wsClient,
@@ -192,7 +217,11 @@ export function liveClient(
 }
 
 /** Resolves when `check` passes, polling; rejects with `message` after `timeoutMs`. */
-export async function until(check: () => boolean, message: string, timeoutMs = 10_000): Promise<void> {
+export async function until(
+	check: () => boolean,
+	message: string,
+	timeoutMs = 10_000
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!check()) {
 		if (Date.now() > deadline) throw new Error(`timed out: ${message}`);

@@ -15,7 +15,14 @@ export const MP3_SDRTRUNK = '20240615_143022.123.mp3';
 export const MP3_OTHER = '1718461822-1.mp3';
 export const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
 
-export { curlForm, trunkRecorderForm, sdrtrunkForm, sdrtrunkCall, sdrtrunkKeyTest, SDRTRUNK_BOUNDARY } from '../../scripts/lib/recorder-forms';
+export {
+	curlForm,
+	trunkRecorderForm,
+	sdrtrunkForm,
+	sdrtrunkCall,
+	sdrtrunkKeyTest,
+	SDRTRUNK_BOUNDARY
+} from '../../scripts/lib/recorder-forms';
 export type { Multipart, TrunkRecorderCall, SdrtrunkCall } from '../../scripts/lib/recorder-forms';
 import type { Multipart } from '../../scripts/lib/recorder-forms';
 
@@ -25,7 +32,11 @@ export interface Reply {
 	headers: Headers;
 }
 
-export async function post(url: string, form: Multipart, headers: Record<string, string> = {}): Promise<Reply> {
+export async function post(
+	url: string,
+	form: Multipart,
+	headers: Record<string, string> = {}
+): Promise<Reply> {
 	const res = await fetch(url, {
 		method: 'POST',
 		body: new Uint8Array(form.body),
@@ -36,7 +47,11 @@ export async function post(url: string, form: Multipart, headers: Record<string,
 }
 
 /** Sends raw bytes on a fresh socket and reads one HTTP/1.1 response (Content-Length or chunked). */
-export function rawHttp(port: number, head: string, body: Buffer): Promise<{ status: number; headers: string; body: string }> {
+export function rawHttp(
+	port: number,
+	head: string,
+	body: Buffer
+): Promise<{ status: number; headers: string; body: string }> {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect(port, '127.0.0.1');
 		let data = Buffer.alloc(0);
@@ -91,10 +106,9 @@ export function openServerDb(dataDir: string) {
 export function setSetting(dataDir: string, key: string, value: unknown) {
 	const db = openServerDb(dataDir);
 	try {
-		db.prepare('insert into settings (key, value, updated_at) values (?, ?, 0) on conflict(key) do update set value = excluded.value').run(
-			key,
-			JSON.stringify(value)
-		);
+		db.prepare(
+			'insert into settings (key, value, updated_at) values (?, ?, 0) on conflict(key) do update set value = excluded.value'
+		).run(key, JSON.stringify(value));
 	} finally {
 		db.close();
 	}
@@ -120,7 +134,11 @@ export function recordingFiles(dataDir: string): string[] {
 		.sort();
 }
 
-export async function waitFor<T>(probe: () => T | Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+	probe: () => T | Promise<T>,
+	ok: (value: T) => boolean,
+	timeoutMs = 10_000
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await probe();

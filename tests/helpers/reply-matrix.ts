@@ -4,7 +4,15 @@ import net from 'node:net';
 import path from 'node:path';
 import type { TestServer } from './server';
 import { createAndSignIn, signInAdmin } from './client';
-import { curlForm, fixture, openServerDb, sdrtrunkKeyTest, trunkRecorderForm, WAV, type Multipart } from './recorders';
+import {
+	curlForm,
+	fixture,
+	openServerDb,
+	sdrtrunkKeyTest,
+	trunkRecorderForm,
+	WAV,
+	type Multipart
+} from './recorders';
 
 /**
  * The same script of requests to the audio and upload endpoints, sent as raw bytes on fresh
@@ -21,7 +29,11 @@ export interface RawReply {
 }
 
 /** One HTTP/1.1 exchange on a fresh socket (`Connection: close`), read until the server closes. */
-export function rawExchange(port: number, head: string, body: Buffer = Buffer.alloc(0)): Promise<RawReply> {
+export function rawExchange(
+	port: number,
+	head: string,
+	body: Buffer = Buffer.alloc(0)
+): Promise<RawReply> {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect(port, '127.0.0.1');
 		const chunks: Buffer[] = [];
@@ -58,7 +70,8 @@ function parseReply(data: Buffer, isHead: boolean): RawReply {
 	const get = (name: string) => headers.find(([n]) => n === name)?.[1];
 	if (isHead || /^HTTP\/1\.1 (1\d\d|204|304)/.test(statusLine)) rest = Buffer.alloc(0);
 	else if (get('transfer-encoding') === 'chunked') rest = dechunk(rest);
-	else if (get('content-length') !== undefined) rest = rest.subarray(0, Number(get('content-length')));
+	else if (get('content-length') !== undefined)
+		rest = rest.subarray(0, Number(get('content-length')));
 	return { statusLine, headers, body: rest };
 }
 
@@ -99,7 +112,8 @@ function comparable(name: string, reply: RawReply): ComparableReply {
 		.filter(([n, v]) => {
 			if (n !== 'content-length') return true;
 			const isText = reply.headers.some(([h, t]) => h === 'content-type' && t.startsWith('text/'));
-			if (isText && !name.startsWith('HEAD') && Number(v) !== reply.body.length) throw new Error(`${name}: content-length ${v} but ${reply.body.length} bytes`);
+			if (isText && !name.startsWith('HEAD') && Number(v) !== reply.body.length)
+				throw new Error(`${name}: content-length ${v} but ${reply.body.length} bytes`);
 			return !isText;
 		})
 		.map(([n, v]): [string, string] => {
@@ -113,7 +127,11 @@ function comparable(name: string, reply: RawReply): ComparableReply {
 		? `${reply.body.length} bytes sha256:${crypto.createHash('sha256').update(reply.body).digest('hex').slice(0, 16)}`
 		: reply.body.toString('utf8');
 	const has = (h: string) => reply.headers.some(([n]) => n === h);
-	const framing = has('transfer-encoding') ? 'chunked' : has('content-length') ? 'content-length' : 'none';
+	const framing = has('transfer-encoding')
+		? 'chunked'
+		: has('content-length')
+			? 'content-length'
+			: 'none';
 	return { name, statusLine: reply.statusLine, headers, body, framing };
 }
 
@@ -130,8 +148,20 @@ const request = (method: string, target: string, headers: Record<string, string>
 		.map(([k, v]) => `${k}: ${v}\r\n`)
 		.join('')}Connection: close\r\n\r\n`;
 
-const multipart = (method: string, target: string, form: Multipart, headers: Record<string, string> = {}) =>
-	[request(method, target, { 'Content-Type': form.contentType, 'Content-Length': String(form.body.length), ...headers }), form.body] as const;
+const multipart = (
+	method: string,
+	target: string,
+	form: Multipart,
+	headers: Record<string, string> = {}
+) =>
+	[
+		request(method, target, {
+			'Content-Type': form.contentType,
+			'Content-Length': String(form.body.length),
+			...headers
+		}),
+		form.body
+	] as const;
 
 /** Polls until the server has finished its follow-up work (event log rows written after replies). */
 async function settled<T>(read: () => T, same: (a: T, b: T) => boolean): Promise<T> {
@@ -153,11 +183,25 @@ async function settled<T>(read: () => T, same: (a: T, b: T) => boolean): Promise
 export async function runReplyMatrix(server: TestServer): Promise<MatrixResult> {
 	const admin = await signInAdmin(server.url);
 	const { key } = await admin.client.admin.apiKeys.create.mutate({ name: 'matrix' });
-	const { key: limitedKey } = await admin.client.admin.apiKeys.create.mutate({ name: 'limited', rateLimit: 1, systems: [7] });
+	const { key: limitedKey } = await admin.client.admin.apiKeys.create.mutate({
+		name: 'limited',
+		rateLimit: 1,
+		systems: [7]
+	});
 	const listener = await createAndSignIn(server.url, admin.client, 'nogrants');
 	const audio = fixture(WAV);
 	const tr = (over: Partial<Parameters<typeof trunkRecorderForm>[0]> = {}) =>
-		trunkRecorderForm({ key, audio, audioName: WAV, audioType: 'audio/wav', dateTime: 1718145678, system: 7, systemLabel: 'County', talkgroup: 70, ...over });
+		trunkRecorderForm({
+			key,
+			audio,
+			audioName: WAV,
+			audioType: 'audio/wav',
+			dateTime: 1718145678,
+			system: 7,
+			systemLabel: 'County',
+			talkgroup: 70,
+			...over
+		});
 
 	const replies: ComparableReply[] = [];
 	const send = async (name: string, head: string, body?: Buffer) => {
@@ -169,30 +213,119 @@ export async function runReplyMatrix(server: TestServer): Promise<MatrixResult> 
 	// Uploads: every outcome the endpoint has, on the path variants recorders use.
 	await send('upload ok (doubled slash)', ...multipart('POST', '//api/call-upload', tr()));
 	await send('upload duplicate', ...multipart('POST', '/api/call-upload', tr()));
-	await send('upload legacy path + trailing slash + query', ...multipart('POST', '/api/trunk-recorder-call-upload/?x=1', tr({ dateTime: 1718145700 })));
-	await send('upload bad key', ...multipart('POST', '/api/call-upload', tr({ key: 'sq_nope', dateTime: 1718145710 })));
-	await send('upload key from ?key=', ...multipart('POST', `/api/call-upload?key=${encodeURIComponent(key)}`, curlForm([{ name: 'system', value: '7' }])));
-	await send('upload key from X-API-Key', ...multipart('POST', '/api/call-upload', curlForm([{ name: 'system', value: '7' }, { name: 'talkgroup', value: '70' }]), { 'X-API-Key': key }));
-	await send('sdrtrunk key test', ...multipart('POST', '/api/call-upload', sdrtrunkKeyTest(key, 7)));
-	await send('upload unsupported audio', ...multipart('POST', '/api/call-upload', curlForm([
-		{ name: 'key', value: key }, { name: 'system', value: '7' }, { name: 'talkgroup', value: '70' }, { name: 'dateTime', value: '1718145720' },
-		{ name: 'audio', file: Buffer.alloc(200, 7), filename: 'x.bin' }
-	])));
-	await send('upload limited key 1', ...multipart('POST', '/api/call-upload', tr({ key: limitedKey, dateTime: 1718145730 })));
-	await send('upload limited key 2 (rate limited)', ...multipart('POST', '/api/call-upload', tr({ key: limitedKey, dateTime: 1718145740 })));
-	await send('upload key not for this system', ...multipart('POST', '/api/call-upload', tr({ key: limitedKey, system: 8, dateTime: 1718145750 })));
-	await send('upload truncated multipart', request('POST', '/api/call-upload', { 'Content-Type': tr().contentType, 'Content-Length': '5000' }), tr().body.subarray(0, 5000));
-	await send('upload no boundary', ...multipart('POST', '/api/call-upload', { ...tr(), contentType: 'multipart/form-data' }));
-	await send('upload empty multipart', request('POST', '/api/call-upload', { 'Content-Type': tr().contentType, 'Content-Length': '0' }));
-	await send('upload json', request('POST', '/api/call-upload', { 'Content-Type': 'application/json', 'Content-Length': '2' }), Buffer.from('{}'));
-	await send('upload no content type', request('POST', '/api/call-upload', { 'Content-Length': '2' }), Buffer.from('{}'));
-	await send('upload h2c upgrade (SDRTrunk over http)', ...multipart('POST', '/api/call-upload', tr({ dateTime: 1718145760 }), {
-		Connection: 'Upgrade, HTTP2-Settings', Upgrade: 'h2c', 'HTTP2-Settings': 'AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA'
-	}));
-	for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) await send(`${method} upload path`, request(method, '/api/call-upload'));
-	await send('GET upload path, doubled slash and trailing slash', request('GET', '//api/trunk-recorder-call-upload/'));
-	await send('POST /api/call-upload//', ...multipart('POST', '/api/call-upload//', tr({ dateTime: 1718145770 })));
-	await send('POST /api/call-uploadx', ...multipart('POST', '/api/call-uploadx', tr({ dateTime: 1718145780 })));
+	await send(
+		'upload legacy path + trailing slash + query',
+		...multipart('POST', '/api/trunk-recorder-call-upload/?x=1', tr({ dateTime: 1718145700 }))
+	);
+	await send(
+		'upload bad key',
+		...multipart('POST', '/api/call-upload', tr({ key: 'sq_nope', dateTime: 1718145710 }))
+	);
+	await send(
+		'upload key from ?key=',
+		...multipart(
+			'POST',
+			`/api/call-upload?key=${encodeURIComponent(key)}`,
+			curlForm([{ name: 'system', value: '7' }])
+		)
+	);
+	await send(
+		'upload key from X-API-Key',
+		...multipart(
+			'POST',
+			'/api/call-upload',
+			curlForm([
+				{ name: 'system', value: '7' },
+				{ name: 'talkgroup', value: '70' }
+			]),
+			{ 'X-API-Key': key }
+		)
+	);
+	await send(
+		'sdrtrunk key test',
+		...multipart('POST', '/api/call-upload', sdrtrunkKeyTest(key, 7))
+	);
+	await send(
+		'upload unsupported audio',
+		...multipart(
+			'POST',
+			'/api/call-upload',
+			curlForm([
+				{ name: 'key', value: key },
+				{ name: 'system', value: '7' },
+				{ name: 'talkgroup', value: '70' },
+				{ name: 'dateTime', value: '1718145720' },
+				{ name: 'audio', file: Buffer.alloc(200, 7), filename: 'x.bin' }
+			])
+		)
+	);
+	await send(
+		'upload limited key 1',
+		...multipart('POST', '/api/call-upload', tr({ key: limitedKey, dateTime: 1718145730 }))
+	);
+	await send(
+		'upload limited key 2 (rate limited)',
+		...multipart('POST', '/api/call-upload', tr({ key: limitedKey, dateTime: 1718145740 }))
+	);
+	await send(
+		'upload key not for this system',
+		...multipart(
+			'POST',
+			'/api/call-upload',
+			tr({ key: limitedKey, system: 8, dateTime: 1718145750 })
+		)
+	);
+	await send(
+		'upload truncated multipart',
+		request('POST', '/api/call-upload', {
+			'Content-Type': tr().contentType,
+			'Content-Length': '5000'
+		}),
+		tr().body.subarray(0, 5000)
+	);
+	await send(
+		'upload no boundary',
+		...multipart('POST', '/api/call-upload', { ...tr(), contentType: 'multipart/form-data' })
+	);
+	await send(
+		'upload empty multipart',
+		request('POST', '/api/call-upload', { 'Content-Type': tr().contentType, 'Content-Length': '0' })
+	);
+	await send(
+		'upload json',
+		request('POST', '/api/call-upload', {
+			'Content-Type': 'application/json',
+			'Content-Length': '2'
+		}),
+		Buffer.from('{}')
+	);
+	await send(
+		'upload no content type',
+		request('POST', '/api/call-upload', { 'Content-Length': '2' }),
+		Buffer.from('{}')
+	);
+	await send(
+		'upload h2c upgrade (SDRTrunk over http)',
+		...multipart('POST', '/api/call-upload', tr({ dateTime: 1718145760 }), {
+			Connection: 'Upgrade, HTTP2-Settings',
+			Upgrade: 'h2c',
+			'HTTP2-Settings': 'AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA'
+		})
+	);
+	for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'])
+		await send(`${method} upload path`, request(method, '/api/call-upload'));
+	await send(
+		'GET upload path, doubled slash and trailing slash',
+		request('GET', '//api/trunk-recorder-call-upload/')
+	);
+	await send(
+		'POST /api/call-upload//',
+		...multipart('POST', '/api/call-upload//', tr({ dateTime: 1718145770 }))
+	);
+	await send(
+		'POST /api/call-uploadx',
+		...multipart('POST', '/api/call-uploadx', tr({ dateTime: 1718145780 }))
+	);
 
 	// Audio: the first call (id 1).
 	const db = openServerDb(server.dataDir);
@@ -207,41 +340,81 @@ export async function runReplyMatrix(server: TestServer): Promise<MatrixResult> 
 	await send('audio GET with query', request('GET', `${url}?v=2`, bearer));
 	await send('audio range', request('GET', url, { ...bearer, Range: 'bytes=100-1123' }));
 	await send('audio suffix range', request('GET', url, { ...bearer, Range: 'bytes=-500' }));
-	await send('audio open range', request('GET', url, { ...bearer, Range: `bytes=${audio.length - 10}-` }));
-	await send('audio range beyond', request('GET', url, { ...bearer, Range: `bytes=${audio.length}-` }));
+	await send(
+		'audio open range',
+		request('GET', url, { ...bearer, Range: `bytes=${audio.length - 10}-` })
+	);
+	await send(
+		'audio range beyond',
+		request('GET', url, { ...bearer, Range: `bytes=${audio.length}-` })
+	);
 	await send('audio HEAD range', request('HEAD', url, { ...bearer, Range: 'bytes=0-9' }));
-	await send('audio multi-range ignored', request('GET', url, { ...bearer, Range: 'bytes=0-1,5-6' }));
+	await send(
+		'audio multi-range ignored',
+		request('GET', url, { ...bearer, Range: 'bytes=0-1,5-6' })
+	);
 	await send('audio if-none-match', request('GET', url, { ...bearer, 'If-None-Match': etag }));
-	await send('audio if-none-match weak', request('GET', url, { ...bearer, 'If-None-Match': `W/${etag}` }));
-	await send('audio if-none-match other', request('GET', url, { ...bearer, 'If-None-Match': '"other"' }));
-	await send('audio if-modified-since', request('GET', url, { ...bearer, 'If-Modified-Since': lastModified }));
-	await send('audio if-range matching', request('GET', url, { ...bearer, Range: 'bytes=0-9', 'If-Range': etag }));
-	await send('audio if-range stale', request('GET', url, { ...bearer, Range: 'bytes=0-9', 'If-Range': '"stale"' }));
+	await send(
+		'audio if-none-match weak',
+		request('GET', url, { ...bearer, 'If-None-Match': `W/${etag}` })
+	);
+	await send(
+		'audio if-none-match other',
+		request('GET', url, { ...bearer, 'If-None-Match': '"other"' })
+	);
+	await send(
+		'audio if-modified-since',
+		request('GET', url, { ...bearer, 'If-Modified-Since': lastModified })
+	);
+	await send(
+		'audio if-range matching',
+		request('GET', url, { ...bearer, Range: 'bytes=0-9', 'If-Range': etag })
+	);
+	await send(
+		'audio if-range stale',
+		request('GET', url, { ...bearer, Range: 'bytes=0-9', 'If-Range': '"stale"' })
+	);
 	await send('audio access cookie', request('GET', url, { Cookie: `squelch_at=${admin.token}` }));
-	await send('audio access cookie among others', request('GET', url, { Cookie: `a=1; squelch_at=${admin.token}; b=2` }));
+	await send(
+		'audio access cookie among others',
+		request('GET', url, { Cookie: `a=1; squelch_at=${admin.token}; b=2` })
+	);
 	await send('audio anonymous', request('GET', url));
 	await send('audio bad bearer', request('GET', url, { Authorization: 'Bearer not-a-token' }));
 	await send('audio bad cookie', request('GET', url, { Cookie: 'squelch_at=nope' }));
-	await send('audio listener without grants', request('GET', url, { Authorization: `Bearer ${listener.token}` }));
+	await send(
+		'audio listener without grants',
+		request('GET', url, { Authorization: `Bearer ${listener.token}` })
+	);
 	await send('audio missing call', request('GET', '/api/calls/999999/audio', bearer));
 	await send('audio non-numeric id', request('GET', '/api/calls/abc/audio', bearer));
 	await send('audio huge id', request('GET', '/api/calls/1234567890123456/audio', bearer));
 	await send('audio encoded id', request('GET', `/api/calls/%3${first.id}/audio`, bearer));
-	for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS']) await send(`${method} audio`, request(method, url, bearer));
+	for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS'])
+		await send(`${method} audio`, request(method, url, bearer));
 	await send('audio trailing slash', request('GET', `${url}/`, bearer));
 	await send('audio doubled slash', request('GET', `/${url}`, bearer));
 	await send('audiox', request('GET', `${url}x`, bearer));
 	await listener.client.auth.logout.mutate();
-	await send('audio revoked session', request('GET', url, { Authorization: `Bearer ${listener.token}` }));
+	await send(
+		'audio revoked session',
+		request('GET', url, { Authorization: `Bearer ${listener.token}` })
+	);
 
 	const read = () => {
 		const sdb = openServerDb(server.dataDir);
 		try {
 			return {
-				events: (sdb.prepare("select type, data from events where type in ('call.ingested', 'upload.rejected') order by id").all() as Array<{ type: string; data: string }>).map(
-					(e) => ({ type: e.type, data: JSON.parse(e.data) as unknown })
-				),
-				calls: sdb.prepare('select id, audio_size, audio_type from calls order by id').all() as MatrixResult['calls'],
+				events: (
+					sdb
+						.prepare(
+							"select type, data from events where type in ('call.ingested', 'upload.rejected') order by id"
+						)
+						.all() as Array<{ type: string; data: string }>
+				).map((e) => ({ type: e.type, data: JSON.parse(e.data) as unknown })),
+				calls: sdb
+					.prepare('select id, audio_size, audio_type from calls order by id')
+					.all() as MatrixResult['calls'],
 				incoming: fs.readdirSync(path.join(server.dataDir, 'recordings', '.incoming')).sort()
 			};
 		} finally {

@@ -20,7 +20,9 @@ export interface TestServer {
  * Starts the production server (`node scripts/start.js`, the `npm start` path) on an ephemeral
  * port with a fresh data dir, exactly as a user would run it.
  */
-export async function startServer(opts: { env?: Record<string, string>; dataDir?: string } = {}): Promise<TestServer> {
+export async function startServer(
+	opts: { env?: Record<string, string>; dataDir?: string } = {}
+): Promise<TestServer> {
 	const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-test-'));
 	let port = 0;
 	let child: ChildProcess;
@@ -91,12 +93,21 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
 }
 
 /** Runs the start script and resolves with its exit code and output (for bad-config tests). */
-export function runServerExpectingExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export function runServerExpectingExit(
+	env: Record<string, string>
+): Promise<{ code: number | null; output: string }> {
 	return new Promise((resolve) => {
 		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-test-'));
 		const child = spawn(process.execPath, [path.join(root, 'scripts/start.js')], {
 			cwd: root,
-			env: { ...process.env, SQUELCH_SKIP_BUILD: '1', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
+			env: {
+				...process.env,
+				SQUELCH_SKIP_BUILD: '1',
+				HOST: '127.0.0.1',
+				PORT: '0',
+				DATA_DIR: dataDir,
+				...env
+			},
 			stdio: ['ignore', 'pipe', 'pipe']
 		});
 		let output = '';

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, runServerExpectingExit, type TestServer } from '../helpers/server';
 import { ADMIN, cookieFetch, errorCode, signInAdmin, trpc, type Client } from '../helpers/client';
 
-const PHONE_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36';
+const PHONE_UA =
+	'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36';
 const FIREFOX_UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
 
 let server: TestServer;
@@ -12,7 +13,11 @@ let admin: Client;
 beforeAll(async () => {
 	server = await startServer({ env: { SQUELCH_REFRESH_GRACE: '2' } });
 	({ client: admin } = await signInAdmin(server.url));
-	await admin.admin.users.create.mutate({ username: 'lee', password: 'lee-password-1', role: 'listener' });
+	await admin.admin.users.create.mutate({
+		username: 'lee',
+		password: 'lee-password-1',
+		role: 'listener'
+	});
 });
 afterAll(() => server?.stop());
 
@@ -49,7 +54,11 @@ describe('setup', () => {
 				anon.setup.createAdmin.mutate({ username: 'second', password: 'password-second' })
 			]);
 			expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-			expect(await errorCode(anon.setup.createAdmin.mutate({ username: 'third', password: 'password-third' }))).toBe('FORBIDDEN');
+			expect(
+				await errorCode(
+					anon.setup.createAdmin.mutate({ username: 'third', password: 'password-third' })
+				)
+			).toBe('FORBIDDEN');
 			expect(await anon.setup.status.query()).toEqual({ needsSetup: false });
 			// Pages lead to /setup only while it is needed.
 			const page = await fetch(`${fresh.url}/setup`, { redirect: 'manual' });
@@ -90,21 +99,34 @@ describe('login', () => {
 		const err = await anon.auth.login.mutate({ username: '', password: 'x' }).catch((e) => e);
 		expect(err.data.code).toBe('BAD_REQUEST');
 		expect(err.message).toMatch(/^username: /);
-		const short = await admin.admin.users.create.mutate({ username: 'sam', password: 'short', role: 'listener' }).catch((e) => e);
+		const short = await admin.admin.users.create
+			.mutate({ username: 'sam', password: 'short', role: 'listener' })
+			.catch((e) => e);
 		expect(short.data.code).toBe('BAD_REQUEST');
 		expect(short.message).toBe('password: must be at least 8 characters');
-		const role = await admin.admin.users.create.mutate({ username: 'sam', password: 'long-enough', role: 'root' as 'admin' }).catch((e) => e);
+		const role = await admin.admin.users.create
+			.mutate({ username: 'sam', password: 'long-enough', role: 'root' as 'admin' })
+			.catch((e) => e);
 		expect(role.message).toMatch(/^role: /);
 	});
 
 	it('throttles repeated failures for a username with TOO_MANY_REQUESTS and the seconds to wait', async () => {
-		await admin.admin.users.create.mutate({ username: 'victim', password: 'victim-password', role: 'listener' });
+		await admin.admin.users.create.mutate({
+			username: 'victim',
+			password: 'victim-password',
+			role: 'listener'
+		});
 		const anon = trpc(server.url);
 		const codes: string[] = [];
-		for (let i = 0; i < 7; i++) codes.push(await errorCode(anon.auth.login.mutate({ username: 'victim', password: `guess-${i}-xx` })));
+		for (let i = 0; i < 7; i++)
+			codes.push(
+				await errorCode(anon.auth.login.mutate({ username: 'victim', password: `guess-${i}-xx` }))
+			);
 		expect(codes.slice(0, 5)).toEqual(Array(5).fill('UNAUTHORIZED'));
 		expect(codes[6]).toBe('TOO_MANY_REQUESTS');
-		const err = await anon.auth.login.mutate({ username: 'victim', password: 'victim-password' }).catch((e) => e);
+		const err = await anon.auth.login
+			.mutate({ username: 'victim', password: 'victim-password' })
+			.catch((e) => e);
 		expect(err.data.code).toBe('TOO_MANY_REQUESTS');
 		expect(err.data.retryAfterSec).toBeGreaterThan(0);
 		expect(err.message).toMatch(/try again in \d+ seconds?/);
@@ -117,7 +139,11 @@ describe('login', () => {
 			for (let i = 0; i < 24; i++) {
 				// A forged X-Forwarded-For must not give a fresh allowance: the proxy is not trusted.
 				const anon = trpc(own.url, { headers: { 'x-forwarded-for': `9.9.9.${i}` } });
-				codes.push(await errorCode(anon.auth.login.mutate({ username: `spray-${i}`, password: 'password-x' })));
+				codes.push(
+					await errorCode(
+						anon.auth.login.mutate({ username: `spray-${i}`, password: 'password-x' })
+					)
+				);
 			}
 			expect(codes.slice(0, 20)).toEqual(Array(20).fill('UNAUTHORIZED'));
 			expect(codes.slice(21)).toEqual(Array(3).fill('TOO_MANY_REQUESTS'));
@@ -132,7 +158,11 @@ describe('login', () => {
 			const codes: string[] = [];
 			for (let i = 0; i < 24; i++) {
 				const anon = trpc(own.url, { headers: { 'x-forwarded-for': `9.9.9.${i}` } });
-				codes.push(await errorCode(anon.auth.login.mutate({ username: `spray-${i}`, password: 'password-x' })));
+				codes.push(
+					await errorCode(
+						anon.auth.login.mutate({ username: `spray-${i}`, password: 'password-x' })
+					)
+				);
 			}
 			expect(codes).toEqual(Array(24).fill('UNAUTHORIZED'));
 		} finally {
@@ -164,7 +194,8 @@ describe('cookies and sessions', () => {
 	it('rememberMe: false keeps a browser-session cookie across refreshes', async () => {
 		const b = browser();
 		await b.login('lee', 'lee-password-1', false);
-		const cookie = async () => (await b.fetch.jar.getCookies(`${server.url}/api/trpc/auth.refresh`))[0];
+		const cookie = async () =>
+			(await b.fetch.jar.getCookies(`${server.url}/api/trpc/auth.refresh`))[0];
 		// TTL() is Infinity for a browser-session cookie (no Max-Age, no Expires).
 		expect((await cookie()).TTL()).toBe(Infinity);
 		await b.refresh();
@@ -198,7 +229,9 @@ describe('cookies and sessions', () => {
 		const b = browser();
 		await b.login();
 		const adminSessions = await admin.sessions.list.query();
-		expect(await errorCode(b.client.sessions.revoke.mutate({ id: adminSessions[0].id }))).toBe('NOT_FOUND');
+		expect(await errorCode(b.client.sessions.revoke.mutate({ id: adminSessions[0].id }))).toBe(
+			'NOT_FOUND'
+		);
 		expect(await admin.auth.me.query()).toMatchObject({ username: ADMIN.username });
 	});
 
@@ -213,23 +246,42 @@ describe('cookies and sessions', () => {
 	});
 
 	it('changing the password keeps this device and signs out the others', async () => {
-		await admin.admin.users.create.mutate({ username: 'pat', password: 'pat-password-1', role: 'listener' });
+		await admin.admin.users.create.mutate({
+			username: 'pat',
+			password: 'pat-password-1',
+			role: 'listener'
+		});
 		const a = browser();
 		const b = browser(PHONE_UA);
 		await a.login('pat', 'pat-password-1');
 		await b.login('pat', 'pat-password-1');
-		const wrong = await a.client.auth.changePassword.mutate({ currentPassword: 'nope-nope', newPassword: 'pat-password-2' }).catch((e) => e);
+		const wrong = await a.client.auth.changePassword
+			.mutate({ currentPassword: 'nope-nope', newPassword: 'pat-password-2' })
+			.catch((e) => e);
 		expect(wrong.data.code).toBe('BAD_REQUEST');
 		expect(wrong.message).toMatch(/^currentPassword: /);
-		await a.client.auth.changePassword.mutate({ currentPassword: 'pat-password-1', newPassword: 'pat-password-2' });
+		await a.client.auth.changePassword.mutate({
+			currentPassword: 'pat-password-1',
+			newPassword: 'pat-password-2'
+		});
 		expect(await a.client.auth.me.query()).toMatchObject({ username: 'pat' });
 		expect(await errorCode(b.client.auth.me.query())).toBe('UNAUTHORIZED');
-		expect((await b.client.auth.refresh.mutate().catch((e) => e)).data.revokeReason).toBe('password');
-		expect(await errorCode(trpc(server.url).auth.login.mutate({ username: 'pat', password: 'pat-password-1' }))).toBe('UNAUTHORIZED');
+		expect((await b.client.auth.refresh.mutate().catch((e) => e)).data.revokeReason).toBe(
+			'password'
+		);
+		expect(
+			await errorCode(
+				trpc(server.url).auth.login.mutate({ username: 'pat', password: 'pat-password-1' })
+			)
+		).toBe('UNAUTHORIZED');
 	});
 
 	it('the 21st login revokes the least recently used device; the other 20 are untouched', async () => {
-		await admin.admin.users.create.mutate({ username: 'many', password: 'many-password', role: 'listener' });
+		await admin.admin.users.create.mutate({
+			username: 'many',
+			password: 'many-password',
+			role: 'listener'
+		});
 		const devices = [];
 		for (let i = 0; i < 20; i++) {
 			const b = browser();
@@ -265,25 +317,37 @@ describe('refresh rotation over HTTP', () => {
 		]);
 		expect(one.session.id).toBe(session.id);
 		expect(two.session.id).toBe(session.id);
-		expect(await trpc(server.url, { token: one.accessToken }).auth.me.query()).toMatchObject({ username: 'lee' });
+		expect(await trpc(server.url, { token: one.accessToken }).auth.me.query()).toMatchObject({
+			username: 'lee'
+		});
 
 		await new Promise((r) => setTimeout(r, 2500)); // SQUELCH_REFRESH_GRACE=2 on this server
-		const reused = await raw({ cookie: cookieHeader }).auth.refresh.mutate().catch((e) => e);
+		const reused = await raw({ cookie: cookieHeader })
+			.auth.refresh.mutate()
+			.catch((e) => e);
 		expect(reused.data.code).toBe('UNAUTHORIZED');
 		expect(reused.data.revokeReason).toBe('reuse');
 		// A token issued before the revocation is refused too.
-		expect(await errorCode(trpc(server.url, { token: one.accessToken }).auth.me.query())).toBe('UNAUTHORIZED');
+		expect(await errorCode(trpc(server.url, { token: one.accessToken }).auth.me.query())).toBe(
+			'UNAUTHORIZED'
+		);
 	});
 
 	it('clients without a cookie jar use refreshTokenInBody', async () => {
 		const anon = trpc(server.url);
-		const login = await anon.auth.login.mutate({ username: 'lee', password: 'lee-password-1', refreshTokenInBody: true });
+		const login = await anon.auth.login.mutate({
+			username: 'lee',
+			password: 'lee-password-1',
+			refreshTokenInBody: true
+		});
 		expect(login.refreshToken).toMatch(/^[\w-]{40,}$/);
 		const next = await anon.auth.refresh.mutate({ refreshToken: login.refreshToken });
 		expect(next.refreshToken).toBeDefined();
 		expect(next.refreshToken).not.toBe(login.refreshToken);
 		expect(next.accessTokenExpiresAt).toBeGreaterThan(Date.now());
-		expect(await errorCode(anon.auth.refresh.mutate({ refreshToken: 'not-a-token' }))).toBe('UNAUTHORIZED');
+		expect(await errorCode(anon.auth.refresh.mutate({ refreshToken: 'not-a-token' }))).toBe(
+			'UNAUTHORIZED'
+		);
 	});
 });
 
@@ -292,18 +356,38 @@ describe('restart', () => {
 		const own = await startServer();
 		try {
 			const { client: adminClient } = await signInAdmin(own.url);
-			await adminClient.admin.users.create.mutate({ username: 'kim', password: 'kim-password', role: 'listener' });
+			await adminClient.admin.users.create.mutate({
+				username: 'kim',
+				password: 'kim-password',
+				role: 'listener'
+			});
 			const anon = trpc(own.url);
-			const live = await anon.auth.login.mutate({ username: 'kim', password: 'kim-password', refreshTokenInBody: true });
-			const dead = await anon.auth.login.mutate({ username: 'kim', password: 'kim-password', refreshTokenInBody: true });
+			const live = await anon.auth.login.mutate({
+				username: 'kim',
+				password: 'kim-password',
+				refreshTokenInBody: true
+			});
+			const dead = await anon.auth.login.mutate({
+				username: 'kim',
+				password: 'kim-password',
+				refreshTokenInBody: true
+			});
 			await trpc(own.url, { token: dead.accessToken }).auth.logout.mutate();
 
 			await own.restart();
 
-			expect(await trpc(own.url, { token: live.accessToken }).auth.me.query()).toMatchObject({ username: 'kim' });
-			expect((await anon.auth.refresh.mutate({ refreshToken: live.refreshToken })).session.id).toBe(live.session.id);
-			expect(await errorCode(trpc(own.url, { token: dead.accessToken }).auth.me.query())).toBe('UNAUTHORIZED');
-			expect(await errorCode(anon.auth.refresh.mutate({ refreshToken: dead.refreshToken! }))).toBe('UNAUTHORIZED');
+			expect(await trpc(own.url, { token: live.accessToken }).auth.me.query()).toMatchObject({
+				username: 'kim'
+			});
+			expect((await anon.auth.refresh.mutate({ refreshToken: live.refreshToken })).session.id).toBe(
+				live.session.id
+			);
+			expect(await errorCode(trpc(own.url, { token: dead.accessToken }).auth.me.query())).toBe(
+				'UNAUTHORIZED'
+			);
+			expect(await errorCode(anon.auth.refresh.mutate({ refreshToken: dead.refreshToken! }))).toBe(
+				'UNAUTHORIZED'
+			);
 		} finally {
 			await own.stop();
 		}
@@ -323,14 +407,19 @@ describe('configuration', () => {
 	});
 
 	it('refuses a tRPC body over 1 MiB with 413, with or without Content-Length', async () => {
-		const big = Buffer.from(JSON.stringify({ json: { username: 'x'.repeat(2 * 1024 * 1024), password: 'y' } }));
+		const big = Buffer.from(
+			JSON.stringify({ json: { username: 'x'.repeat(2 * 1024 * 1024), password: 'y' } })
+		);
 		// The server answers before reading the whole body, so the client may see its write cut off
 		// after the response: take the status from the response event.
 		const post = (chunked: boolean) =>
 			new Promise<number>((resolve, reject) => {
 				const req = http.request(`${server.url}/api/trpc/auth.login`, {
 					method: 'POST',
-					headers: { 'content-type': 'application/json', ...(chunked ? {} : { 'content-length': String(big.length) }) }
+					headers: {
+						'content-type': 'application/json',
+						...(chunked ? {} : { 'content-length': String(big.length) })
+					}
 				});
 				req.on('response', (res) => {
 					res.resume();
@@ -342,7 +431,9 @@ describe('configuration', () => {
 		expect(await post(false)).toBe(413);
 		// Chunked: the body is cut off at the limit, which ends the request (a 4xx or a reset), never a 200.
 		const chunked = await post(true).catch((err: NodeJS.ErrnoException) => err.code);
-		expect(typeof chunked === 'number' ? chunked >= 400 : chunked === 'ECONNRESET' || chunked === 'EPIPE').toBe(true);
+		expect(
+			typeof chunked === 'number' ? chunked >= 400 : chunked === 'ECONNRESET' || chunked === 'EPIPE'
+		).toBe(true);
 		expect(await (await fetch(`${server.url}/api/health`)).json()).toMatchObject({ status: 'ok' });
 	});
 

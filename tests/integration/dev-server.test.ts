@@ -27,11 +27,23 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
 	const port = await freePort();
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-dev-'));
-	child = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'dev', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
-		cwd: root,
-		env: { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir },
-		stdio: ['ignore', 'pipe', 'pipe']
-	});
+	child = spawn(
+		process.execPath,
+		[
+			path.join(root, 'node_modules/vite/bin/vite.js'),
+			'dev',
+			'--host',
+			'127.0.0.1',
+			'--port',
+			String(port),
+			'--strictPort'
+		],
+		{
+			cwd: root,
+			env: { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir },
+			stdio: ['ignore', 'pipe', 'pipe']
+		}
+	);
 	child.stdout!.on('data', (c) => (log += c));
 	child.stderr!.on('data', (c) => (log += c));
 	baseUrl = `http://127.0.0.1:${port}`;
@@ -52,15 +64,28 @@ it('serves tRPC subscriptions at /api/ws with the same bus as HTTP', async () =>
 	const anon = trpc(baseUrl);
 	await anon.setup.createAdmin.mutate(ADMIN);
 	const auth = await anon.auth.login.mutate({ ...ADMIN, refreshTokenInBody: true });
-	const live = liveClient(`${baseUrl.replace('http', 'ws')}/api/ws`, { token: async () => auth.accessToken, origin: baseUrl });
+	const live = liveClient(`${baseUrl.replace('http', 'ws')}/api/ws`, {
+		token: async () => auth.accessToken,
+		origin: baseUrl
+	});
 	const events: Array<{ type: string; username?: unknown }> = [];
 	let started = false;
-	const sub = live.client.admin.events.subscribe({}, { onStarted: () => (started = true), onData: (e) => events.push(e.data) });
+	const sub = live.client.admin.events.subscribe(
+		{},
+		{ onStarted: () => (started = true), onData: (e) => events.push(e.data) }
+	);
 	try {
 		await until(() => started, 'subscribed', 20_000);
 		// A mutation over HTTP reaches the subscription over the WebSocket: one bus, one database.
-		await trpc(baseUrl, { token: auth.accessToken }).admin.users.create.mutate({ username: 'hana', password: 'hana-password-1', role: 'listener' });
-		await until(() => events.some((e) => e.type === 'user.created' && e.username === 'hana'), 'live event from an HTTP mutation');
+		await trpc(baseUrl, { token: auth.accessToken }).admin.users.create.mutate({
+			username: 'hana',
+			password: 'hana-password-1',
+			role: 'listener'
+		});
+		await until(
+			() => events.some((e) => e.type === 'user.created' && e.username === 'hana'),
+			'live event from an HTTP mutation'
+		);
 	} finally {
 		sub.unsubscribe();
 		await live.close();

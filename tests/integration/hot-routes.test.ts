@@ -26,7 +26,11 @@ async function start(env: Record<string, string> = {}) {
 
 /** Replies written by the audio and upload endpoints themselves (their text/plain bodies). */
 const endpointText = (replies: ComparableReply[]) =>
-	replies.filter((r) => !r.name.startsWith('HEAD') && r.headers.some(([n, v]) => n === 'content-type' && v.startsWith('text/plain')));
+	replies.filter(
+		(r) =>
+			!r.name.startsWith('HEAD') &&
+			r.headers.some(([n, v]) => n === 'content-type' && v.startsWith('text/plain'))
+	);
 
 describe('the production hot path', () => {
 	it('answers audio and uploads exactly as SvelteKit does — statuses, headers, bodies, what it stores and logs', async () => {
@@ -35,7 +39,8 @@ describe('the production hot path', () => {
 		const viaHot = await runReplyMatrix(hot);
 		const viaKit = await runReplyMatrix(kit);
 
-		const withoutFraming = (replies: ComparableReply[]) => replies.map(({ framing: _, ...rest }) => rest);
+		const withoutFraming = (replies: ComparableReply[]) =>
+			replies.map(({ framing: _, ...rest }) => rest);
 		expect(withoutFraming(viaHot.replies)).toEqual(withoutFraming(viaKit.replies));
 		expect(viaHot.events).toEqual(viaKit.events);
 		expect(viaHot.calls).toEqual(viaKit.calls);
@@ -52,10 +57,20 @@ describe('the production hot path', () => {
 		const hotText = endpointText(viaHot.replies);
 		expect(hotText.length).toBeGreaterThan(25);
 		expect(hotText.filter((r) => r.framing !== 'content-length').map((r) => r.name)).toEqual([]);
-		expect(endpointText(viaKit.replies).filter((r) => r.framing !== 'chunked').map((r) => r.name)).toEqual([]);
+		expect(
+			endpointText(viaKit.replies)
+				.filter((r) => r.framing !== 'chunked')
+				.map((r) => r.name)
+		).toEqual([]);
 		// Requests it does not serve (Kit's 404 page, its 405 for POST on audio) went to Kit on both.
 		const fellThrough = (r: { replies: ComparableReply[] }) =>
-			r.replies.filter((x) => ['audiox', 'audio doubled slash', 'POST audio', 'POST /api/call-upload//'].includes(x.name)).map((x) => x.framing);
+			r.replies
+				.filter((x) =>
+					['audiox', 'audio doubled slash', 'POST audio', 'POST /api/call-upload//'].includes(
+						x.name
+					)
+				)
+				.map((x) => x.framing);
 		expect(fellThrough(viaHot)).toEqual(fellThrough(viaKit));
 	});
 
@@ -65,7 +80,9 @@ describe('the production hot path', () => {
 		const server = await start();
 		const admin = await signInAdmin(server.url);
 		const { key } = await admin.client.admin.apiKeys.create.mutate({ name: 'order' });
-		const live = liveClient(`${server.url.replace('http', 'ws')}/api/ws`, { token: async () => admin.token });
+		const live = liveClient(`${server.url.replace('http', 'ws')}/api/ws`, {
+			token: async () => admin.token
+		});
 		cleanups.push(() => live.close());
 
 		const BASE = 1_718_200_000;
@@ -84,9 +101,22 @@ describe('the production hot path', () => {
 		const audio = fixture(WAV);
 		const uploads = 12;
 		for (let i = 0; i < uploads; i++) {
-			const form = trunkRecorderForm({ key, audio, audioName: WAV, audioType: 'audio/wav', dateTime: BASE + i, system: 3, systemLabel: 'Order', talkgroup: 30 + i });
+			const form = trunkRecorderForm({
+				key,
+				audio,
+				audioName: WAV,
+				audioType: 'audio/wav',
+				dateTime: BASE + i,
+				system: 3,
+				systemLabel: 'Order',
+				talkgroup: 30 + i
+			});
 			// Recorded once the whole reply is in: what a recorder waits for before it is done.
-			const res = await fetch(`${server.url}/api/call-upload`, { method: 'POST', body: new Uint8Array(form.body), headers: { 'content-type': form.contentType } });
+			const res = await fetch(`${server.url}/api/call-upload`, {
+				method: 'POST',
+				body: new Uint8Array(form.body),
+				headers: { 'content-type': form.contentType }
+			});
 			const text = await res.text();
 			order.push(`reply ${i}`);
 			expect(text).toBe('Call imported successfully.');
@@ -98,8 +128,12 @@ describe('the production hot path', () => {
 
 	it('leaves the endpoints to SvelteKit under adapter-node options it does not reproduce', async () => {
 		const server = await start({ ADDRESS_HEADER: 'x-real-ip', BODY_SIZE_LIMIT: '100M' });
-		expect(server.output()).toContain('ADDRESS_HEADER, BODY_SIZE_LIMIT set; audio and uploads are served through SvelteKit');
-		const res = await fetch(`${server.url}/api/call-upload`, { headers: { 'x-real-ip': '192.0.2.7' } });
+		expect(server.output()).toContain(
+			'ADDRESS_HEADER, BODY_SIZE_LIMIT set; audio and uploads are served through SvelteKit'
+		);
+		const res = await fetch(`${server.url}/api/call-upload`, {
+			headers: { 'x-real-ip': '192.0.2.7' }
+		});
 		expect(res.status).toBe(405);
 		expect(res.headers.get('transfer-encoding')).toBe('chunked'); // SvelteKit's framing
 		expect(await res.text()).toBe('Method not allowed: use POST.');
@@ -110,8 +144,20 @@ describe('the production hot path', () => {
 		const admin = await signInAdmin(server.url);
 		const { key } = await admin.client.admin.apiKeys.create.mutate({ name: 'faulty disk' });
 		const audio = fixture(WAV);
-		const form = (n: number) => trunkRecorderForm({ key, audio, audioName: WAV, audioType: 'audio/wav', dateTime: 1_718_300_000 + n * 100, system: 4, systemLabel: 'Disk', talkgroup: 40 });
-		expect((await post(`${server.url}/api/call-upload`, form(0))).body).toBe('Call imported successfully.');
+		const form = (n: number) =>
+			trunkRecorderForm({
+				key,
+				audio,
+				audioName: WAV,
+				audioType: 'audio/wav',
+				dateTime: 1_718_300_000 + n * 100,
+				system: 4,
+				systemLabel: 'Disk',
+				talkgroup: 40
+			});
+		expect((await post(`${server.url}/api/call-upload`, form(0))).body).toBe(
+			'Call imported successfully.'
+		);
 
 		// The incoming directory turns into a file: the temp file cannot be created.
 		const incoming = path.join(server.dataDir, 'recordings', '.incoming');
@@ -127,7 +173,9 @@ describe('the production hot path', () => {
 
 		fs.rmSync(incoming);
 		fs.mkdirSync(incoming);
-		expect((await post(`${server.url}/api/call-upload`, form(2))).body).toBe('Call imported successfully.');
+		expect((await post(`${server.url}/api/call-upload`, form(2))).body).toBe(
+			'Call imported successfully.'
+		);
 		expect(countRows(server.dataDir, 'calls')).toBe(2);
 		expect(fs.readdirSync(incoming)).toEqual([]);
 		expect(server.output()).toContain('upload failed:');

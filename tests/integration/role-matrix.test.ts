@@ -27,9 +27,16 @@ interface ProcedureInfo {
 	access: Meta['access'] | undefined;
 }
 
-const procedures: ProcedureInfo[] = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureInfo['type']; meta?: Meta } }>).map(
-	([path, procedure]) => ({ path, type: procedure._def.type, access: procedure._def.meta?.access })
-);
+const procedures: ProcedureInfo[] = Object.entries(
+	appRouter._def.procedures as unknown as Record<
+		string,
+		{ _def: { type: ProcedureInfo['type']; meta?: Meta } }
+	>
+).map(([path, procedure]) => ({
+	path,
+	type: procedure._def.type,
+	access: procedure._def.meta?.access
+}));
 const byAccess = (access: Meta['access']) => procedures.filter((p) => p.access === access);
 const overHttp = (list: ProcedureInfo[]) => list.filter((p) => p.type !== 'subscription');
 const subscriptions = (list: ProcedureInfo[]) => list.filter((p) => p.type === 'subscription');
@@ -39,12 +46,21 @@ const PUBLIC_ALLOWED = new Set(['setup.status', 'setup.createAdmin', 'auth.login
 
 function untyped(baseUrl: string, token?: string) {
 	return createTRPCUntypedClient({
-		links: [httpLink({ url: `${baseUrl}/api/trpc`, transformer: superjson, headers: () => (token ? { authorization: `Bearer ${token}` } : {}) })]
+		links: [
+			httpLink({
+				url: `${baseUrl}/api/trpc`,
+				transformer: superjson,
+				headers: () => (token ? { authorization: `Bearer ${token}` } : {})
+			})
+		]
 	});
 }
 
 /** The outcome of calling a procedure with a dummy (missing) input: 'OK' or the error code. */
-async function outcomeOverHttp(client: ReturnType<typeof untyped>, p: ProcedureInfo): Promise<string> {
+async function outcomeOverHttp(
+	client: ReturnType<typeof untyped>,
+	p: ProcedureInfo
+): Promise<string> {
 	try {
 		if (p.type === 'query') await client.query(p.path, undefined);
 		else await client.mutation(p.path, undefined);
@@ -73,9 +89,17 @@ describe('role matrix (from appRouter)', () => {
 	it('every procedure declares its access through a base procedure', () => {
 		expect(procedures.length).toBeGreaterThan(10);
 		expect(procedures.filter((p) => !p.access).map((p) => p.path)).toEqual([]);
-		expect(byAccess('public').map((p) => p.path).filter((p) => !PUBLIC_ALLOWED.has(p))).toEqual([]);
+		expect(
+			byAccess('public')
+				.map((p) => p.path)
+				.filter((p) => !PUBLIC_ALLOWED.has(p))
+		).toEqual([]);
 		// The admin area is admins only, whatever else is public.
-		expect(procedures.filter((p) => p.path.startsWith('admin.') && p.access !== 'admin').map((p) => p.path)).toEqual([]);
+		expect(
+			procedures
+				.filter((p) => p.path.startsWith('admin.') && p.access !== 'admin')
+				.map((p) => p.path)
+		).toEqual([]);
 		// The admin API of this branch is in the matrix (more joins it as other branches land).
 		expect(overHttp(byAccess('admin')).length).toBeGreaterThanOrEqual(20);
 	});
@@ -115,11 +139,16 @@ describe('role matrix (from appRouter)', () => {
 				const wrong: string[] = [];
 				for (const p of overHttp(byAccess('listener'))) {
 					const a = await outcomeOverHttp(anon, p);
-					if (publicListening ? ['UNAUTHORIZED', 'FORBIDDEN', 'INTERNAL_SERVER_ERROR'].includes(a) : a !== 'UNAUTHORIZED') {
+					if (
+						publicListening
+							? ['UNAUTHORIZED', 'FORBIDDEN', 'INTERNAL_SERVER_ERROR'].includes(a)
+							: a !== 'UNAUTHORIZED'
+					) {
 						wrong.push(`${p.path} anonymous → ${a}`);
 					}
 					const l = await outcomeOverHttp(lis, p);
-					if (['UNAUTHORIZED', 'FORBIDDEN', 'INTERNAL_SERVER_ERROR'].includes(l)) wrong.push(`${p.path} listener → ${l}`);
+					if (['UNAUTHORIZED', 'FORBIDDEN', 'INTERNAL_SERVER_ERROR'].includes(l))
+						wrong.push(`${p.path} listener → ${l}`);
 				}
 				expect(wrong).toEqual([]);
 			});
@@ -131,7 +160,8 @@ describe('role matrix (from appRouter)', () => {
 		const wrong: string[] = [];
 		for (const p of overHttp(byAccess('admin')).filter((p) => p.type === 'query')) {
 			const outcome = await outcomeOverHttp(client, p);
-			if (['UNAUTHORIZED', 'FORBIDDEN', 'INTERNAL_SERVER_ERROR'].includes(outcome)) wrong.push(`${p.path} admin → ${outcome}`);
+			if (['UNAUTHORIZED', 'FORBIDDEN', 'INTERNAL_SERVER_ERROR'].includes(outcome))
+				wrong.push(`${p.path} admin → ${outcome}`);
 		}
 		expect(wrong).toEqual([]);
 	});
@@ -140,11 +170,29 @@ describe('role matrix (from appRouter)', () => {
 describe('role matrix for subscriptions (createCaller, same middleware)', () => {
 	let services: Services;
 	const createCaller = createCallerFactory(appRouter);
-	const viewer = (role: Viewer['role']): Viewer => ({ userId: 1, username: role, role, sessionId: 'matrix', tokenExpiresAt: Date.now() + 60_000 });
-	const context = (v: Viewer | null): Context => ({ services, viewer: v, ip: '127.0.0.1', userAgent: 'matrix', transport: 'ws', http: null });
+	const viewer = (role: Viewer['role']): Viewer => ({
+		userId: 1,
+		username: role,
+		role,
+		sessionId: 'matrix',
+		tokenExpiresAt: Date.now() + 60_000
+	});
+	const context = (v: Viewer | null): Context => ({
+		services,
+		viewer: v,
+		ip: '127.0.0.1',
+		userAgent: 'matrix',
+		transport: 'ws',
+		http: null
+	});
 
 	async function outcome(path: string, v: Viewer | null): Promise<string> {
-		const fn = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], createCaller(context(v))) as (input: unknown) => Promise<unknown>;
+		const fn = path
+			.split('.')
+			.reduce<unknown>(
+				(node, key) => (node as Record<string, unknown>)[key],
+				createCaller(context(v))
+			) as (input: unknown) => Promise<unknown>;
 		try {
 			const result = await fn(undefined);
 			// Never iterate: stop a generator the resolver may have started.
@@ -166,16 +214,19 @@ describe('role matrix for subscriptions (createCaller, same middleware)', () => 
 		const wrong: string[] = [];
 		for (const p of subscriptions(byAccess('admin'))) {
 			if ((await outcome(p.path, null)) !== 'UNAUTHORIZED') wrong.push(`${p.path} anonymous`);
-			if ((await outcome(p.path, viewer('listener'))) !== 'FORBIDDEN') wrong.push(`${p.path} listener`);
+			if ((await outcome(p.path, viewer('listener'))) !== 'FORBIDDEN')
+				wrong.push(`${p.path} listener`);
 		}
 		for (const p of subscriptions(byAccess('authed'))) {
 			if ((await outcome(p.path, null)) !== 'UNAUTHORIZED') wrong.push(`${p.path} anonymous`);
 		}
 		for (const p of subscriptions(byAccess('listener'))) {
 			await updateSettings(services, { publicListening: false });
-			if ((await outcome(p.path, null)) !== 'UNAUTHORIZED') wrong.push(`${p.path} anonymous, private`);
+			if ((await outcome(p.path, null)) !== 'UNAUTHORIZED')
+				wrong.push(`${p.path} anonymous, private`);
 			await updateSettings(services, { publicListening: true });
-			if (['UNAUTHORIZED', 'FORBIDDEN'].includes(await outcome(p.path, null))) wrong.push(`${p.path} anonymous, public`);
+			if (['UNAUTHORIZED', 'FORBIDDEN'].includes(await outcome(p.path, null)))
+				wrong.push(`${p.path} anonymous, public`);
 		}
 		expect(wrong).toEqual([]);
 	});

@@ -18,7 +18,11 @@ afterAll(async () => {
 
 function simulate(args: string[]): Promise<{ code: number | null; output: string }> {
 	return new Promise((resolve) => {
-		const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/simulate.ts', ...args], { cwd: root });
+		const child = spawn(
+			process.execPath,
+			[path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/simulate.ts', ...args],
+			{ cwd: root }
+		);
 		let output = '';
 		child.stdout.on('data', (c) => (output += c));
 		child.stderr.on('data', (c) => (output += c));
@@ -29,7 +33,19 @@ function simulate(args: string[]): Promise<{ code: number | null; output: string
 it('plays the shipped samples into a running server, as both recorders, across several systems', async () => {
 	const { key } = await admin.admin.apiKeys.create.mutate({ name: 'simulator' });
 	// A trailing slash, as users type it: the recorders then post to //api/call-upload.
-	const run = await simulate(['--url', `${server.url}/`, '--key', key, '--rate', '40', '--burst', '--burst-size', '8', '--count', '16']);
+	const run = await simulate([
+		'--url',
+		`${server.url}/`,
+		'--key',
+		key,
+		'--rate',
+		'40',
+		'--burst',
+		'--burst-size',
+		'8',
+		'--count',
+		'16'
+	]);
 	expect(run.output).toContain('Key test passed');
 	expect(run.output).toContain('16 imported, 0 duplicate, 0 failed.');
 	expect(run.code).toBe(0);
@@ -37,7 +53,9 @@ it('plays the shipped samples into a running server, as both recorders, across s
 	const { items } = await admin.calls.search.query({ limit: 100 });
 	expect(items).toHaveLength(16);
 	expect(new Set(items.map((c) => c.system.id))).toEqual(new Set([1, 2, 3]));
-	expect(new Set(items.map((c) => c.audioType))).toEqual(new Set(['audio/wav', 'audio/mp4', 'audio/mpeg']));
+	expect(new Set(items.map((c) => c.audioType))).toEqual(
+		new Set(['audio/wav', 'audio/mp4', 'audio/mpeg'])
+	);
 	expect(items.every((c) => c.duration > 3)).toBe(true);
 	const lakeside = items.find((c) => c.talkgroup.id === 5003);
 	expect(lakeside?.source).toEqual({ id: 4303, alias: 'Rescue 3' });

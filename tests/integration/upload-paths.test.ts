@@ -4,7 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server';
 import { signInAdmin } from '../helpers/client';
-import { curlForm, fixture, openServerDb, post, recordingFiles, trunkRecorderForm, WAV } from '../helpers/recorders';
+import {
+	curlForm,
+	fixture,
+	openServerDb,
+	post,
+	recordingFiles,
+	trunkRecorderForm,
+	WAV
+} from '../helpers/recorders';
 
 let server: TestServer;
 
@@ -36,7 +44,12 @@ it('reaches the upload endpoint on every path variant, before and after setup, a
 		if (setupDone) await signInAdmin(server.url);
 		for (const variant of VARIANTS) {
 			const reply = await post(server.url + variant, form);
-			expect([variant, setupDone, reply.status, reply.body]).toEqual([variant, setupDone, 401, 'Invalid API key for system 1 talkgroup 2.']);
+			expect([variant, setupDone, reply.status, reply.body]).toEqual([
+				variant,
+				setupDone,
+				401,
+				'Invalid API key for system 1 talkgroup 2.'
+			]);
 			const get = await fetch(server.url + variant, { redirect: 'manual' });
 			expect([variant, setupDone, get.status]).toEqual([variant, setupDone, 405]);
 		}
@@ -47,7 +60,19 @@ it('finishes or discards uploads a crash interrupted, at the next start', async 
 	const { client } = await signInAdmin(server.url);
 	const { key } = await client.admin.apiKeys.create.mutate({ name: 'crash' });
 	const audio = fixture(WAV);
-	const ok = await post(`${server.url}/api/call-upload`, trunkRecorderForm({ key, audio, audioName: WAV, audioType: 'audio/wav', dateTime: 1718145678, system: 5, systemLabel: 'x', talkgroup: 6 }));
+	const ok = await post(
+		`${server.url}/api/call-upload`,
+		trunkRecorderForm({
+			key,
+			audio,
+			audioName: WAV,
+			audioType: 'audio/wav',
+			dateTime: 1718145678,
+			system: 5,
+			systemLabel: 'x',
+			talkgroup: 6
+		})
+	);
 	expect(ok.body).toBe('Call imported successfully.');
 	await server.stop();
 
@@ -64,13 +89,21 @@ it('finishes or discards uploads a crash interrupted, at the next start', async 
 			`insert into calls (system_id, talkgroup_id, date_time, frequency, duration, audio_path, audio_type, audio_size, audio_name, source, frequencies, sources, patches, api_key_id, created_at)
 			 values (?, ?, ?, null, 6.85, ?, 'audio/wav', ?, 'b.wav', null, '[]', '[]', '[]', null, 0)`
 		)
-		.run(first.system_id, first.talkgroup_id, 1718150000000, `2024/06/12/${committedId}.wav`, audio.length);
+		.run(
+			first.system_id,
+			first.talkgroup_id,
+			1718150000000,
+			`2024/06/12/${committedId}.wav`,
+			audio.length
+		);
 	db.close();
 
 	await server.restart();
 	expect(recordingFiles(server.dataDir).filter((f) => f.startsWith('.incoming'))).toEqual([]);
 	expect(recordingFiles(server.dataDir)).toContain(`2024/06/12/${committedId}.wav`);
-	const res = await fetch(`${server.url}/api/calls/${inserted.lastInsertRowid}/audio`, { headers: { authorization: `Bearer ${(await signInAdmin(server.url)).token}` } });
+	const res = await fetch(`${server.url}/api/calls/${inserted.lastInsertRowid}/audio`, {
+		headers: { authorization: `Bearer ${(await signInAdmin(server.url)).token}` }
+	});
 	expect(res.status).toBe(200);
 	expect(Buffer.from(await res.arrayBuffer()).equals(audio)).toBe(true);
 	expect(server.output()).toContain('recovered 1 and discarded 1 interrupted upload(s)');

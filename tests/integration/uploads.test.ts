@@ -31,13 +31,19 @@ const incomingFiles = () => recordingFiles(server.dataDir).filter((f) => f.start
 
 /** The newest stored call for a radio talkgroup, as the API shows it. */
 async function latestCall(system: number, talkgroup: number) {
-	const { items } = await admin.calls.search.query({ systems: [system], talkgroups: [talkgroup], limit: 1 });
+	const { items } = await admin.calls.search.query({
+		systems: [system],
+		talkgroups: [talkgroup],
+		limit: 1
+	});
 	expect(items).toHaveLength(1);
 	return items[0];
 }
 
 async function audioBytes(audioUrl: string): Promise<Buffer> {
-	const res = await fetch(server.url + audioUrl, { headers: { authorization: `Bearer ${adminToken}` } });
+	const res = await fetch(server.url + audioUrl, {
+		headers: { authorization: `Bearer ${adminToken}` }
+	});
 	expect(res.status).toBe(200);
 	return Buffer.from(await res.arrayBuffer());
 }
@@ -70,16 +76,26 @@ describe('Trunk-Recorder', () => {
 			talkgroupName: 'Fire Dispatch',
 			talkgroupGroup: 'Fire',
 			talkgroupTag: 'Fire Dispatch',
-			frequencies: '[{"freq": 851012500, "time": 1718145678, "pos": 0.00, "len": 2.16, "errorCount": 0, "spikeCount": 0}]',
-			sources: '[{ "pos": 0.00, "src": 1234567, "tag": "Engine "5"" }, { "pos": 3.10, "src": 7654321 }]',
+			frequencies:
+				'[{"freq": 851012500, "time": 1718145678, "pos": 0.00, "len": 2.16, "errorCount": 0, "spikeCount": 0}]',
+			sources:
+				'[{ "pos": 0.00, "src": 1234567, "tag": "Engine "5"" }, { "pos": 3.10, "src": 7654321 }]',
 			patches: '[100,101]'
 		});
-		const reply = await post(`${server.url}//api/call-upload`, form, { 'user-agent': 'TrunkRecorder1.0' });
+		const reply = await post(`${server.url}//api/call-upload`, form, {
+			'user-agent': 'TrunkRecorder1.0'
+		});
 		expect(reply).toMatchObject({ status: 200, body: 'Call imported successfully.' });
 
 		const call = await latestCall(11, 100);
 		expect(call.system).toEqual({ id: 11, label: 'metro' });
-		expect(call.talkgroup).toEqual({ id: 100, label: 'FD Disp', name: 'Fire Dispatch', group: 'Fire', tag: 'Fire Dispatch' });
+		expect(call.talkgroup).toEqual({
+			id: 100,
+			label: 'FD Disp',
+			name: 'Fire Dispatch',
+			group: 'Fire',
+			tag: 'Fire Dispatch'
+		});
 		expect(call.dateTime.getTime()).toBe(1718145678000);
 		expect(call.frequency).toBe(851012500);
 		expect(call.duration).toBeCloseTo(6.853, 2);
@@ -90,15 +106,31 @@ describe('Trunk-Recorder', () => {
 			{ pos: 3.1, src: 7654321 }
 		]);
 		expect(call.patches).toEqual([100, 101]);
-		expect(call.frequencies).toEqual([{ freq: 851012500, time: 1718145678, pos: 0, len: 2.16, errorCount: 0, spikeCount: 0 }]);
+		expect(call.frequencies).toEqual([
+			{ freq: 851012500, time: 1718145678, pos: 0, len: 2.16, errorCount: 0, spikeCount: 0 }
+		]);
 		expect((await audioBytes(call.audioUrl)).equals(audio)).toBe(true);
-		expect(storedFiles()).toContainEqual(expect.stringMatching(/^2024\/06\/11\/[0-9a-f-]{36}\.wav$/));
+		expect(storedFiles()).toContainEqual(
+			expect.stringMatching(/^2024\/06\/11\/[0-9a-f-]{36}\.wav$/)
+		);
 	});
 
 	it('uploads an M4A to the legacy path, typed by audioType despite application/octet-stream', async () => {
 		const audio = fixture(M4A);
-		const form = trunkRecorderForm({ key, audio, audioName: M4A, audioType: 'audio/mp4', dateTime: 1718145700, system: 11, systemLabel: 'metro', talkgroup: 200, talkgroupLabel: '-' });
-		const reply = await post(`${server.url}/api/trunk-recorder-call-upload`, form, { 'user-agent': 'TrunkRecorder1.0' });
+		const form = trunkRecorderForm({
+			key,
+			audio,
+			audioName: M4A,
+			audioType: 'audio/mp4',
+			dateTime: 1718145700,
+			system: 11,
+			systemLabel: 'metro',
+			talkgroup: 200,
+			talkgroupLabel: '-'
+		});
+		const reply = await post(`${server.url}/api/trunk-recorder-call-upload`, form, {
+			'user-agent': 'TrunkRecorder1.0'
+		});
 		expect(reply).toMatchObject({ status: 200, body: 'Call imported successfully.' });
 		const call = await latestCall(11, 200);
 		expect(call.audioType).toBe('audio/mp4');
@@ -108,7 +140,16 @@ describe('Trunk-Recorder', () => {
 	});
 
 	it('also serves the legacy path with a doubled slash, and never redirects', async () => {
-		const form = trunkRecorderForm({ key, audio: fixture(WAV), audioName: WAV, audioType: 'audio/wav', dateTime: 1718145900, system: 11, systemLabel: 'metro', talkgroup: 201 });
+		const form = trunkRecorderForm({
+			key,
+			audio: fixture(WAV),
+			audioName: WAV,
+			audioType: 'audio/wav',
+			dateTime: 1718145900,
+			system: 11,
+			systemLabel: 'metro',
+			talkgroup: 201
+		});
 		const reply = await post(`${server.url}//api/trunk-recorder-call-upload`, form);
 		expect(reply).toMatchObject({ status: 200, body: 'Call imported successfully.' });
 	});
@@ -121,7 +162,9 @@ describe('SDRTrunk', () => {
 			['system', '22'],
 			['test', '1']
 		]);
-		expect(form.body.toString('latin1')).toContain('name="test"\r\n\r\n1\r\n\r\n----sdrtrunk-sdrtrunk-sdrtrunk--\r\n');
+		expect(form.body.toString('latin1')).toContain(
+			'name="test"\r\n\r\n1\r\n\r\n----sdrtrunk-sdrtrunk-sdrtrunk--\r\n'
+		);
 		const before = countRows(server.dataDir, 'systems');
 		const reply = await post(`${server.url}//api/call-upload`, form, { 'user-agent': 'sdrtrunk' });
 		expect(reply.body.toLowerCase().startsWith('incomplete call data: no talkgroup')).toBe(true);
@@ -155,7 +198,9 @@ describe('SDRTrunk', () => {
 			audio,
 			filename: MP3_SDRTRUNK
 		});
-		expect(form.body.toString('latin1')).toContain(`Content-Disposition: form-data; filename="${MP3_SDRTRUNK}"; name="audio"\r\n\r\n`);
+		expect(form.body.toString('latin1')).toContain(
+			`Content-Disposition: form-data; filename="${MP3_SDRTRUNK}"; name="audio"\r\n\r\n`
+		);
 		const reply = await post(`${server.url}/api/call-upload`, form, { 'user-agent': 'sdrtrunk' });
 		expect(reply.status).toBe(200);
 		expect(reply.body).toContain('Call imported successfully.');
@@ -173,7 +218,15 @@ describe('SDRTrunk', () => {
 
 	it('is served as an ordinary upload when Java adds the h2c upgrade headers', async () => {
 		const audio = fixture(MP3_OTHER);
-		const form = sdrtrunkCall({ key, system: 22, dateTime: 1718461900, talkgroup: 52300, source: 9002, audio, filename: '20240615_143100.456.mp3' });
+		const form = sdrtrunkCall({
+			key,
+			system: 22,
+			dateTime: 1718461900,
+			talkgroup: 52300,
+			source: 9002,
+			audio,
+			filename: '20240615_143100.456.mp3'
+		});
 		const head =
 			`POST //api/call-upload HTTP/1.1\r\n` +
 			`Connection: Upgrade, HTTP2-Settings\r\n` +
@@ -211,7 +264,11 @@ describe('voxcall', () => {
 });
 
 /** A complete Trunk-Recorder form, with one field changed or removed. */
-function trForm(over: Partial<Record<string, string | null>> = {}, audio: Buffer | null = fixture(WAV), fileName = WAV) {
+function trForm(
+	over: Partial<Record<string, string | null>> = {},
+	audio: Buffer | null = fixture(WAV),
+	fileName = WAV
+) {
 	const fields: Record<string, string> = {
 		audioName: WAV,
 		audioType: 'audio/wav',
@@ -235,8 +292,14 @@ describe('rejections', () => {
 	it('answers a bad key with 401 and stores nothing', async () => {
 		const calls = countRows(server.dataDir, 'calls');
 		const files = storedFiles().length;
-		const reply = await post(`${server.url}/api/call-upload`, trForm({ key: 'sq_wrong', system: '44', talkgroup: '9' }));
-		expect(reply).toMatchObject({ status: 401, body: 'Invalid API key for system 44 talkgroup 9.' });
+		const reply = await post(
+			`${server.url}/api/call-upload`,
+			trForm({ key: 'sq_wrong', system: '44', talkgroup: '9' })
+		);
+		expect(reply).toMatchObject({
+			status: 401,
+			body: 'Invalid API key for system 44 talkgroup 9.'
+		});
 		const missing = await post(`${server.url}/api/call-upload`, trForm({ key: null }));
 		expect(missing.status).toBe(401);
 		expect(countRows(server.dataDir, 'calls')).toBe(calls);
@@ -246,17 +309,38 @@ describe('rejections', () => {
 
 	it('enforces a key limited to some systems, and a disabled key', async () => {
 		const limited = await admin.admin.apiKeys.create.mutate({ name: 'only 45', systems: [45] });
-		expect((await post(`${server.url}/api/call-upload`, trForm({ key: limited.key, system: '44' }))).status).toBe(401);
-		expect((await post(`${server.url}/api/call-upload`, trForm({ key: limited.key, system: '45', dateTime: '1718146001' }))).status).toBe(200);
+		expect(
+			(await post(`${server.url}/api/call-upload`, trForm({ key: limited.key, system: '44' })))
+				.status
+		).toBe(401);
+		expect(
+			(
+				await post(
+					`${server.url}/api/call-upload`,
+					trForm({ key: limited.key, system: '45', dateTime: '1718146001' })
+				)
+			).status
+		).toBe(200);
 		await admin.admin.apiKeys.update.mutate({ id: limited.id, disabled: true });
-		expect((await post(`${server.url}/api/call-upload`, trForm({ key: limited.key, system: '45', dateTime: '1718146100' }))).status).toBe(401);
+		expect(
+			(
+				await post(
+					`${server.url}/api/call-upload`,
+					trForm({ key: limited.key, system: '45', dateTime: '1718146100' })
+				)
+			).status
+		).toBe(401);
 	});
 
 	it('takes the key from X-API-Key or ?key= too', async () => {
 		const form = trForm({ key: null, system: '46', dateTime: '1718146200' });
-		expect((await post(`${server.url}/api/call-upload`, form, { 'x-api-key': key })).status).toBe(200);
+		expect((await post(`${server.url}/api/call-upload`, form, { 'x-api-key': key })).status).toBe(
+			200
+		);
 		const form2 = trForm({ key: null, system: '46', dateTime: '1718146300' });
-		expect((await post(`${server.url}/api/call-upload?key=${encodeURIComponent(key)}`, form2)).status).toBe(200);
+		expect(
+			(await post(`${server.url}/api/call-upload?key=${encodeURIComponent(key)}`, form2)).status
+		).toBe(200);
 	});
 
 	it('answers each missing field with 417 and the reason, the last failing check winning', async () => {
@@ -289,9 +373,23 @@ describe('rejections', () => {
 		const midAudio = { ...good, body: good.body.subarray(0, 5000) };
 		expect((await post(`${server.url}/api/call-upload`, midAudio)).status).toBe(400);
 		expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
-		expect((await post(`${server.url}/api/call-upload`, { ...good, contentType: 'multipart/form-data' })).status).toBe(400);
-		expect((await post(`${server.url}/api/call-upload`, { body: Buffer.from('garbage without boundaries'), contentType: good.contentType })).status).toBe(400);
-		const json = await fetch(`${server.url}/api/call-upload`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+		expect(
+			(await post(`${server.url}/api/call-upload`, { ...good, contentType: 'multipart/form-data' }))
+				.status
+		).toBe(400);
+		expect(
+			(
+				await post(`${server.url}/api/call-upload`, {
+					body: Buffer.from('garbage without boundaries'),
+					contentType: good.contentType
+				})
+			).status
+		).toBe(400);
+		const json = await fetch(`${server.url}/api/call-upload`, {
+			method: 'POST',
+			body: '{}',
+			headers: { 'content-type': 'application/json' }
+		});
 		expect(json.status).toBe(400);
 		const get = await fetch(`${server.url}/api/call-upload`, { redirect: 'manual' });
 		expect(get.status).toBe(405);
@@ -308,7 +406,10 @@ describe('rejections', () => {
 			expect(countRows(server.dataDir, 'calls')).toBe(calls);
 			expect(await waitFor(incomingFiles, (f) => f.length === 0)).toEqual([]);
 			// Under the cap still works.
-			const small = await post(`${server.url}/api/call-upload`, trForm({ dateTime: '1718146501' }, fixture(M4A), M4A));
+			const small = await post(
+				`${server.url}/api/call-upload`,
+				trForm({ dateTime: '1718146501' }, fixture(M4A), M4A)
+			);
 			expect(small.status).toBe(200);
 		} finally {
 			setSetting(server.dataDir, 'maxUploadBytes', 50 * 1024 * 1024);
@@ -317,52 +418,102 @@ describe('rejections', () => {
 
 	it('never uses a file name as a path', async () => {
 		const before = storedFiles();
-		const form = trForm({ audioName: '../../../../tmp/evil.wav', system: '47', dateTime: '1718146600' }, fixture(WAV), '../../../etc/passwd.wav');
+		const form = trForm(
+			{ audioName: '../../../../tmp/evil.wav', system: '47', dateTime: '1718146600' },
+			fixture(WAV),
+			'../../../etc/passwd.wav'
+		);
 		expect((await post(`${server.url}/api/call-upload`, form)).status).toBe(200);
 		const added = storedFiles().filter((f) => !before.includes(f));
 		expect(added).toEqual([expect.stringMatching(/^2024\/06\/11\/[0-9a-f-]{36}\.wav$/)]);
 		const db = openServerDb(server.dataDir);
-		const row = db.prepare('select audio_name, audio_path from calls order by id desc limit 1').get() as { audio_name: string; audio_path: string };
+		const row = db
+			.prepare('select audio_name, audio_path from calls order by id desc limit 1')
+			.get() as { audio_name: string; audio_path: string };
 		db.close();
 		expect(row.audio_name).toBe('evil.wav');
 		expect(row.audio_path).not.toContain('..');
 	});
 
 	it('keeps going when the JSON fields are broken', async () => {
-		const form = trForm({ system: '48', dateTime: '1718146700', sources: '[{"pos": 0.0, "src": 42, "tag": "Unit "Q" 1"}, {oops', frequencies: '[{"freq": 851012500, "pos": 0.5}, {"freq": oops', patches: 'not json' });
+		const form = trForm({
+			system: '48',
+			dateTime: '1718146700',
+			sources: '[{"pos": 0.0, "src": 42, "tag": "Unit "Q" 1"}, {oops',
+			frequencies: '[{"freq": 851012500, "pos": 0.5}, {"freq": oops',
+			patches: 'not json'
+		});
 		expect((await post(`${server.url}/api/call-upload`, form)).status).toBe(200);
 		const call = await latestCall(48, 1);
 		expect(call.sources).toEqual([{ pos: 0, src: 42, tag: 'Unit "Q" 1' }]);
 		expect(call.patches).toEqual([]);
-		expect(call.frequencies).toEqual([{ freq: 851012500, time: 0, pos: 0.5, len: 0, errorCount: 0, spikeCount: 0 }]);
+		expect(call.frequencies).toEqual([
+			{ freq: 851012500, time: 0, pos: 0.5, len: 0, errorCount: 0, spikeCount: 0 }
+		]);
 	});
 
 	it('answers a duplicate with 200 "duplicate call rejected" and stores it once', async () => {
-		const first = await post(`${server.url}/api/call-upload`, trForm({ system: '49', dateTime: '1718146800' }));
+		const first = await post(
+			`${server.url}/api/call-upload`,
+			trForm({ system: '49', dateTime: '1718146800' })
+		);
 		expect(first.body).toBe('Call imported successfully.');
 		const calls = countRows(server.dataDir, 'calls');
-		const again = await post(`${server.url}/api/call-upload`, trForm({ system: '49', dateTime: '1718146801' }));
+		const again = await post(
+			`${server.url}/api/call-upload`,
+			trForm({ system: '49', dateTime: '1718146801' })
+		);
 		expect(again).toMatchObject({ status: 200, body: 'duplicate call rejected' });
 		expect(countRows(server.dataDir, 'calls')).toBe(calls);
-		const later = await post(`${server.url}/api/call-upload`, trForm({ system: '49', dateTime: '1718146803' }));
+		const later = await post(
+			`${server.url}/api/call-upload`,
+			trForm({ system: '49', dateTime: '1718146803' })
+		);
 		expect(later.body).toBe('Call imported successfully.');
 	});
 
 	it('refuses unknown talkgroups on a system that does not auto-populate', async () => {
-		expect((await post(`${server.url}/api/call-upload`, trForm({ system: '50', talkgroup: '1', dateTime: '1718146900' }))).status).toBe(200);
+		expect(
+			(
+				await post(
+					`${server.url}/api/call-upload`,
+					trForm({ system: '50', talkgroup: '1', dateTime: '1718146900' })
+				)
+			).status
+		).toBe(200);
 		const db = openServerDb(server.dataDir);
 		db.prepare('update systems set auto_populate = 0 where system_ref = 50').run();
 		db.close();
-		const reply = await post(`${server.url}/api/call-upload`, trForm({ system: '50', talkgroup: '2', dateTime: '1718147000' }));
+		const reply = await post(
+			`${server.url}/api/call-upload`,
+			trForm({ system: '50', talkgroup: '2', dateTime: '1718147000' })
+		);
 		expect(reply.status).toBe(417);
-		expect(reply.body).toBe('Incomplete call data: talkgroup 2 is not configured on system 50 (auto-populate is off)');
-		expect((await post(`${server.url}/api/call-upload`, trForm({ system: '50', talkgroup: '1', dateTime: '1718147000' }))).status).toBe(200);
+		expect(reply.body).toBe(
+			'Incomplete call data: talkgroup 2 is not configured on system 50 (auto-populate is off)'
+		);
+		expect(
+			(
+				await post(
+					`${server.url}/api/call-upload`,
+					trForm({ system: '50', talkgroup: '1', dateTime: '1718147000' })
+				)
+			).status
+		).toBe(200);
 	});
 
 	it('limits uploads per key per minute with 429', async () => {
 		const slow = await admin.admin.apiKeys.create.mutate({ name: 'slow', rateLimit: 2 });
 		const statuses = [];
-		for (let i = 0; i < 3; i++) statuses.push((await post(`${server.url}/api/call-upload`, trForm({ key: slow.key, system: '51', dateTime: String(1718147100 + i * 10) }))).status);
+		for (let i = 0; i < 3; i++)
+			statuses.push(
+				(
+					await post(
+						`${server.url}/api/call-upload`,
+						trForm({ key: slow.key, system: '51', dateTime: String(1718147100 + i * 10) })
+					)
+				).status
+			);
 		expect(statuses).toEqual([200, 200, 429]);
 	});
 });
@@ -375,7 +526,19 @@ describe('load and interruption', () => {
 		const audio = fixture(WAV);
 		const replies = await Promise.all(
 			Array.from({ length: 50 }, (_, i) =>
-				post(`${server.url}/api/call-upload`, trunkRecorderForm({ key, audio, audioName: WAV, audioType: 'audio/wav', dateTime: 1718150000 + i, system: 60, systemLabel: 'load', talkgroup: 1000 + i }))
+				post(
+					`${server.url}/api/call-upload`,
+					trunkRecorderForm({
+						key,
+						audio,
+						audioName: WAV,
+						audioType: 'audio/wav',
+						dateTime: 1718150000 + i,
+						system: 60,
+						systemLabel: 'load',
+						talkgroup: 1000 + i
+					})
+				)
 			)
 		);
 		expect(replies.map((r) => r.body)).toEqual(Array(50).fill('Call imported successfully.'));
@@ -389,7 +552,16 @@ describe('load and interruption', () => {
 	it('leaves no file and no row when the client aborts mid-body', async () => {
 		const calls = countRows(server.dataDir, 'calls');
 		const files = storedFiles();
-		const form = trunkRecorderForm({ key, audio: fixture(WAV), audioName: WAV, audioType: 'audio/wav', dateTime: 1718160000, system: 61, systemLabel: 'abort', talkgroup: 1 });
+		const form = trunkRecorderForm({
+			key,
+			audio: fixture(WAV),
+			audioName: WAV,
+			audioType: 'audio/wav',
+			dateTime: 1718160000,
+			system: 61,
+			systemLabel: 'abort',
+			talkgroup: 1
+		});
 		const socket = net.connect(server.port, '127.0.0.1');
 		await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
 		socket.write(
@@ -416,7 +588,9 @@ describe('API keys administration', () => {
 		expect(JSON.stringify(keys)).not.toContain(key);
 		const listener = await createAndSignIn(server.url, admin, 'keys-listener');
 		expect(await errorCode(listener.client.admin.apiKeys.list.query())).toBe('FORBIDDEN');
-		expect(await errorCode(listener.client.admin.apiKeys.create.mutate({ name: 'x' }))).toBe('FORBIDDEN');
+		expect(await errorCode(listener.client.admin.apiKeys.create.mutate({ name: 'x' }))).toBe(
+			'FORBIDDEN'
+		);
 		expect(await errorCode(admin.admin.apiKeys.create.mutate({ name: '' }))).toBe('BAD_REQUEST');
 		expect(await errorCode(admin.admin.apiKeys.delete.mutate({ id: 99999 }))).toBe('NOT_FOUND');
 	});
@@ -424,14 +598,29 @@ describe('API keys administration', () => {
 	it('records call.ingested and upload.rejected in the admin event log', async () => {
 		const db = openServerDb(server.dataDir);
 		const events = await waitFor(
-			() => db.prepare("select type, data from events where type in ('call.ingested', 'upload.rejected')").all() as Array<{ type: string; data: string }>,
-			(rows) => rows.some((r) => r.type === 'upload.rejected') && rows.some((r) => r.type === 'call.ingested')
+			() =>
+				db
+					.prepare(
+						"select type, data from events where type in ('call.ingested', 'upload.rejected')"
+					)
+					.all() as Array<{ type: string; data: string }>,
+			(rows) =>
+				rows.some((r) => r.type === 'upload.rejected') &&
+				rows.some((r) => r.type === 'call.ingested')
 		);
 		db.close();
-		const rejected = events.filter((e) => e.type === 'upload.rejected').map((e) => JSON.parse(e.data));
-		expect(rejected).toContainEqual(expect.objectContaining({ status: 401, system: 44, talkgroup: 9 }));
-		const ingested = events.filter((e) => e.type === 'call.ingested').map((e) => JSON.parse(e.data));
-		expect(ingested).toContainEqual(expect.objectContaining({ keyName: 'recorders', system: 11, talkgroup: 100 }));
+		const rejected = events
+			.filter((e) => e.type === 'upload.rejected')
+			.map((e) => JSON.parse(e.data));
+		expect(rejected).toContainEqual(
+			expect.objectContaining({ status: 401, system: 44, talkgroup: 9 })
+		);
+		const ingested = events
+			.filter((e) => e.type === 'call.ingested')
+			.map((e) => JSON.parse(e.data));
+		expect(ingested).toContainEqual(
+			expect.objectContaining({ keyName: 'recorders', system: 11, talkgroup: 100 })
+		);
 		expect(JSON.stringify(events)).not.toContain(key);
 	});
 });

@@ -8,7 +8,11 @@ type Observer = Parameters<Parameters<typeof followEvents>[0]>[1];
 
 /** A hand-driven subscription: records each subscribe call and lets the spec play the server. */
 function fakeSource() {
-	const calls: Array<{ input: { lastEventId: string | null }; observer: Observer; unsubscribed: boolean }> = [];
+	const calls: Array<{
+		input: { lastEventId: string | null };
+		observer: Observer;
+		unsubscribed: boolean;
+	}> = [];
 	const source = (input: { lastEventId: string | null }, observer: Observer) => {
 		const call = { input, observer, unsubscribed: false };
 		calls.push(call);
@@ -17,8 +21,12 @@ function fakeSource() {
 	return { calls, source };
 }
 
-const event = (id: number, type = 'session.created') => ({ id: String(id), data: { id, type, at: new Date(id), userId: 1 } });
-const refused = (code: string) => TRPCClientError.from({ error: { message: 'no', code: -32603, data: { code } } });
+const event = (id: number, type = 'session.created') => ({
+	id: String(id),
+	data: { id, type, at: new Date(id), userId: 1 }
+});
+const refused = (code: string) =>
+	TRPCClientError.from({ error: { message: 'no', code: -32603, data: { code } } });
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
@@ -28,7 +36,10 @@ describe('admin events feed', () => {
 		const { calls, source } = fakeSource();
 		const seen: string[] = [];
 		const statuses: string[] = [];
-		followEvents(source, { onEvent: (e) => seen.push(`${e.id}:${e.type}`), onStatus: (s) => statuses.push(s) });
+		followEvents(source, {
+			onEvent: (e) => seen.push(`${e.id}:${e.type}`),
+			onStatus: (s) => statuses.push(s)
+		});
 		expect(calls[0].input).toEqual({ lastEventId: null });
 		calls[0].observer.onStarted();
 		calls[0].observer.onData(event(3));
@@ -45,7 +56,11 @@ describe('admin events feed', () => {
 		const { calls, source } = fakeSource();
 		const seen: string[] = [];
 		const statuses: string[] = [];
-		followEvents(source, { onEvent: (e) => seen.push(e.id), onStatus: (s) => statuses.push(s) }, () => 1_000);
+		followEvents(
+			source,
+			{ onEvent: (e) => seen.push(e.id), onStatus: (s) => statuses.push(s) },
+			() => 1_000
+		);
 		calls[0].observer.onStarted();
 		calls[0].observer.onData(event(7));
 		calls[0].observer.onError(new Error('socket closed'));
@@ -76,18 +91,29 @@ describe('admin events feed', () => {
 	it('stops asking when the server refuses the viewer', () => {
 		const { calls, source } = fakeSource();
 		const statuses: Array<[string, string | undefined]> = [];
-		followEvents(source, { onEvent: () => {}, onStatus: (s, d) => statuses.push([s, d]) }, () => 10);
+		followEvents(
+			source,
+			{ onEvent: () => {}, onStatus: (s, d) => statuses.push([s, d]) },
+			() => 10
+		);
 		calls[0].observer.onError(refused('FORBIDDEN'));
 		vi.advanceTimersByTime(60_000);
 		expect(calls).toHaveLength(1);
-		expect(statuses.at(-1)).toEqual(['error', 'The server refused the events feed: sign in again as an admin.']);
+		expect(statuses.at(-1)).toEqual([
+			'error',
+			'The server refused the events feed: sign in again as an admin.'
+		]);
 	});
 
 	it('stop ends the subscription and any pending retry, and nothing is reported after it', () => {
 		const { calls, source } = fakeSource();
 		const seen: string[] = [];
 		const statuses: string[] = [];
-		const stop = followEvents(source, { onEvent: (e) => seen.push(e.id), onStatus: (s) => statuses.push(s) }, () => 10);
+		const stop = followEvents(
+			source,
+			{ onEvent: (e) => seen.push(e.id), onStatus: (s) => statuses.push(s) },
+			() => 10
+		);
 		calls[0].observer.onError(new Error('down'));
 		stop();
 		vi.advanceTimersByTime(1_000);

@@ -38,9 +38,16 @@ export interface EventObserver {
 	onConnectionStateChange(state: { state: string; error?: unknown }): void;
 	onError(err: unknown): void;
 }
-export type EventSource = (input: { lastEventId: string | null }, observer: EventObserver) => { unsubscribe(): void };
+export type EventSource = (
+	input: { lastEventId: string | null },
+	observer: EventObserver
+) => { unsubscribe(): void };
 
-export function followEvents(source: EventSource, handlers: AdminEventsHandlers, delay: (attempt: number) => number = retryDelayMs): () => void {
+export function followEvents(
+	source: EventSource,
+	handlers: AdminEventsHandlers,
+	delay: (attempt: number) => number = retryDelayMs
+): () => void {
 	let lastEventId: string | null = null;
 	let stopped = false;
 	let attempt = 0;

@@ -4,9 +4,19 @@ import { createTRPCClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import type { AppRouter } from '$lib/server/trpc/root';
 import { revokeSession } from '$lib/server/auth/sessions';
-import { connectionStateStore, createRealtimeClient, webSocketUrl, type ConnectionState } from './realtime';
+import {
+	connectionStateStore,
+	createRealtimeClient,
+	webSocketUrl,
+	type ConnectionState
+} from './realtime';
 import { safeWebSocketClass } from './safe-websocket';
-import { signIn, startLiveServer, until, type LiveServer } from '../../../tests/helpers/live-server';
+import {
+	signIn,
+	startLiveServer,
+	until,
+	type LiveServer
+} from '../../../tests/helpers/live-server';
 
 let server: LiveServer | undefined;
 const cleanups: Array<() => unknown> = [];
@@ -19,7 +29,11 @@ afterEach(async () => {
 describe('safeWebSocketClass', () => {
 	// A server that holds the handshake until told, so the client stays CONNECTING.
 	async function slowServer() {
-		const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', verifyClient: (_info, done) => void setTimeout(() => done(true), 300) });
+		const wss = new WebSocketServer({
+			port: 0,
+			host: '127.0.0.1',
+			verifyClient: (_info, done) => void setTimeout(() => done(true), 300)
+		});
 		await new Promise((r) => wss.once('listening', r));
 		const events: string[] = [];
 		wss.on('connection', (ws) => {
@@ -75,11 +89,20 @@ describe('createRealtimeClient', () => {
 		cleanups.push(stop);
 		expect(states).toEqual(['idle']); // lazy: no socket until something subscribes
 
-		const api = createTRPCClient<AppRouter>({ links: [wsLink({ client, transformer: superjson })] });
+		const api = createTRPCClient<AppRouter>({
+			links: [wsLink({ client, transformer: superjson })]
+		});
 		const got: number[] = [];
 		const errors: string[] = [];
 		let started = false;
-		const sub = api.live.calls.subscribe({}, { onStarted: () => (started = true), onData: (e) => got.push(e.data.id), onError: (e) => errors.push(e.data?.code ?? '') });
+		const sub = api.live.calls.subscribe(
+			{},
+			{
+				onStarted: () => (started = true),
+				onData: (e) => got.push(e.data.id),
+				onError: (e) => errors.push(e.data?.code ?? '')
+			}
+		);
 		cleanups.push(() => sub.unsubscribe());
 		await until(() => started, 'started');
 		expect(states.at(-1)).toBe('connected');
@@ -95,7 +118,11 @@ describe('createRealtimeClient', () => {
 	});
 
 	it('builds the socket URL from the page origin', () => {
-		expect(webSocketUrl({ protocol: 'https:', host: 'scanner.example.org' })).toBe('wss://scanner.example.org/api/ws');
-		expect(webSocketUrl({ protocol: 'http:', host: 'localhost:5173' })).toBe('ws://localhost:5173/api/ws');
+		expect(webSocketUrl({ protocol: 'https:', host: 'scanner.example.org' })).toBe(
+			'wss://scanner.example.org/api/ws'
+		);
+		expect(webSocketUrl({ protocol: 'http:', host: 'localhost:5173' })).toBe(
+			'ws://localhost:5173/api/ws'
+		);
 	});
 });

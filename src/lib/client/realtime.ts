@@ -37,7 +37,8 @@ export function createRealtimeClient(opts: RealtimeOptions): RealtimeClient {
 		keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 5_000 },
 		onClose(cause) {
 			const close = cause as { code?: number; reason?: string } | undefined;
-			const reason = close?.code === 4003 ? close.reason?.match(/^session revoked: (\w+)/)?.[1] : undefined;
+			const reason =
+				close?.code === 4003 ? close.reason?.match(/^session revoked: (\w+)/)?.[1] : undefined;
 			if (close?.code === 4003) opts.onRevoked?.(reason ?? 'unknown');
 		}
 	});
@@ -47,13 +48,18 @@ export function createRealtimeClient(opts: RealtimeOptions): RealtimeClient {
 export function connectionStateStore(client: RealtimeClient) {
 	return {
 		subscribe(run: (state: ConnectionState) => void): () => void {
-			const sub = client.connectionState.subscribe({ next: (s) => run(toState(s.state, s.state === 'connecting' ? s.error : null)) });
+			const sub = client.connectionState.subscribe({
+				next: (s) => run(toState(s.state, s.state === 'connecting' ? s.error : null))
+			});
 			return () => sub.unsubscribe();
 		}
 	};
 }
 
-function toState(state: 'idle' | 'connecting' | 'pending', error: TRPCClientError<AnyTRPCRouter> | null): ConnectionState {
+function toState(
+	state: 'idle' | 'connecting' | 'pending',
+	error: TRPCClientError<AnyTRPCRouter> | null
+): ConnectionState {
 	if (state === 'pending') return 'connected';
 	if (state === 'connecting') return error ? 'reconnecting' : 'connecting';
 	return 'idle';

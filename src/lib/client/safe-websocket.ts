@@ -4,7 +4,9 @@
  * connection is established"; with this class no code path (tRPC's reconnect, a logout, a
  * navigation) can do it. A socket that never opens needs no close: it fails on its own.
  */
-export function safeWebSocketClass(Base: typeof WebSocket = globalThis.WebSocket): typeof WebSocket {
+export function safeWebSocketClass(
+	Base: typeof WebSocket = globalThis.WebSocket
+): typeof WebSocket {
 	return class SafeWebSocket extends Base {
 		override close(code?: number, reason?: string): void {
 			if (this.readyState === Base.CONNECTING) {

@@ -43,7 +43,10 @@ class Session {
 	restore(): Promise<boolean> {
 		this.listen();
 		// No hint cookie: this browser holds no refresh cookie, so skip a refresh doomed to a 401.
-		if (!this.restored && !document.cookie.split('; ').some((c) => c.startsWith('squelch_signed_in='))) {
+		if (
+			!this.restored &&
+			!document.cookie.split('; ').some((c) => c.startsWith('squelch_signed_in='))
+		) {
 			this.status = 'signed-out';
 			this.restored = Promise.resolve(false);
 		}
@@ -121,7 +124,12 @@ class Session {
 			const started = Date.now();
 			return navigator.locks.request(LOCK, async () => {
 				// Another tab may have refreshed while we waited for the lock, and shared its token.
-				if (this.accessToken && this.expiresAt - Date.now() > 5_000 && this.lastAcceptedAt >= started) return true;
+				if (
+					this.accessToken &&
+					this.expiresAt - Date.now() > 5_000 &&
+					this.lastAcceptedAt >= started
+				)
+					return true;
 				return run();
 			});
 		}
@@ -195,7 +203,12 @@ class Session {
 			const msg = event.data;
 			if (msg.type === 'token') {
 				this.accept(
-					{ accessToken: msg.accessToken, accessTokenExpiresAt: msg.accessTokenExpiresAt, user: msg.user, session: { id: msg.sessionId } },
+					{
+						accessToken: msg.accessToken,
+						accessTokenExpiresAt: msg.accessTokenExpiresAt,
+						user: msg.user,
+						session: { id: msg.sessionId }
+					},
 					false
 				);
 			} else if (msg.type === 'signed-out' && this.status === 'signed-in') {

@@ -2,7 +2,13 @@ import { createTRPCClient, httpLink, splitLink, wsLink, type TRPCLink } from '@t
 import superjson from 'superjson';
 import type { AppRouter } from '$lib/server/trpc/root';
 import { session } from './session.svelte';
-import { connectionStateStore, createRealtimeClient, webSocketUrl, type ConnectionState, type RealtimeClient } from './realtime';
+import {
+	connectionStateStore,
+	createRealtimeClient,
+	webSocketUrl,
+	type ConnectionState,
+	type RealtimeClient
+} from './realtime';
 
 /**
  * The tab's one tRPC client. Subscriptions (live.calls, admin.events) share one WebSocket;
@@ -26,7 +32,8 @@ function realtimeClient(): RealtimeClient {
 // Built on first use: the WebSocket client needs a browser.
 const lazyWsLink: TRPCLink<AppRouter> = (runtime) => {
 	let link: ReturnType<TRPCLink<AppRouter>> | undefined;
-	return (op) => (link ??= wsLink<AppRouter>({ client: realtimeClient(), transformer: superjson })(runtime))(op);
+	return (op) =>
+		(link ??= wsLink<AppRouter>({ client: realtimeClient(), transformer: superjson })(runtime))(op);
 };
 
 export const api = createTRPCClient<AppRouter>({

@@ -35,6 +35,8 @@ describe('config', () => {
 	});
 
 	it('normalises ORIGIN to scheme://host[:port]', () => {
-		expect(parseConfig({ ORIGIN: 'https://scanner.example.org/' }).origin).toBe('https://scanner.example.org');
+		expect(parseConfig({ ORIGIN: 'https://scanner.example.org/' }).origin).toBe(
+			'https://scanner.example.org'
+		);
 	});
 });

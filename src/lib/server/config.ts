@@ -32,9 +32,11 @@ type Env = Record<string, string | undefined>;
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
 	const raw = env[name];
 	if (raw === undefined || raw.trim() === '') return fallback;
-	if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+	if (!/^\d+$/.test(raw.trim()))
+		throw new ConfigError(name, `expected a whole number, got "${raw}"`);
 	const value = Number(raw.trim());
-	if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+	if (value < min || value > max)
+		throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
 	return value;
 }
 
@@ -45,7 +47,10 @@ function origin(env: Env): string | null {
 	try {
 		url = new URL(raw);
 	} catch {
-		throw new ConfigError('ORIGIN', `expected a URL such as https://scanner.example.org, got "${raw}"`);
+		throw new ConfigError(
+			'ORIGIN',
+			`expected a URL such as https://scanner.example.org, got "${raw}"`
+		);
 	}
 	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
 		throw new ConfigError('ORIGIN', `must be http or https, got "${raw}"`);

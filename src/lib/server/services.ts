@@ -22,7 +22,11 @@ export interface Services {
 	onShutdown: Array<() => Promise<void> | void>;
 }
 
-export async function buildServices(cfg: Config, clock: Clock = systemClock, dbFile?: string): Promise<Services> {
+export async function buildServices(
+	cfg: Config,
+	clock: Clock = systemClock,
+	dbFile?: string
+): Promise<Services> {
 	fs.mkdirSync(path.join(cfg.dataDir, 'recordings'), { recursive: true });
 	const db = createDb(dbFile ?? path.join(cfg.dataDir, 'squelch.db'));
 	await migrateToLatest(db);

@@ -29,8 +29,12 @@ export function startServer(): Promise<void> {
 		await startCalls(svc);
 		// adapter-node emits this once HTTP has drained (after SIGTERM/SIGINT): stop timers, close SQLite.
 		process.once('sveltekit:shutdown' as 'beforeExit', () => void stopServices(svc));
-		(globalThis as Record<symbol, unknown>)[ATTACH_KEY] = (server: Server) => attachWebSockets(server);
-		(globalThis as Record<symbol, unknown>)[HOT_ROUTES_KEY] = (server: Server, kit: RequestListener) => attachHotRoutes(server, kit, svc);
+		(globalThis as Record<symbol, unknown>)[ATTACH_KEY] = (server: Server) =>
+			attachWebSockets(server);
+		(globalThis as Record<symbol, unknown>)[HOT_ROUTES_KEY] = (
+			server: Server,
+			kit: RequestListener
+		) => attachHotRoutes(server, kit, svc);
 	})();
 	return started;
 }

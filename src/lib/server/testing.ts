@@ -8,7 +8,9 @@ import { Presence } from './live/presence';
 import type { Services } from './services';
 
 /** Services on an in-memory SQLite and a manual clock, for unit specs. */
-export async function testServices(env: Record<string, string> = {}): Promise<Services & { clock: ManualClock; config: Config }> {
+export async function testServices(
+	env: Record<string, string> = {}
+): Promise<Services & { clock: ManualClock; config: Config }> {
 	const clock = new ManualClock();
 	return {
 		config: parseConfig({ DATA_DIR: '/tmp/squelch-unit', ...env }),

@@ -75,16 +75,24 @@ const probe = {
 		});
 	},
 	closed(ms = 15_000) {
-		return Promise.race([armed, sleep(ms).then(() => Promise.reject(new Error('timed out: reconnect closed')))]);
+		return Promise.race([
+			armed,
+			sleep(ms).then(() => Promise.reject(new Error('timed out: reconnect closed')))
+		]);
 	},
 	/** A logout while the very first socket is still connecting. */
 	async logoutDuringConnect(mode: Mode, token: string) {
 		const before = sockets;
 		const conn = connect(mode, token);
 		await until(() => sockets > before, 'socket constructed');
-		await Promise.race([conn.client.close(), sleep(15_000).then(() => Promise.reject(new Error('timed out: close during connect')))]);
+		await Promise.race([
+			conn.client.close(),
+			sleep(15_000).then(() => Promise.reject(new Error('timed out: close during connect')))
+		]);
 	}
 };
 
-(window as unknown as { probe: typeof probe }).probe = probe;
+(window as unknown as { probe: Probe }).probe = probe;
+
+export type Probe = typeof probe;
 document.body.dataset.ready = 'true';

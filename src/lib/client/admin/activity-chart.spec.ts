@@ -19,7 +19,12 @@ describe('activity chart layout', () => {
 				hours,
 				systems: [
 					{ id: 1, label: 'A', systemRef: 10, counts: hours.map((_, i) => (i === 23 ? 6 : 0)) },
-					{ id: 2, label: 'B', systemRef: 20, counts: hours.map((_, i) => (i === 23 ? 2 : i === 0 ? 1 : 0)) }
+					{
+						id: 2,
+						label: 'B',
+						systemRef: 20,
+						counts: hours.map((_, i) => (i === 23 ? 2 : i === 0 ? 1 : 0))
+					}
 				]
 			},
 			{ width: 640, height: 240 },

@@ -49,7 +49,9 @@ export function layoutActivity(
 	// Room on the right for half of the last hour's label.
 	const plot = { left: 40, top: 12, right: width - 18, bottom: height - 28 };
 	const n = input.hours.length;
-	const totals = input.hours.map((_, i) => input.systems.reduce((sum, s) => sum + (s.counts[i] ?? 0), 0));
+	const totals = input.hours.map((_, i) =>
+		input.systems.reduce((sum, s) => sum + (s.counts[i] ?? 0), 0)
+	);
 	const peak = Math.max(0, ...totals);
 	const step = niceStep(peak, 4);
 	const max = Math.max(step, Math.ceil(peak / step) * step);
@@ -75,7 +77,15 @@ export function layoutActivity(
 			if (count <= 0) continue;
 			const h = scale(count);
 			base -= h;
-			bars.push({ hour: i, systemId: system.id, x: plot.left + slot * i + (slot - barWidth) / 2, y: base, width: barWidth, height: h, count });
+			bars.push({
+				hour: i,
+				systemId: system.id,
+				x: plot.left + slot * i + (slot - barWidth) / 2,
+				y: base,
+				width: barWidth,
+				height: h,
+				count
+			});
 		}
 	});
 	return { width, height, plot, max, yTicks, xLabels, bars, totals };

@@ -3,21 +3,47 @@ import { describeEvent, eventTypeLabel } from './event-text';
 
 describe('event texts', () => {
 	it('says why a session ended', () => {
-		expect(describeEvent({ type: 'session.revoked', reason: 'admin' })).toBe('Reason: admin — by an admin');
-		expect(describeEvent({ type: 'session.revoked', reason: 'cap' })).toBe('Reason: cap — too many devices');
+		expect(describeEvent({ type: 'session.revoked', reason: 'admin' })).toBe(
+			'Reason: admin — by an admin'
+		);
+		expect(describeEvent({ type: 'session.revoked', reason: 'cap' })).toBe(
+			'Reason: cap — too many devices'
+		);
 	});
 
 	it('shows the device of a sign-in and the changes of a user', () => {
-		expect(describeEvent({ type: 'session.created', device: 'Chrome on Android', ip: '10.0.0.2' })).toBe('Chrome on Android · IP 10.0.0.2');
-		expect(describeEvent({ type: 'user.updated', username: 'ann', changes: ['role', 'access'] })).toBe('ann · changed: role, access');
+		expect(
+			describeEvent({ type: 'session.created', device: 'Chrome on Android', ip: '10.0.0.2' })
+		).toBe('Chrome on Android · IP 10.0.0.2');
+		expect(
+			describeEvent({ type: 'user.updated', username: 'ann', changes: ['role', 'access'] })
+		).toBe('ann · changed: role, access');
 		expect(describeEvent({ type: 'user.updated', change: 'password' })).toBe('changed: password');
 	});
 
 	it('shows the reason and the key of a refused upload, and the call of an accepted one', () => {
 		expect(
-			describeEvent({ type: 'upload.rejected', status: 401, reason: 'Invalid API key for system 1 talkgroup 2.', system: 1, talkgroup: 2, keyName: null, ip: '10.0.0.9' })
-		).toBe('system 1 · talkgroup 2 · Reason: 401 Invalid API key for system 1 talkgroup 2. · IP 10.0.0.9');
-		expect(describeEvent({ type: 'call.ingested', callId: 7, system: 1, talkgroup: 101, keyName: 'tower' })).toBe('call 7 · system 1 · talkgroup 101 · key tower');
+			describeEvent({
+				type: 'upload.rejected',
+				status: 401,
+				reason: 'Invalid API key for system 1 talkgroup 2.',
+				system: 1,
+				talkgroup: 2,
+				keyName: null,
+				ip: '10.0.0.9'
+			})
+		).toBe(
+			'system 1 · talkgroup 2 · Reason: 401 Invalid API key for system 1 talkgroup 2. · IP 10.0.0.9'
+		);
+		expect(
+			describeEvent({
+				type: 'call.ingested',
+				callId: 7,
+				system: 1,
+				talkgroup: 101,
+				keyName: 'tower'
+			})
+		).toBe('call 7 · system 1 · talkgroup 101 · key tower');
 	});
 
 	it('never shows an empty cell, and names unknown types as they are', () => {

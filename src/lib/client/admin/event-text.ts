@@ -1,5 +1,13 @@
 /** Event types of the admin feed (CONTRACT.md `AdminEvent.type`), in the order the filter lists them. */
-export const EVENT_TYPES = ['session.created', 'session.revoked', 'user.created', 'user.updated', 'call.ingested', 'upload.rejected', 'listeners.changed'];
+export const EVENT_TYPES = [
+	'session.created',
+	'session.revoked',
+	'user.created',
+	'user.updated',
+	'call.ingested',
+	'upload.rejected',
+	'listeners.changed'
+];
 
 const LABELS: Record<string, string> = {
 	'session.created': 'Signed in',
@@ -35,7 +43,9 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			break;
 		case 'session.revoked': {
 			const reason = str(e.reason);
-			parts.push(`Reason: ${reason}${REVOKE_REASONS[reason] ? ` — ${REVOKE_REASONS[reason]}` : ''}`);
+			parts.push(
+				`Reason: ${reason}${REVOKE_REASONS[reason] ? ` — ${REVOKE_REASONS[reason]}` : ''}`
+			);
 			break;
 		}
 		case 'user.created':
@@ -43,7 +53,11 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			if (e.role) parts.push(`role ${str(e.role)}`);
 			break;
 		case 'user.updated': {
-			const changes = Array.isArray(e.changes) ? e.changes.map(str) : e.change ? [str(e.change)] : [];
+			const changes = Array.isArray(e.changes)
+				? e.changes.map(str)
+				: e.change
+					? [str(e.change)]
+					: [];
 			if (e.username) parts.push(str(e.username));
 			if (changes.length) parts.push(`changed: ${changes.join(', ')}`);
 			break;
@@ -53,7 +67,10 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			const call = (e.call ?? {}) as Record<string, unknown>;
 			const system = (call.system ?? e.system) as unknown;
 			const talkgroup = (call.talkgroup ?? e.talkgroup) as unknown;
-			const label = (v: unknown) => (v && typeof v === 'object' ? str((v as Record<string, unknown>).label) || str((v as Record<string, unknown>).id) : str(v));
+			const label = (v: unknown) =>
+				v && typeof v === 'object'
+					? str((v as Record<string, unknown>).label) || str((v as Record<string, unknown>).id)
+					: str(v);
 			if (e.callId !== undefined) parts.push(`call ${str(e.callId)}`);
 			if (system) parts.push(`system ${label(system)}`);
 			if (talkgroup) parts.push(`talkgroup ${label(talkgroup)}`);
@@ -64,9 +81,9 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			break;
 		}
 		case 'listeners.changed':
-			if (e.count !== undefined || e.listeners !== undefined) parts.push(`${str(e.count ?? e.listeners)} listening`);
+			if (e.count !== undefined || e.listeners !== undefined)
+				parts.push(`${str(e.count ?? e.listeners)} listening`);
 			break;
 	}
 	return parts.join(' · ') || '—';
 }
-

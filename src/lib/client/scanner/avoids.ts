@@ -14,7 +14,11 @@ export interface Avoid {
 export function loadAvoids(now: number): Avoid[] {
 	try {
 		const list = JSON.parse(localStorage.getItem(KEY) ?? '[]') as Avoid[];
-		return Array.isArray(list) ? list.filter((a) => typeof a.key === 'string' && typeof a.until === 'number' && a.until > now) : [];
+		return Array.isArray(list)
+			? list.filter(
+					(a) => typeof a.key === 'string' && typeof a.until === 'number' && a.until > now
+				)
+			: [];
 	} catch {
 		return [];
 	}

@@ -11,11 +11,14 @@ export function duration(seconds: number): string {
 	return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-export const clockTime = (d: Date) => d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-export const dateTime = (d: Date) => d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+export const clockTime = (d: Date) =>
+	d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+export const dateTime = (d: Date) =>
+	d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
 /** The unit heard: its alias, else its number. */
-export const unitLabel = (call: Call) => (call.source ? call.source.alias || String(call.source.id) : '');
+export const unitLabel = (call: Call) =>
+	call.source ? call.source.alias || String(call.source.id) : '';
 
 /** Talkgroups are keyed by their radio numbers: system and talkgroup. */
 export const tgKey = (system: number, talkgroup: number) => `${system}:${talkgroup}`;

@@ -4,7 +4,10 @@ import { callKey, tgTitle, type Call } from './format';
 import { FOREVER, loadAvoids, saveAvoids, type Avoid } from './avoids';
 
 export type Led = 'idle' | 'receiving' | 'playing' | 'paused';
-export type Hold = { kind: 'system'; system: number; label: string } | { kind: 'talkgroup'; system: number; talkgroup: number; label: string } | null;
+export type Hold =
+	| { kind: 'system'; system: number; label: string }
+	| { kind: 'talkgroup'; system: number; talkgroup: number; label: string }
+	| null;
 
 const HISTORY = 50;
 /** How long the LED says "receiving" after a call arrives while nothing plays. */
@@ -42,7 +45,15 @@ export class Scanner {
 	private timers: Array<ReturnType<typeof setInterval>> = [];
 
 	led = $derived<Led>(
-		this.current && this.paused ? 'paused' : this.current ? 'playing' : this.paused ? 'paused' : this.receivingUntil > this.now ? 'receiving' : 'idle'
+		this.current && this.paused
+			? 'paused'
+			: this.current
+				? 'playing'
+				: this.paused
+					? 'paused'
+					: this.receivingUntil > this.now
+						? 'receiving'
+						: 'idle'
 	);
 
 	attach(audio: HTMLAudioElement) {
@@ -119,7 +130,11 @@ export class Scanner {
 		if (this.avoids.some((a) => a.key === key && a.until > Date.now())) return false;
 		const hold = this.hold;
 		if (hold?.kind === 'system' && call.system.id !== hold.system) return false;
-		if (hold?.kind === 'talkgroup' && (call.system.id !== hold.system || call.talkgroup.id !== hold.talkgroup)) return false;
+		if (
+			hold?.kind === 'talkgroup' &&
+			(call.system.id !== hold.system || call.talkgroup.id !== hold.talkgroup)
+		)
+			return false;
 		return true;
 	}
 
@@ -155,12 +170,14 @@ export class Scanner {
 		} catch (err) {
 			// The browser wants a new gesture: show the start button again. Load failures arrive as
 			// the element's error event; an AbortError means a skip or new source interrupted it.
-			if ((err as DOMException).name === 'NotAllowedError' && this.attempt === attempt) this.unlocked = false;
+			if ((err as DOMException).name === 'NotAllowedError' && this.attempt === attempt)
+				this.unlocked = false;
 		}
 	}
 
 	private finished() {
-		if (this.current && !this.playedIds.includes(this.current.id)) this.playedIds = [...this.playedIds, this.current.id];
+		if (this.current && !this.playedIds.includes(this.current.id))
+			this.playedIds = [...this.playedIds, this.current.id];
 		this.next();
 	}
 
@@ -173,7 +190,10 @@ export class Scanner {
 		if (!attempt || attempt.failed || !this.audio?.getAttribute('src')) return;
 		attempt.failed = true;
 		if (!attempt.retry) {
-			const probe = await fetch(attempt.call.audioUrl, { method: 'HEAD', credentials: 'same-origin' }).catch(() => null);
+			const probe = await fetch(attempt.call.audioUrl, {
+				method: 'HEAD',
+				credentials: 'same-origin'
+			}).catch(() => null);
 			if (probe?.status === 401 && (await session.refresh())) {
 				if (this.attempt === attempt) return this.play(attempt.call, true);
 				return;
@@ -207,13 +227,24 @@ export class Scanner {
 	holdSystem() {
 		const call = this.current ?? this.history[0];
 		if (this.hold?.kind === 'system' || !call) this.hold = null;
-		else this.hold = { kind: 'system', system: call.system.id, label: call.system.label || String(call.system.id) };
+		else
+			this.hold = {
+				kind: 'system',
+				system: call.system.id,
+				label: call.system.label || String(call.system.id)
+			};
 	}
 
 	holdTalkgroup() {
 		const call = this.current ?? this.history[0];
 		if (this.hold?.kind === 'talkgroup' || !call) this.hold = null;
-		else this.hold = { kind: 'talkgroup', system: call.system.id, talkgroup: call.talkgroup.id, label: tgTitle(call) };
+		else
+			this.hold = {
+				kind: 'talkgroup',
+				system: call.system.id,
+				talkgroup: call.talkgroup.id,
+				label: tgTitle(call)
+			};
 		if (this.hold && this.current && !this.eligible(this.current)) this.skip();
 	}
 
@@ -222,7 +253,10 @@ export class Scanner {
 		if (!call) return;
 		const key = callKey(call);
 		const until = minutes === null ? FOREVER : Date.now() + minutes * 60_000;
-		this.avoids = [...this.avoids.filter((a) => a.key !== key), { key, label: `${tgTitle(call)} (${call.system.label || call.system.id})`, until }];
+		this.avoids = [
+			...this.avoids.filter((a) => a.key !== key),
+			{ key, label: `${tgTitle(call)} (${call.system.label || call.system.id})`, until }
+		];
 		saveAvoids(this.avoids);
 		if (this.current && callKey(this.current) === key) this.skip();
 	}

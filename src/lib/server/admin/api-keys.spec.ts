@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock';
 import { createTestDb } from '../db';
-import { createApiKey, deleteApiKey, findUploadKey, hashApiKey, keyAllowsSystem, listApiKeys, touchApiKey, updateApiKey } from './api-keys';
+import {
+	createApiKey,
+	deleteApiKey,
+	findUploadKey,
+	hashApiKey,
+	keyAllowsSystem,
+	listApiKeys,
+	touchApiKey,
+	updateApiKey
+} from './api-keys';
 
 async function deps() {
 	return { db: await createTestDb(), clock: new ManualClock() };
@@ -12,11 +21,22 @@ describe('API keys', () => {
 		const d = await deps();
 		const { id, key } = await createApiKey(d, { name: 'Trunk-Recorder', systems: [3, 1, 3] });
 		expect(key).toMatch(/^sq_[A-Za-z0-9_-]{43}$/);
-		const row = await d.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+		const row = await d.db
+			.selectFrom('api_keys')
+			.selectAll()
+			.where('id', '=', id)
+			.executeTakeFirstOrThrow();
 		expect(row.key_hash).toBe(hashApiKey(key));
 		expect(JSON.stringify(row)).not.toContain(key);
 		const [info] = await listApiKeys(d.db);
-		expect(info).toMatchObject({ id, name: 'Trunk-Recorder', prefix: key.slice(0, 9), systems: [1, 3], disabled: false, lastUsedAt: null });
+		expect(info).toMatchObject({
+			id,
+			name: 'Trunk-Recorder',
+			prefix: key.slice(0, 9),
+			systems: [1, 3],
+			disabled: false,
+			lastUsedAt: null
+		});
 	});
 
 	it('finds enabled keys only and enforces the system allowlist', async () => {

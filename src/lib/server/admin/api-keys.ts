@@ -106,7 +106,16 @@ export async function createApiKey(
 export async function listApiKeys(db: DB): Promise<ApiKeyInfo[]> {
 	const rows = await db
 		.selectFrom('api_keys')
-		.select(['id', 'name', 'key_prefix', 'systems', 'rate_limit', 'disabled', 'created_at', 'last_used_at'])
+		.select([
+			'id',
+			'name',
+			'key_prefix',
+			'systems',
+			'rate_limit',
+			'disabled',
+			'created_at',
+			'last_used_at'
+		])
 		.orderBy('id', 'asc')
 		.execute();
 	return rows.map(toInfo);
@@ -115,7 +124,16 @@ export async function listApiKeys(db: DB): Promise<ApiKeyInfo[]> {
 export async function getApiKey(db: DB, id: number): Promise<ApiKeyInfo | null> {
 	const row = await db
 		.selectFrom('api_keys')
-		.select(['id', 'name', 'key_prefix', 'systems', 'rate_limit', 'disabled', 'created_at', 'last_used_at'])
+		.select([
+			'id',
+			'name',
+			'key_prefix',
+			'systems',
+			'rate_limit',
+			'disabled',
+			'created_at',
+			'last_used_at'
+		])
 		.where('id', '=', id)
 		.executeTakeFirst();
 	return row ? toInfo(row) : null;
@@ -132,7 +150,8 @@ export async function updateApiKey(
 	if (patch.systems !== undefined) values.systems = normaliseSystems(patch.systems);
 	if (patch.rateLimit !== undefined) values.rate_limit = patch.rateLimit;
 	if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0;
-	if (Object.keys(values).length) await db.updateTable('api_keys').set(values).where('id', '=', id).execute();
+	if (Object.keys(values).length)
+		await db.updateTable('api_keys').set(values).where('id', '=', id).execute();
 	return getApiKey(db, id);
 }
 
@@ -143,7 +162,10 @@ export async function deleteApiKey(db: DB, id: number): Promise<boolean> {
 }
 
 /** The enabled key matching `key`, or null. */
-export async function findUploadKey(db: DB, key: string | null | undefined): Promise<UploadKey | null> {
+export async function findUploadKey(
+	db: DB,
+	key: string | null | undefined
+): Promise<UploadKey | null> {
 	const text = (key ?? '').trim();
 	if (!text || text.length > 512) return null;
 	const row = await db
@@ -171,5 +193,9 @@ export function keyAllowsSystem(key: UploadKey, systemRef: number): boolean {
 export async function touchApiKey(deps: ApiKeyDeps, key: UploadKey): Promise<void> {
 	const now = deps.clock.now();
 	if (key.lastUsedAt !== null && now - key.lastUsedAt < TOUCH_INTERVAL_MS) return;
-	await deps.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', key.id).execute();
+	await deps.db
+		.updateTable('api_keys')
+		.set({ last_used_at: now })
+		.where('id', '=', key.id)
+		.execute();
 }

@@ -3,8 +3,17 @@ import { createSession } from '../auth/sessions';
 import { createTestDeps } from './test-support';
 import { listDevices, revokeAllDevices, revokeDevice } from './devices';
 
-const phone = { userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1', ip: '10.0.0.2', rememberMe: true };
-const laptop = { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0', ip: '10.0.0.3', rememberMe: true };
+const phone = {
+	userAgent:
+		'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1',
+	ip: '10.0.0.2',
+	rememberMe: true
+};
+const laptop = {
+	userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0',
+	ip: '10.0.0.3',
+	rememberMe: true
+};
 
 async function user(deps: Awaited<ReturnType<typeof createTestDeps>>, username: string) {
 	const { id } = await deps.db
@@ -34,7 +43,9 @@ describe('admin devices', () => {
 		]);
 		expect(all[1].device).toMatch(/iPhone|Safari/);
 		expect(all[1].createdAt.getTime()).toBe(annPhone.session.created_at);
-		expect((await listDevices(deps, { userId: ann })).map((d) => d.id)).toEqual([annPhone.session.id]);
+		expect((await listDevices(deps, { userId: ann })).map((d) => d.id)).toEqual([
+			annPhone.session.id
+		]);
 	});
 
 	it('revokes one session with reason admin, and refuses one that is not active', async () => {
@@ -42,11 +53,20 @@ describe('admin devices', () => {
 		const ann = await user(deps, 'ann');
 		const { session } = await createSession(deps, ann, phone);
 		await revokeDevice(deps, session.id);
-		const row = await deps.db.selectFrom('sessions').select('revoke_reason').where('id', '=', session.id).executeTakeFirstOrThrow();
+		const row = await deps.db
+			.selectFrom('sessions')
+			.select('revoke_reason')
+			.where('id', '=', session.id)
+			.executeTakeFirstOrThrow();
 		expect(row.revoke_reason).toBe('admin');
-		expect(deps.published).toContainEqual({ topic: 'session.revoked', payload: { sessionId: session.id, userId: ann, reason: 'admin' } });
+		expect(deps.published).toContainEqual({
+			topic: 'session.revoked',
+			payload: { sessionId: session.id, userId: ann, reason: 'admin' }
+		});
 		await expect(revokeDevice(deps, session.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-		await expect(revokeDevice(deps, 'no-such-session')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+		await expect(revokeDevice(deps, 'no-such-session')).rejects.toMatchObject({
+			code: 'NOT_FOUND'
+		});
 	});
 
 	it("revokes all of a user's sessions, keeping the admin's own current one", async () => {
@@ -58,8 +78,12 @@ describe('admin devices', () => {
 		const own = await createSession(deps, admin, laptop);
 		await createSession(deps, admin, phone);
 		expect(await revokeAllDevices(deps, ann, { userId: admin, sessionId: own.session.id })).toBe(2);
-		expect(await revokeAllDevices(deps, admin, { userId: admin, sessionId: own.session.id })).toBe(1);
+		expect(await revokeAllDevices(deps, admin, { userId: admin, sessionId: own.session.id })).toBe(
+			1
+		);
 		expect((await listDevices(deps)).map((d) => d.id)).toEqual([own.session.id]);
-		await expect(revokeAllDevices(deps, 999, { userId: admin, sessionId: own.session.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+		await expect(
+			revokeAllDevices(deps, 999, { userId: admin, sessionId: own.session.id })
+		).rejects.toMatchObject({ code: 'NOT_FOUND' });
 	});
 });

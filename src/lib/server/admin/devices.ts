@@ -1,5 +1,10 @@
 import { AuthError } from '../auth/accounts';
-import { revokeSession, revokeUserSessions, toSessionSummary, type SessionSummary } from '../auth/sessions';
+import {
+	revokeSession,
+	revokeUserSessions,
+	toSessionSummary,
+	type SessionSummary
+} from '../auth/sessions';
 import type { AdminDeps } from './users';
 
 /** Every user's signed-in devices (active sessions), for the admin's devices page. */
@@ -28,8 +33,14 @@ export async function listDevices(
 		.where('sessions.revoked_at', 'is', null)
 		.where('sessions.expires_at', '>', deps.clock.now());
 	if (opts.userId !== undefined) query = query.where('sessions.user_id', '=', opts.userId);
-	const rows = await query.orderBy('sessions.last_used_at', 'desc').orderBy('sessions.id').execute();
-	return rows.map((s) => ({ ...toSessionSummary(s, opts.currentSessionId), user: { id: s.user_id, username: s.username } }));
+	const rows = await query
+		.orderBy('sessions.last_used_at', 'desc')
+		.orderBy('sessions.id')
+		.execute();
+	return rows.map((s) => ({
+		...toSessionSummary(s, opts.currentSessionId),
+		user: { id: s.user_id, username: s.username }
+	}));
 }
 
 /** Signs one device out (reason `admin`); NOT_FOUND when it is not an active session. */
@@ -43,8 +54,21 @@ export async function revokeDevice(deps: AdminDeps, sessionId: string): Promise<
  * Signs out every device of a user (reason `admin`). When admins sign out all their own devices,
  * the session making the request is kept, as on the account page.
  */
-export async function revokeAllDevices(deps: AdminDeps, userId: number, actor: { userId: number; sessionId: string }): Promise<number> {
-	const user = await deps.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+export async function revokeAllDevices(
+	deps: AdminDeps,
+	userId: number,
+	actor: { userId: number; sessionId: string }
+): Promise<number> {
+	const user = await deps.db
+		.selectFrom('users')
+		.select('id')
+		.where('id', '=', userId)
+		.executeTakeFirst();
 	if (!user) throw new AuthError('NOT_FOUND', `userId: no user with id ${userId}`);
-	return revokeUserSessions(deps, userId, 'admin', userId === actor.userId ? actor.sessionId : undefined);
+	return revokeUserSessions(
+		deps,
+		userId,
+		'admin',
+		userId === actor.userId ? actor.sessionId : undefined
+	);
 }

@@ -43,7 +43,13 @@ export async function recordEvent(
 	return row.id;
 }
 
-export function toAdminEvent(row: { id: number; at: number; type: string; user_id: number | null; data: string }): AdminEvent {
+export function toAdminEvent(row: {
+	id: number;
+	at: number;
+	type: string;
+	user_id: number | null;
+	data: string;
+}): AdminEvent {
 	let data: Record<string, unknown> = {};
 	try {
 		data = JSON.parse(row.data);

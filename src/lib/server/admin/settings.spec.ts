@@ -24,7 +24,9 @@ describe('settings', () => {
 			[{ duplicateWindowMs: 1.5 }, 'duplicateWindowMs'],
 			[{ publicListening: 'yes' }, 'publicListening']
 		] as const) {
-			const err = await updateSettings(deps, { retentionDays: 5, ...patch } as never).catch((e) => e);
+			const err = await updateSettings(deps, { retentionDays: 5, ...patch } as never).catch(
+				(e) => e
+			);
 			expect(err).toBeInstanceOf(ZodError);
 			expect((err as ZodError).issues.map((i) => i.path.join('.'))).toEqual([field]);
 		}
@@ -35,8 +37,14 @@ describe('settings', () => {
 
 	it('falls back to the default for a damaged stored value', async () => {
 		const deps = await createTestDeps();
-		await deps.db.insertInto('settings').values({ key: 'retentionDays', value: '{not json', updated_at: 0 }).execute();
-		await deps.db.insertInto('settings').values({ key: 'maxSessions', value: '"many"', updated_at: 0 }).execute();
+		await deps.db
+			.insertInto('settings')
+			.values({ key: 'retentionDays', value: '{not json', updated_at: 0 })
+			.execute();
+		await deps.db
+			.insertInto('settings')
+			.values({ key: 'maxSessions', value: '"many"', updated_at: 0 })
+			.execute();
 		expect(await getSettings(deps.db)).toEqual(DEFAULT_SETTINGS);
 	});
 
@@ -57,7 +65,14 @@ describe('settings', () => {
 			.returning('id')
 			.executeTakeFirstOrThrow();
 		const active = async () =>
-			(await deps.db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute()).length;
+			(
+				await deps.db
+					.selectFrom('sessions')
+					.select('id')
+					.where('user_id', '=', userId)
+					.where('revoked_at', 'is', null)
+					.execute()
+			).length;
 		expect(await sessionCap(deps.db, 4)).toBe(4);
 		for (let i = 0; i < 5; i++) {
 			deps.clock.advance(1000);
@@ -68,7 +83,11 @@ describe('settings', () => {
 		deps.clock.advance(1000);
 		await createSession(deps, userId, device);
 		expect(await active()).toBe(2);
-		const reasons = await deps.db.selectFrom('sessions').select('revoke_reason').where('revoke_reason', 'is not', null).execute();
+		const reasons = await deps.db
+			.selectFrom('sessions')
+			.select('revoke_reason')
+			.where('revoke_reason', 'is not', null)
+			.execute();
 		expect(reasons.every((r) => r.revoke_reason === 'cap')).toBe(true);
 	});
 });

@@ -11,7 +11,11 @@ export const settingsSchema = z.object({
 	duplicateWindowMs: z.number().int().min(0).max(60_000),
 	/** Days of calls to keep; 0 keeps everything. */
 	retentionDays: z.number().int().min(0).max(36_500),
-	maxUploadBytes: z.number().int().min(1024).max(1024 * 1024 * 1024),
+	maxUploadBytes: z
+		.number()
+		.int()
+		.min(1024)
+		.max(1024 * 1024 * 1024),
 	/** Uploads per minute per API key when the key sets none. */
 	uploadRateLimitPerMinute: z.number().int().min(1).max(100_000),
 	/** Active sessions (devices) per user; null uses SQUELCH_MAX_SESSIONS. Read at each sign-in. */
@@ -56,19 +60,26 @@ export async function sessionCap(db: DB, fallback: number): Promise<number> {
  * Validates (zod errors name the field; unknown keys are refused) and stores the given settings.
  * Turning public listening on or off announces `access.changed` (anonymous listeners' scope).
  */
-export async function updateSettings(deps: { db: DB; clock: Clock; bus?: Bus }, patch: Partial<Settings>): Promise<Settings> {
+export async function updateSettings(
+	deps: { db: DB; clock: Clock; bus?: Bus },
+	patch: Partial<Settings>
+): Promise<Settings> {
 	const valid = settingsSchema.partial().strict().parse(patch);
-	const before = valid.publicListening === undefined ? undefined : (await getSettings(deps.db)).publicListening;
+	const before =
+		valid.publicListening === undefined ? undefined : (await getSettings(deps.db)).publicListening;
 	const now = deps.clock.now();
 	await deps.db.transaction().execute(async (trx) => {
 		for (const [key, value] of Object.entries(valid)) {
 			await trx
 				.insertInto('settings')
 				.values({ key, value: JSON.stringify(value), updated_at: now })
-				.onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: now }))
+				.onConflict((oc) =>
+					oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: now })
+				)
 				.execute();
 		}
 	});
-	if (before !== undefined && before !== valid.publicListening) deps.bus?.publish('access.changed', { userId: null });
+	if (before !== undefined && before !== valid.publicListening)
+		deps.bus?.publish('access.changed', { userId: null });
 	return getSettings(deps.db);
 }

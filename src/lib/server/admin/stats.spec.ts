@@ -23,7 +23,12 @@ describe('dashboard', () => {
 		presence.connected('s1');
 		presence.connected('s1');
 		presence.connected('s2');
-		const result = await dashboard({ db: deps.db, clock: deps.clock, presence, startedAt: deps.clock.now() - 90_500 });
+		const result = await dashboard({
+			db: deps.db,
+			clock: deps.clock,
+			presence,
+			startedAt: deps.clock.now() - 90_500
+		});
 
 		expect(result.calls).toEqual({ today: 3, thisWeek: 6, total: 7 });
 		expect(result.todayStartsAt.toISOString()).toBe('2026-01-07T00:00:00.000Z');
@@ -32,7 +37,9 @@ describe('dashboard', () => {
 		expect(result.uptimeSec).toBe(90);
 		expect(result.storage.audioBytes).toBe(6 * 500 + 1500);
 		expect(result.storage.databaseBytes).toBeGreaterThan(0);
-		expect(result.storage.totalBytes).toBe(result.storage.audioBytes + result.storage.databaseBytes);
+		expect(result.storage.totalBytes).toBe(
+			result.storage.audioBytes + result.storage.databaseBytes
+		);
 
 		expect(result.activity.hours).toHaveLength(24);
 		expect(result.activity.hours[0].toISOString()).toBe('2026-01-06T11:00:00.000Z');
@@ -56,13 +63,22 @@ describe('dashboard', () => {
 	});
 
 	it('starts the week on Monday, also when today is Sunday or Monday', () => {
-		expect(new Date(startOfUtcWeek(at('2026-01-11T23:00:00Z'))).toISOString()).toBe('2026-01-05T00:00:00.000Z');
-		expect(new Date(startOfUtcWeek(at('2026-01-12T00:00:00Z'))).toISOString()).toBe('2026-01-12T00:00:00.000Z');
+		expect(new Date(startOfUtcWeek(at('2026-01-11T23:00:00Z'))).toISOString()).toBe(
+			'2026-01-05T00:00:00.000Z'
+		);
+		expect(new Date(startOfUtcWeek(at('2026-01-12T00:00:00Z'))).toISOString()).toBe(
+			'2026-01-12T00:00:00.000Z'
+		);
 	});
 
 	it('reports zeros on an empty database', async () => {
 		const deps = await createTestDeps();
-		const result = await dashboard({ db: deps.db, clock: deps.clock, presence: new Presence(), startedAt: deps.clock.now() });
+		const result = await dashboard({
+			db: deps.db,
+			clock: deps.clock,
+			presence: new Presence(),
+			startedAt: deps.clock.now()
+		});
 		expect(result.calls).toEqual({ today: 0, thisWeek: 0, total: 0 });
 		expect(result.storage.audioBytes).toBe(0);
 		expect(result.activity.systems).toEqual([]);

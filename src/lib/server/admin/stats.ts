@@ -28,7 +28,13 @@ export interface Dashboard {
 	/** 24 hourly buckets, oldest first; the last is the current (partial) hour. */
 	activity: {
 		hours: Date[];
-		systems: Array<{ id: number; systemRef: number; label: string; counts: number[]; total: number }>;
+		systems: Array<{
+			id: number;
+			systemRef: number;
+			label: string;
+			counts: number[];
+			total: number;
+		}>;
 	};
 	/** The ten talkgroups with the most calls in the last 24 hours. */
 	busiestTalkgroups: Array<{
@@ -65,14 +71,22 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 	const firstHour = Math.floor(now / HOUR) * HOUR - 23 * HOUR;
 	const end = firstHour + 24 * HOUR;
 
-	const [today, thisWeek, total] = await Promise.all([countSince(deps.db, todayStart), countSince(deps.db, weekStart), countSince(deps.db, null)]);
+	const [today, thisWeek, total] = await Promise.all([
+		countSince(deps.db, todayStart),
+		countSince(deps.db, weekStart),
+		countSince(deps.db, null)
+	]);
 
 	const audio = await deps.db
 		.selectFrom('calls')
 		.select((eb) => eb.fn.coalesce(eb.fn.sum<number>('audio_size'), sql<number>`0`).as('bytes'))
 		.executeTakeFirstOrThrow();
 	// The database's own size as SQLite reports it (pages × page size): the main file, whatever its path.
-	const pages = await sql<{ bytes: number }>`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`.execute(deps.db);
+	const pages = await sql<{
+		bytes: number;
+	}>`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`.execute(
+		deps.db
+	);
 	const audioBytes = Number(audio.bytes);
 	const databaseBytes = Number(pages.rows[0]?.bytes ?? 0);
 
@@ -94,7 +108,17 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 	const systems = new Map<number, Dashboard['activity']['systems'][number]>();
 	for (const row of perHour) {
 		let entry = systems.get(row.id);
-		if (!entry) systems.set(row.id, (entry = { id: row.id, systemRef: row.system_ref, label: row.label, counts: Array(24).fill(0), total: 0 }));
+		if (!entry)
+			systems.set(
+				row.id,
+				(entry = {
+					id: row.id,
+					systemRef: row.system_ref,
+					label: row.label,
+					counts: Array(24).fill(0),
+					total: 0
+				})
+			);
 		entry.counts[Number(row.bucket)] += Number(row.n);
 		entry.total += Number(row.n);
 	}

@@ -2,7 +2,12 @@ import type { Clock } from '../clock';
 import type { DB } from '../db';
 import type { Bus } from '../live/bus';
 import { AuthError } from '../auth/accounts';
-import { CsvError, formatTalkgroupCsv, parseTalkgroupCsv, type TalkgroupCsvRow } from './talkgroup-csv';
+import {
+	CsvError,
+	formatTalkgroupCsv,
+	parseTalkgroupCsv,
+	type TalkgroupCsvRow
+} from './talkgroup-csv';
 
 /**
  * Radio systems, talkgroups and units as admins edit them. Ids in this API are database ids;
@@ -50,7 +55,10 @@ export interface SystemDetail {
 
 const changed = (deps: SystemsDeps) => deps.bus.publish('access.changed', { userId: null });
 
-async function callCounts(db: DB, column: 'system_id' | 'talkgroup_id'): Promise<Map<number, number>> {
+async function callCounts(
+	db: DB,
+	column: 'system_id' | 'talkgroup_id'
+): Promise<Map<number, number>> {
 	const rows = await db
 		.selectFrom('calls')
 		.select([column, (eb) => eb.fn.countAll<number>().as('n')])
@@ -60,7 +68,12 @@ async function callCounts(db: DB, column: 'system_id' | 'talkgroup_id'): Promise
 }
 
 export async function listSystems(db: DB): Promise<SystemDetail[]> {
-	const systems = await db.selectFrom('systems').selectAll().orderBy('sort_order').orderBy('system_ref').execute();
+	const systems = await db
+		.selectFrom('systems')
+		.selectAll()
+		.orderBy('sort_order')
+		.orderBy('system_ref')
+		.execute();
 	const talkgroups = await db
 		.selectFrom('talkgroups')
 		.selectAll()
@@ -68,7 +81,12 @@ export async function listSystems(db: DB): Promise<SystemDetail[]> {
 		.orderBy('sort_order')
 		.orderBy('talkgroup_ref')
 		.execute();
-	const units = await db.selectFrom('units').selectAll().orderBy('system_id').orderBy('unit_ref').execute();
+	const units = await db
+		.selectFrom('units')
+		.selectAll()
+		.orderBy('system_id')
+		.orderBy('unit_ref')
+		.execute();
 	const bySystem = await callCounts(db, 'system_id');
 	const byTalkgroup = await callCounts(db, 'talkgroup_id');
 	return systems.map((s) => ({
@@ -93,7 +111,9 @@ export async function listSystems(db: DB): Promise<SystemDetail[]> {
 				sortOrder: t.sort_order,
 				callCount: byTalkgroup.get(t.id) ?? 0
 			})),
-		units: units.filter((u) => u.system_id === s.id).map((u) => ({ id: u.id, unitRef: u.unit_ref, alias: u.alias }))
+		units: units
+			.filter((u) => u.system_id === s.id)
+			.map((u) => ({ id: u.id, unitRef: u.unit_ref, alias: u.alias }))
 	}));
 }
 
@@ -102,7 +122,11 @@ export async function createSystem(
 	deps: SystemsDeps,
 	input: { systemRef: number; label: string; autoPopulate?: boolean; sortOrder?: number }
 ): Promise<number> {
-	const clash = await deps.db.selectFrom('systems').select('id').where('system_ref', '=', input.systemRef).executeTakeFirst();
+	const clash = await deps.db
+		.selectFrom('systems')
+		.select('id')
+		.where('system_ref', '=', input.systemRef)
+		.executeTakeFirst();
 	if (clash) throw new AuthError('CONFLICT', `systemRef: system ${input.systemRef} already exists`);
 	const { id } = await deps.db
 		.insertInto('systems')
@@ -129,17 +153,29 @@ export async function updateSystem(
 	if (patch.sortOrder !== undefined) set.sort_order = patch.sortOrder;
 	if (patch.autoPopulate !== undefined) set.auto_populate = patch.autoPopulate ? 1 : 0;
 	await requireRow(deps.db, 'systems', id, 'id: no system with id');
-	if (Object.keys(set).length) await deps.db.updateTable('systems').set(set).where('id', '=', id).execute();
+	if (Object.keys(set).length)
+		await deps.db.updateTable('systems').set(set).where('id', '=', id).execute();
 	changed(deps);
 }
 
 export async function deleteSystem(deps: SystemsDeps, id: number): Promise<void> {
 	await deps.db.transaction().execute(async (trx) => {
-		const system = await trx.selectFrom('systems').select('label').where('id', '=', id).executeTakeFirst();
+		const system = await trx
+			.selectFrom('systems')
+			.select('label')
+			.where('id', '=', id)
+			.executeTakeFirst();
 		if (!system) throw new AuthError('NOT_FOUND', `id: no system with id ${id}`);
-		const calls = await trx.selectFrom('calls').select((eb) => eb.fn.countAll<number>().as('n')).where('system_id', '=', id).executeTakeFirstOrThrow();
+		const calls = await trx
+			.selectFrom('calls')
+			.select((eb) => eb.fn.countAll<number>().as('n'))
+			.where('system_id', '=', id)
+			.executeTakeFirstOrThrow();
 		if (Number(calls.n) > 0) {
-			throw new AuthError('CONFLICT', `id: system "${system.label}" still has ${calls.n} calls; they must expire (retention) before it can be deleted`);
+			throw new AuthError(
+				'CONFLICT',
+				`id: system "${system.label}" still has ${calls.n} calls; they must expire (retention) before it can be deleted`
+			);
 		}
 		// Talkgroups, units and access grants go with it (foreign keys cascade).
 		await trx.deleteFrom('systems').where('id', '=', id).execute();
@@ -150,9 +186,25 @@ export async function deleteSystem(deps: SystemsDeps, id: number): Promise<void>
 export async function updateTalkgroup(
 	deps: SystemsDeps,
 	id: number,
-	patch: { label?: string; name?: string; group?: string; tag?: string; mode?: string; priority?: number | null; sortOrder?: number }
+	patch: {
+		label?: string;
+		name?: string;
+		group?: string;
+		tag?: string;
+		mode?: string;
+		priority?: number | null;
+		sortOrder?: number;
+	}
 ): Promise<void> {
-	const set: Partial<{ label: string; name: string; group_name: string; tag: string; mode: string; priority: number | null; sort_order: number }> = {};
+	const set: Partial<{
+		label: string;
+		name: string;
+		group_name: string;
+		tag: string;
+		mode: string;
+		priority: number | null;
+		sort_order: number;
+	}> = {};
 	if (patch.label !== undefined) set.label = patch.label;
 	if (patch.name !== undefined) set.name = patch.name;
 	if (patch.group !== undefined) set.group_name = patch.group;
@@ -161,17 +213,29 @@ export async function updateTalkgroup(
 	if (patch.priority !== undefined) set.priority = patch.priority;
 	if (patch.sortOrder !== undefined) set.sort_order = patch.sortOrder;
 	await requireRow(deps.db, 'talkgroups', id, 'id: no talkgroup with id');
-	if (Object.keys(set).length) await deps.db.updateTable('talkgroups').set(set).where('id', '=', id).execute();
+	if (Object.keys(set).length)
+		await deps.db.updateTable('talkgroups').set(set).where('id', '=', id).execute();
 	changed(deps);
 }
 
 export async function deleteTalkgroup(deps: SystemsDeps, id: number): Promise<void> {
 	await deps.db.transaction().execute(async (trx) => {
-		const tg = await trx.selectFrom('talkgroups').select(['talkgroup_ref', 'label']).where('id', '=', id).executeTakeFirst();
+		const tg = await trx
+			.selectFrom('talkgroups')
+			.select(['talkgroup_ref', 'label'])
+			.where('id', '=', id)
+			.executeTakeFirst();
 		if (!tg) throw new AuthError('NOT_FOUND', `id: no talkgroup with id ${id}`);
-		const calls = await trx.selectFrom('calls').select((eb) => eb.fn.countAll<number>().as('n')).where('talkgroup_id', '=', id).executeTakeFirstOrThrow();
+		const calls = await trx
+			.selectFrom('calls')
+			.select((eb) => eb.fn.countAll<number>().as('n'))
+			.where('talkgroup_id', '=', id)
+			.executeTakeFirstOrThrow();
 		if (Number(calls.n) > 0) {
-			throw new AuthError('CONFLICT', `id: talkgroup ${tg.talkgroup_ref} still has ${calls.n} calls; they must expire (retention) before it can be deleted`);
+			throw new AuthError(
+				'CONFLICT',
+				`id: talkgroup ${tg.talkgroup_ref} still has ${calls.n} calls; they must expire (retention) before it can be deleted`
+			);
 		}
 		await trx.deleteFrom('talkgroups').where('id', '=', id).execute();
 	});
@@ -184,7 +248,12 @@ export async function updateUnit(deps: SystemsDeps, id: number, alias: string): 
 	changed(deps);
 }
 
-async function requireRow(db: DB, table: 'systems' | 'talkgroups' | 'units', id: number, message: string): Promise<void> {
+async function requireRow(
+	db: DB,
+	table: 'systems' | 'talkgroups' | 'units',
+	id: number,
+	message: string
+): Promise<void> {
 	const row = await db.selectFrom(table).select('id').where('id', '=', id).executeTakeFirst();
 	if (!row) throw new AuthError('NOT_FOUND', `${message} ${id}`);
 }
@@ -203,7 +272,11 @@ export interface ImportResult {
  * the file stay. The file's row order becomes the talkgroups' sort order. All or nothing: any bad
  * row fails the import with BAD_REQUEST `csv: line N: …` and writes nothing.
  */
-export async function importTalkgroups(deps: SystemsDeps, systemId: number, csv: string): Promise<ImportResult> {
+export async function importTalkgroups(
+	deps: SystemsDeps,
+	systemId: number,
+	csv: string
+): Promise<ImportResult> {
 	let parsed;
 	try {
 		parsed = parseTalkgroupCsv(csv);
@@ -213,10 +286,16 @@ export async function importTalkgroups(deps: SystemsDeps, systemId: number, csv:
 	}
 	const now = deps.clock.now();
 	const result = await deps.db.transaction().execute(async (trx) => {
-		const system = await trx.selectFrom('systems').select('id').where('id', '=', systemId).executeTakeFirst();
+		const system = await trx
+			.selectFrom('systems')
+			.select('id')
+			.where('id', '=', systemId)
+			.executeTakeFirst();
 		if (!system) throw new AuthError('NOT_FOUND', `systemId: no system with id ${systemId}`);
 		const existing = new Map(
-			(await trx.selectFrom('talkgroups').selectAll().where('system_id', '=', systemId).execute()).map((t) => [t.talkgroup_ref, t])
+			(
+				await trx.selectFrom('talkgroups').selectAll().where('system_id', '=', systemId).execute()
+			).map((t) => [t.talkgroup_ref, t])
 		);
 		let created = 0;
 		let updated = 0;
@@ -235,10 +314,21 @@ export async function importTalkgroups(deps: SystemsDeps, systemId: number, csv:
 			if (!current) {
 				await trx
 					.insertInto('talkgroups')
-					.values({ label: '', name: '', group_name: '', tag: '', ...values, system_id: systemId, talkgroup_ref: row.decimal, created_at: now })
+					.values({
+						label: '',
+						name: '',
+						group_name: '',
+						tag: '',
+						...values,
+						system_id: systemId,
+						talkgroup_ref: row.decimal,
+						created_at: now
+					})
 					.execute();
 				created++;
-			} else if (Object.entries(values).some(([k, v]) => current[k as keyof typeof current] !== v)) {
+			} else if (
+				Object.entries(values).some(([k, v]) => current[k as keyof typeof current] !== v)
+			) {
 				await trx.updateTable('talkgroups').set(values).where('id', '=', current.id).execute();
 				updated++;
 			} else unchanged++;
@@ -250,8 +340,15 @@ export async function importTalkgroups(deps: SystemsDeps, systemId: number, csv:
 }
 
 /** The system's talkgroups as a Trunk-Recorder CSV, in their sort order. */
-export async function exportTalkgroups(db: DB, systemId: number): Promise<{ filename: string; csv: string }> {
-	const system = await db.selectFrom('systems').select(['system_ref']).where('id', '=', systemId).executeTakeFirst();
+export async function exportTalkgroups(
+	db: DB,
+	systemId: number
+): Promise<{ filename: string; csv: string }> {
+	const system = await db
+		.selectFrom('systems')
+		.select(['system_ref'])
+		.where('id', '=', systemId)
+		.executeTakeFirst();
 	if (!system) throw new AuthError('NOT_FOUND', `systemId: no system with id ${systemId}`);
 	const talkgroups = await db
 		.selectFrom('talkgroups')

@@ -35,32 +35,92 @@ describe('Trunk-Recorder talkgroup CSV', () => {
 	it('reads a file with a header: quoted commas, quotes, newlines, blanks and priorities', () => {
 		const parsed = parseTalkgroupCsv(CANONICAL);
 		expect(parsed.header).toBe(true);
-		expect([...parsed.fields].sort()).toEqual(['alphaTag', 'category', 'description', 'mode', 'priority', 'tag']);
+		expect([...parsed.fields].sort()).toEqual([
+			'alphaTag',
+			'category',
+			'description',
+			'mode',
+			'priority',
+			'tag'
+		]);
 		expect(parsed.rows).toEqual([
-			{ decimal: 101, alphaTag: 'DCFD 01 Disp', mode: 'D', description: '01 Dispatch', tag: 'Fire Dispatch', category: 'Fire', priority: 1 },
-			{ decimal: 2227, alphaTag: 'DC StcarYard', mode: 'DE', description: 'Streetcar Yard, North', tag: 'Transportation', category: 'Services', priority: 3 },
-			{ decimal: 3001, alphaTag: 'Ops "Alpha"', mode: 'T', description: 'Line one\nline two', tag: 'Law Tac', category: 'Police, County', priority: null },
-			{ decimal: 65535, alphaTag: ' padded ', mode: 'A', description: '', tag: '', category: '', priority: -1 }
+			{
+				decimal: 101,
+				alphaTag: 'DCFD 01 Disp',
+				mode: 'D',
+				description: '01 Dispatch',
+				tag: 'Fire Dispatch',
+				category: 'Fire',
+				priority: 1
+			},
+			{
+				decimal: 2227,
+				alphaTag: 'DC StcarYard',
+				mode: 'DE',
+				description: 'Streetcar Yard, North',
+				tag: 'Transportation',
+				category: 'Services',
+				priority: 3
+			},
+			{
+				decimal: 3001,
+				alphaTag: 'Ops "Alpha"',
+				mode: 'T',
+				description: 'Line one\nline two',
+				tag: 'Law Tac',
+				category: 'Police, County',
+				priority: null
+			},
+			{
+				decimal: 65535,
+				alphaTag: ' padded ',
+				mode: 'A',
+				description: '',
+				tag: '',
+				category: '',
+				priority: -1
+			}
 		]);
 	});
 
 	it('writes exactly what it read (round trip)', () => {
 		expect(formatTalkgroupCsv(parseTalkgroupCsv(CANONICAL).rows)).toBe(CANONICAL);
-		const noPriority = 'Decimal,Hex,Alpha Tag,Mode,Description,Tag,Category\n7,007,Seven,D,The seventh,Tag,Group\n';
+		const noPriority =
+			'Decimal,Hex,Alpha Tag,Mode,Description,Tag,Category\n7,007,Seven,D,The seventh,Tag,Group\n';
 		expect(formatTalkgroupCsv(parseTalkgroupCsv(noPriority).rows)).toBe(noPriority);
 	});
 
 	it('reads header columns by name, in any order and case, with RadioReference synonyms', () => {
-		const parsed = parseTalkgroupCsv('\uFEFFdec,MODE,description,AlphaTag,Group,Preferred NAC,Comment\r\n101,D,Dispatch,FD Disp,Fire,1000,hello\r\n');
-		expect(parsed.rows).toEqual([{ decimal: 101, alphaTag: 'FD Disp', mode: 'D', description: 'Dispatch', tag: '', category: 'Fire', priority: null }]);
+		const parsed = parseTalkgroupCsv(
+			'\uFEFFdec,MODE,description,AlphaTag,Group,Preferred NAC,Comment\r\n101,D,Dispatch,FD Disp,Fire,1000,hello\r\n'
+		);
+		expect(parsed.rows).toEqual([
+			{
+				decimal: 101,
+				alphaTag: 'FD Disp',
+				mode: 'D',
+				description: 'Dispatch',
+				tag: '',
+				category: 'Fire',
+				priority: null
+			}
+		]);
 		expect([...parsed.fields].sort()).toEqual(['alphaTag', 'category', 'description', 'mode']);
 		expect(parsed.ignoredColumns).toEqual(['Preferred NAC', 'Comment']);
 	});
 
 	it('reads headerless files in Trunk-Recorder order, and in RadioReference order when the modes say so', () => {
-		const legacy = parseTalkgroupCsv('101,65,D,FD Disp,Fire Dispatch,Fire Dispatch,Fire\n102,66,DE,FD Tac,Fire Tac,Fire-Tac,Fire,2\n');
+		const legacy = parseTalkgroupCsv(
+			'101,65,D,FD Disp,Fire Dispatch,Fire Dispatch,Fire\n102,66,DE,FD Tac,Fire Tac,Fire-Tac,Fire,2\n'
+		);
 		expect(legacy.header).toBe(false);
-		expect(legacy.rows[0]).toMatchObject({ decimal: 101, mode: 'D', alphaTag: 'FD Disp', description: 'Fire Dispatch', category: 'Fire' });
+		expect(legacy.rows[0]).toMatchObject({
+			decimal: 101,
+			mode: 'D',
+			alphaTag: 'FD Disp',
+			description: 'Fire Dispatch',
+			category: 'Fire'
+		});
 		expect(legacy.rows[1]).toMatchObject({ mode: 'DE', alphaTag: 'FD Tac', priority: 2 });
 		expect(legacy.fields.has('priority')).toBe(true);
 

@@ -61,8 +61,26 @@ const HEADER_NAMES: Record<string, keyof TalkgroupCsvRow | 'hex'> = {
 	priority: 'priority'
 };
 
-const LEGACY_ORDER: Array<keyof TalkgroupCsvRow | 'hex'> = ['decimal', 'hex', 'mode', 'alphaTag', 'description', 'tag', 'category', 'priority'];
-const RADIOREFERENCE_ORDER: Array<keyof TalkgroupCsvRow | 'hex'> = ['decimal', 'hex', 'alphaTag', 'mode', 'description', 'tag', 'category', 'priority'];
+const LEGACY_ORDER: Array<keyof TalkgroupCsvRow | 'hex'> = [
+	'decimal',
+	'hex',
+	'mode',
+	'alphaTag',
+	'description',
+	'tag',
+	'category',
+	'priority'
+];
+const RADIOREFERENCE_ORDER: Array<keyof TalkgroupCsvRow | 'hex'> = [
+	'decimal',
+	'hex',
+	'alphaTag',
+	'mode',
+	'description',
+	'tag',
+	'category',
+	'priority'
+];
 const EXPORT_HEADER = ['Decimal', 'Hex', 'Alpha Tag', 'Mode', 'Description', 'Tag', 'Category'];
 
 const modeLike = (value: string) => /^[ADMTX][eE]?$/.test(value);
@@ -168,16 +186,22 @@ export function parseTalkgroupCsv(text: string): ParsedTalkgroupCsv {
 			seen.add(key);
 			return key;
 		});
-		if (!seen.has('decimal')) throw new CsvError(records[0].line, 'the header has no Decimal column');
+		if (!seen.has('decimal'))
+			throw new CsvError(records[0].line, 'the header has no Decimal column');
 		body = records.slice(1);
-		if (!body.length) throw new CsvError(records[0].line, 'the file has a header but no talkgroups');
+		if (!body.length)
+			throw new CsvError(records[0].line, 'the file has a header but no talkgroups');
 	} else {
 		for (const r of records) {
 			if (r.fields.length !== 7 && r.fields.length !== 8) {
-				throw new CsvError(r.line, `expected 7 or 8 columns (no header row), found ${r.fields.length}`);
+				throw new CsvError(
+					r.line,
+					`expected 7 or 8 columns (no header row), found ${r.fields.length}`
+				);
 			}
 		}
-		const radioReference = records.every((r) => modeLike(r.fields[3])) && !records.every((r) => modeLike(r.fields[2]));
+		const radioReference =
+			records.every((r) => modeLike(r.fields[3])) && !records.every((r) => modeLike(r.fields[2]));
 		columns = radioReference ? RADIOREFERENCE_ORDER : LEGACY_ORDER;
 	}
 
@@ -187,7 +211,15 @@ export function parseTalkgroupCsv(text: string): ParsedTalkgroupCsv {
 	const rows: TalkgroupCsvRow[] = [];
 	const firstLineOf = new Map<number, number>();
 	for (const record of body) {
-		const row: TalkgroupCsvRow = { decimal: 0, alphaTag: '', mode: '', description: '', tag: '', category: '', priority: null };
+		const row: TalkgroupCsvRow = {
+			decimal: 0,
+			alphaTag: '',
+			mode: '',
+			description: '',
+			tag: '',
+			category: '',
+			priority: null
+		};
 		columns.forEach((column, index) => {
 			const value = record.fields[index] ?? '';
 			if (column === null || column === 'hex') return;
@@ -198,16 +230,20 @@ export function parseTalkgroupCsv(text: string): ParsedTalkgroupCsv {
 				row.decimal = Number(value);
 			} else if (column === 'priority') {
 				if (value === '') row.priority = null;
-				else if (/^-?\d+$/.test(value) && Math.abs(Number(value)) <= 1000) row.priority = Number(value);
+				else if (/^-?\d+$/.test(value) && Math.abs(Number(value)) <= 1000)
+					row.priority = Number(value);
 				else throw new CsvError(record.line, `Priority "${value}" is not a whole number`);
 			} else {
-				if (value.length > MAX_TEXT) throw new CsvError(record.line, `${column} is longer than ${MAX_TEXT} characters`);
-				if (column === 'mode' && value.length > 8) throw new CsvError(record.line, `Mode "${value}" is too long`);
+				if (value.length > MAX_TEXT)
+					throw new CsvError(record.line, `${column} is longer than ${MAX_TEXT} characters`);
+				if (column === 'mode' && value.length > 8)
+					throw new CsvError(record.line, `Mode "${value}" is too long`);
 				row[column] = value;
 			}
 		});
 		const earlier = firstLineOf.get(row.decimal);
-		if (earlier !== undefined) throw new CsvError(record.line, `talkgroup ${row.decimal} is already on line ${earlier}`);
+		if (earlier !== undefined)
+			throw new CsvError(record.line, `talkgroup ${row.decimal} is already on line ${earlier}`);
 		firstLineOf.set(row.decimal, record.line);
 		rows.push(row);
 	}

@@ -50,7 +50,15 @@ export async function seedSystem(
 	for (const ref of talkgroupRefs) {
 		const { id } = await db
 			.insertInto('talkgroups')
-			.values({ system_id: systemId, talkgroup_ref: ref, label: `TG ${ref}`, name: '', group_name: '', tag: '', created_at: now })
+			.values({
+				system_id: systemId,
+				talkgroup_ref: ref,
+				label: `TG ${ref}`,
+				name: '',
+				group_name: '',
+				tag: '',
+				created_at: now
+			})
 			.returning('id')
 			.executeTakeFirstOrThrow();
 		talkgroupIds.push(id);
@@ -59,7 +67,13 @@ export async function seedSystem(
 }
 
 /** A call row with a given time and size (no audio file: these specs never read audio). */
-export async function seedCall(db: DB, systemId: number, talkgroupId: number, dateTime: number, audioSize = 1000): Promise<number> {
+export async function seedCall(
+	db: DB,
+	systemId: number,
+	talkgroupId: number,
+	dateTime: number,
+	audioSize = 1000
+): Promise<number> {
 	const { id } = await db
 		.insertInto('calls')
 		.values({

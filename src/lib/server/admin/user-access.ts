@@ -23,27 +23,40 @@ export interface GrantRow {
 type Q = Kysely<Database> | Transaction<Database>;
 
 /** Checks every id exists and turns the input into rows; BAD_REQUEST names the field otherwise. */
-export async function resolveGrants(db: Q, input: Pick<AccessInput, 'systems' | 'talkgroups'>): Promise<GrantRow[]> {
+export async function resolveGrants(
+	db: Q,
+	input: Pick<AccessInput, 'systems' | 'talkgroups'>
+): Promise<GrantRow[]> {
 	const systemIds = [...new Set(input.systems)];
 	const talkgroupIds = [...new Set(input.talkgroups)];
 	const rows: GrantRow[] = [];
 	if (systemIds.length) {
 		const found = new Set(
-			(await db.selectFrom('systems').select('id').where('id', 'in', systemIds).execute()).map((r) => r.id)
+			(await db.selectFrom('systems').select('id').where('id', 'in', systemIds).execute()).map(
+				(r) => r.id
+			)
 		);
 		const missing = systemIds.filter((id) => !found.has(id));
-		if (missing.length) throw new AuthError('BAD_REQUEST', `access.systems: no system with id ${missing.join(', ')}`);
+		if (missing.length)
+			throw new AuthError('BAD_REQUEST', `access.systems: no system with id ${missing.join(', ')}`);
 		for (const id of systemIds) rows.push({ systemId: id, talkgroupId: null });
 	}
 	if (talkgroupIds.length) {
 		const found = new Map(
-			(await db.selectFrom('talkgroups').select(['id', 'system_id']).where('id', 'in', talkgroupIds).execute()).map((r) => [
-				r.id,
-				r.system_id
-			])
+			(
+				await db
+					.selectFrom('talkgroups')
+					.select(['id', 'system_id'])
+					.where('id', 'in', talkgroupIds)
+					.execute()
+			).map((r) => [r.id, r.system_id])
 		);
 		const missing = talkgroupIds.filter((id) => !found.has(id));
-		if (missing.length) throw new AuthError('BAD_REQUEST', `access.talkgroups: no talkgroup with id ${missing.join(', ')}`);
+		if (missing.length)
+			throw new AuthError(
+				'BAD_REQUEST',
+				`access.talkgroups: no talkgroup with id ${missing.join(', ')}`
+			);
 		for (const id of talkgroupIds) rows.push({ systemId: found.get(id)!, talkgroupId: id });
 	}
 	return rows;
@@ -54,18 +67,26 @@ export async function replaceGrants(trx: Q, userId: number, rows: GrantRow[]): P
 	if (rows.length) {
 		await trx
 			.insertInto('user_access')
-			.values(rows.map((r) => ({ user_id: userId, system_id: r.systemId, talkgroup_id: r.talkgroupId })))
+			.values(
+				rows.map((r) => ({ user_id: userId, system_id: r.systemId, talkgroup_id: r.talkgroupId }))
+			)
 			.execute();
 	}
 }
 
 export async function grantsOf(db: Q, userId: number): Promise<GrantRow[]> {
-	const rows = await db.selectFrom('user_access').select(['system_id', 'talkgroup_id']).where('user_id', '=', userId).execute();
+	const rows = await db
+		.selectFrom('user_access')
+		.select(['system_id', 'talkgroup_id'])
+		.where('user_id', '=', userId)
+		.execute();
 	return rows.map((r) => ({ systemId: r.system_id, talkgroupId: r.talkgroup_id }));
 }
 
 /** Grants of every user, for lists. */
-export async function allGrants(db: Q): Promise<Map<number, { systems: number[]; talkgroups: number[] }>> {
+export async function allGrants(
+	db: Q
+): Promise<Map<number, { systems: number[]; talkgroups: number[] }>> {
 	const rows = await db
 		.selectFrom('user_access')
 		.select(['user_id', 'system_id', 'talkgroup_id'])
@@ -93,9 +114,15 @@ export function isNarrowing(
 ): boolean {
 	if (after.accessAll) return false;
 	if (before.accessAll) return true;
-	const afterSystems = new Set(after.grants.filter((g) => g.talkgroupId === null).map((g) => g.systemId));
-	const afterTalkgroups = new Set(after.grants.filter((g) => g.talkgroupId !== null).map((g) => g.talkgroupId));
+	const afterSystems = new Set(
+		after.grants.filter((g) => g.talkgroupId === null).map((g) => g.systemId)
+	);
+	const afterTalkgroups = new Set(
+		after.grants.filter((g) => g.talkgroupId !== null).map((g) => g.talkgroupId)
+	);
 	return before.grants.some((g) =>
-		g.talkgroupId === null ? !afterSystems.has(g.systemId) : !afterTalkgroups.has(g.talkgroupId) && !afterSystems.has(g.systemId)
+		g.talkgroupId === null
+			? !afterSystems.has(g.systemId)
+			: !afterTalkgroups.has(g.talkgroupId) && !afterSystems.has(g.systemId)
 	);
 }

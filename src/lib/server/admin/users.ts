@@ -4,7 +4,14 @@ import { AuthError } from '../auth/accounts';
 import { hashPassword } from '../auth/passwords';
 import { revokeUserSessions, type SessionDeps } from '../auth/sessions';
 import { recordEvent } from './event-log';
-import { allGrants, grantsOf, isNarrowing, replaceGrants, resolveGrants, type AccessInput } from './user-access';
+import {
+	allGrants,
+	grantsOf,
+	isNarrowing,
+	replaceGrants,
+	resolveGrants,
+	type AccessInput
+} from './user-access';
 
 /**
  * User administration. Every guard that protects the last admin is checked inside the same
@@ -57,7 +64,12 @@ function isActiveAdmin(u: Pick<User, 'role' | 'disabled' | 'expires_at'>, now: n
 }
 
 /** Refuses a change that would leave no active admin. Runs inside the change's transaction. */
-async function assertAnotherActiveAdmin(trx: Transaction<Database>, target: User, now: number, what: string): Promise<void> {
+async function assertAnotherActiveAdmin(
+	trx: Transaction<Database>,
+	target: User,
+	now: number,
+	what: string
+): Promise<void> {
 	const other = await trx
 		.selectFrom('users')
 		.select('id')
@@ -67,7 +79,11 @@ async function assertAnotherActiveAdmin(trx: Transaction<Database>, target: User
 		.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
 		.limit(1)
 		.executeTakeFirst();
-	if (!other) throw new AuthError('CONFLICT', `id: ${target.username} is the last active admin and cannot be ${what}`);
+	if (!other)
+		throw new AuthError(
+			'CONFLICT',
+			`id: ${target.username} is the last active admin and cannot be ${what}`
+		);
 }
 
 async function loadUser(trx: Transaction<Database>, id: number): Promise<User> {
@@ -76,10 +92,15 @@ async function loadUser(trx: Transaction<Database>, id: number): Promise<User> {
 	return user;
 }
 
-async function assertUsernameFree(trx: Transaction<Database>, username: string, exceptId?: number): Promise<void> {
+async function assertUsernameFree(
+	trx: Transaction<Database>,
+	username: string,
+	exceptId?: number
+): Promise<void> {
 	let query = trx.selectFrom('users').select('id').where('username', '=', username);
 	if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
-	if (await query.executeTakeFirst()) throw new AuthError('CONFLICT', `username: "${username}" is taken`);
+	if (await query.executeTakeFirst())
+		throw new AuthError('CONFLICT', `username: "${username}" is taken`);
 }
 
 export async function listUsers(deps: Pick<AdminDeps, 'db' | 'clock'>): Promise<UserSummary[]> {
@@ -114,19 +135,27 @@ export async function listUsers(deps: Pick<AdminDeps, 'db' | 'clock'>): Promise<
 		accessAll: u.access_all === 1,
 		access: grants.get(u.id) ?? { systems: [], talkgroups: [] },
 		activeSessions: Number(u.active_sessions ?? 0),
-		lastSeenAt: u.last_seen === null || u.last_seen === undefined ? null : new Date(Number(u.last_seen)),
+		lastSeenAt:
+			u.last_seen === null || u.last_seen === undefined ? null : new Date(Number(u.last_seen)),
 		createdAt: new Date(u.created_at),
 		updatedAt: new Date(u.updated_at)
 	}));
 }
 
-export async function getUser(deps: Pick<AdminDeps, 'db' | 'clock'>, id: number): Promise<UserSummary> {
+export async function getUser(
+	deps: Pick<AdminDeps, 'db' | 'clock'>,
+	id: number
+): Promise<UserSummary> {
 	const user = (await listUsers(deps)).find((u) => u.id === id);
 	if (!user) throw notFound(id);
 	return user;
 }
 
-export async function createUser(deps: AdminDeps, actorId: number, input: CreateUserInput): Promise<number> {
+export async function createUser(
+	deps: AdminDeps,
+	actorId: number,
+	input: CreateUserInput
+): Promise<number> {
 	const passwordHash = await hashPassword(input.password);
 	const now = deps.clock.now();
 	const accessAll = input.accessAll ?? input.access === undefined;
@@ -150,16 +179,29 @@ export async function createUser(deps: AdminDeps, actorId: number, input: Create
 		await replaceGrants(trx, id, grants);
 		return id;
 	});
-	await recordEvent(deps, 'user.created', { userId: id, username: input.username, role: input.role, by: actorId });
+	await recordEvent(deps, 'user.created', {
+		userId: id,
+		username: input.username,
+		role: input.role,
+		by: actorId
+	});
 	return id;
 }
 
-export async function updateUser(deps: AdminDeps, actorId: number, id: number, patch: UpdateUserInput): Promise<UserSummary> {
+export async function updateUser(
+	deps: AdminDeps,
+	actorId: number,
+	id: number,
+	patch: UpdateUserInput
+): Promise<UserSummary> {
 	const now = deps.clock.now();
 	const self = actorId === id;
-	if (self && patch.role === 'listener') throw new AuthError('FORBIDDEN', 'role: you cannot demote yourself');
-	if (self && patch.disabled === true) throw new AuthError('FORBIDDEN', 'disabled: you cannot disable yourself');
-	if (self && patch.expiresAt) throw new AuthError('FORBIDDEN', 'expiresAt: you cannot set an expiry on your own account');
+	if (self && patch.role === 'listener')
+		throw new AuthError('FORBIDDEN', 'role: you cannot demote yourself');
+	if (self && patch.disabled === true)
+		throw new AuthError('FORBIDDEN', 'disabled: you cannot disable yourself');
+	if (self && patch.expiresAt)
+		throw new AuthError('FORBIDDEN', 'expiresAt: you cannot set an expiry on your own account');
 
 	const { before, after } = await deps.db.transaction().execute(async (trx) => {
 		const before = await loadUser(trx, id);
@@ -168,12 +210,19 @@ export async function updateUser(deps: AdminDeps, actorId: number, id: number, p
 			username: patch.username ?? before.username,
 			role: patch.role ?? before.role,
 			disabled: patch.disabled === undefined ? before.disabled : patch.disabled ? 1 : 0,
-			expires_at: patch.expiresAt === undefined ? before.expires_at : patch.expiresAt === null ? null : patch.expiresAt.getTime(),
+			expires_at:
+				patch.expiresAt === undefined
+					? before.expires_at
+					: patch.expiresAt === null
+						? null
+						: patch.expiresAt.getTime(),
 			updated_at: now
 		};
 		if (isActiveAdmin(before, now)) {
-			if (before.role === 'admin' && after.role !== 'admin') await assertAnotherActiveAdmin(trx, before, now, 'demoted');
-			if (!before.disabled && after.disabled) await assertAnotherActiveAdmin(trx, before, now, 'disabled');
+			if (before.role === 'admin' && after.role !== 'admin')
+				await assertAnotherActiveAdmin(trx, before, now, 'demoted');
+			if (!before.disabled && after.disabled)
+				await assertAnotherActiveAdmin(trx, before, now, 'disabled');
 			// An expiry would leave no admin once it passes.
 			if (patch.expiresAt) await assertAnotherActiveAdmin(trx, before, now, 'given an expiry');
 		}
@@ -199,7 +248,10 @@ export async function updateUser(deps: AdminDeps, actorId: number, id: number, p
 	if (after.expires_at !== before.expires_at) changes.push('expiresAt');
 
 	const expiredNow = after.expires_at !== null && after.expires_at <= now;
-	if ((after.disabled && !before.disabled) || (expiredNow && after.expires_at !== before.expires_at)) {
+	if (
+		(after.disabled && !before.disabled) ||
+		(expiredNow && after.expires_at !== before.expires_at)
+	) {
 		await revokeUserSessions(deps, id, 'disabled');
 	}
 	if (after.role !== before.role) {
@@ -207,31 +259,57 @@ export async function updateUser(deps: AdminDeps, actorId: number, id: number, p
 		await revokeUserSessions(deps, id, 'admin');
 		deps.bus.publish('access.changed', { userId: id });
 	}
-	if (changes.length) await recordEvent(deps, 'user.updated', { userId: id, username: after.username, changes, by: actorId });
+	if (changes.length)
+		await recordEvent(deps, 'user.updated', {
+			userId: id,
+			username: after.username,
+			changes,
+			by: actorId
+		});
 	return getUser(deps, id);
 }
 
 /** Replaces a user's access. Taking anything away signs them out (reason `admin`). */
-export async function setUserAccess(deps: AdminDeps, actorId: number, id: number, input: AccessInput): Promise<UserSummary> {
+export async function setUserAccess(
+	deps: AdminDeps,
+	actorId: number,
+	id: number,
+	input: AccessInput
+): Promise<UserSummary> {
 	const now = deps.clock.now();
 	const narrowed = await deps.db.transaction().execute(async (trx) => {
 		const user = await loadUser(trx, id);
 		const before = { accessAll: user.access_all === 1, grants: await grantsOf(trx, id) };
 		const grants = await resolveGrants(trx, input);
-		await trx.updateTable('users').set({ access_all: input.accessAll ? 1 : 0, updated_at: now }).where('id', '=', id).execute();
+		await trx
+			.updateTable('users')
+			.set({ access_all: input.accessAll ? 1 : 0, updated_at: now })
+			.where('id', '=', id)
+			.execute();
 		await replaceGrants(trx, id, grants);
 		return isNarrowing(before, { accessAll: input.accessAll, grants });
 	});
 	if (narrowed) await revokeUserSessions(deps, id, 'admin');
 	deps.bus.publish('access.changed', { userId: id });
 	const user = await getUser(deps, id);
-	await recordEvent(deps, 'user.updated', { userId: id, username: user.username, changes: ['access'], by: actorId });
+	await recordEvent(deps, 'user.updated', {
+		userId: id,
+		username: user.username,
+		changes: ['access'],
+		by: actorId
+	});
 	return user;
 }
 
 /** Sets a new password the user must replace at next sign-in, and signs them out everywhere. */
-export async function resetPassword(deps: AdminDeps, actorId: number, id: number, password: string): Promise<void> {
-	if (actorId === id) throw new AuthError('FORBIDDEN', 'id: change your own password with auth.changePassword');
+export async function resetPassword(
+	deps: AdminDeps,
+	actorId: number,
+	id: number,
+	password: string
+): Promise<void> {
+	if (actorId === id)
+		throw new AuthError('FORBIDDEN', 'id: change your own password with auth.changePassword');
 	const passwordHash = await hashPassword(password);
 	const user = await deps.db.transaction().execute(async (trx) => {
 		const user = await loadUser(trx, id);
@@ -243,7 +321,12 @@ export async function resetPassword(deps: AdminDeps, actorId: number, id: number
 		return user;
 	});
 	await revokeUserSessions(deps, id, 'password');
-	await recordEvent(deps, 'user.updated', { userId: id, username: user.username, changes: ['password'], by: actorId });
+	await recordEvent(deps, 'user.updated', {
+		userId: id,
+		username: user.username,
+		changes: ['password'],
+		by: actorId
+	});
 }
 
 /**
@@ -256,10 +339,19 @@ export async function deleteUser(deps: AdminDeps, actorId: number, id: number): 
 	const user = await deps.db.transaction().execute(async (trx) => {
 		const user = await loadUser(trx, id);
 		if (isActiveAdmin(user, now)) await assertAnotherActiveAdmin(trx, user, now, 'deleted');
-		await trx.updateTable('users').set({ disabled: 1, updated_at: now }).where('id', '=', id).execute();
+		await trx
+			.updateTable('users')
+			.set({ disabled: 1, updated_at: now })
+			.where('id', '=', id)
+			.execute();
 		return user;
 	});
 	await revokeUserSessions(deps, id, 'disabled');
 	await deps.db.deleteFrom('users').where('id', '=', id).execute();
-	await recordEvent(deps, 'user.updated', { userId: id, username: user.username, changes: ['deleted'], by: actorId });
+	await recordEvent(deps, 'user.updated', {
+		userId: id,
+		username: user.username,
+		changes: ['deleted'],
+		by: actorId
+	});
 }

@@ -6,9 +6,22 @@ import { createSession, revokeSession } from './sessions';
 
 async function setup() {
 	const svc = await testServices({ SQUELCH_ACCESS_TTL: '60' });
-	const userId = await insertUser(svc, { username: 'ann', password: 'password-ann', role: 'listener' });
-	const { session } = await createSession(svc, userId, { userAgent: 'test', ip: '10.0.0.1', rememberMe: false });
-	const { token } = await signAccessToken(svc, { userId, username: 'ann', role: 'listener', sessionId: session.id });
+	const userId = await insertUser(svc, {
+		username: 'ann',
+		password: 'password-ann',
+		role: 'listener'
+	});
+	const { session } = await createSession(svc, userId, {
+		userAgent: 'test',
+		ip: '10.0.0.1',
+		rememberMe: false
+	});
+	const { token } = await signAccessToken(svc, {
+		userId,
+		username: 'ann',
+		role: 'listener',
+		sessionId: session.id
+	});
 	return { svc, userId, sessionId: session.id, token };
 }
 

@@ -26,7 +26,11 @@ export async function signAccessToken(
 ): Promise<{ token: string; expiresAt: number }> {
 	const nowSec = Math.floor(deps.clock.now() / 1000);
 	const exp = nowSec + deps.config.accessTtlSec;
-	const token = await new SignJWT({ role: claims.role, sid: claims.sessionId, name: claims.username })
+	const token = await new SignJWT({
+		role: claims.role,
+		sid: claims.sessionId,
+		name: claims.username
+	})
 		.setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
 		.setSubject(String(claims.userId))
 		.setIssuedAt(nowSec)
@@ -40,7 +44,10 @@ export async function signAccessToken(
  * every path, and stay stopped after a restart. The role is read from the user row, so a demotion
  * also applies immediately. Returns null for anything that does not pass.
  */
-export async function verifyAccessToken(deps: AccessTokenDeps, token: string | null | undefined): Promise<Viewer | null> {
+export async function verifyAccessToken(
+	deps: AccessTokenDeps,
+	token: string | null | undefined
+): Promise<Viewer | null> {
 	if (!token) return null;
 	const claims = await verifiedClaims(deps, token);
 	if (!claims) return null;
@@ -50,13 +57,19 @@ export async function verifyAccessToken(deps: AccessTokenDeps, token: string | n
 	const row = await deps.db
 		.selectFrom('sessions')
 		.innerJoin('users', 'users.id', 'sessions.user_id')
-		.select(['users.username', 'users.role', 'users.disabled', 'users.expires_at as user_expires_at'])
+		.select([
+			'users.username',
+			'users.role',
+			'users.disabled',
+			'users.expires_at as user_expires_at'
+		])
 		.where('sessions.id', '=', sessionId)
 		.where('sessions.user_id', '=', userId)
 		.where('sessions.revoked_at', 'is', null)
 		.where('sessions.expires_at', '>', now)
 		.executeTakeFirst();
-	if (!row || row.disabled || (row.user_expires_at !== null && row.user_expires_at <= now)) return null;
+	if (!row || row.disabled || (row.user_expires_at !== null && row.user_expires_at <= now))
+		return null;
 	return { userId, username: row.username, role: row.role, sessionId, tokenExpiresAt: exp * 1000 };
 }
 
@@ -90,7 +103,10 @@ async function verifiedClaims(deps: AccessTokenDeps, token: string): Promise<Cla
 	}
 	let payload;
 	try {
-		({ payload } = await jwtVerify(token, deps.keys.jwt, { algorithms: ['HS256'], currentDate: new Date(deps.clock.now()) }));
+		({ payload } = await jwtVerify(token, deps.keys.jwt, {
+			algorithms: ['HS256'],
+			currentDate: new Date(deps.clock.now())
+		}));
 	} catch {
 		return null;
 	}

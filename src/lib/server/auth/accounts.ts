@@ -5,12 +5,19 @@ import type { Bus } from '../live/bus';
 import { recordEvent } from '../admin/event-log';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
 import type { LoginThrottle } from './throttle';
-import { createSession, revokeUserSessions, type DeviceInfo, type SessionDeps, type IssuedSession } from './sessions';
+import {
+	createSession,
+	revokeUserSessions,
+	type DeviceInfo,
+	type SessionDeps,
+	type IssuedSession
+} from './sessions';
 
 /** A refusal the routers turn into a tRPC error with the same code. */
 export class AuthError extends Error {
 	constructor(
-		readonly code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS' | 'BAD_REQUEST' | 'CONFLICT' | 'NOT_FOUND',
+		readonly code:
+			'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS' | 'BAD_REQUEST' | 'CONFLICT' | 'NOT_FOUND',
 		message: string,
 		readonly retryAfterSec?: number,
 		/** Extra facts for the client, e.g. why a session ended. */
@@ -40,7 +47,11 @@ export async function insertUser(
 		if (onlyIfNoUsers && (await trx.selectFrom('users').select('id').limit(1).executeTakeFirst())) {
 			throw new AuthError('FORBIDDEN', 'setup is already complete');
 		}
-		const clash = await trx.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst();
+		const clash = await trx
+			.selectFrom('users')
+			.select('id')
+			.where('username', '=', input.username)
+			.executeTakeFirst();
 		if (clash) throw new AuthError('CONFLICT', `username "${input.username}" is taken`);
 		const row = await trx
 			.insertInto('users')
@@ -56,7 +67,11 @@ export async function insertUser(
 			.executeTakeFirstOrThrow();
 		return row.id;
 	});
-	await recordEvent(deps, 'user.created', { userId: id, username: input.username, role: input.role });
+	await recordEvent(deps, 'user.created', {
+		userId: id,
+		username: input.username,
+		role: input.role
+	});
 	return id;
 }
 
@@ -71,9 +86,17 @@ export async function login(
 ): Promise<{ user: User } & IssuedSession> {
 	const wait = deps.throttle.retryAfterSec(device.ip, input.username);
 	if (wait > 0) {
-		throw new AuthError('TOO_MANY_REQUESTS', `too many failed sign-in attempts; try again in ${wait} second${wait === 1 ? '' : 's'}`, wait);
+		throw new AuthError(
+			'TOO_MANY_REQUESTS',
+			`too many failed sign-in attempts; try again in ${wait} second${wait === 1 ? '' : 's'}`,
+			wait
+		);
 	}
-	const user = await deps.db.selectFrom('users').selectAll().where('username', '=', input.username).executeTakeFirst();
+	const user = await deps.db
+		.selectFrom('users')
+		.selectAll()
+		.where('username', '=', input.username)
+		.executeTakeFirst();
 	let ok = false;
 	if (user) ok = await verifyPassword(user.password_hash, input.password);
 	else await burnPasswordCheck(input.password);
@@ -95,7 +118,11 @@ export async function changePassword(
 	currentSessionId: string,
 	input: { currentPassword: string; newPassword: string }
 ): Promise<void> {
-	const user = await deps.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+	const user = await deps.db
+		.selectFrom('users')
+		.selectAll()
+		.where('id', '=', userId)
+		.executeTakeFirstOrThrow();
 	if (!(await verifyPassword(user.password_hash, input.currentPassword))) {
 		throw new AuthError('BAD_REQUEST', 'currentPassword: the current password is not right');
 	}

@@ -21,7 +21,13 @@ export interface CookieTarget {
 
 export function setAuthCookies(
 	target: CookieTarget,
-	tokens: { accessToken: string; accessTtlSec: number; refreshToken: string; refreshTtlSec: number; rememberMe: boolean }
+	tokens: {
+		accessToken: string;
+		accessTtlSec: number;
+		refreshToken: string;
+		refreshTtlSec: number;
+		rememberMe: boolean;
+	}
 ) {
 	const base = { httpOnly: true, sameSite: 'strict', secure: target.secure } as const;
 	target.cookies.set(REFRESH_COOKIE, tokens.refreshToken, {
@@ -30,7 +36,11 @@ export function setAuthCookies(
 		// Without rememberMe the cookie stays a browser-session cookie across every refresh.
 		...(tokens.rememberMe ? { maxAge: tokens.refreshTtlSec } : {})
 	});
-	target.cookies.set(ACCESS_COOKIE, tokens.accessToken, { ...base, path: ACCESS_COOKIE_PATH, maxAge: tokens.accessTtlSec });
+	target.cookies.set(ACCESS_COOKIE, tokens.accessToken, {
+		...base,
+		path: ACCESS_COOKIE_PATH,
+		maxAge: tokens.accessTtlSec
+	});
 	target.cookies.set(SIGNED_IN_HINT_COOKIE, '1', {
 		...base,
 		httpOnly: false,

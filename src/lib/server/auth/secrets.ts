@@ -12,7 +12,11 @@ export async function loadSecret(db: DB, clock: Clock, name: string): Promise<Bu
 		.values({ name, value: randomBytes(32).toString('base64'), created_at: clock.now() })
 		.onConflict((oc) => oc.column('name').doNothing())
 		.execute();
-	const row = await db.selectFrom('secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow();
+	const row = await db
+		.selectFrom('secrets')
+		.select('value')
+		.where('name', '=', name)
+		.executeTakeFirstOrThrow();
 	return Buffer.from(row.value, 'base64');
 }
 

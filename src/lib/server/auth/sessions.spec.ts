@@ -4,51 +4,82 @@ import { insertUser, login } from './accounts';
 import { signAccessToken, verifyAccessToken } from './access-token';
 import { createSession, listSessions, revokeSession, rotateRefreshToken } from './sessions';
 
-const PHONE = { userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36', ip: '10.0.0.2', rememberMe: true };
+const PHONE = {
+	userAgent:
+		'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36',
+	ip: '10.0.0.2',
+	rememberMe: true
+};
 
 async function setup(env: Record<string, string> = {}) {
 	const svc = await testServices(env);
-	const userId = await insertUser(svc, { username: 'ann', password: 'password-ann', role: 'listener' });
+	const userId = await insertUser(svc, {
+		username: 'ann',
+		password: 'password-ann',
+		role: 'listener'
+	});
 	const revoked: string[] = [];
 	svc.bus.subscribe('session.revoked', (e) => revoked.push(`${e.sessionId}:${e.reason}`));
 	return { svc, userId, revoked };
 }
 
-async function accessFor(svc: Awaited<ReturnType<typeof setup>>['svc'], userId: number, sessionId: string) {
-	return (await signAccessToken(svc, { userId, username: 'ann', role: 'listener', sessionId })).token;
+async function accessFor(
+	svc: Awaited<ReturnType<typeof setup>>['svc'],
+	userId: number,
+	sessionId: string
+) {
+	return (await signAccessToken(svc, { userId, username: 'ann', role: 'listener', sessionId }))
+		.token;
 }
 
 describe('sessions', () => {
-	it('survives a simulated day of three devices refreshing before every expiry, one session each', { timeout: 60_000 }, async () => {
-		const { svc, userId } = await setup();
-		const devices = await Promise.all(
-			['desktop', 'phone', 'tablet'].map(async (name, i) => {
-				const issued = await createSession(svc, userId, { ...PHONE, userAgent: name, ip: `10.0.0.${i}` });
-				return { name, sessionId: issued.session.id, refresh: issued.refreshToken, access: await accessFor(svc, userId, issued.session.id), expiresAt: svc.clock.now() + 900_000 };
-			})
-		);
-		const end = svc.clock.now() + 24 * 3600_000;
-		let refreshes = 0;
-		while (svc.clock.now() < end) {
-			svc.clock.advance(30_000);
-			for (const device of devices) {
-				// Each device uses its access token all the time, and refreshes a minute before expiry.
-				expect(await verifyAccessToken(svc, device.access), `${device.name} at ${svc.clock.now()}`).not.toBeNull();
-				if (device.expiresAt - svc.clock.now() <= 60_000) {
-					const outcome = await rotateRefreshToken(svc, device.refresh);
-					expect(outcome.ok, `${device.name} refresh`).toBe(true);
-					if (!outcome.ok) return;
-					device.refresh = outcome.refreshToken;
-					device.access = await accessFor(svc, userId, device.sessionId);
-					device.expiresAt = svc.clock.now() + 900_000;
-					refreshes++;
+	it(
+		'survives a simulated day of three devices refreshing before every expiry, one session each',
+		{ timeout: 60_000 },
+		async () => {
+			const { svc, userId } = await setup();
+			const devices = await Promise.all(
+				['desktop', 'phone', 'tablet'].map(async (name, i) => {
+					const issued = await createSession(svc, userId, {
+						...PHONE,
+						userAgent: name,
+						ip: `10.0.0.${i}`
+					});
+					return {
+						name,
+						sessionId: issued.session.id,
+						refresh: issued.refreshToken,
+						access: await accessFor(svc, userId, issued.session.id),
+						expiresAt: svc.clock.now() + 900_000
+					};
+				})
+			);
+			const end = svc.clock.now() + 24 * 3600_000;
+			let refreshes = 0;
+			while (svc.clock.now() < end) {
+				svc.clock.advance(30_000);
+				for (const device of devices) {
+					// Each device uses its access token all the time, and refreshes a minute before expiry.
+					expect(
+						await verifyAccessToken(svc, device.access),
+						`${device.name} at ${svc.clock.now()}`
+					).not.toBeNull();
+					if (device.expiresAt - svc.clock.now() <= 60_000) {
+						const outcome = await rotateRefreshToken(svc, device.refresh);
+						expect(outcome.ok, `${device.name} refresh`).toBe(true);
+						if (!outcome.ok) return;
+						device.refresh = outcome.refreshToken;
+						device.access = await accessFor(svc, userId, device.sessionId);
+						device.expiresAt = svc.clock.now() + 900_000;
+						refreshes++;
+					}
 				}
 			}
+			expect(refreshes).toBeGreaterThan(3 * 90);
+			const sessions = await listSessions(svc, userId, null);
+			expect(sessions.map((s) => s.id).sort()).toEqual(devices.map((d) => d.sessionId).sort());
 		}
-		expect(refreshes).toBeGreaterThan(3 * 90);
-		const sessions = await listSessions(svc, userId, null);
-		expect(sessions.map((s) => s.id).sort()).toEqual(devices.map((d) => d.sessionId).sort());
-	});
+	);
 
 	it('the 21st login revokes only the least recently used session', async () => {
 		const { svc, userId, revoked } = await setup();
@@ -66,15 +97,23 @@ describe('sessions', () => {
 
 		expect(revoked).toEqual([`${issued[1].session.id}:cap`]);
 		expect(await verifyAccessToken(svc, access1)).toBeNull();
-		expect(await rotateRefreshToken(svc, issued[1].refreshToken)).toEqual({ ok: false, reason: 'revoked', revokeReason: 'cap' });
+		expect(await rotateRefreshToken(svc, issued[1].refreshToken)).toEqual({
+			ok: false,
+			reason: 'revoked',
+			revokeReason: 'cap'
+		});
 		expect((await listSessions(svc, userId, null)).length).toBe(20);
-		for (const i of [2, 5, 19]) expect((await rotateRefreshToken(svc, issued[i].refreshToken)).ok).toBe(true);
+		for (const i of [2, 5, 19])
+			expect((await rotateRefreshToken(svc, issued[i].refreshToken)).ok).toBe(true);
 	});
 
 	it('two refreshes racing with the same token both succeed with the same successor', async () => {
 		const { svc, userId } = await setup();
 		const { refreshToken } = await createSession(svc, userId, PHONE);
-		const [a, b] = await Promise.all([rotateRefreshToken(svc, refreshToken), rotateRefreshToken(svc, refreshToken)]);
+		const [a, b] = await Promise.all([
+			rotateRefreshToken(svc, refreshToken),
+			rotateRefreshToken(svc, refreshToken)
+		]);
 		expect(a.ok && b.ok).toBe(true);
 		if (!a.ok || !b.ok) return;
 		expect(a.refreshToken).toBe(b.refreshToken);
@@ -121,7 +160,11 @@ describe('sessions', () => {
 		const again = await rotateRefreshToken(svc, slid.refreshToken);
 		expect(again.ok).toBe(true);
 		svc.clock.advance(3601_000);
-		if (again.ok) expect(await rotateRefreshToken(svc, again.refreshToken)).toEqual({ ok: false, reason: 'expired' });
+		if (again.ok)
+			expect(await rotateRefreshToken(svc, again.refreshToken)).toEqual({
+				ok: false,
+				reason: 'expired'
+			});
 	});
 
 	it('revoking a session stops its access token at once', async () => {
@@ -149,8 +192,16 @@ describe('sessions', () => {
 		const { session } = await login(svc, { username: 'ann', password: 'password-ann' }, PHONE);
 		expect(session.device).toBe('Chrome on Android');
 		await revokeSession(svc, session.id, 'logout');
-		const events = await svc.db.selectFrom('events').select(['type', 'data']).orderBy('id').execute();
-		expect(events.map((e) => e.type)).toEqual(['user.created', 'session.created', 'session.revoked']);
+		const events = await svc.db
+			.selectFrom('events')
+			.select(['type', 'data'])
+			.orderBy('id')
+			.execute();
+		expect(events.map((e) => e.type)).toEqual([
+			'user.created',
+			'session.created',
+			'session.revoked'
+		]);
 		expect(JSON.parse(events[2].data)).toMatchObject({ sessionId: session.id, reason: 'logout' });
 		expect(userId).toBeGreaterThan(0);
 	});

@@ -36,7 +36,11 @@ export interface IssuedSession {
 	refreshToken: string;
 }
 
-export async function createSession(deps: SessionDeps, userId: number, device: DeviceInfo): Promise<IssuedSession> {
+export async function createSession(
+	deps: SessionDeps,
+	userId: number,
+	device: DeviceInfo
+): Promise<IssuedSession> {
 	const now = deps.clock.now();
 	const refreshToken = randomBytes(32).toString('base64url');
 	const maxSessions = await sessionCap(deps.db, deps.config.maxSessions);
@@ -80,7 +84,12 @@ export async function createSession(deps: SessionDeps, userId: number, device: D
 		return victims;
 	});
 	for (const id of evicted) await announceRevoked(deps, id, userId, 'cap');
-	await recordEvent(deps, 'session.created', { userId, sessionId: session.id, device: session.device, ip: session.ip });
+	await recordEvent(deps, 'session.created', {
+		userId,
+		sessionId: session.id,
+		device: session.device,
+		ip: session.ip
+	});
 	return { session, refreshToken };
 }
 
@@ -94,33 +103,67 @@ export type RefreshOutcome =
  * immediately previous one, within the grace window, gets the same successor again (two tabs
  * waking at once, a retried request); any other use of the previous token is theft: revoke.
  */
-export async function rotateRefreshToken(deps: SessionDeps, presented: string): Promise<RefreshOutcome> {
+export async function rotateRefreshToken(
+	deps: SessionDeps,
+	presented: string
+): Promise<RefreshOutcome> {
 	const now = deps.clock.now();
 	const hash = hashToken(presented);
 	let reused: Session | undefined;
 	const outcome = await deps.db.transaction().execute(async (trx): Promise<RefreshOutcome> => {
-		const current = await trx.selectFrom('sessions').selectAll().where('refresh_hash', '=', hash).executeTakeFirst();
+		const current = await trx
+			.selectFrom('sessions')
+			.selectAll()
+			.where('refresh_hash', '=', hash)
+			.executeTakeFirst();
 		const previous = current
 			? undefined
-			: await trx.selectFrom('sessions').selectAll().where('prev_refresh_hash', '=', hash).executeTakeFirst();
+			: await trx
+					.selectFrom('sessions')
+					.selectAll()
+					.where('prev_refresh_hash', '=', hash)
+					.executeTakeFirst();
 		const session = current ?? previous;
 		if (!session) return { ok: false, reason: 'unknown' };
-		if (session.revoked_at !== null) return { ok: false, reason: 'revoked', revokeReason: session.revoke_reason ?? 'logout' };
+		if (session.revoked_at !== null)
+			return { ok: false, reason: 'revoked', revokeReason: session.revoke_reason ?? 'logout' };
 		if (session.expires_at <= now) return { ok: false, reason: 'expired' };
 		// An account that expired (or was disabled) since sign-in gets no fresh tokens.
-		const owner = await trx.selectFrom('users').select(['disabled', 'expires_at']).where('id', '=', session.user_id).executeTakeFirst();
-		if (!owner || owner.disabled || (owner.expires_at !== null && owner.expires_at <= now)) return { ok: false, reason: 'expired' };
+		const owner = await trx
+			.selectFrom('users')
+			.select(['disabled', 'expires_at'])
+			.where('id', '=', session.user_id)
+			.executeTakeFirst();
+		if (!owner || owner.disabled || (owner.expires_at !== null && owner.expires_at <= now))
+			return { ok: false, reason: 'expired' };
 
 		const successor = successorOf(deps, presented);
 		const expires_at = now + deps.config.refreshTtlSec * 1000;
 		if (current) {
-			const next = { refresh_hash: hashToken(successor), prev_refresh_hash: hash, rotated_at: now, last_used_at: now, expires_at };
+			const next = {
+				refresh_hash: hashToken(successor),
+				prev_refresh_hash: hash,
+				rotated_at: now,
+				last_used_at: now,
+				expires_at
+			};
 			await trx.updateTable('sessions').set(next).where('id', '=', session.id).execute();
 			return { ok: true, session: { ...session, ...next }, refreshToken: successor };
 		}
-		if (now - session.rotated_at <= deps.config.refreshGraceSec * 1000 && hashToken(successor) === session.refresh_hash) {
-			await trx.updateTable('sessions').set({ last_used_at: now, expires_at }).where('id', '=', session.id).execute();
-			return { ok: true, session: { ...session, last_used_at: now, expires_at }, refreshToken: successor };
+		if (
+			now - session.rotated_at <= deps.config.refreshGraceSec * 1000 &&
+			hashToken(successor) === session.refresh_hash
+		) {
+			await trx
+				.updateTable('sessions')
+				.set({ last_used_at: now, expires_at })
+				.where('id', '=', session.id)
+				.execute();
+			return {
+				ok: true,
+				session: { ...session, last_used_at: now, expires_at },
+				refreshToken: successor
+			};
 		}
 		await trx
 			.updateTable('sessions')
@@ -135,7 +178,11 @@ export async function rotateRefreshToken(deps: SessionDeps, presented: string): 
 }
 
 /** Revoke one session (if still active). Returns whether it was active. */
-export async function revokeSession(deps: SessionDeps, sessionId: string, reason: RevokeReason): Promise<boolean> {
+export async function revokeSession(
+	deps: SessionDeps,
+	sessionId: string,
+	reason: RevokeReason
+): Promise<boolean> {
 	const now = deps.clock.now();
 	const row = await deps.db
 		.updateTable('sessions')
@@ -168,7 +215,12 @@ export async function revokeUserSessions(
 	return rows.length;
 }
 
-async function announceRevoked(deps: SessionDeps, sessionId: string, userId: number, reason: RevokeReason) {
+async function announceRevoked(
+	deps: SessionDeps,
+	sessionId: string,
+	userId: number,
+	reason: RevokeReason
+) {
 	deps.bus.publish('session.revoked', { sessionId, userId, reason });
 	await recordEvent(deps, 'session.revoked', { userId, sessionId, reason });
 }
@@ -202,7 +254,10 @@ export async function listSessions(
 
 /** A session row as the account and admin device lists show it. */
 export function toSessionSummary(
-	s: Pick<Session, 'id' | 'device' | 'user_agent' | 'ip' | 'created_at' | 'last_used_at' | 'expires_at'>,
+	s: Pick<
+		Session,
+		'id' | 'device' | 'user_agent' | 'ip' | 'created_at' | 'last_used_at' | 'expires_at'
+	>,
 	currentSessionId: string | null | undefined
 ): SessionSummary {
 	return {

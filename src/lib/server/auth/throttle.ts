@@ -12,7 +12,11 @@ export interface ThrottleRule {
 	maxDelayMs: number;
 }
 
-export const USERNAME_RULE: ThrottleRule = { free: 5, windowMs: 15 * 60_000, maxDelayMs: 15 * 60_000 };
+export const USERNAME_RULE: ThrottleRule = {
+	free: 5,
+	windowMs: 15 * 60_000,
+	maxDelayMs: 15 * 60_000
+};
 export const IP_RULE: ThrottleRule = { free: 20, windowMs: 15 * 60_000, maxDelayMs: 15 * 60_000 };
 
 interface Entry {

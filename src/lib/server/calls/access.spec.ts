@@ -10,10 +10,23 @@ async function setup() {
 	const police = await seedSystem(deps.db, 2, 'Police', [21]);
 	const { id } = await deps.db
 		.insertInto('users')
-		.values({ username: 'lis', password_hash: 'x', role: 'listener', access_all: 0, created_at: 0, updated_at: 0 })
+		.values({
+			username: 'lis',
+			password_hash: 'x',
+			role: 'listener',
+			access_all: 0,
+			created_at: 0,
+			updated_at: 0
+		})
 		.returning('id')
 		.executeTakeFirstOrThrow();
-	const viewer: Viewer = { userId: id, username: 'lis', role: 'listener', sessionId: 's', tokenExpiresAt: 0 };
+	const viewer: Viewer = {
+		userId: id,
+		username: 'lis',
+		role: 'listener',
+		sessionId: 's',
+		tokenExpiresAt: 0
+	};
 	return { deps, db: deps.db, fire, police, viewer, userId: id };
 }
 
@@ -56,7 +69,10 @@ describe('access scope (fails closed)', () => {
 		// And a real delete cascades the grant away.
 		await sql`pragma foreign_keys = on`.execute(db);
 		await db.deleteFrom('user_access').execute();
-		await db.insertInto('user_access').values({ user_id: userId, system_id: fire.systemId, talkgroup_id: fire.talkgroupIds[0] }).execute();
+		await db
+			.insertInto('user_access')
+			.values({ user_id: userId, system_id: fire.systemId, talkgroup_id: fire.talkgroupIds[0] })
+			.execute();
 		await db.deleteFrom('talkgroups').where('id', '=', fire.talkgroupIds[0]).execute();
 		expect(canHear(await accessScope(db, viewer), fire.systemId, fire.talkgroupIds[0])).toBe(false);
 	});
@@ -64,9 +80,16 @@ describe('access scope (fails closed)', () => {
 	it('malformed rows grant nothing: text ids, a talkgroup filed under another system, a strange access_all', async () => {
 		const { db, fire, police, viewer, userId } = await setup();
 		await sql`pragma foreign_keys = off`.execute(db);
-		await sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, 'fire', null)`.execute(db);
-		await sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, ${fire.systemId}, 'eleven')`.execute(db);
-		await db.insertInto('user_access').values({ user_id: userId, system_id: police.systemId, talkgroup_id: fire.talkgroupIds[0] }).execute();
+		await sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, 'fire', null)`.execute(
+			db
+		);
+		await sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, ${fire.systemId}, 'eleven')`.execute(
+			db
+		);
+		await db
+			.insertInto('user_access')
+			.values({ user_id: userId, system_id: police.systemId, talkgroup_id: fire.talkgroupIds[0] })
+			.execute();
 		await sql`update users set access_all = 'yes' where id = ${userId}`.execute(db);
 		const scope = await accessScope(db, viewer);
 		expect(scope).toEqual({ all: false, systemIds: new Set(), talkgroupIds: new Set() });

@@ -7,15 +7,18 @@ import type { Viewer } from '../auth/access-token';
  * or malformed (fail closed). Anonymous listeners (public listening) hear everything public.
  */
 export type AccessScope =
-	| { all: true }
-	| { all: false; systemIds: Set<number>; talkgroupIds: Set<number> };
+	{ all: true } | { all: false; systemIds: Set<number>; talkgroupIds: Set<number> };
 
 export const NO_ACCESS: AccessScope = { all: false, systemIds: new Set(), talkgroupIds: new Set() };
 
 export async function accessScope(db: DB, viewer: Viewer | null): Promise<AccessScope> {
 	if (!viewer) return { all: true };
 	if (viewer.role === 'admin') return { all: true };
-	const user = await db.selectFrom('users').select('access_all').where('id', '=', viewer.userId).executeTakeFirst();
+	const user = await db
+		.selectFrom('users')
+		.select('access_all')
+		.where('id', '=', viewer.userId)
+		.executeTakeFirst();
 	if (!user) return NO_ACCESS;
 	if (user.access_all === 1) return { all: true };
 	// Each grant is checked against what exists: a grant to a system or talkgroup that is gone,
@@ -37,7 +40,8 @@ export async function accessScope(db: DB, viewer: Viewer | null): Promise<Access
 	for (const g of grants) {
 		if (!Number.isInteger(g.system_id) || g.existing_system !== g.system_id) continue;
 		if (g.talkgroup_id === null) systemIds.add(g.system_id);
-		else if (Number.isInteger(g.talkgroup_id) && g.talkgroup_system === g.system_id) talkgroupIds.add(g.talkgroup_id);
+		else if (Number.isInteger(g.talkgroup_id) && g.talkgroup_system === g.system_id)
+			talkgroupIds.add(g.talkgroup_id);
 	}
 	return { all: false, systemIds, talkgroupIds };
 }

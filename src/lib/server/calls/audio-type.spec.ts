@@ -9,18 +9,34 @@ const head = (name: string) => fs.readFileSync(path.join(fixtures, name)).subarr
 describe('detectAudioType', () => {
 	it('prefers audioType, then audioMime, then audioName, then the file name, then the bytes', () => {
 		const wavBytes = head('12345-1718145678_851012500-call_17.wav');
-		expect(detectAudioType({ audioType: 'audio/mp4', audioName: 'a.wav', fileName: 'a.mp3', head: wavBytes })?.mime).toBe('audio/mp4');
-		expect(detectAudioType({ audioMime: 'audio/x-wav', audioName: 'a.mp3', head: wavBytes })?.mime).toBe('audio/wav');
-		expect(detectAudioType({ audioType: 'application/octet-stream', audioName: 'a.MP3', fileName: 'a.wav', head: wavBytes })?.mime).toBe(
-			'audio/mpeg'
-		);
+		expect(
+			detectAudioType({
+				audioType: 'audio/mp4',
+				audioName: 'a.wav',
+				fileName: 'a.mp3',
+				head: wavBytes
+			})?.mime
+		).toBe('audio/mp4');
+		expect(
+			detectAudioType({ audioMime: 'audio/x-wav', audioName: 'a.mp3', head: wavBytes })?.mime
+		).toBe('audio/wav');
+		expect(
+			detectAudioType({
+				audioType: 'application/octet-stream',
+				audioName: 'a.MP3',
+				fileName: 'a.wav',
+				head: wavBytes
+			})?.mime
+		).toBe('audio/mpeg');
 		expect(detectAudioType({ fileName: 'x.m4a', head: wavBytes })?.ext).toBe('m4a');
 		expect(detectAudioType({ fileName: 'no-extension', head: wavBytes })?.ext).toBe('wav');
 	});
 
 	it('never uses the part Content-Type (it is not an input at all) and finds each fixture by its bytes', () => {
 		expect(typeFromBytes(head('12345-1718145678_851012500-call_17.wav'))?.mime).toBe('audio/wav');
-		expect(typeFromBytes(head('12346-1718145700.512_851262500.1-call_18.m4a'))?.mime).toBe('audio/mp4');
+		expect(typeFromBytes(head('12346-1718145700.512_851262500.1-call_18.m4a'))?.mime).toBe(
+			'audio/mp4'
+		);
 		expect(typeFromBytes(head('1718461822-1.mp3'))?.mime).toBe('audio/mpeg');
 		expect(typeFromBytes(head('20240615_143022.123.mp3'))?.mime).toBe('audio/mpeg');
 	});
@@ -31,7 +47,13 @@ describe('detectAudioType', () => {
 	});
 
 	it('gives up on unknown data', () => {
-		expect(detectAudioType({ audioType: 'text/plain', fileName: 'a.txt', head: Buffer.from('hello world, not audio') })).toBeNull();
+		expect(
+			detectAudioType({
+				audioType: 'text/plain',
+				fileName: 'a.txt',
+				head: Buffer.from('hello world, not audio')
+			})
+		).toBeNull();
 		expect(typeFromBytes(new Uint8Array())).toBeNull();
 	});
 });

@@ -75,7 +75,14 @@ export function typeFromBytes(head: Uint8Array): AudioType | null {
 	if (head.length >= 8 && ascii(4, 8) === 'ftyp') return M4A;
 	if (head.length >= 4 && ascii(0, 4) === 'OggS') return OGG;
 	if (head.length >= 4 && ascii(0, 4) === 'fLaC') return FLAC;
-	if (head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return WEBM;
+	if (
+		head.length >= 4 &&
+		head[0] === 0x1a &&
+		head[1] === 0x45 &&
+		head[2] === 0xdf &&
+		head[3] === 0xa3
+	)
+		return WEBM;
 	if (head.length >= 2 && head[0] === 0xff && (head[1] & 0xf0) === 0xf0) {
 		// 0xFFF: ADTS AAC has layer bits 00; MPEG audio layers are 01..11.
 		return (head[1] & 0x06) === 0 ? AAC : MP3;

@@ -25,7 +25,8 @@ export interface AudioRequest {
  */
 export async function serveAudio(svc: Services, input: AudioRequest): Promise<Reply> {
 	const { viewer, header } = input;
-	if (input.method !== 'GET' && input.method !== 'HEAD') return text(405, 'method not allowed', { allow: 'GET, HEAD' });
+	if (input.method !== 'GET' && input.method !== 'HEAD')
+		return text(405, 'method not allowed', { allow: 'GET, HEAD' });
 	if (!viewer && !(await getSettings(svc.db)).publicListening) {
 		return text(401, 'sign in required', { 'www-authenticate': 'Bearer' });
 	}
@@ -60,10 +61,18 @@ export async function serveAudio(svc: Services, input: AudioRequest): Promise<Re
 
 	const size = stat.size;
 	const ifRange = header('if-range');
-	const rangeApplies = !ifRange || ifRange.trim() === etag || (!ifRange.startsWith('"') && !ifRange.startsWith('W/') && Date.parse(ifRange) >= lastModified.getTime());
+	const rangeApplies =
+		!ifRange ||
+		ifRange.trim() === etag ||
+		(!ifRange.startsWith('"') &&
+			!ifRange.startsWith('W/') &&
+			Date.parse(ifRange) >= lastModified.getTime());
 	const range = rangeApplies ? parseRange(header('range'), size) : null;
 	if (range === 'unsatisfiable') {
-		return text(416, 'range not satisfiable', { 'content-range': `bytes */${size}`, 'accept-ranges': 'bytes' });
+		return text(416, 'range not satisfiable', {
+			'content-range': `bytes */${size}`,
+			'accept-ranges': 'bytes'
+		});
 	}
 	const start = range?.start ?? 0;
 	const end = range?.end ?? size - 1;

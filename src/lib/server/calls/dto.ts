@@ -30,7 +30,11 @@ export function selectCalls(db: DB) {
 		.selectFrom('calls')
 		.innerJoin('systems', 'systems.id', 'calls.system_id')
 		.innerJoin('talkgroups', 'talkgroups.id', 'calls.talkgroup_id')
-		.leftJoin('units', (join) => join.onRef('units.system_id', '=', 'calls.system_id').onRef('units.unit_ref', '=', 'calls.source'))
+		.leftJoin('units', (join) =>
+			join
+				.onRef('units.system_id', '=', 'calls.system_id')
+				.onRef('units.unit_ref', '=', 'calls.source')
+		)
 		.select([
 			'calls.id',
 			'calls.date_time',
@@ -70,7 +74,13 @@ export function toCall(row: CallSelection): Call {
 		id: row.id,
 		dateTime: new Date(row.date_time),
 		system: { id: row.system_ref, label: row.system_label },
-		talkgroup: { id: row.talkgroup_ref, label: row.tg_label, name: row.tg_name, group: row.tg_group, tag: row.tg_tag },
+		talkgroup: {
+			id: row.talkgroup_ref,
+			label: row.tg_label,
+			name: row.tg_name,
+			group: row.tg_group,
+			tag: row.tg_tag
+		},
 		frequency: row.frequency,
 		duration: row.duration,
 		audioUrl: `/api/calls/${row.id}/audio`,
@@ -88,13 +98,17 @@ export function scopeFilter(scope: AccessScope) {
 		if (scope.all) return eb.lit(true);
 		const parts: Expression<SqlBool>[] = [];
 		if (scope.systemIds.size) parts.push(eb('calls.system_id', 'in', [...scope.systemIds]));
-		if (scope.talkgroupIds.size) parts.push(eb('calls.talkgroup_id', 'in', [...scope.talkgroupIds]));
+		if (scope.talkgroupIds.size)
+			parts.push(eb('calls.talkgroup_id', 'in', [...scope.talkgroupIds]));
 		return parts.length ? eb.or(parts) : eb.lit(false);
 	};
 }
 
 /** One call by database id, or undefined when missing or not in scope. */
 export async function callById(db: DB, scope: AccessScope, id: number): Promise<Call | undefined> {
-	const row = await selectCalls(db).where('calls.id', '=', id).where(scopeFilter(scope)).executeTakeFirst();
+	const row = await selectCalls(db)
+		.where('calls.id', '=', id)
+		.where(scopeFilter(scope))
+		.executeTakeFirst();
 	return row && toCall(row);
 }

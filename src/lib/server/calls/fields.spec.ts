@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { cleanLabel, parseDateTime, parseFrequencies, parseFrequency, parsePatches, parseRadioId, parseSources } from './fields';
+import {
+	cleanLabel,
+	parseDateTime,
+	parseFrequencies,
+	parseFrequency,
+	parsePatches,
+	parseRadioId,
+	parseSources
+} from './fields';
 
 describe('parseDateTime', () => {
 	it('reads all-digit values as unix seconds', () => {
@@ -8,15 +16,21 @@ describe('parseDateTime', () => {
 	});
 
 	it('reads ISO 8601 with any number of fractional digits', () => {
-		expect(parseDateTime('2024-06-15T14:30:22.123456Z')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22, 123));
+		expect(parseDateTime('2024-06-15T14:30:22.123456Z')).toBe(
+			Date.UTC(2024, 5, 15, 14, 30, 22, 123)
+		);
 		expect(parseDateTime('2024-06-15T14:30:22.1Z')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22, 100));
-		expect(parseDateTime('2024-06-15T14:30:22.123456789Z')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22, 123));
+		expect(parseDateTime('2024-06-15T14:30:22.123456789Z')).toBe(
+			Date.UTC(2024, 5, 15, 14, 30, 22, 123)
+		);
 		expect(parseDateTime('2024-06-15T14:30:22Z')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22));
 		expect(parseDateTime('2024-06-15 14:30:22')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22));
 	});
 
 	it('applies the offset', () => {
-		expect(parseDateTime('2024-06-15T16:30:22.5+02:00')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22, 500));
+		expect(parseDateTime('2024-06-15T16:30:22.5+02:00')).toBe(
+			Date.UTC(2024, 5, 15, 14, 30, 22, 500)
+		);
 		expect(parseDateTime('2024-06-15T09:30:22-0500')).toBe(Date.UTC(2024, 5, 15, 14, 30, 22));
 	});
 
@@ -27,7 +41,15 @@ describe('parseDateTime', () => {
 	});
 
 	it('rejects what is not a time', () => {
-		for (const bad of ['', 'now', '0', '2024-13-01T00:00:00Z', '2024-02-31T00:00:00Z', '15/06/2024', '-5']) {
+		for (const bad of [
+			'',
+			'now',
+			'0',
+			'2024-13-01T00:00:00Z',
+			'2024-02-31T00:00:00Z',
+			'15/06/2024',
+			'-5'
+		]) {
 			expect(parseDateTime(bad), bad).toBeNull();
 		}
 		expect(parseDateTime(undefined, 'abc')).toBeNull();
@@ -60,7 +82,11 @@ describe('labels and numbers', () => {
 
 describe('lenient JSON fields', () => {
 	it('reads valid sources', () => {
-		expect(parseSources('[{ "pos": 0.00, "src": 1234567 }, { "pos": 2.16, "src": 7654321, "tag": "Engine 5" }]')).toEqual([
+		expect(
+			parseSources(
+				'[{ "pos": 0.00, "src": 1234567 }, { "pos": 2.16, "src": 7654321, "tag": "Engine 5" }]'
+			)
+		).toEqual([
 			{ pos: 0, src: 1234567 },
 			{ pos: 2.16, src: 7654321, tag: 'Engine 5' }
 		]);
@@ -68,7 +94,8 @@ describe('lenient JSON fields', () => {
 	});
 
 	it("reads Trunk-Recorder's unescaped tag", () => {
-		const text = '[{ "pos": 0.00, "src": 1234567, "tag": "Engine "5" Cab" }, { "pos": 1.50, "src": 42, "tag": "B\\C" }]';
+		const text =
+			'[{ "pos": 0.00, "src": 1234567, "tag": "Engine "5" Cab" }, { "pos": 1.50, "src": 42, "tag": "B\\C" }]';
 		expect(() => JSON.parse(text)).toThrow();
 		expect(parseSources(text)).toEqual([
 			{ pos: 0, src: 1234567, tag: 'Engine "5" Cab' },
@@ -79,7 +106,11 @@ describe('lenient JSON fields', () => {
 	it('keeps going on garbage', () => {
 		expect(parseSources('not json')).toEqual([]);
 		expect(parseSources('[{"src": "x"}, {"src": 5}, 3, null]')).toEqual([{ pos: 0, src: 5 }]);
-		expect(parseFrequencies('[{"freq": 851012500, "time": 1718145678, "pos": 0.00, "len": 2.16, "errorCount": 0, "spikeCount": 0}]')).toEqual([
+		expect(
+			parseFrequencies(
+				'[{"freq": 851012500, "time": 1718145678, "pos": 0.00, "len": 2.16, "errorCount": 0, "spikeCount": 0}]'
+			)
+		).toEqual([
 			{ freq: 851012500, time: 1718145678, pos: 0, len: 2.16, errorCount: 0, spikeCount: 0 }
 		]);
 		expect(parseFrequencies('[{"freq": 851012500, "pos": 0.00,}')).toEqual([

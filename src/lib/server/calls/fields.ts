@@ -36,9 +36,16 @@ const ISO =
  *   without an offset the time is taken as UTC.
  * - `timestamp`: unix milliseconds, used when `dateTime` is absent or unreadable.
  */
-export function parseDateTime(dateTime: string | undefined | null, timestamp?: string | null): number | null {
+export function parseDateTime(
+	dateTime: string | undefined | null,
+	timestamp?: string | null
+): number | null {
 	const text = (dateTime ?? '').trim();
-	const fromDateTime = text ? (/^\d+(\.\d+)?$/.test(text) ? secondsToMs(text) : parseIso(text)) : null;
+	const fromDateTime = text
+		? /^\d+(\.\d+)?$/.test(text)
+			? secondsToMs(text)
+			: parseIso(text)
+		: null;
 	if (fromDateTime !== null) return fromDateTime;
 	const ts = (timestamp ?? '').trim();
 	if (/^\d+$/.test(ts)) return validMs(Number(ts));
@@ -59,7 +66,8 @@ function parseIso(text: string): number | null {
 	const hour = Number(h);
 	const minute = Number(mi);
 	const second = Number(s);
-	if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
+	if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+		return null;
 	let utc = Date.UTC(Number(y), month - 1, day, hour, minute, second, ms);
 	// Reject dates that rolled over (e.g. February 31st).
 	if (new Date(utc).getUTCDate() !== day && second < 60) return null;
@@ -158,7 +166,9 @@ export function parseFrequencies(text: string | undefined | null): FrequencyEntr
 	if (!raw) return [];
 	const parsed = tryJson(raw);
 	const items: Array<(key: string) => number | null> = Array.isArray(parsed)
-		? parsed.filter((p) => p && typeof p === 'object').map((p) => (key: string) => num((p as Record<string, unknown>)[key]))
+		? parsed
+				.filter((p) => p && typeof p === 'object')
+				.map((p) => (key: string) => num((p as Record<string, unknown>)[key]))
 		: objectBlocks(raw).map((block) => (key: string) => numberIn(block, key));
 	const out: FrequencyEntry[] = [];
 	for (const get of items) {

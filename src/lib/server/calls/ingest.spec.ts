@@ -13,57 +13,132 @@ describe('storeCall', () => {
 		expect(result.status).toBe('stored');
 		const row = await deps.db.selectFrom('calls').selectAll().executeTakeFirstOrThrow();
 		expect(row.audio_path).toBe(`2024/06/15/${call.audio.fileId}.wav`);
-		expect(filesUnder(recordingsDir(deps.config.dataDir))).toEqual([`2024/06/15/${call.audio.fileId}.wav`]);
-		expect(await deps.db.selectFrom('units').select(['unit_ref', 'alias']).execute()).toEqual([{ unit_ref: 1234, alias: 'Engine 5' }]);
+		expect(filesUnder(recordingsDir(deps.config.dataDir))).toEqual([
+			`2024/06/15/${call.audio.fileId}.wav`
+		]);
+		expect(await deps.db.selectFrom('units').select(['unit_ref', 'alias']).execute()).toEqual([
+			{ unit_ref: 1234, alias: 'Engine 5' }
+		]);
 	});
 
 	it('answers duplicate for the same system + talkgroup inside the window only', async () => {
 		const deps = await callTestDeps();
 		const base = Date.UTC(2024, 5, 15, 11);
-		expect((await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base }), 2000)).status).toBe('stored');
-		expect((await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base + 1999 }), 2000)).status).toBe('duplicate');
-		expect((await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base - 2000 }), 2000)).status).toBe('duplicate');
-		expect((await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base + 2001 }), 2000)).status).toBe('stored');
-		expect((await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base, talkgroupRef: 101 }), 2000)).status).toBe('stored');
-		expect((await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base, systemRef: 2 }), 2000)).status).toBe('stored');
-		expect(await deps.db.selectFrom('calls').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst()).toEqual({ n: 4 });
+		expect(
+			(await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base }), 2000)).status
+		).toBe('stored');
+		expect(
+			(await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base + 1999 }), 2000))
+				.status
+		).toBe('duplicate');
+		expect(
+			(await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base - 2000 }), 2000))
+				.status
+		).toBe('duplicate');
+		expect(
+			(await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base + 2001 }), 2000))
+				.status
+		).toBe('stored');
+		expect(
+			(
+				await storeCall(
+					deps,
+					incomingCall(deps.config.dataDir, { dateTime: base, talkgroupRef: 101 }),
+					2000
+				)
+			).status
+		).toBe('stored');
+		expect(
+			(
+				await storeCall(
+					deps,
+					incomingCall(deps.config.dataDir, { dateTime: base, systemRef: 2 }),
+					2000
+				)
+			).status
+		).toBe('stored');
+		expect(
+			await deps.db
+				.selectFrom('calls')
+				.select((eb) => eb.fn.countAll().as('n'))
+				.executeTakeFirst()
+		).toEqual({ n: 4 });
 	});
 
 	it('fills blank labels later but never overwrites an admin edit', async () => {
 		const deps = await callTestDeps();
 		const t = Date.UTC(2024, 5, 15, 11);
-		await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: t, systemLabel: '', talkgroupLabel: '', talkgroupTag: '', units: [{ ref: 9, alias: '' }] }), 0);
+		await storeCall(
+			deps,
+			incomingCall(deps.config.dataDir, {
+				dateTime: t,
+				systemLabel: '',
+				talkgroupLabel: '',
+				talkgroupTag: '',
+				units: [{ ref: 9, alias: '' }]
+			}),
+			0
+		);
 		await deps.db.updateTable('talkgroups').set({ name: 'Edited by admin' }).execute();
 		await storeCall(
 			deps,
-			incomingCall(deps.config.dataDir, { dateTime: t + 60_000, systemLabel: 'County', talkgroupLabel: 'FD1', talkgroupName: 'Other', talkgroupTag: 'Fire Tac', units: [{ ref: 9, alias: 'Medic 9' }] }),
+			incomingCall(deps.config.dataDir, {
+				dateTime: t + 60_000,
+				systemLabel: 'County',
+				talkgroupLabel: 'FD1',
+				talkgroupName: 'Other',
+				talkgroupTag: 'Fire Tac',
+				units: [{ ref: 9, alias: 'Medic 9' }]
+			}),
 			0
 		);
-		expect(await deps.db.selectFrom('systems').select('label').executeTakeFirst()).toEqual({ label: 'County' });
-		expect(await deps.db.selectFrom('talkgroups').select(['label', 'name', 'tag']).executeTakeFirst()).toEqual({
+		expect(await deps.db.selectFrom('systems').select('label').executeTakeFirst()).toEqual({
+			label: 'County'
+		});
+		expect(
+			await deps.db.selectFrom('talkgroups').select(['label', 'name', 'tag']).executeTakeFirst()
+		).toEqual({
 			label: 'FD1',
 			name: 'Edited by admin',
 			tag: 'Fire Tac'
 		});
-		expect(await deps.db.selectFrom('units').select('alias').executeTakeFirst()).toEqual({ alias: 'Medic 9' });
+		expect(await deps.db.selectFrom('units').select('alias').executeTakeFirst()).toEqual({
+			alias: 'Medic 9'
+		});
 	});
 
 	it('refuses unknown talkgroups when the system does not auto-populate', async () => {
 		const deps = await callTestDeps();
 		await storeCall(deps, incomingCall(deps.config.dataDir), 0);
 		await deps.db.updateTable('systems').set({ auto_populate: 0 }).execute();
-		const call = incomingCall(deps.config.dataDir, { talkgroupRef: 555, dateTime: Date.UTC(2024, 5, 15, 11, 5) });
+		const call = incomingCall(deps.config.dataDir, {
+			talkgroupRef: 555,
+			dateTime: Date.UTC(2024, 5, 15, 11, 5)
+		});
 		expect((await storeCall(deps, call, 0)).status).toBe('unknown-talkgroup');
-		expect(await deps.db.selectFrom('talkgroups').select('talkgroup_ref').execute()).toEqual([{ talkgroup_ref: 100 }]);
+		expect(await deps.db.selectFrom('talkgroups').select('talkgroup_ref').execute()).toEqual([
+			{ talkgroup_ref: 100 }
+		]);
 		// A known talkgroup still works.
-		expect((await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: Date.UTC(2024, 5, 15, 11, 6) }), 0)).status).toBe('stored');
+		expect(
+			(
+				await storeCall(
+					deps,
+					incomingCall(deps.config.dataDir, { dateTime: Date.UTC(2024, 5, 15, 11, 6) }),
+					0
+				)
+			).status
+		).toBe('stored');
 	});
 
 	it('takes the row back when the file cannot be moved into place', async () => {
 		const deps = await callTestDeps();
 		// A file where the day folder should be makes mkdir fail.
 		fs.mkdirSync(path.join(recordingsDir(deps.config.dataDir), '2024', '06'), { recursive: true });
-		fs.writeFileSync(path.join(recordingsDir(deps.config.dataDir), '2024', '06', '15'), 'in the way');
+		fs.writeFileSync(
+			path.join(recordingsDir(deps.config.dataDir), '2024', '06', '15'),
+			'in the way'
+		);
 		await expect(storeCall(deps, incomingCall(deps.config.dataDir), 0)).rejects.toThrow();
 		expect(await deps.db.selectFrom('calls').select('id').execute()).toEqual([]);
 	});
@@ -78,7 +153,18 @@ describe('sweepIncoming', () => {
 			.insertInto('systems')
 			.values({ system_ref: 1, label: '', created_at: 0 })
 			.execute();
-		await deps.db.insertInto('talkgroups').values({ system_id: 1, talkgroup_ref: 1, label: '', name: '', group_name: '', tag: '', created_at: 0 }).execute();
+		await deps.db
+			.insertInto('talkgroups')
+			.values({
+				system_id: 1,
+				talkgroup_ref: 1,
+				label: '',
+				name: '',
+				group_name: '',
+				tag: '',
+				created_at: 0
+			})
+			.execute();
 		await deps.db
 			.insertInto('calls')
 			.values({
@@ -104,6 +190,8 @@ describe('sweepIncoming', () => {
 
 		expect(await sweepIncoming(deps.db, deps.config.dataDir)).toEqual({ completed: 1, removed: 2 });
 		expect(fs.existsSync(orphan.audio.tmpPath)).toBe(false);
-		expect(filesUnder(recordingsDir(deps.config.dataDir))).toEqual([`2024/06/15/${committed.audio.fileId}.wav`]);
+		expect(filesUnder(recordingsDir(deps.config.dataDir))).toEqual([
+			`2024/06/15/${committed.audio.fileId}.wav`
+		]);
 	});
 });

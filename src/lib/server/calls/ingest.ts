@@ -46,7 +46,11 @@ export type StoreResult =
  * one transaction — then the temp file is moved to its final place. See storage.ts for why this
  * order leaves no orphan on any failure. The caller removes the temp file on every other outcome.
  */
-export async function storeCall(deps: IngestDeps, call: IncomingCall, duplicateWindowMs: number): Promise<StoreResult> {
+export async function storeCall(
+	deps: IngestDeps,
+	call: IncomingCall,
+	duplicateWindowMs: number
+): Promise<StoreResult> {
 	const now = deps.clock.now();
 	const audioPath = storedPathFor(call.dateTime, call.audio.fileId, call.audio.type.ext);
 	const result = await deps.db.transaction().execute(async (trx): Promise<StoreResult> => {
@@ -62,7 +66,11 @@ export async function storeCall(deps: IngestDeps, call: IncomingCall, duplicateW
 				.returning(['id', 'label', 'auto_populate'])
 				.executeTakeFirstOrThrow();
 		} else if (!system.label && call.systemLabel) {
-			await trx.updateTable('systems').set({ label: call.systemLabel }).where('id', '=', system.id).execute();
+			await trx
+				.updateTable('systems')
+				.set({ label: call.systemLabel })
+				.where('id', '=', system.id)
+				.execute();
 		}
 		const autoPopulate = system.auto_populate === 1;
 
@@ -96,7 +104,8 @@ export async function storeCall(deps: IngestDeps, call: IncomingCall, duplicateW
 			if (!talkgroup.name && call.talkgroupName) fill.name = call.talkgroupName;
 			if (!talkgroup.group_name && call.talkgroupGroup) fill.group_name = call.talkgroupGroup;
 			if (!talkgroup.tag && call.talkgroupTag) fill.tag = call.talkgroupTag;
-			if (Object.keys(fill).length) await trx.updateTable('talkgroups').set(fill).where('id', '=', talkgroupId).execute();
+			if (Object.keys(fill).length)
+				await trx.updateTable('talkgroups').set(fill).where('id', '=', talkgroupId).execute();
 		}
 
 		const duplicate = await trx
@@ -119,10 +128,22 @@ export async function storeCall(deps: IngestDeps, call: IncomingCall, duplicateW
 				.executeTakeFirst();
 			if (!existing) {
 				if (autoPopulate) {
-					await trx.insertInto('units').values({ system_id: system.id, unit_ref: unit.ref, alias: unit.alias, created_at: now }).execute();
+					await trx
+						.insertInto('units')
+						.values({
+							system_id: system.id,
+							unit_ref: unit.ref,
+							alias: unit.alias,
+							created_at: now
+						})
+						.execute();
 				}
 			} else if (!existing.alias && unit.alias) {
-				await trx.updateTable('units').set({ alias: unit.alias }).where('id', '=', existing.id).execute();
+				await trx
+					.updateTable('units')
+					.set({ alias: unit.alias })
+					.where('id', '=', existing.id)
+					.execute();
 			}
 		}
 

@@ -9,7 +9,9 @@ import { startRetention } from './retention';
 export async function startCalls(svc: Services): Promise<void> {
 	const swept = await sweepIncoming(svc.db, svc.config.dataDir);
 	if (swept.completed || swept.removed) {
-		console.log(`Squelch: recovered ${swept.completed} and discarded ${swept.removed} interrupted upload(s)`);
+		console.log(
+			`Squelch: recovered ${swept.completed} and discarded ${swept.removed} interrupted upload(s)`
+		);
 	}
 	svc.onShutdown.push(startRetention(svc));
 }

@@ -8,7 +8,12 @@ import { MultipartError, parseMultipart, StorageError } from './multipart';
 
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-multipart-'));
 /** A body delivered in small chunks, as a network would. */
-const chunked = (body: Buffer, size = 1000) => Readable.from(Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size)));
+const chunked = (body: Buffer, size = 1000) =>
+	Readable.from(
+		Array.from({ length: Math.ceil(body.length / size) }, (_, i) =>
+			body.subarray(i * size, (i + 1) * size)
+		)
+	);
 
 describe('parseMultipart', () => {
 	it('streams the audio part to the temp file and collects the fields, whatever their order', async () => {
@@ -21,7 +26,10 @@ describe('parseMultipart', () => {
 			{ name: 'other', file: Buffer.from('not ours'), filename: 'x.bin' }
 		]);
 		const tmpPath = path.join(tmpDir(), 'a.upload');
-		const parsed = await parseMultipart(chunked(form.body), form.contentType, { maxFileBytes: 1 << 20, tmpPath });
+		const parsed = await parseMultipart(chunked(form.body), form.contentType, {
+			maxFileBytes: 1 << 20,
+			tmpPath
+		});
 		expect(parsed.tooLarge).toBe(false);
 		expect(parsed.fields.get('key')).toBe('k');
 		expect(parsed.file).toMatchObject({ tmpPath, size: audio.length, fileName: 'call.wav' });
@@ -34,18 +42,34 @@ describe('parseMultipart', () => {
 		const big = Buffer.alloc(3 * 1024 * 1024, 3);
 		const form = curlForm([{ name: 'audio', file: big, filename: 'long.wav' }]);
 		const tmpPath = path.join(tmpDir(), 'big.upload');
-		const parsed = await parseMultipart(chunked(form.body, 65536), form.contentType, { maxFileBytes: 50 << 20, tmpPath });
+		const parsed = await parseMultipart(chunked(form.body, 65536), form.contentType, {
+			maxFileBytes: 50 << 20,
+			tmpPath
+		});
 		expect(parsed.file).toMatchObject({ size: big.length, bytes: null });
 		expect(fs.statSync(tmpPath).size).toBe(big.length);
 	});
 
 	it("reads SDRTrunk's key test value as 1\\r\\n and its audio part without a Content-Type", async () => {
-		const test = sdrtrunkForm([['key', 'k'], ['system', '1'], ['test', '1']]);
-		const parsed = await parseMultipart(chunked(test.body, 7), test.contentType, { maxFileBytes: 1000, tmpPath: path.join(tmpDir(), 'b.upload') });
+		const test = sdrtrunkForm([
+			['key', 'k'],
+			['system', '1'],
+			['test', '1']
+		]);
+		const parsed = await parseMultipart(chunked(test.body, 7), test.contentType, {
+			maxFileBytes: 1000,
+			tmpPath: path.join(tmpDir(), 'b.upload')
+		});
 		expect(parsed.fields.get('test')).toBe('1\r\n');
 		expect(parsed.file).toBeNull();
-		const call = sdrtrunkForm([['key', 'k']], { bytes: Buffer.alloc(300, 1), filename: '20240615_143022.123.mp3' });
-		const withAudio = await parseMultipart(chunked(call.body), call.contentType, { maxFileBytes: 1000, tmpPath: path.join(tmpDir(), 'c.upload') });
+		const call = sdrtrunkForm([['key', 'k']], {
+			bytes: Buffer.alloc(300, 1),
+			filename: '20240615_143022.123.mp3'
+		});
+		const withAudio = await parseMultipart(chunked(call.body), call.contentType, {
+			maxFileBytes: 1000,
+			tmpPath: path.join(tmpDir(), 'c.upload')
+		});
 		expect(withAudio.file).toMatchObject({ size: 300, fileName: '20240615_143022.123.mp3' });
 	});
 
@@ -55,7 +79,10 @@ describe('parseMultipart', () => {
 			{ name: 'key', value: 'after the audio' }
 		]);
 		const tmpPath = path.join(tmpDir(), 'd.upload');
-		const parsed = await parseMultipart(chunked(form.body), form.contentType, { maxFileBytes: 4096, tmpPath });
+		const parsed = await parseMultipart(chunked(form.body), form.contentType, {
+			maxFileBytes: 4096,
+			tmpPath
+		});
 		expect(parsed).toMatchObject({ tooLarge: true, file: null });
 		expect(parsed.fields.get('key')).toBe('after the audio');
 		expect(fs.existsSync(tmpPath)).toBe(false);
@@ -68,9 +95,16 @@ describe('parseMultipart', () => {
 		]);
 		const dir = tmpDir();
 		const tmpPath = path.join(dir, 'e.upload');
-		await expect(parseMultipart(chunked(form.body.subarray(0, 3000)), form.contentType, { maxFileBytes: 1 << 20, tmpPath })).rejects.toBeInstanceOf(MultipartError);
+		await expect(
+			parseMultipart(chunked(form.body.subarray(0, 3000)), form.contentType, {
+				maxFileBytes: 1 << 20,
+				tmpPath
+			})
+		).rejects.toBeInstanceOf(MultipartError);
 		expect(fs.readdirSync(dir)).toEqual([]);
-		await expect(parseMultipart(chunked(form.body), 'multipart/form-data', { maxFileBytes: 1, tmpPath })).rejects.toBeInstanceOf(MultipartError);
+		await expect(
+			parseMultipart(chunked(form.body), 'multipart/form-data', { maxFileBytes: 1, tmpPath })
+		).rejects.toBeInstanceOf(MultipartError);
 	});
 
 	it('cleans up when the client goes away mid-body, whether the file was still in memory or already spilled to disk', async () => {
@@ -78,10 +112,15 @@ describe('parseMultipart', () => {
 			[20_000, []],
 			[3 * 1024 * 1024, ['f.upload']]
 		] as const) {
-			const form = curlForm([{ name: 'audio', file: Buffer.alloc(fileBytes, 1), filename: 'a.wav' }]);
+			const form = curlForm([
+				{ name: 'audio', file: Buffer.alloc(fileBytes, 1), filename: 'a.wav' }
+			]);
 			const dir = tmpDir();
 			const body = new Readable({ read() {} });
-			const parsing = parseMultipart(body, form.contentType, { maxFileBytes: 8 << 20, tmpPath: path.join(dir, 'f.upload') });
+			const parsing = parseMultipart(body, form.contentType, {
+				maxFileBytes: 8 << 20,
+				tmpPath: path.join(dir, 'f.upload')
+			});
 			body.push(form.body.subarray(0, form.body.length - 5_000));
 			await new Promise((r) => setTimeout(r, 50));
 			// A small file is held in memory until its end; a big one streams to the temp file.
@@ -100,7 +139,10 @@ describe('parseMultipart', () => {
 		]);
 		const dir = tmpDir();
 		const tmpPath = path.join(dir, 'big.upload');
-		const parsed = await parseMultipart(chunked(form.body), form.contentType, { maxFileBytes: 8 << 20, tmpPath });
+		const parsed = await parseMultipart(chunked(form.body), form.contentType, {
+			maxFileBytes: 8 << 20,
+			tmpPath
+		});
 		expect(parsed.file).toMatchObject({ size: audio.length, bytes: null });
 		expect(fs.readFileSync(tmpPath).equals(audio)).toBe(true);
 		expect(parsed.fields.get('key')).toBe('k');
@@ -109,10 +151,15 @@ describe('parseMultipart', () => {
 	it('ends when the body is closed without an error, mid-body or before it was read', async () => {
 		// Node's request stream (the production hot path hands it over directly) can be destroyed
 		// while the endpoint is still awaiting its settings; waiting for its end would wait forever.
-		const form = curlForm([{ name: 'audio', file: Buffer.alloc(3 * 1024 * 1024, 1), filename: 'a.wav' }]);
+		const form = curlForm([
+			{ name: 'audio', file: Buffer.alloc(3 * 1024 * 1024, 1), filename: 'a.wav' }
+		]);
 		const dir = tmpDir();
 		const midway = new Readable({ read() {} });
-		const parsing = parseMultipart(midway, form.contentType, { maxFileBytes: 8 << 20, tmpPath: path.join(dir, 'h.upload') });
+		const parsing = parseMultipart(midway, form.contentType, {
+			maxFileBytes: 8 << 20,
+			tmpPath: path.join(dir, 'h.upload')
+		});
 		midway.push(form.body.subarray(0, form.body.length - 5_000));
 		await new Promise((r) => setTimeout(r, 50));
 		expect(fs.readdirSync(dir)).toEqual(['h.upload']);
@@ -122,7 +169,10 @@ describe('parseMultipart', () => {
 
 		const gone = new Readable({ read() {} });
 		gone.destroy();
-		const early = parseMultipart(gone, form.contentType, { maxFileBytes: 1 << 20, tmpPath: path.join(dir, 'i.upload') });
+		const early = parseMultipart(gone, form.contentType, {
+			maxFileBytes: 1 << 20,
+			tmpPath: path.join(dir, 'i.upload')
+		});
 		await expect(early).rejects.toThrow(/closed before/);
 		await expect(early).rejects.not.toBeInstanceOf(MultipartError);
 		expect(fs.readdirSync(dir)).toEqual([]);
@@ -132,6 +182,11 @@ describe('parseMultipart', () => {
 		const dir = tmpDir();
 		fs.writeFileSync(path.join(dir, 'not-a-dir'), '');
 		const form = curlForm([{ name: 'audio', file: Buffer.alloc(1000, 1), filename: 'a.wav' }]);
-		await expect(parseMultipart(chunked(form.body), form.contentType, { maxFileBytes: 1 << 20, tmpPath: path.join(dir, 'not-a-dir', 'g.upload') })).rejects.toBeInstanceOf(StorageError);
+		await expect(
+			parseMultipart(chunked(form.body), form.contentType, {
+				maxFileBytes: 1 << 20,
+				tmpPath: path.join(dir, 'not-a-dir', 'g.upload')
+			})
+		).rejects.toBeInstanceOf(StorageError);
 	});
 });

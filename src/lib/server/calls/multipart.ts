@@ -58,11 +58,19 @@ export function parseMultipart(
 		try {
 			parser = busboy({
 				headers: { 'content-type': contentType },
-				limits: { fileSize: opts.maxFileBytes, files: 4, fields: 100, fieldSize: 1024 * 1024, parts: 120 }
+				limits: {
+					fileSize: opts.maxFileBytes,
+					files: 4,
+					fields: 100,
+					fieldSize: 1024 * 1024,
+					parts: 120
+				}
 			});
 		} catch (err) {
 			body.resume();
-			return reject(new MultipartError(err instanceof Error ? err.message : 'malformed multipart body'));
+			return reject(
+				new MultipartError(err instanceof Error ? err.message : 'malformed multipart body')
+			);
 		}
 
 		const fields = new Map<string, string>();
@@ -113,7 +121,8 @@ export function parseMultipart(
 			};
 			stream.on('data', (chunk: Buffer) => {
 				size += chunk.length;
-				if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+				if (head.length < HEAD_BYTES)
+					head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
 				if (tooLarge || settled) return;
 				if (kept) {
 					kept.push(chunk);
@@ -134,11 +143,16 @@ export function parseMultipart(
 				const bytes = kept && Buffer.concat(kept);
 				file = { tmpPath: opts.tmpPath, size, fileName: info.filename ?? '', head, bytes };
 				if (writer) writer.end();
-				else writerDone = fs.promises.writeFile(opts.tmpPath, bytes ?? Buffer.alloc(0), { flag: 'wx' }).catch((err) => fail(new StorageError(err)));
+				else
+					writerDone = fs.promises
+						.writeFile(opts.tmpPath, bytes ?? Buffer.alloc(0), { flag: 'wx' })
+						.catch((err) => fail(new StorageError(err)));
 			});
 		});
 
-		parser.on('error', (err) => fail(new MultipartError(err instanceof Error ? err.message : 'malformed multipart body')));
+		parser.on('error', (err) =>
+			fail(new MultipartError(err instanceof Error ? err.message : 'malformed multipart body'))
+		);
 		body.on('error', (err) => fail(err instanceof Error ? err : new Error(String(err))));
 		// A body closed before its end (the client went away while the server was busy elsewhere,
 		// without an error event) would otherwise leave this promise pending forever.

@@ -5,7 +5,10 @@
  */
 export type ByteRange = { start: number; end: number };
 
-export function parseRange(header: string | null | undefined, size: number): ByteRange | 'unsatisfiable' | null {
+export function parseRange(
+	header: string | null | undefined,
+	size: number
+): ByteRange | 'unsatisfiable' | null {
 	if (!header) return null;
 	const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
 	if (!match) return null;

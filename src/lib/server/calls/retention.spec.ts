@@ -11,7 +11,11 @@ const DAY = 86_400_000;
 describe('pruneOldCalls', () => {
 	it('keeps everything while retentionDays is 0', async () => {
 		const deps = await callTestDeps();
-		await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: deps.clock.now() - 400 * DAY }), 0);
+		await storeCall(
+			deps,
+			incomingCall(deps.config.dataDir, { dateTime: deps.clock.now() - 400 * DAY }),
+			0
+		);
 		expect(await pruneOldCalls(deps)).toEqual({ deleted: 0 });
 		expect(filesUnder(recordingsDir(deps.config.dataDir))).toHaveLength(1);
 	});
@@ -21,21 +25,35 @@ describe('pruneOldCalls', () => {
 		await updateSettings(deps, { retentionDays: 7 });
 		const now = deps.clock.now();
 		const old = incomingCall(deps.config.dataDir, { dateTime: now - 8 * DAY });
-		const edge = incomingCall(deps.config.dataDir, { dateTime: now - 7 * DAY + 1000, talkgroupRef: 2 });
+		const edge = incomingCall(deps.config.dataDir, {
+			dateTime: now - 7 * DAY + 1000,
+			talkgroupRef: 2
+		});
 		const fresh = incomingCall(deps.config.dataDir, { dateTime: now - DAY, talkgroupRef: 3 });
 		for (const c of [old, edge, fresh]) expect((await storeCall(deps, c, 0)).status).toBe('stored');
 		const bookmarkUser = await deps.db
 			.insertInto('users')
-			.values({ username: 'u', password_hash: 'x', role: 'listener', expires_at: null, created_at: 0, updated_at: 0 })
+			.values({
+				username: 'u',
+				password_hash: 'x',
+				role: 'listener',
+				expires_at: null,
+				created_at: 0,
+				updated_at: 0
+			})
 			.returning('id')
 			.executeTakeFirstOrThrow();
-		await deps.db.insertInto('bookmarks').values({ user_id: bookmarkUser.id, call_id: 1, created_at: 0 }).execute();
+		await deps.db
+			.insertInto('bookmarks')
+			.values({ user_id: bookmarkUser.id, call_id: 1, created_at: 0 })
+			.execute();
 
 		expect(await pruneOldCalls(deps)).toEqual({ deleted: 1 });
-		expect((await deps.db.selectFrom('calls').select('date_time').orderBy('date_time').execute()).map((r) => r.date_time)).toEqual([
-			edge.dateTime,
-			fresh.dateTime
-		]);
+		expect(
+			(await deps.db.selectFrom('calls').select('date_time').orderBy('date_time').execute()).map(
+				(r) => r.date_time
+			)
+		).toEqual([edge.dateTime, fresh.dateTime]);
 		const files = filesUnder(recordingsDir(deps.config.dataDir));
 		expect(files).toHaveLength(2);
 		expect(files.some((f) => f.includes(old.audio.fileId))).toBe(false);
@@ -44,6 +62,8 @@ describe('pruneOldCalls', () => {
 		// A day later the edge call is old too.
 		deps.clock.advance(DAY);
 		expect(await pruneOldCalls(deps)).toEqual({ deleted: 1 });
-		expect(filesUnder(recordingsDir(deps.config.dataDir))).toEqual([expect.stringContaining(fresh.audio.fileId)]);
+		expect(filesUnder(recordingsDir(deps.config.dataDir))).toEqual([
+			expect.stringContaining(fresh.audio.fileId)
+		]);
 	});
 });

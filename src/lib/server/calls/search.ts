@@ -55,7 +55,9 @@ export async function searchCalls(
 		query = query.where((eb) =>
 			eb.or([
 				eb('calls.source', '=', unit),
-				eb.exists(sql`(select 1 from json_each(calls.sources) where json_extract(json_each.value, '$.src') = ${unit})`)
+				eb.exists(
+					sql`(select 1 from json_each(calls.sources) where json_extract(json_each.value, '$.src') = ${unit})`
+				)
 			])
 		);
 	}
@@ -75,10 +77,17 @@ export async function searchCalls(
 	if (f.cursor) {
 		const c = decodeCursor(f.cursor);
 		query = query.where((eb) =>
-			eb.or([eb('calls.date_time', '<', c.dateTime), eb.and([eb('calls.date_time', '=', c.dateTime), eb('calls.id', '<', c.id)])])
+			eb.or([
+				eb('calls.date_time', '<', c.dateTime),
+				eb.and([eb('calls.date_time', '=', c.dateTime), eb('calls.id', '<', c.id)])
+			])
 		);
 	}
-	const rows = await query.orderBy('calls.date_time', 'desc').orderBy('calls.id', 'desc').limit(f.limit + 1).execute();
+	const rows = await query
+		.orderBy('calls.date_time', 'desc')
+		.orderBy('calls.id', 'desc')
+		.limit(f.limit + 1)
+		.execute();
 	const page = rows.slice(0, f.limit);
 	const marked = await bookmarkedAmong(
 		db,
@@ -92,13 +101,27 @@ export async function searchCalls(
 	};
 }
 
-async function bookmarkedAmong(db: DB, userId: number | null, callIds: number[]): Promise<Set<number>> {
+async function bookmarkedAmong(
+	db: DB,
+	userId: number | null,
+	callIds: number[]
+): Promise<Set<number>> {
 	if (userId === null || !callIds.length) return new Set();
-	const rows = await db.selectFrom('bookmarks').select('call_id').where('user_id', '=', userId).where('call_id', 'in', callIds).execute();
+	const rows = await db
+		.selectFrom('bookmarks')
+		.select('call_id')
+		.where('user_id', '=', userId)
+		.where('call_id', 'in', callIds)
+		.execute();
 	return new Set(rows.map((r) => r.call_id));
 }
 
-export async function getCall(db: DB, scope: AccessScope, userId: number | null, id: number): Promise<ListedCall | null> {
+export async function getCall(
+	db: DB,
+	scope: AccessScope,
+	userId: number | null,
+	id: number
+): Promise<ListedCall | null> {
 	const call = await callById(db, scope, id);
 	if (!call) return null;
 	return { ...call, bookmarked: (await bookmarkedAmong(db, userId, [id])).has(id) };
@@ -117,12 +140,24 @@ export async function setBookmark(
 ): Promise<{ bookmarked: boolean } | null> {
 	if (!(await callById(deps.db, scope, callId))) return null;
 	return deps.db.transaction().execute(async (trx) => {
-		const existing = await trx.selectFrom('bookmarks').select('call_id').where('user_id', '=', userId).where('call_id', '=', callId).executeTakeFirst();
+		const existing = await trx
+			.selectFrom('bookmarks')
+			.select('call_id')
+			.where('user_id', '=', userId)
+			.where('call_id', '=', callId)
+			.executeTakeFirst();
 		const want = on ?? !existing;
 		if (want && !existing) {
-			await trx.insertInto('bookmarks').values({ user_id: userId, call_id: callId, created_at: deps.clock.now() }).execute();
+			await trx
+				.insertInto('bookmarks')
+				.values({ user_id: userId, call_id: callId, created_at: deps.clock.now() })
+				.execute();
 		} else if (!want && existing) {
-			await trx.deleteFrom('bookmarks').where('user_id', '=', userId).where('call_id', '=', callId).execute();
+			await trx
+				.deleteFrom('bookmarks')
+				.where('user_id', '=', userId)
+				.where('call_id', '=', callId)
+				.execute();
 		}
 		return { bookmarked: want };
 	});
@@ -176,7 +211,13 @@ export async function visibleSystems(db: DB, scope: AccessScope): Promise<Visibl
 			bySystem.set(r.sid, system);
 			out.push(system);
 		}
-		system.talkgroups.push({ id: r.talkgroup_ref, label: r.label, name: r.name, group: r.group_name, tag: r.tag });
+		system.talkgroups.push({
+			id: r.talkgroup_ref,
+			label: r.label,
+			name: r.name,
+			group: r.group_name,
+			tag: r.tag
+		});
 	}
 	return out;
 }

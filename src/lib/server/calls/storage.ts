@@ -42,7 +42,10 @@ const TEMP_NAME = /^([0-9a-f-]{36})\.upload$/;
  * Start-up: a temp file whose row was committed is moved into place; every other leftover of an
  * interrupted upload is deleted. Returns what it did, for the log.
  */
-export async function sweepIncoming(db: DB, dataDir: string): Promise<{ completed: number; removed: number }> {
+export async function sweepIncoming(
+	db: DB,
+	dataDir: string
+): Promise<{ completed: number; removed: number }> {
 	const dir = incomingDir(dataDir);
 	await fs.promises.mkdir(dir, { recursive: true });
 	let completed = 0;
@@ -51,7 +54,11 @@ export async function sweepIncoming(db: DB, dataDir: string): Promise<{ complete
 		const full = path.join(dir, name);
 		const match = TEMP_NAME.exec(name);
 		const row = match
-			? await db.selectFrom('calls').select(['id', 'audio_path']).where('audio_path', 'like', `%/${match[1]}.%`).executeTakeFirst()
+			? await db
+					.selectFrom('calls')
+					.select(['id', 'audio_path'])
+					.where('audio_path', 'like', `%/${match[1]}.%`)
+					.executeTakeFirst()
 			: undefined;
 		const target = row && absoluteAudioPath(dataDir, row.audio_path);
 		if (target) {

@@ -12,7 +12,11 @@ import { tempPathFor } from './multipart';
 export async function callTestDeps() {
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-calls-spec-'));
 	fs.mkdirSync(incomingDir(dataDir), { recursive: true });
-	return { db: await createTestDb(), clock: new ManualClock(Date.UTC(2024, 5, 15, 12)), config: { dataDir } };
+	return {
+		db: await createTestDb(),
+		clock: new ManualClock(Date.UTC(2024, 5, 15, 12)),
+		config: { dataDir }
+	};
 }
 
 /** An uploaded temp file plus the call that describes it. */
@@ -45,7 +49,8 @@ export function incomingCall(dataDir: string, over: Partial<IncomingCall> = {}):
 /** Every file under a directory, relative to it. */
 export function filesUnder(dir: string): string[] {
 	if (!fs.existsSync(dir)) return [];
-	return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+	return fs
+		.readdirSync(dir, { recursive: true, withFileTypes: true })
 		.filter((e) => e.isFile())
 		.map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
 		.sort();

@@ -11,7 +11,12 @@ import { handleUpload, REPLY } from './upload';
 import { incomingDir } from './storage';
 import { callTestDeps, filesUnder } from './test-support';
 
-const wav = fs.readFileSync(path.resolve(import.meta.dirname, '../../../../tests/fixtures/audio/12345-1718145678_851012500-call_17.wav'));
+const wav = fs.readFileSync(
+	path.resolve(
+		import.meta.dirname,
+		'../../../../tests/fixtures/audio/12345-1718145678_851012500-call_17.wav'
+	)
+);
 
 async function setup() {
 	const deps = await callTestDeps();
@@ -21,8 +26,23 @@ async function setup() {
 	const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
 	/** Sends one upload and runs its follow-ups straight away, as a server does once the reply is out. */
 	const upload = async (dateTime: number) => {
-		const form = trunkRecorderForm({ key, audio: wav, audioName: 'a.wav', audioType: 'audio/wav', dateTime, system: 1, systemLabel: 's', talkgroup: 2 });
-		return handleUpload(svc, { method: 'POST', header: headers({ 'content-type': form.contentType }), body: Readable.from([form.body]), query: new URLSearchParams(), ip: '192.0.2.1' });
+		const form = trunkRecorderForm({
+			key,
+			audio: wav,
+			audioName: 'a.wav',
+			audioType: 'audio/wav',
+			dateTime,
+			system: 1,
+			systemLabel: 's',
+			talkgroup: 2
+		});
+		return handleUpload(svc, {
+			method: 'POST',
+			header: headers({ 'content-type': form.contentType }),
+			body: Readable.from([form.body]),
+			query: new URLSearchParams(),
+			ip: '192.0.2.1'
+		});
 	};
 	const send = async (dateTime: number) => {
 		const { reply, afterReply } = await upload(dateTime);
@@ -67,17 +87,39 @@ describe('handleUpload', () => {
 		expect((await send(1718145900)).status).toBe(200);
 		await nextTurn();
 		await nextTurn();
-		const rejected = await deps.db.selectFrom('events').select('data').where('type', '=', 'upload.rejected').execute();
-		expect(rejected.map((e) => JSON.parse(e.data))).toEqual([expect.objectContaining({ status: 429, keyName: 'unit', ip: '192.0.2.1' })]);
+		const rejected = await deps.db
+			.selectFrom('events')
+			.select('data')
+			.where('type', '=', 'upload.rejected')
+			.execute();
+		expect(rejected.map((e) => JSON.parse(e.data))).toEqual([
+			expect.objectContaining({ status: 429, keyName: 'unit', ip: '192.0.2.1' })
+		]);
 	});
 
 	it('answers a wrong method 405 and a non-multipart body 400, draining the body it does not read', async () => {
 		const { svc, headers } = await setup();
-		const get = await handleUpload(svc, { method: 'GET', header: headers({}), body: null, query: new URLSearchParams(), ip: '192.0.2.1' });
-		expect(get.reply).toMatchObject({ status: 405, body: 'Method not allowed: use POST.', headers: { allow: 'POST' } });
+		const get = await handleUpload(svc, {
+			method: 'GET',
+			header: headers({}),
+			body: null,
+			query: new URLSearchParams(),
+			ip: '192.0.2.1'
+		});
+		expect(get.reply).toMatchObject({
+			status: 405,
+			body: 'Method not allowed: use POST.',
+			headers: { allow: 'POST' }
+		});
 		expect(get.afterReply).toEqual([]);
 		const body = Readable.from([Buffer.from('{}')]);
-		const json = await handleUpload(svc, { method: 'POST', header: headers({ 'content-type': 'application/json' }), body, query: new URLSearchParams(), ip: '192.0.2.1' });
+		const json = await handleUpload(svc, {
+			method: 'POST',
+			header: headers({ 'content-type': 'application/json' }),
+			body,
+			query: new URLSearchParams(),
+			ip: '192.0.2.1'
+		});
 		expect(json.reply).toMatchObject({ status: 400, body: 'Expected a multipart/form-data body.' });
 		expect(json.afterReply).toHaveLength(1); // the upload.rejected entry
 		await new Promise((r) => body.once('end', r)); // drained, not left hanging

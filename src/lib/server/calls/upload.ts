@@ -8,8 +8,22 @@ import { recordEvent } from '../admin/event-log';
 import { findUploadKey, keyAllowsSystem, touchApiKey, type UploadKey } from '../admin/api-keys';
 import { textReply as reply, type FollowUp, type Reply } from '../http/reply';
 import { detectAudioType } from './audio-type';
-import { cleanLabel, parseDateTime, parseFrequencies, parseFrequency, parsePatches, parseRadioId, parseSources } from './fields';
-import { MultipartError, parseMultipart, StorageError, tempPathFor, type UploadedFile } from './multipart';
+import {
+	cleanLabel,
+	parseDateTime,
+	parseFrequencies,
+	parseFrequency,
+	parsePatches,
+	parseRadioId,
+	parseSources
+} from './fields';
+import {
+	MultipartError,
+	parseMultipart,
+	StorageError,
+	tempPathFor,
+	type UploadedFile
+} from './multipart';
 import { storeCall, type IncomingCall } from './ingest';
 import { incomingDir } from './storage';
 import { UploadRateLimiter } from './rate-limit';
@@ -28,7 +42,8 @@ const MIN_AUDIO_BYTES = 45;
 export const REPLY = {
 	imported: 'Call imported successfully.',
 	duplicate: 'duplicate call rejected',
-	badKey: (system: number, talkgroup: number) => `Invalid API key for system ${system} talkgroup ${talkgroup}.`,
+	badKey: (system: number, talkgroup: number) =>
+		`Invalid API key for system ${system} talkgroup ${talkgroup}.`,
 	incomplete: (reason: string) => `Incomplete call data: ${reason}`,
 	serverError: 'Server error: the call was not stored; try again later.'
 } as const;
@@ -57,8 +72,15 @@ export interface UploadOutcome {
 /** Never throws: anything unexpected is a 500 the recorder will retry, with nothing stored. */
 export async function handleUpload(svc: Services, request: UploadRequest): Promise<UploadOutcome> {
 	const afterReply: FollowUp[] = [];
-	const rejected = (status: number, body: string, info: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
-		afterReply.push(() => recordEvent(svc, 'upload.rejected', { status, reason: body, ip: request.ip, ...info }));
+	const rejected = (
+		status: number,
+		body: string,
+		info: Record<string, unknown> = {},
+		headers: Record<string, string> = {}
+	) => {
+		afterReply.push(() =>
+			recordEvent(svc, 'upload.rejected', { status, reason: body, ip: request.ip, ...info })
+		);
 		return reply(status, body, headers);
 	};
 	try {
@@ -74,7 +96,8 @@ async function receive(
 	ctx: { rejected: Rejected; afterReply: FollowUp[] }
 ): Promise<Reply> {
 	const { rejected } = ctx;
-	if (request.method !== 'POST') return reply(405, 'Method not allowed: use POST.', { allow: 'POST' });
+	if (request.method !== 'POST')
+		return reply(405, 'Method not allowed: use POST.', { allow: 'POST' });
 	const contentType = request.header('content-type') ?? '';
 	if (!/^multipart\/form-data\b/i.test(contentType)) {
 		request.body?.resume(); // not read: let it drain
@@ -93,9 +116,13 @@ async function receive(
 
 	let parsed;
 	try {
-		parsed = await parseMultipart(request.body, contentType, { maxFileBytes: settings.maxUploadBytes, tmpPath });
+		parsed = await parseMultipart(request.body, contentType, {
+			maxFileBytes: settings.maxUploadBytes,
+			tmpPath
+		});
 	} catch (err) {
-		if (err instanceof MultipartError) return rejected(400, `Malformed multipart body: ${err.message}.`);
+		if (err instanceof MultipartError)
+			return rejected(400, `Malformed multipart body: ${err.message}.`);
 		if (err instanceof StorageError) return serverError(err);
 		// The client went away mid-body; parseMultipart already removed the partial file.
 		return reply(400, 'Upload aborted.');
@@ -103,7 +130,15 @@ async function receive(
 
 	const outcome = { stored: false };
 	try {
-		return await judge(svc, parsed.fields, parsed.file, { fileId, tooLarge: parsed.tooLarge, settings, request, rejected, afterReply: ctx.afterReply, outcome });
+		return await judge(svc, parsed.fields, parsed.file, {
+			fileId,
+			tooLarge: parsed.tooLarge,
+			settings,
+			request,
+			rejected,
+			afterReply: ctx.afterReply,
+			outcome
+		});
 	} catch (err) {
 		return serverError(err);
 	} finally {
@@ -112,7 +147,12 @@ async function receive(
 	}
 }
 
-type Rejected = (status: number, body: string, info?: Record<string, unknown>, headers?: Record<string, string>) => Reply;
+type Rejected = (
+	status: number,
+	body: string,
+	info?: Record<string, unknown>,
+	headers?: Record<string, string>
+) => Reply;
 
 async function judge(
 	svc: Services,
@@ -134,12 +174,20 @@ async function judge(
 	const talkgroupRef = parseRadioId(field('talkgroup'));
 	const where = { system: systemRef, talkgroup: talkgroupRef };
 
-	if (ctx.tooLarge) return rejected(413, `Audio larger than the ${settings.maxUploadBytes}-byte upload limit.`, where);
+	if (ctx.tooLarge)
+		return rejected(
+			413,
+			`Audio larger than the ${settings.maxUploadBytes}-byte upload limit.`,
+			where
+		);
 
 	const keyText = field('key') || ctx.request.header('x-api-key') || ctx.request.query.get('key');
 	const key = await findUploadKey(svc.db, keyText);
 	if (!key || (systemRef > 0 && !keyAllowsSystem(key, systemRef))) {
-		return rejected(401, REPLY.badKey(systemRef, talkgroupRef), { ...where, keyName: key?.name ?? null });
+		return rejected(401, REPLY.badKey(systemRef, talkgroupRef), {
+			...where,
+			keyName: key?.name ?? null
+		});
 	}
 	const keyInfo = { ...where, keyId: key.id, keyName: key.name };
 	ctx.afterReply.push(() => touchApiKey(svc, key));
@@ -149,7 +197,12 @@ async function judge(
 	const perMinute = key.rateLimit ?? settings.uploadRateLimitPerMinute;
 	if (!limiter.take(key.id, perMinute)) {
 		const retry = String(Math.max(1, limiter.retryAfterSec(key.id, perMinute)));
-		return rejected(429, `Too many uploads for this API key (limit ${perMinute} per minute).`, keyInfo, { 'retry-after': retry });
+		return rejected(
+			429,
+			`Too many uploads for this API key (limit ${perMinute} per minute).`,
+			keyInfo,
+			{ 'retry-after': retry }
+		);
 	}
 
 	// Every check runs and the last failing one is reported: SDRTrunk's key test (key, system,
@@ -173,15 +226,34 @@ async function judge(
 		fileName: file.fileName,
 		head: file.head
 	});
-	if (!type) return rejected(415, 'Unsupported audio format: send WAV, MP3, M4A/AAC, Ogg, FLAC or WebM audio.', keyInfo);
+	if (!type)
+		return rejected(
+			415,
+			'Unsupported audio format: send WAV, MP3, M4A/AAC, Ogg, FLAC or WebM audio.',
+			keyInfo
+		);
 
-	const call = buildCall(fields, { systemRef, talkgroupRef, dateTime, file, type, fileId: ctx.fileId, key });
+	const call = buildCall(fields, {
+		systemRef,
+		talkgroupRef,
+		dateTime,
+		file,
+		type,
+		fileId: ctx.fileId,
+		key
+	});
 	call.duration = await readDuration(file);
 
 	const result = await storeCall(svc, call, settings.duplicateWindowMs);
 	if (result.status === 'duplicate') return reply(200, REPLY.duplicate);
 	if (result.status === 'unknown-talkgroup') {
-		return rejected(417, REPLY.incomplete(`talkgroup ${talkgroupRef} is not configured on system ${systemRef} (auto-populate is off)`), keyInfo);
+		return rejected(
+			417,
+			REPLY.incomplete(
+				`talkgroup ${talkgroupRef} is not configured on system ${systemRef} (auto-populate is off)`
+			),
+			keyInfo
+		);
 	}
 	ctx.outcome.stored = true;
 	const callId = result.callId;
@@ -200,7 +272,15 @@ function serverError(err: unknown): Reply {
 
 function buildCall(
 	fields: Map<string, string>,
-	p: { systemRef: number; talkgroupRef: number; dateTime: number; file: UploadedFile; type: IncomingCall['audio']['type']; fileId: string; key: UploadKey }
+	p: {
+		systemRef: number;
+		talkgroupRef: number;
+		dateTime: number;
+		file: UploadedFile;
+		type: IncomingCall['audio']['type'];
+		fileId: string;
+		key: UploadKey;
+	}
 ): IncomingCall {
 	const field = (name: string) => fields.get(name);
 	const sources = parseSources(field('sources'));
@@ -254,7 +334,9 @@ async function readDuration(file: UploadedFile): Promise<number> {
 			? await parseBuffer(file.bytes, { size: file.bytes.length }, options)
 			: await parseFile(file.tmpPath, options);
 		const seconds = meta.format.duration;
-		return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) / 1000 : 0;
+		return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
+			? Math.round(seconds * 1000) / 1000
+			: 0;
 	} catch {
 		return 0;
 	}

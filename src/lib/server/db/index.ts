@@ -20,7 +20,9 @@ export function openSqlite(file: string): SQLite.Database {
 }
 
 export function createDb(file: string): DB {
-	return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(file)) }) });
+	return new Kysely<Database>({
+		dialect: new SqliteDialect({ database: withStatementCache(openSqlite(file)) })
+	});
 }
 
 export async function migrateToLatest(db: DB): Promise<void> {

@@ -6,7 +6,10 @@ import { withStatementCache } from './statement-cache';
 function countingPrepares(sqlite: SQLite.Database) {
 	let prepared = 0;
 	const counted = new Proxy(sqlite, {
-		get: (target, key) => (key === 'prepare' ? (sql: string) => (prepared++, target.prepare(sql)) : Reflect.get(target, key))
+		get: (target, key) =>
+			key === 'prepare'
+				? (sql: string) => (prepared++, target.prepare(sql))
+				: Reflect.get(target, key)
 	});
 	return { sqlite: counted, prepared: () => prepared };
 }

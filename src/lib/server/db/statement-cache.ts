@@ -11,7 +11,10 @@ export const STATEMENT_CACHE_SIZE = 500;
  * (docs/performance.md). A statement is only unsafe to share while it is being iterated, and
  * nothing here streams (Kysely's `.stream()` is not used), so reuse is safe.
  */
-export function withStatementCache(sqlite: SQLite.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
+export function withStatementCache(
+	sqlite: SQLite.Database,
+	size = STATEMENT_CACHE_SIZE
+): SqliteDatabase {
 	const cache = new Map<string, SqliteStatement>();
 	return {
 		close: () => sqlite.close(),

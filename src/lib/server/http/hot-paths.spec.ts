@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { matchHotRoute } from './hot-paths';
 
 const BASE = 'https://scanner.example.org';
-const kind = (method: string, target: string, base = BASE) => matchHotRoute(method, target, base)?.kind ?? 'kit';
+const kind = (method: string, target: string, base = BASE) =>
+	matchHotRoute(method, target, base)?.kind ?? 'kit';
 
 describe('matchHotRoute', () => {
 	it('takes the upload paths on every shape recorders use, with any method and query', () => {
@@ -19,7 +20,8 @@ describe('matchHotRoute', () => {
 		]) {
 			expect([target, kind('POST', target)]).toEqual([target, 'upload']);
 		}
-		for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) expect(kind(method, '/api/call-upload')).toBe('upload');
+		for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'])
+			expect(kind(method, '/api/call-upload')).toBe('upload');
 	});
 
 	it('hands the query on, for ?key=', () => {
@@ -28,7 +30,15 @@ describe('matchHotRoute', () => {
 	});
 
 	it('leaves to SvelteKit the upload-like paths it would not route to the endpoint', () => {
-		for (const target of ['/api/call-upload//', '/api/call-uploadx', '/api/call-upload/x', '/API/call-upload', '/api/call%2Dupload', '/api/calls-upload', '/x/api/call-upload']) {
+		for (const target of [
+			'/api/call-upload//',
+			'/api/call-uploadx',
+			'/api/call-upload/x',
+			'/API/call-upload',
+			'/api/call%2Dupload',
+			'/api/calls-upload',
+			'/x/api/call-upload'
+		]) {
 			expect([target, kind('POST', target)]).toEqual([target, 'kit']);
 		}
 		// Methods a web Request cannot carry: Kit's adapter answers them 400.
@@ -36,12 +46,25 @@ describe('matchHotRoute', () => {
 	});
 
 	it('takes GET and HEAD on /api/calls/<segment>/audio, with a query; the segment is checked by the endpoint', () => {
-		expect(matchHotRoute('GET', '/api/calls/42/audio', BASE)).toEqual({ kind: 'audio', id: '42', pathname: '/api/calls/42/audio' });
-		expect(matchHotRoute('HEAD', '/api/calls/42/audio?v=1', BASE)).toMatchObject({ kind: 'audio', id: '42' });
+		expect(matchHotRoute('GET', '/api/calls/42/audio', BASE)).toEqual({
+			kind: 'audio',
+			id: '42',
+			pathname: '/api/calls/42/audio'
+		});
+		expect(matchHotRoute('HEAD', '/api/calls/42/audio?v=1', BASE)).toMatchObject({
+			kind: 'audio',
+			id: '42'
+		});
 		// Kit routes this one to the endpoint too, which answers 404: the same happens here.
-		expect(matchHotRoute('GET', '/api/calls/abc/audio', BASE)).toMatchObject({ kind: 'audio', id: 'abc' });
+		expect(matchHotRoute('GET', '/api/calls/abc/audio', BASE)).toMatchObject({
+			kind: 'audio',
+			id: 'abc'
+		});
 		// Dot segments are resolved as Kit's URL resolves them.
-		expect(matchHotRoute('GET', '/api/x/../calls/7/audio', BASE)).toMatchObject({ kind: 'audio', id: '7' });
+		expect(matchHotRoute('GET', '/api/x/../calls/7/audio', BASE)).toMatchObject({
+			kind: 'audio',
+			id: '7'
+		});
 	});
 
 	it('leaves every other audio-like request to SvelteKit, as it answers them today', () => {

@@ -1,7 +1,8 @@
 import { collapsedUploadPath, UPLOAD_PATHS } from '../../upload-paths';
 
 /** A request the production hot path answers itself (hot-routes.ts); everything else goes to SvelteKit. */
-export type HotRoute = { kind: 'upload'; query: URLSearchParams } | { kind: 'audio'; id: string; pathname: string };
+export type HotRoute =
+	{ kind: 'upload'; query: URLSearchParams } | { kind: 'audio'; id: string; pathname: string };
 
 const AUDIO_PATH = /^\/api\/calls\/([^/]+)\/audio$/;
 /** Methods a web Request cannot carry: SvelteKit's Node adapter answers them 400, so they stay with it. */
@@ -32,7 +33,8 @@ export function matchHotRoute(method: string, target: string, base: string): Hot
 	if (url.username || url.password) return null; // a web Request refuses URLs with credentials
 	const { pathname } = url;
 	if (pathname.includes('%')) return null;
-	if (UPLOAD_PATHS.has(pathname) || collapsedUploadPath(pathname)) return { kind: 'upload', query: url.searchParams };
+	if (UPLOAD_PATHS.has(pathname) || collapsedUploadPath(pathname))
+		return { kind: 'upload', query: url.searchParams };
 	if (method !== 'GET' && method !== 'HEAD') return null;
 	const audio = AUDIO_PATH.exec(pathname);
 	return audio ? { kind: 'audio', id: audio[1], pathname } : null;

@@ -13,7 +13,12 @@ import { signAccessToken } from '../auth/access-token';
 import { filesUnder } from '../calls/test-support';
 import { attachHotRoutes } from './hot-routes';
 
-const wav = fs.readFileSync(path.resolve(import.meta.dirname, '../../../../tests/fixtures/audio/12345-1718145678_851012500-call_17.wav'));
+const wav = fs.readFileSync(
+	path.resolve(
+		import.meta.dirname,
+		'../../../../tests/fixtures/audio/12345-1718145678_851012500-call_17.wav'
+	)
+);
 
 const closers: Array<() => unknown> = [];
 afterEach(async () => {
@@ -44,17 +49,49 @@ async function setup(env: Record<string, string> = {}) {
 	});
 	const detach = attachHotRoutes(server, kit, svc);
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	closers.push(() => new Promise((resolve) => server.close(resolve)), () => server.closeAllConnections());
+	closers.push(
+		() => new Promise((resolve) => server.close(resolve)),
+		() => server.closeAllConnections()
+	);
 	const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 	const { key } = await createApiKey(svc, { name: 'spec' });
-	const userId = await insertUser(svc, { username: 'ada', password: 'ada-password-1', role: 'admin' });
-	const { session } = await createSession(svc, userId, { userAgent: 'spec', ip: '127.0.0.1', rememberMe: false });
-	const { token } = await signAccessToken(svc, { userId, username: 'ada', role: 'admin', sessionId: session.id });
+	const userId = await insertUser(svc, {
+		username: 'ada',
+		password: 'ada-password-1',
+		role: 'admin'
+	});
+	const { session } = await createSession(svc, userId, {
+		userAgent: 'spec',
+		ip: '127.0.0.1',
+		rememberMe: false
+	});
+	const { token } = await signAccessToken(svc, {
+		userId,
+		username: 'ada',
+		role: 'admin',
+		sessionId: session.id
+	});
 
-	const upload = (dateTime: number, opts: { key?: string; headers?: Record<string, string> } = {}) => {
-		const form = trunkRecorderForm({ key: opts.key ?? key, audio: wav, audioName: 'a.wav', audioType: 'audio/wav', dateTime, system: 1, systemLabel: 's', talkgroup: 2 });
-		return fetch(`${base}//api/call-upload`, { method: 'POST', body: new Uint8Array(form.body), headers: { 'content-type': form.contentType, ...opts.headers } });
+	const upload = (
+		dateTime: number,
+		opts: { key?: string; headers?: Record<string, string> } = {}
+	) => {
+		const form = trunkRecorderForm({
+			key: opts.key ?? key,
+			audio: wav,
+			audioName: 'a.wav',
+			audioType: 'audio/wav',
+			dateTime,
+			system: 1,
+			systemLabel: 's',
+			talkgroup: 2
+		});
+		return fetch(`${base}//api/call-upload`, {
+			method: 'POST',
+			body: new Uint8Array(form.body),
+			headers: { 'content-type': form.contentType, ...opts.headers }
+		});
 	};
 	return { svc, base, toKit, counted, detach, upload, token, lastFinished: () => lastFinished };
 }
@@ -75,13 +112,19 @@ describe('attachHotRoutes', () => {
 		expect(stored.status).toBe(200);
 		expect(await stored.text()).toBe('Call imported successfully.');
 		expect(stored.headers.get('x-content-type-options')).toBe('nosniff');
-		expect(stored.headers.get('permissions-policy')).toBe('camera=(), microphone=(), geolocation=()');
+		expect(stored.headers.get('permissions-policy')).toBe(
+			'camera=(), microphone=(), geolocation=()'
+		);
 
-		const audio = await fetch(`${base}/api/calls/1/audio`, { headers: { authorization: `Bearer ${token}` } });
+		const audio = await fetch(`${base}/api/calls/1/audio`, {
+			headers: { authorization: `Bearer ${token}` }
+		});
 		expect(audio.status).toBe(200);
 		expect(Buffer.from(await audio.arrayBuffer()).equals(wav)).toBe(true);
 		expect(audio.headers.get('x-frame-options')).toBe('DENY');
-		const byCookie = await fetch(`${base}/api/calls/1/audio`, { headers: { cookie: `other=1; squelch_at=${token}`, range: 'bytes=0-3' } });
+		const byCookie = await fetch(`${base}/api/calls/1/audio`, {
+			headers: { cookie: `other=1; squelch_at=${token}`, range: 'bytes=0-3' }
+		});
 		expect(byCookie.status).toBe(206);
 		expect(await byCookie.text()).toBe('RIFF');
 		expect((await fetch(`${base}/api/calls/1/audio`)).status).toBe(401);
@@ -96,7 +139,12 @@ describe('attachHotRoutes', () => {
 			const res = await fetch(base + target, { method, redirect: 'manual' });
 			expect(await res.text()).toBe('from kit');
 		}
-		expect(toKit).toEqual(['GET /api/health', 'GET /api/calls/1/audiox', 'POST /api/calls/1/audio', 'GET /api/calls/1/audio/']);
+		expect(toKit).toEqual([
+			'GET /api/health',
+			'GET /api/calls/1/audiox',
+			'POST /api/calls/1/audio',
+			'GET /api/calls/1/audio/'
+		]);
 		// adapter-node's own request counter, after Kit's listener, still sees every request.
 		expect(counted).toHaveLength(8);
 	});
@@ -105,11 +153,16 @@ describe('attachHotRoutes', () => {
 		const { svc, upload, lastFinished } = await setup();
 		const finishedWhenPublished: boolean[] = [];
 		svc.bus.subscribe('call.ingested', () => finishedWhenPublished.push(lastFinished()));
-		for (let i = 0; i < 5; i++) expect(await (await upload(1718145678 + i * 100)).text()).toBe('Call imported successfully.');
-		await eventually(() => finishedWhenPublished.length, (n) => n === 5);
+		for (let i = 0; i < 5; i++)
+			expect(await (await upload(1718145678 + i * 100)).text()).toBe('Call imported successfully.');
+		await eventually(
+			() => finishedWhenPublished.length,
+			(n) => n === 5
+		);
 		expect(finishedWhenPublished).toEqual([true, true, true, true, true]);
 		const logged = await eventually(
-			() => svc.db.selectFrom('events').select('type').where('type', '=', 'call.ingested').execute(),
+			() =>
+				svc.db.selectFrom('events').select('type').where('type', '=', 'call.ingested').execute(),
 			(rows) => rows.length === 5
 		);
 		expect(logged).toHaveLength(5);
@@ -121,10 +174,18 @@ describe('attachHotRoutes', () => {
 			[{ SQUELCH_TRUST_PROXY: '1' }, '203.0.113.9']
 		] as const) {
 			const { svc, upload } = await setup(env);
-			const res = await upload(1718145678, { key: 'sq_wrong', headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' } });
+			const res = await upload(1718145678, {
+				key: 'sq_wrong',
+				headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' }
+			});
 			expect(await res.text()).toBe('Invalid API key for system 1 talkgroup 2.');
 			const [event] = await eventually(
-				() => svc.db.selectFrom('events').select('data').where('type', '=', 'upload.rejected').execute(),
+				() =>
+					svc.db
+						.selectFrom('events')
+						.select('data')
+						.where('type', '=', 'upload.rejected')
+						.execute(),
 				(rows) => rows.length === 1
 			);
 			expect(JSON.parse(event.data).ip).toBe(expected);
@@ -138,7 +199,9 @@ describe('attachHotRoutes', () => {
 		const original = console.error;
 		console.error = (...args: unknown[]) => void errors.push(args.join(' '));
 		try {
-			const audio = await fetch(`${base}/api/calls/1/audio`, { headers: { authorization: `Bearer ${token}` } });
+			const audio = await fetch(`${base}/api/calls/1/audio`, {
+				headers: { authorization: `Bearer ${token}` }
+			});
 			expect(await audio.text()).toBe('from kit');
 			expect(toKit).toEqual(['GET /api/calls/1/audio']);
 			const failed = await upload(1718145678);

@@ -19,7 +19,8 @@ import { SECURITY_HEADERS } from './security-headers';
  * reply has been handed to the OS. Every other request goes to SvelteKit untouched.
  */
 export function attachHotRoutes(server: Server, kit: RequestListener, svc: Services): () => void {
-	if (!server.listeners('request').includes(kit)) throw new Error("SvelteKit's request listener is not on this server");
+	if (!server.listeners('request').includes(kit))
+		throw new Error("SvelteKit's request listener is not on this server");
 
 	const dispatch: RequestListener = (req, res) => {
 		const route = hotRoute(req, svc.config.origin);
@@ -59,7 +60,13 @@ function headerGetter(req: IncomingMessage): (name: string) => string | null {
 	};
 }
 
-async function answerAudio(svc: Services, req: IncomingMessage, res: ServerResponse, route: Extract<HotRoute, { kind: 'audio' }>, kit: RequestListener) {
+async function answerAudio(
+	svc: Services,
+	req: IncomingMessage,
+	res: ServerResponse,
+	route: Extract<HotRoute, { kind: 'audio' }>,
+	kit: RequestListener
+) {
 	const header = headerGetter(req);
 	let reply;
 	try {
@@ -74,12 +81,27 @@ async function answerAudio(svc: Services, req: IncomingMessage, res: ServerRespo
 	send(res, () => writeNodeReply(res, reply, SECURITY_HEADERS));
 }
 
-async function answerUpload(svc: Services, req: IncomingMessage, res: ServerResponse, route: Extract<HotRoute, { kind: 'upload' }>) {
+async function answerUpload(
+	svc: Services,
+	req: IncomingMessage,
+	res: ServerResponse,
+	route: Extract<HotRoute, { kind: 'upload' }>
+) {
 	const header = headerGetter(req);
 	let outcome: UploadOutcome;
 	try {
-		const ip = clientIp(header('x-forwarded-for'), req.socket.remoteAddress ?? '', svc.config.trustProxy);
-		outcome = await handleUpload(svc, { method: req.method!, header, body: requestBody(req), query: route.query, ip });
+		const ip = clientIp(
+			header('x-forwarded-for'),
+			req.socket.remoteAddress ?? '',
+			svc.config.trustProxy
+		);
+		outcome = await handleUpload(svc, {
+			method: req.method!,
+			header,
+			body: requestBody(req),
+			query: route.query,
+			ip
+		});
 	} catch (err) {
 		// handleUpload answers its own failures; this is the last resort, with the same text.
 		console.error('upload failed:', describe(err));
@@ -111,7 +133,8 @@ function requestBody(req: IncomingMessage): IncomingMessage | null {
 	if (!h['content-type']) return null;
 	const length = Number(h['content-length']);
 	const hasLength = Number.isFinite(length);
-	if ((req.httpVersionMajor === 1 && !hasLength && h['transfer-encoding'] == null) || length === 0) return null;
+	if ((req.httpVersionMajor === 1 && !hasLength && h['transfer-encoding'] == null) || length === 0)
+		return null;
 	return req;
 }
 

@@ -15,7 +15,12 @@ import { runFollowUps, toWebResponse } from './reply';
 export async function audioEndpoint(event: RequestEvent<{ id: string }>): Promise<Response> {
 	const svc = await services();
 	const { request } = event;
-	const reply = await serveAudio(svc, { method: request.method, header: (name) => request.headers.get(name), viewer: event.locals.viewer, id: event.params.id });
+	const reply = await serveAudio(svc, {
+		method: request.method,
+		header: (name) => request.headers.get(name),
+		viewer: event.locals.viewer,
+		id: event.params.id
+	});
 	return toWebResponse(reply);
 }
 

@@ -14,9 +14,14 @@ afterEach(async () => {
 });
 
 async function serve(reply: () => Reply) {
-	const server = http.createServer((_req, res) => writeNodeReply(res, reply(), [['x-extra', 'yes']]));
+	const server = http.createServer((_req, res) =>
+		writeNodeReply(res, reply(), [['x-extra', 'yes']])
+	);
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	closers.push(() => new Promise((resolve) => server.close(resolve)), () => server.closeAllConnections());
+	closers.push(
+		() => new Promise((resolve) => server.close(resolve)),
+		() => server.closeAllConnections()
+	);
 	return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
@@ -30,7 +35,14 @@ describe('writeNodeReply and toWebResponse', () => {
 	it('send the same status, headers and bytes for text and file ranges', async () => {
 		const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
 		const file = tmpFile(bytes);
-		for (const reply of [textReply(417, 'Incomplete call data: no talkgroup'), { status: 206, headers: { 'content-type': 'audio/wav', 'content-length': '10' }, body: { file, start: 10, end: 19 } }]) {
+		for (const reply of [
+			textReply(417, 'Incomplete call data: no talkgroup'),
+			{
+				status: 206,
+				headers: { 'content-type': 'audio/wav', 'content-length': '10' },
+				body: { file, start: 10, end: 19 }
+			}
+		]) {
 			const { url } = await serve(() => reply);
 			const viaNode = await fetch(url);
 			const viaWeb = toWebResponse(reply);
@@ -46,7 +58,11 @@ describe('writeNodeReply and toWebResponse', () => {
 	it('cuts the connection when the file cannot be read, and the server carries on', async () => {
 		const errors: unknown[] = [];
 		vi.spyOn(console, 'error').mockImplementation((...args) => void errors.push(args));
-		const { url } = await serve(() => ({ status: 200, headers: { 'content-length': '10' }, body: { file: '/nonexistent/squelch/a.wav', start: 0, end: 9 } }));
+		const { url } = await serve(() => ({
+			status: 200,
+			headers: { 'content-length': '10' },
+			body: { file: '/nonexistent/squelch/a.wav', start: 0, end: 9 }
+		}));
 		await expect(fetch(url).then((r) => r.arrayBuffer())).rejects.toThrow();
 		expect(errors).toEqual([['audio stream failed:', 'ENOENT']]);
 		await expect(fetch(url).then((r) => r.arrayBuffer())).rejects.toThrow(); // still answering
@@ -61,7 +77,11 @@ describe('writeNodeReply and toWebResponse', () => {
 			streams.push(stream);
 			return stream;
 		}) as typeof create);
-		const { server } = await serve(() => ({ status: 200, headers: { 'content-length': String(32 * 1024 * 1024) }, body: { file, start: 0, end: 32 * 1024 * 1024 - 1 } }));
+		const { server } = await serve(() => ({
+			status: 200,
+			headers: { 'content-length': String(32 * 1024 * 1024) },
+			body: { file, start: 0, end: 32 * 1024 * 1024 - 1 }
+		}));
 		const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
 		socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
 		await new Promise((resolve) => socket.once('data', resolve));

@@ -24,8 +24,20 @@ export interface FileRange {
 /** Work that must wait until the reply is on its way (publishing, the admin log). */
 export type FollowUp = () => unknown;
 
-export function textReply(status: number, body: string, headers: Record<string, string> = {}): Reply {
-	return { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers }, body };
+export function textReply(
+	status: number,
+	body: string,
+	headers: Record<string, string> = {}
+): Reply {
+	return {
+		status,
+		headers: {
+			'content-type': 'text/plain; charset=utf-8',
+			'cache-control': 'no-store',
+			...headers
+		},
+		body
+	};
 }
 
 /** Starts each follow-up; a failure is logged (by what failed, never with request data), not thrown. */
@@ -33,7 +45,9 @@ export function runFollowUps(work: readonly FollowUp[], label: string): void {
 	for (const step of work) {
 		Promise.resolve()
 			.then(step)
-			.catch((err) => console.error(`${label} follow-up failed:`, err instanceof Error ? err.message : err));
+			.catch((err) =>
+				console.error(`${label} follow-up failed:`, err instanceof Error ? err.message : err)
+			);
 	}
 }
 
@@ -42,7 +56,9 @@ export function toWebResponse(reply: Reply): Response {
 	const payload =
 		body === null || typeof body === 'string'
 			? body
-			: (Readable.toWeb(fs.createReadStream(body.file, { start: body.start, end: body.end })) as ReadableStream<Uint8Array>);
+			: (Readable.toWeb(
+					fs.createReadStream(body.file, { start: body.start, end: body.end })
+				) as ReadableStream<Uint8Array>);
 	return new Response(payload, { status: reply.status, headers: reply.headers });
 }
 
@@ -51,7 +67,11 @@ export function toWebResponse(reply: Reply): Response {
  * with its Content-Length in one write; a file range is streamed, and if reading it fails after
  * the head was sent the connection is cut, which is all HTTP allows then (SvelteKit does the same).
  */
-export function writeNodeReply(res: ServerResponse, reply: Reply, extraHeaders: ReadonlyArray<readonly [string, string]> = []): void {
+export function writeNodeReply(
+	res: ServerResponse,
+	reply: Reply,
+	extraHeaders: ReadonlyArray<readonly [string, string]> = []
+): void {
 	const headers: Record<string, string> = { ...reply.headers };
 	for (const [name, value] of extraHeaders) headers[name] = value;
 	const { body } = reply;

@@ -6,11 +6,20 @@ const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null
 
 describe('requestToken', () => {
 	it('takes the Bearer header on any path, the access cookie only under /api/calls', () => {
-		expect(requestToken('/api/trpc/auth.me', headers({ authorization: 'Bearer abc.def' }))).toBe('abc.def');
-		expect(requestToken('/api/calls/1/audio', headers({ authorization: 'bearer abc', cookie: 'squelch_at=xyz' }))).toBe('abc');
+		expect(requestToken('/api/trpc/auth.me', headers({ authorization: 'Bearer abc.def' }))).toBe(
+			'abc.def'
+		);
+		expect(
+			requestToken(
+				'/api/calls/1/audio',
+				headers({ authorization: 'bearer abc', cookie: 'squelch_at=xyz' })
+			)
+		).toBe('abc');
 		expect(requestToken('/api/calls/1/audio', headers({ cookie: 'squelch_at=xyz' }))).toBe('xyz');
 		expect(requestToken('/api/trpc/auth.me', headers({ cookie: 'squelch_at=xyz' }))).toBeNull();
-		expect(requestToken('/api/calls/1/audio', headers({ authorization: 'Basic abc', cookie: 'x=1' }))).toBeNull();
+		expect(
+			requestToken('/api/calls/1/audio', headers({ authorization: 'Basic abc', cookie: 'x=1' }))
+		).toBeNull();
 	});
 });
 
@@ -31,7 +40,11 @@ describe('cookieValue', () => {
 			'=; squelch_at=v=w',
 			''
 		];
-		for (const header of samples) expect([header, cookieValue(header, 'squelch_at')]).toEqual([header, parse(header).squelch_at]);
+		for (const header of samples)
+			expect([header, cookieValue(header, 'squelch_at')]).toEqual([
+				header,
+				parse(header).squelch_at
+			]);
 		expect(cookieValue(null, 'squelch_at')).toBeUndefined();
 	});
 });

@@ -6,7 +6,10 @@ import { ACCESS_COOKIE, ACCESS_COOKIE_PATH } from '../auth/cookies';
  * the Bearer header on any path; the access cookie only where it is scoped (audio, under
  * ACCESS_COOKIE_PATH), as a browser would send it.
  */
-export function requestToken(pathname: string, header: (name: string) => string | null): string | null {
+export function requestToken(
+	pathname: string,
+	header: (name: string) => string | null
+): string | null {
 	const bearer = bearerToken(header('authorization'));
 	if (bearer) return bearer;
 	if (!pathname.startsWith(ACCESS_COOKIE_PATH)) return null;

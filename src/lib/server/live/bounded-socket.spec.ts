@@ -8,22 +8,35 @@ afterEach(() => cleanups.splice(0).forEach((fn) => fn()));
 
 /** A server using the bounded socket class, one client connected to it. */
 async function pair(maxBufferedBytes = 1 << 20) {
-	const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', WebSocket: boundedWebSocket(maxBufferedBytes) });
+	const wss = new WebSocketServer({
+		port: 0,
+		host: '127.0.0.1',
+		WebSocket: boundedWebSocket(maxBufferedBytes)
+	});
 	const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
 	await new Promise((resolve) => wss.once('listening', resolve));
 	const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
 	const received: string[] = [];
 	client.on('message', (data) => received.push(data.toString()));
-	const closed = new Promise<{ code: number; reason: string }>((resolve) => client.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+	const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+		client.once('close', (code, reason) => resolve({ code, reason: reason.toString() }))
+	);
 	await new Promise((resolve) => client.once('open', resolve));
-	cleanups.push(() => client.terminate(), () => wss.close());
+	cleanups.push(
+		() => client.terminate(),
+		() => wss.close()
+	);
 	return { server: await serverSide, received, closed };
 }
 
 describe('boundedWebSocket', () => {
 	it('sends frames written in one synchronous pass as one socket write, intact and in order', async () => {
 		const { server, received } = await pair();
-		const raw = (server as unknown as { _socket: { _writev: (...a: unknown[]) => void; _write: (...a: unknown[]) => void } })._socket;
+		const raw = (
+			server as unknown as {
+				_socket: { _writev: (...a: unknown[]) => void; _write: (...a: unknown[]) => void };
+			}
+		)._socket;
 		const calls = { writev: 0, write: 0 };
 		const { _writev, _write } = raw;
 		raw._writev = function (...args) {

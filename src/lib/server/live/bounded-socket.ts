@@ -11,7 +11,10 @@ export const MAX_BUFFERED_BYTES = 1024 * 1024;
  * growing server memory. Once closing, further sends are dropped; the client resumes from its
  * last id when it reconnects.
  */
-export function boundedWebSocket(maxBufferedBytes: number, onCutOff: () => void = () => {}): typeof WebSocket {
+export function boundedWebSocket(
+	maxBufferedBytes: number,
+	onCutOff: () => void = () => {}
+): typeof WebSocket {
 	return class BoundedWebSocket extends WebSocket {
 		private corked = false;
 

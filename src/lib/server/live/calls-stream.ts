@@ -85,7 +85,12 @@ export async function openCallStream(
 	return { close };
 }
 
-async function missedCalls(deps: CallStreamDeps, scope: AccessScope, afterId: number, upToId: number): Promise<LiveCall[]> {
+async function missedCalls(
+	deps: CallStreamDeps,
+	scope: AccessScope,
+	afterId: number,
+	upToId: number
+): Promise<LiveCall[]> {
 	const newest = await selectCalls(deps.db)
 		.where('calls.id', '>', afterId)
 		.where('calls.id', '<=', upToId)

@@ -31,12 +31,16 @@ export class Connections {
 
 	constructor(private deps: { bus: Bus; clock: Clock }) {
 		this.unsubscribe = [
-			deps.bus.subscribe('session.revoked', ({ sessionId, reason }) => this.revoke(sessionId, reason)),
+			deps.bus.subscribe('session.revoked', ({ sessionId, reason }) =>
+				this.revoke(sessionId, reason)
+			),
 			// A user's role or grants changed: their sockets need a new context. A global change
 			// (public listening, systems) only changes what anonymous listeners may hear; a
 			// signed-in user's scope is their own grants, which a global change does not narrow.
 			deps.bus.subscribe('access.changed', ({ userId }) =>
-				this.askToReconnect((e) => (userId === null ? e.viewer === null : e.viewer?.userId === userId))
+				this.askToReconnect((e) =>
+					userId === null ? e.viewer === null : e.viewer?.userId === userId
+				)
 			)
 		];
 	}
@@ -44,7 +48,11 @@ export class Connections {
 	add(socket: WebSocket, viewer: Viewer | null): void {
 		if (socket.readyState !== WebSocket.OPEN) return;
 		const revoked = viewer && this.recentlyRevoked.get(viewer.sessionId);
-		if (revoked) return void socket.close(sessionRevoked(revoked.reason).code, sessionRevoked(revoked.reason).reason);
+		if (revoked)
+			return void socket.close(
+				sessionRevoked(revoked.reason).code,
+				sessionRevoked(revoked.reason).reason
+			);
 
 		const entry: Entry = { viewer, timers: [] };
 		if (viewer) {
@@ -52,8 +60,14 @@ export class Connections {
 			const noticeIn = remaining - noticeLeadMs(remaining);
 			// A socket that arrives with an almost spent token gets no notice (it would only come
 			// straight back with the same token); it is closed at expiry and reconnects then.
-			if (noticeIn > 0) entry.timers.push(setTimeout(() => send(socket, RECONNECT_NOTICE), noticeIn));
-			entry.timers.push(setTimeout(() => socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason), Math.max(0, remaining)));
+			if (noticeIn > 0)
+				entry.timers.push(setTimeout(() => send(socket, RECONNECT_NOTICE), noticeIn));
+			entry.timers.push(
+				setTimeout(
+					() => socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason),
+					Math.max(0, remaining)
+				)
+			);
 		}
 		this.entries.set(socket, entry);
 		socket.once('close', () => this.remove(socket));
@@ -72,7 +86,8 @@ export class Connections {
 	private revoke(sessionId: string, reason: RevokeReason): void {
 		const now = this.deps.clock.now();
 		this.recentlyRevoked.set(sessionId, { reason, at: now });
-		for (const [id, r] of this.recentlyRevoked) if (now - r.at > REVOKED_MEMORY_MS) this.recentlyRevoked.delete(id);
+		for (const [id, r] of this.recentlyRevoked)
+			if (now - r.at > REVOKED_MEMORY_MS) this.recentlyRevoked.delete(id);
 		const { code, reason: text } = sessionRevoked(reason);
 		for (const [socket, entry] of this.entries) {
 			if (entry.viewer?.sessionId !== sessionId) continue;

@@ -8,7 +8,12 @@ import { resumable } from './resumable';
 export const EVENT_REPLAY_LIMIT = 500;
 export const EVENT_BACKLOG = 50;
 
-async function newestEvents(db: DB, afterId: number, upToId: number, limit: number): Promise<AdminEvent[]> {
+async function newestEvents(
+	db: DB,
+	afterId: number,
+	upToId: number,
+	limit: number
+): Promise<AdminEvent[]> {
 	const rows = await db
 		.selectFrom('events')
 		.selectAll()

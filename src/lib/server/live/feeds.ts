@@ -29,7 +29,11 @@ function callFeed(db: DB, bus: Bus): OrderedFeed<LiveCall> {
 		{
 			maxId: () => maxId(db, 'calls'),
 			async after(id, limit) {
-				const rows = await selectCalls(db).where('calls.id', '>', id).orderBy('calls.id', 'asc').limit(limit).execute();
+				const rows = await selectCalls(db)
+					.where('calls.id', '>', id)
+					.orderBy('calls.id', 'asc')
+					.limit(limit)
+					.execute();
 				// Each LiveCall goes, as this one object, to every subscriber: encoded once.
 				return rows.map(toLiveCall);
 			},
@@ -41,7 +45,11 @@ function callFeed(db: DB, bus: Bus): OrderedFeed<LiveCall> {
 
 function eventFeed(db: DB, bus: Bus): OrderedFeed<AdminEvent> {
 	return new OrderedFeed<AdminEvent>(
-		{ maxId: () => maxId(db, 'events'), after: (id, limit) => eventsAfter(db, id, limit), idOf: (event) => event.id },
+		{
+			maxId: () => maxId(db, 'events'),
+			after: (id, limit) => eventsAfter(db, id, limit),
+			idOf: (event) => event.id
+		},
 		(wake) => bus.subscribe('admin.event', wake)
 	);
 }
@@ -49,10 +57,15 @@ function eventFeed(db: DB, bus: Bus): OrderedFeed<AdminEvent> {
 // One pair of feeds per bus (so per process in production, per test server in tests). Kept on
 // globalThis so a dev-server reload of this module does not start a second pair on the same bus.
 const KEY = Symbol.for('squelch.liveFeeds');
-const byBus: WeakMap<Bus, LiveFeeds> = ((globalThis as Record<symbol, unknown>)[KEY] ??= new WeakMap()) as WeakMap<Bus, LiveFeeds>;
+const byBus: WeakMap<Bus, LiveFeeds> = ((globalThis as Record<symbol, unknown>)[KEY] ??=
+	new WeakMap()) as WeakMap<Bus, LiveFeeds>;
 
 export function liveFeeds(deps: { db: DB; bus: Bus }): LiveFeeds {
 	let feeds = byBus.get(deps.bus);
-	if (!feeds) byBus.set(deps.bus, (feeds = { calls: callFeed(deps.db, deps.bus), events: eventFeed(deps.db, deps.bus) }));
+	if (!feeds)
+		byBus.set(
+			deps.bus,
+			(feeds = { calls: callFeed(deps.db, deps.bus), events: eventFeed(deps.db, deps.bus) })
+		);
 	return feeds;
 }

@@ -25,7 +25,11 @@ const call: Call = {
 /** What tRPC's ws handler sends for `yield tracked(String(id), call)` on subscription `rpcId`. */
 function trpcFrame(rpcId: number | string, jsonrpc?: '2.0'): string {
 	const [eventId, data] = tracked(String(call.id), call);
-	const message = { id: rpcId, jsonrpc, result: { type: 'data', data: superjson.serialize({ id: eventId, data }), id: eventId } };
+	const message = {
+		id: rpcId,
+		jsonrpc,
+		result: { type: 'data', data: superjson.serialize({ id: eventId, data }), id: eventId }
+	};
 	return JSON.stringify(message);
 }
 
@@ -64,8 +68,21 @@ describe('LiveCall frames', () => {
 			const frames: string[] = [];
 			client.on('message', (data) => frames.push(data.toString()));
 			await new Promise((resolve) => client.once('open', resolve));
-			client.send(JSON.stringify({ id: 11, method: 'subscription', params: { path: 'calls', input: { json: undefined } } }));
-			client.send(JSON.stringify({ id: 'x', jsonrpc: '2.0', method: 'subscription', params: { path: 'calls', input: {} } }));
+			client.send(
+				JSON.stringify({
+					id: 11,
+					method: 'subscription',
+					params: { path: 'calls', input: { json: undefined } }
+				})
+			);
+			client.send(
+				JSON.stringify({
+					id: 'x',
+					jsonrpc: '2.0',
+					method: 'subscription',
+					params: { path: 'calls', input: {} }
+				})
+			);
 			await expect.poll(() => frames.filter((f) => f.includes('"type":"data"')).length).toBe(2);
 			const live = new LiveCall(call, 9, 99);
 			const sent = frames.filter((f) => f.includes('"type":"data"'));

@@ -39,7 +39,9 @@ export class LiveCall {
 			const eventId = String(this.call.id);
 			this.json ??= JSON.stringify(superjson.serialize({ id: eventId, data: this.call }));
 			const version = rpc.jsonrpc ? `,"jsonrpc":"2.0"` : '';
-			frame = Buffer.from(`{"id":${JSON.stringify(rpc.id)}${version},"result":{"type":"data","data":${this.json},"id":${JSON.stringify(eventId)}}}`);
+			frame = Buffer.from(
+				`{"id":${JSON.stringify(rpc.id)}${version},"result":{"type":"data","data":${this.json},"id":${JSON.stringify(eventId)}}}`
+			);
 			this.frames.set(key, frame);
 		}
 		return frame;

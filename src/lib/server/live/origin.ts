@@ -6,7 +6,10 @@ import type { IncomingMessage } from 'node:http';
  * and carry their own credentials. The app's origin is ORIGIN when set, else the request's host
  * (X-Forwarded-Host when the proxy is trusted).
  */
-export function originAllowed(req: IncomingMessage, cfg: { origin: string | null; trustProxy: boolean }): boolean {
+export function originAllowed(
+	req: IncomingMessage,
+	cfg: { origin: string | null; trustProxy: boolean }
+): boolean {
 	const raw = req.headers.origin;
 	if (raw === undefined) return true;
 	let origin: URL;

@@ -11,7 +11,12 @@ describe('logPresenceChanges', () => {
 	afterEach(() => vi.useRealTimers());
 
 	it('logs the count at most once per delay, and only when it changed', async () => {
-		const deps = { db: await createTestDb(), clock: new ManualClock(), bus: new InProcessBus(), presence: new Presence() };
+		const deps = {
+			db: await createTestDb(),
+			clock: new ManualClock(),
+			bus: new InProcessBus(),
+			presence: new Presence()
+		};
 		const stop = logPresenceChanges(deps, 2_000);
 		const logged = async () => (await eventsAfter(deps.db, 0, 100)).map((e) => [e.type, e.count]);
 

@@ -17,13 +17,26 @@ let published: Array<{ userId: number | null }>;
 async function addUser(username: string): Promise<number> {
 	const row = await db
 		.insertInto('users')
-		.values({ username, password_hash: 'x', role: 'listener', created_at: 0, updated_at: 0, access_all: 1 })
+		.values({
+			username,
+			password_hash: 'x',
+			role: 'listener',
+			created_at: 0,
+			updated_at: 0,
+			access_all: 1
+		})
 		.returning('id')
 		.executeTakeFirstOrThrow();
 	return row.id;
 }
 
-const viewerOf = (userId: number): Viewer => ({ userId, username: 'u', role: 'listener', sessionId: `s${userId}`, tokenExpiresAt: Date.now() + 60_000 });
+const viewerOf = (userId: number): Viewer => ({
+	userId,
+	username: 'u',
+	role: 'listener',
+	sessionId: `s${userId}`,
+	tokenExpiresAt: Date.now() + 60_000
+});
 
 beforeEach(async () => {
 	db = await createTestDb();
@@ -37,8 +50,15 @@ describe('scanner selection', () => {
 	it('stores what each user turned off, replaces it whole, and announces the change for that user', async () => {
 		const ana = await addUser('ana');
 		const ben = await addUser('ben');
-		await setMuted({ db, clock, bus }, ana, [{ system: 1, talkgroup: 200 }, { system: 1, talkgroup: 100 }, { system: 1, talkgroup: 100 }]);
-		expect(await getMuted(db, ana)).toEqual([{ system: 1, talkgroup: 100 }, { system: 1, talkgroup: 200 }]);
+		await setMuted({ db, clock, bus }, ana, [
+			{ system: 1, talkgroup: 200 },
+			{ system: 1, talkgroup: 100 },
+			{ system: 1, talkgroup: 100 }
+		]);
+		expect(await getMuted(db, ana)).toEqual([
+			{ system: 1, talkgroup: 100 },
+			{ system: 1, talkgroup: 200 }
+		]);
 		expect(await getMuted(db, ben)).toEqual([]);
 		expect(published).toEqual([{ userId: ana }]);
 
@@ -49,7 +69,10 @@ describe('scanner selection', () => {
 	it('refuses an oversized selection and keeps the old one', async () => {
 		const ana = await addUser('ana');
 		await setMuted({ db, clock, bus }, ana, [{ system: 1, talkgroup: 1 }]);
-		const tooMany = Array.from({ length: MAX_MUTED + 1 }, (_, i) => ({ system: 1, talkgroup: i + 1 }));
+		const tooMany = Array.from({ length: MAX_MUTED + 1 }, (_, i) => ({
+			system: 1,
+			talkgroup: i + 1
+		}));
 		await expect(setMuted({ db, clock, bus }, ana, tooMany)).rejects.toThrow(/muted/);
 		expect(await getMuted(db, ana)).toEqual([{ system: 1, talkgroup: 1 }]);
 		expect(published).toHaveLength(1);
@@ -68,14 +91,18 @@ describe('scanner selection', () => {
 			const got: Call[] = [];
 			let resolve!: () => void;
 			const done = new Promise<void>((r) => (resolve = r));
-			const stream = await openCallStream({ db, clock, bus, presence: new Presence() }, viewerOf(userId), {
-				lastEventId: first,
-				presenceKey: `k${userId}`,
-				deliver: (c) => {
-					got.push(c.call);
-					if (got.length === want) resolve();
+			const stream = await openCallStream(
+				{ db, clock, bus, presence: new Presence() },
+				viewerOf(userId),
+				{
+					lastEventId: first,
+					presenceKey: `k${userId}`,
+					deliver: (c) => {
+						got.push(c.call);
+						if (got.length === want) resolve();
+					}
 				}
-			});
+			);
 			return { got, done: done.then(() => stream.close()) };
 		};
 		const anaStream = await collect(ana, 3);
@@ -86,9 +113,18 @@ describe('scanner selection', () => {
 		bus.publish('call.ingested', { callId: liveHeard });
 		const alsoHeard = await insertCall(db, { systemRef: 2, talkgroupRef: 200 });
 		bus.publish('call.ingested', { callId: alsoHeard });
-		await Promise.race([Promise.all([anaStream.done, benStream.done]), new Promise((_, no) => setTimeout(() => no(new Error('timed out')), 5000))]);
+		await Promise.race([
+			Promise.all([anaStream.done, benStream.done]),
+			new Promise((_, no) => setTimeout(() => no(new Error('timed out')), 5000))
+		]);
 
 		expect(anaStream.got.map((c) => c.id)).toEqual([missedHeard, liveHeard, alsoHeard]);
-		expect(benStream.got.map((c) => c.id)).toEqual([missedMuted, missedHeard, liveMuted, liveHeard, alsoHeard]);
+		expect(benStream.got.map((c) => c.id)).toEqual([
+			missedMuted,
+			missedHeard,
+			liveMuted,
+			liveHeard,
+			alsoHeard
+		]);
 	});
 });

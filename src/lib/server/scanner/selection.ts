@@ -42,15 +42,28 @@ export async function mutedSet(db: DB, userId: number): Promise<Set<string>> {
  * Replaces the user's selection in one transaction, then announces `access.changed` for the user
  * so their open live streams resubscribe with the new filter.
  */
-export async function setMuted(deps: SelectionDeps, userId: number, muted: TalkgroupRef[]): Promise<TalkgroupRef[]> {
+export async function setMuted(
+	deps: SelectionDeps,
+	userId: number,
+	muted: TalkgroupRef[]
+): Promise<TalkgroupRef[]> {
 	if (muted.length > MAX_MUTED) throw new RangeError(`muted: at most ${MAX_MUTED} talkgroups`);
 	const unique = new Map(muted.map((m) => [mutedKey(m.system, m.talkgroup), m]));
 	const now = deps.clock.now();
 	await deps.db.transaction().execute(async (trx) => {
 		await trx.deleteFrom('scanner_muted').where('user_id', '=', userId).execute();
-		const rows = [...unique.values()].map((m) => ({ user_id: userId, system_ref: m.system, talkgroup_ref: m.talkgroup, created_at: now }));
+		const rows = [...unique.values()].map((m) => ({
+			user_id: userId,
+			system_ref: m.system,
+			talkgroup_ref: m.talkgroup,
+			created_at: now
+		}));
 		// SQLite limits bound variables per statement; insert in slices.
-		for (let i = 0; i < rows.length; i += 500) await trx.insertInto('scanner_muted').values(rows.slice(i, i + 500)).execute();
+		for (let i = 0; i < rows.length; i += 500)
+			await trx
+				.insertInto('scanner_muted')
+				.values(rows.slice(i, i + 500))
+				.execute();
 	});
 	deps.bus.publish('access.changed', { userId });
 	return getMuted(deps.db, userId);

@@ -59,7 +59,11 @@ export async function createWsContext(
 	return {
 		services: svc,
 		viewer,
-		ip: clientIp(Array.isArray(forwarded) ? forwarded.join(',') : forwarded, req.socket.remoteAddress ?? '', svc.config.trustProxy),
+		ip: clientIp(
+			Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+			req.socket.remoteAddress ?? '',
+			svc.config.trustProxy
+		),
 		userAgent: req.headers['user-agent'] ?? '',
 		transport: 'ws',
 		http: null,
@@ -71,5 +75,7 @@ export async function createWsContext(
 /** https as the app sees it (ORIGIN), or as the trusted proxy reports it. */
 function isSecure(event: RequestEvent, trustProxy: boolean): boolean {
 	if (event.url.protocol === 'https:') return true;
-	return trustProxy && event.request.headers.get('x-forwarded-proto')?.split(',')[0].trim() === 'https';
+	return (
+		trustProxy && event.request.headers.get('x-forwarded-proto')?.split(',')[0].trim() === 'https'
+	);
 }

@@ -8,7 +8,10 @@
  * Typed as yielding T because the frames written are exactly what yielding T would send, so
  * clients infer the right event type.
  */
-export function directSubscription<T>(open: () => Promise<{ close(): void }>, signal: AbortSignal | undefined): AsyncIterable<T> {
+export function directSubscription<T>(
+	open: () => Promise<{ close(): void }>,
+	signal: AbortSignal | undefined
+): AsyncIterable<T> {
 	let stream: { close(): void } | null = null;
 	let finished = false;
 	let end: (() => void) | null = null;

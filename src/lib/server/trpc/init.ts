@@ -24,7 +24,9 @@ const t = initTRPC
 			return {
 				...shape,
 				// "username: Too small: expected string to have >=1 characters" instead of a JSON dump.
-				message: zod ? zod.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ') : shape.message,
+				message: zod
+					? zod.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')
+					: shape.message,
 				data: {
 					...shape.data,
 					fields: zod ? zod.issues.map((i) => i.path.join('.')) : undefined,
@@ -74,7 +76,8 @@ export const adminProcedure = base
 	.meta({ access: 'admin' })
 	.use(requireViewer)
 	.use(({ ctx, next }) => {
-		if (ctx.viewer?.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'admins only' });
+		if (ctx.viewer?.role !== 'admin')
+			throw new TRPCError({ code: 'FORBIDDEN', message: 'admins only' });
 		return next();
 	});
 

@@ -28,10 +28,16 @@ export function routeUpgrades(
 }
 
 /** Re-assemble the request head without the upgrade headers and let the HTTP server parse it again. */
-export function serveAsPlainHttp(server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function serveAsPlainHttp(
+	server: Server,
+	req: IncomingMessage,
+	socket: Duplex,
+	head: Buffer
+): void {
 	const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
 	for (let i = 0; i < req.rawHeaders.length; i += 2) {
-		if (!UPGRADE_HEADERS.has(req.rawHeaders[i].toLowerCase())) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+		if (!UPGRADE_HEADERS.has(req.rawHeaders[i].toLowerCase()))
+			lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
 	}
 	const rebuilt = Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
 	socket.unshift(head.length ? Buffer.concat([rebuilt, head]) : rebuilt);

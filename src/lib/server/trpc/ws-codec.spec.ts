@@ -5,19 +5,34 @@ const decode = (message: unknown) => wsCodec.decode(JSON.stringify(message));
 
 describe('wsCodec', () => {
 	it('tells a live.calls subscription its request id, inside the superjson input', () => {
-		expect(decode({ id: 4, method: 'subscription', params: { path: 'live.calls', input: { json: { lastEventId: '9' } } } })).toEqual({
+		expect(
+			decode({
+				id: 4,
+				method: 'subscription',
+				params: { path: 'live.calls', input: { json: { lastEventId: '9' } } }
+			})
+		).toEqual({
 			id: 4,
 			method: 'subscription',
-			params: { path: 'live.calls', input: { json: { lastEventId: '9', [RPC_INPUT_KEY]: { id: 4 } } } }
+			params: {
+				path: 'live.calls',
+				input: { json: { lastEventId: '9', [RPC_INPUT_KEY]: { id: 4 } } }
+			}
 		});
 		// No input at all (wsLink sends none for `undefined`), a JSON-RPC 2.0 request, a string id.
-		expect(decode({ id: 'a', jsonrpc: '2.0', method: 'subscription', params: { path: 'live.calls' } })).toMatchObject({
+		expect(
+			decode({ id: 'a', jsonrpc: '2.0', method: 'subscription', params: { path: 'live.calls' } })
+		).toMatchObject({
 			params: { input: { json: { [RPC_INPUT_KEY]: { id: 'a', jsonrpc: '2.0' } } } }
 		});
 	});
 
 	it('overwrites an id a client put there itself, so frames only ever answer the request they belong to', () => {
-		const spoofed = decode({ id: 5, method: 'subscription', params: { path: 'live.calls', input: { json: { [RPC_INPUT_KEY]: { id: 1 } } } } });
+		const spoofed = decode({
+			id: 5,
+			method: 'subscription',
+			params: { path: 'live.calls', input: { json: { [RPC_INPUT_KEY]: { id: 1 } } } }
+		});
 		expect(spoofed).toMatchObject({ params: { input: { json: { [RPC_INPUT_KEY]: { id: 5 } } } } });
 	});
 
@@ -41,6 +56,8 @@ describe('wsCodec', () => {
 	it('refuses binary frames and passes JSON errors on', () => {
 		expect(() => wsCodec.decode(new Uint8Array([123, 125]))).toThrow(/text frames/);
 		expect(() => wsCodec.decode('{nope')).toThrow(SyntaxError);
-		expect(wsCodec.encode({ id: 1, result: { type: 'started' } })).toBe('{"id":1,"result":{"type":"started"}}');
+		expect(wsCodec.encode({ id: 1, result: { type: 'started' } })).toBe(
+			'{"id":1,"result":{"type":"started"}}'
+		);
 	});
 });

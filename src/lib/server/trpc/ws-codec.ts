@@ -12,7 +12,8 @@ export const DIRECT_SUBSCRIPTIONS = new Set(['live.calls']);
 export const RPC_INPUT_KEY = '$rpc';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Json =>
+	typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function tagRequest(msg: unknown): void {
 	if (!isObject(msg) || msg.method !== 'subscription' || !isObject(msg.params)) return;

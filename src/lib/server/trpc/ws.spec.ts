@@ -5,7 +5,13 @@ import { revokeSession } from '../auth/sessions';
 import { updateSettings } from '../admin/settings';
 import { recordEvent } from '../admin/event-log';
 import { insertCall } from '../../../../tests/helpers/calls';
-import { liveClient, signIn, startLiveServer, until, type LiveServer } from '../../../../tests/helpers/live-server';
+import {
+	liveClient,
+	signIn,
+	startLiveServer,
+	until,
+	type LiveServer
+} from '../../../../tests/helpers/live-server';
 
 let server: LiveServer | undefined;
 const cleanups: Array<() => unknown> = [];
@@ -16,8 +22,16 @@ afterEach(async () => {
 });
 
 /** Subscribes to live.calls and records what arrives. */
-function watchCalls(client: ReturnType<typeof liveClient>['client'], input: { lastEventId?: string | null } = {}) {
-	const state = { ids: [] as number[], eventIds: [] as string[], started: false, errors: [] as Array<{ code?: string; message: string }> };
+function watchCalls(
+	client: ReturnType<typeof liveClient>['client'],
+	input: { lastEventId?: string | null } = {}
+) {
+	const state = {
+		ids: [] as number[],
+		eventIds: [] as string[],
+		started: false,
+		errors: [] as Array<{ code?: string; message: string }>
+	};
 	const sub = client.live.calls.subscribe(input, {
 		onStarted: () => (state.started = true),
 		onData: (e) => {
@@ -72,7 +86,11 @@ describe('live.calls over the WebSocket', () => {
 			published.push(await server.publishCall());
 			await new Promise((r) => setTimeout(r, 100));
 		}
-		await until(() => seen.ids.length >= published.length, `all ${published.length} calls (got ${seen.ids.length})`, 15_000);
+		await until(
+			() => seen.ids.length >= published.length,
+			`all ${published.length} calls (got ${seen.ids.length})`,
+			15_000
+		);
 		expect(seen.ids).toEqual(published);
 		// Six token lifetimes went by: the server asked for fresh sockets and the client complied.
 		expect(live.opens).toBeGreaterThanOrEqual(6);
@@ -136,7 +154,12 @@ describe('live.calls over the WebSocket', () => {
 				sockets.push(this);
 			}
 		}
-		const slow = track(liveClient(server.wsUrl, { token: () => device.token(), WebSocket: RecordedSocket as typeof WebSocket }));
+		const slow = track(
+			liveClient(server.wsUrl, {
+				token: () => device.token(),
+				WebSocket: RecordedSocket as typeof WebSocket
+			})
+		);
 		const fast = track(liveClient(server.wsUrl, { token: () => device.token() }));
 		const slowCalls = watchCalls(slow.client);
 		const fastCalls = watchCalls(fast.client);
@@ -149,16 +172,25 @@ describe('live.calls over the WebSocket', () => {
 			published.push(await server.publishCall({ padBytes: 20_000 }));
 			// The fast client gets each call before the next is sent: had the server waited for
 			// the slow one at any point, this would stall.
-			await until(() => fastCalls.ids.length === published.length, `fast client got call ${published.length}`);
+			await until(
+				() => fastCalls.ids.length === published.length,
+				`fast client got call ${published.length}`
+			);
 		}
 		expect(server.wsStats().slowConsumersClosed).toBe(1);
 		for (let i = 0; i < 5; i++) published.push(await server.publishCall({ padBytes: 20_000 }));
-		await until(() => fastCalls.ids.length === published.length, 'fast client got the calls after the cut');
+		await until(
+			() => fastCalls.ids.length === published.length,
+			'fast client got the calls after the cut'
+		);
 		expect(slowCalls.ids.length).toBeLessThan(published.length);
 		sockets[0].resume();
 		await until(() => slow.closes.length > 0, 'slow client saw its close');
 		expect(slow.closes[0]).toEqual({ code: 1013, reason: 'slow consumer' });
-		await until(() => slowCalls.ids.length === published.length, `slow client caught up (got ${slowCalls.ids.length})`);
+		await until(
+			() => slowCalls.ids.length === published.length,
+			`slow client caught up (got ${slowCalls.ids.length})`
+		);
 		expect(slowCalls.ids).toEqual(published);
 		expect(fastCalls.ids).toEqual(published);
 		expect(fast.closes).toEqual([]);
@@ -166,7 +198,11 @@ describe('live.calls over the WebSocket', () => {
 });
 
 describe('live.calls frames on the wire', () => {
-	type Frame = { id?: unknown; jsonrpc?: string; result?: { type: string; id?: string; data?: unknown } };
+	type Frame = {
+		id?: unknown;
+		jsonrpc?: string;
+		result?: { type: string; id?: string; data?: unknown };
+	};
 
 	it('each subscription gets started first, then its own tracked frames, then stopped; a spoofed id changes nothing', async () => {
 		server = await startLiveServer();
@@ -174,9 +210,23 @@ describe('live.calls frames on the wire', () => {
 		const raw = await rawSocket(server.wsUrl, { token: await device.token() });
 		const frames = raw.messages as Frame[];
 		// Two subscriptions on one socket; the second asks (in vain) for frames aimed at the first.
-		raw.ws.send(JSON.stringify({ id: 7, jsonrpc: '2.0', method: 'subscription', params: { path: 'live.calls', input: superjson.serialize({}) } }));
-		raw.ws.send(JSON.stringify({ id: 'b', method: 'subscription', params: { path: 'live.calls', input: { json: { $rpc: { id: 7 } } } } }));
-		const started = (id: unknown) => frames.some((f) => f.id === id && f.result?.type === 'started');
+		raw.ws.send(
+			JSON.stringify({
+				id: 7,
+				jsonrpc: '2.0',
+				method: 'subscription',
+				params: { path: 'live.calls', input: superjson.serialize({}) }
+			})
+		);
+		raw.ws.send(
+			JSON.stringify({
+				id: 'b',
+				method: 'subscription',
+				params: { path: 'live.calls', input: { json: { $rpc: { id: 7 } } } }
+			})
+		);
+		const started = (id: unknown) =>
+			frames.some((f) => f.id === id && f.result?.type === 'started');
 		await until(() => started(7) && started('b'), 'both started');
 		const a = await server.publishCall();
 		const dataFor = (id: unknown) => frames.filter((f) => f.id === id && f.result?.type === 'data');
@@ -186,14 +236,20 @@ describe('live.calls frames on the wire', () => {
 			expect(own).toEqual(['started', 'data']);
 			const [frame] = dataFor(id);
 			expect(frame.result?.id).toBe(String(a));
-			expect(superjson.deserialize(frame.result?.data as never)).toMatchObject({ id: String(a), data: { id: a, dateTime: expect.any(Date) } });
+			expect(superjson.deserialize(frame.result?.data as never)).toMatchObject({
+				id: String(a),
+				data: { id: a, dateTime: expect.any(Date) }
+			});
 		}
 		expect(dataFor(7)[0].jsonrpc).toBe('2.0');
 		expect(dataFor('b')[0]).not.toHaveProperty('jsonrpc');
 
 		// Stopping one leaves the other running.
 		raw.ws.send(JSON.stringify({ id: 'b', method: 'subscription.stop' }));
-		await until(() => frames.some((f) => f.id === 'b' && f.result?.type === 'stopped'), 'b stopped');
+		await until(
+			() => frames.some((f) => f.id === 'b' && f.result?.type === 'stopped'),
+			'b stopped'
+		);
 		const b = await server.publishCall();
 		await until(() => dataFor(7).length === 2, 'second call on 7');
 		expect(dataFor(7)[1].result?.id).toBe(String(b));
@@ -204,7 +260,10 @@ describe('live.calls frames on the wire', () => {
 
 /** A bare socket speaking tRPC's wire protocol, that does only what the test says. */
 async function rawSocket(url: string, opts: { origin?: string; token?: string } = {}) {
-	const ws = new WebSocket(opts.token !== undefined ? `${url}?connectionParams=1` : url, opts.origin ? { origin: opts.origin } : {});
+	const ws = new WebSocket(
+		opts.token !== undefined ? `${url}?connectionParams=1` : url,
+		opts.origin ? { origin: opts.origin } : {}
+	);
 	const messages: unknown[] = [];
 	const closed = new Promise<{ code: number; reason: string }>((resolve) =>
 		ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }))
@@ -218,9 +277,16 @@ async function rawSocket(url: string, opts: { origin?: string; token?: string } 
 		ws.once('error', reject);
 		ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
 	});
-	if (opts.token !== undefined) ws.send(JSON.stringify({ method: 'connectionParams', data: { token: opts.token } }));
+	if (opts.token !== undefined)
+		ws.send(JSON.stringify({ method: 'connectionParams', data: { token: opts.token } }));
 	const subscribe = (id: number, path: string, input: unknown = {}) =>
-		ws.send(JSON.stringify({ id, method: 'subscription', params: { path, input: superjson.serialize(input) } }));
+		ws.send(
+			JSON.stringify({
+				id,
+				method: 'subscription',
+				params: { path, input: superjson.serialize(input) }
+			})
+		);
 	cleanups.push(() => ws.terminate());
 	return { ws, messages, closed, subscribe };
 }
@@ -234,7 +300,9 @@ describe('socket lifetime', () => {
 		const closed = await raw.closed;
 		expect(closed).toEqual({ code: 4001, reason: 'token expired' });
 		expect(Date.now()).toBeGreaterThanOrEqual(device.expiresAt);
-		const notice = raw.messages.findIndex((m) => JSON.stringify(m) === '{"id":null,"method":"reconnect"}');
+		const notice = raw.messages.findIndex(
+			(m) => JSON.stringify(m) === '{"id":null,"method":"reconnect"}'
+		);
 		expect(notice).toBeGreaterThanOrEqual(0);
 	});
 
@@ -243,7 +311,11 @@ describe('socket lifetime', () => {
 		const device = await signIn(server, 'alice');
 		const raw = await rawSocket(server.wsUrl, { token: device.accessToken });
 		raw.subscribe(1, 'live.calls');
-		await until(() => raw.messages.some((m) => (m as { result?: { type?: string } }).result?.type === 'started'), 'started');
+		await until(
+			() =>
+				raw.messages.some((m) => (m as { result?: { type?: string } }).result?.type === 'started'),
+			'started'
+		);
 		await server.restart();
 		expect(await raw.closed).toEqual({ code: 1012, reason: 'server restarting' });
 		expect(raw.messages.at(-1)).toEqual({ id: null, method: 'reconnect' });
@@ -251,15 +323,23 @@ describe('socket lifetime', () => {
 
 	it('refuses an upgrade whose Origin is another site; accepts its own and none', async () => {
 		server = await startLiveServer();
-		await expect(rawSocket(server.wsUrl, { origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
-		await expect(rawSocket(server.wsUrl, { origin: `http://127.0.0.1:${server.port}` })).resolves.toBeTruthy();
+		await expect(rawSocket(server.wsUrl, { origin: 'http://evil.example' })).rejects.toThrow(
+			'HTTP 403'
+		);
+		await expect(
+			rawSocket(server.wsUrl, { origin: `http://127.0.0.1:${server.port}` })
+		).resolves.toBeTruthy();
 		await expect(rawSocket(server.wsUrl)).resolves.toBeTruthy();
 	});
 
 	it('with ORIGIN set, accepts only that origin', async () => {
 		server = await startLiveServer({ env: { ORIGIN: 'https://scanner.example.org' } });
-		await expect(rawSocket(server.wsUrl, { origin: `http://127.0.0.1:${server.port}` })).rejects.toThrow('HTTP 403');
-		await expect(rawSocket(server.wsUrl, { origin: 'https://scanner.example.org' })).resolves.toBeTruthy();
+		await expect(
+			rawSocket(server.wsUrl, { origin: `http://127.0.0.1:${server.port}` })
+		).rejects.toThrow('HTTP 403');
+		await expect(
+			rawSocket(server.wsUrl, { origin: 'https://scanner.example.org' })
+		).resolves.toBeTruthy();
 	});
 
 	it('refuses messages over the size bound', async () => {
@@ -311,9 +391,20 @@ describe('authentication on the socket', () => {
 		const device = await signIn(server, 'bob');
 		const allowed = await server.publishCall({ talkgroupRef: 1 }); // creates talkgroup 1
 		await server.publishCall({ talkgroupRef: 2 });
-		const tg = await server.svc.db.selectFrom('talkgroups').select(['id', 'system_id']).where('talkgroup_ref', '=', 1).executeTakeFirstOrThrow();
-		await server.svc.db.updateTable('users').set({ access_all: 0 }).where('id', '=', device.userId).execute();
-		await server.svc.db.insertInto('user_access').values({ user_id: device.userId, system_id: tg.system_id, talkgroup_id: tg.id }).execute();
+		const tg = await server.svc.db
+			.selectFrom('talkgroups')
+			.select(['id', 'system_id'])
+			.where('talkgroup_ref', '=', 1)
+			.executeTakeFirstOrThrow();
+		await server.svc.db
+			.updateTable('users')
+			.set({ access_all: 0 })
+			.where('id', '=', device.userId)
+			.execute();
+		await server.svc.db
+			.insertInto('user_access')
+			.values({ user_id: device.userId, system_id: tg.system_id, talkgroup_id: tg.id })
+			.execute();
 
 		const live = track(liveClient(server.wsUrl, { token: () => device.token() }));
 		const seen = watchCalls(live.client, { lastEventId: String(allowed - 1) });
@@ -398,10 +489,18 @@ describe('admin.events', () => {
 		const other = await signIn(server, 'carol');
 		const live = track(liveClient(server.wsUrl, { token: () => admin.token() }));
 		const events: Array<{ id: string; type: string; at: unknown; reason?: unknown }> = [];
-		const sub = live.client.admin.events.subscribe({}, { onData: (e) => events.push({ ...e.data, id: e.id }) });
+		const sub = live.client.admin.events.subscribe(
+			{},
+			{ onData: (e) => events.push({ ...e.data, id: e.id }) }
+		);
 		cleanups.push(() => sub.unsubscribe());
 		await until(() => events.length >= 4, 'backlog');
-		expect(events.map((e) => e.type)).toEqual(['user.created', 'session.created', 'user.created', 'session.created']);
+		expect(events.map((e) => e.type)).toEqual([
+			'user.created',
+			'session.created',
+			'user.created',
+			'session.created'
+		]);
 		expect(events[0].at).toBeInstanceOf(Date);
 
 		await revokeSession(server.svc, other.sessionId, 'password');
@@ -410,7 +509,10 @@ describe('admin.events', () => {
 
 		// Resuming from the second event replays exactly what came after it.
 		const resumed: string[] = [];
-		const sub2 = live.client.admin.events.subscribe({ lastEventId: events[1].id }, { onData: (e) => resumed.push(e.id) });
+		const sub2 = live.client.admin.events.subscribe(
+			{ lastEventId: events[1].id },
+			{ onData: (e) => resumed.push(e.id) }
+		);
 		cleanups.push(() => sub2.unsubscribe());
 		await until(() => resumed.length === 3, 'replayed');
 		const id = await recordEvent(server.svc, 'user.updated', { userId: other.userId });
@@ -447,13 +549,23 @@ describe('presence', () => {
 		await until(() => s1.started && s2.started, 'tabs subscribed');
 		expect(await tab1.client.live.listeners.query()).toEqual({ count: 1 });
 
-		await until(() => events.some((e) => e.type === 'listeners.changed'), 'listeners.changed logged', 5_000);
-		expect(events.filter((e) => e.type === 'listeners.changed')).toEqual([expect.objectContaining({ count: 1 })]);
+		await until(
+			() => events.some((e) => e.type === 'listeners.changed'),
+			'listeners.changed logged',
+			5_000
+		);
+		expect(events.filter((e) => e.type === 'listeners.changed')).toEqual([
+			expect.objectContaining({ count: 1 })
+		]);
 
 		await tab1.close();
 		await tab2.close();
 		await until(() => server!.svc.presence.count() === 0, 'listener gone');
-		await until(() => events.filter((e) => e.type === 'listeners.changed').length === 2, 'second change logged', 5_000);
+		await until(
+			() => events.filter((e) => e.type === 'listeners.changed').length === 2,
+			'second change logged',
+			5_000
+		);
 		expect(events.filter((e) => e.type === 'listeners.changed').at(-1)).toMatchObject({ count: 0 });
 	});
 });

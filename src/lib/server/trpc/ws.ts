@@ -47,11 +47,15 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 		noServer: true,
 		maxPayload: opts.maxPayloadBytes ?? 64 * 1024,
 		perMessageDeflate: false,
-		WebSocket: boundedWebSocket(opts.maxBufferedBytes ?? MAX_BUFFERED_BYTES, () => slowConsumersClosed++)
+		WebSocket: boundedWebSocket(
+			opts.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
+			() => slowConsumersClosed++
+		)
 	});
 
 	// Services are built lazily: in dev, Kit fills the environment on the first HTTP request.
-	let ready: Promise<{ svc: Services; connections: Connections; stopPresenceLog: () => void }> | undefined;
+	let ready:
+		Promise<{ svc: Services; connections: Connections; stopPresenceLog: () => void }> | undefined;
 	const setup = () =>
 		(ready ??= (async () => {
 			const svc = opts.services ?? (await services());
@@ -62,12 +66,20 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 		wss,
 		router: appRouter,
 		experimental_encoder: wsCodec,
-		keepAlive: { enabled: true, pingMs: opts.keepAlive?.pingMs ?? 30_000, pongWaitMs: opts.keepAlive?.pongWaitMs ?? 5_000 },
+		keepAlive: {
+			enabled: true,
+			pingMs: opts.keepAlive?.pingMs ?? 30_000,
+			pongWaitMs: opts.keepAlive?.pongWaitMs ?? 5_000
+		},
 		// Never throws for a bad token (that makes clients reconnect in a storm): the context just
 		// has no viewer, and protected procedures answer UNAUTHORIZED.
 		async createContext({ req, res, info }) {
 			const { svc, connections } = await setup();
-			const ctx = await createWsContext(req, info.connectionParams, { services: svc, connectionId: randomUUID(), socket: res });
+			const ctx = await createWsContext(req, info.connectionParams, {
+				services: svc,
+				connectionId: randomUUID(),
+				socket: res
+			});
 			connections.add(res, ctx.viewer);
 			return ctx;
 		},
@@ -76,7 +88,8 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 			// a dropped connection is the network's business: neither is a server fault.
 			const cause = (error.cause as { code?: unknown } | undefined)?.code;
 			if (typeof cause === 'string' && (cause.startsWith('WS_ERR_') || DROPPED.has(cause))) return;
-			if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`tRPC ws ${path ?? '?'} failed:`, error.cause ?? error);
+			if (error.code === 'INTERNAL_SERVER_ERROR')
+				console.error(`tRPC ws ${path ?? '?'} failed:`, error.cause ?? error);
 		}
 	});
 

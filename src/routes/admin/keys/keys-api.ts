@@ -5,7 +5,9 @@ export type ApiKey = Awaited<ReturnType<typeof httpApi.admin.apiKeys.list.query>
 
 export const keysApi = {
 	list: () => httpApi.admin.apiKeys.list.query(),
-	create: (name: string, systems: number[]) => httpApi.admin.apiKeys.create.mutate({ name, systems }),
-	setDisabled: (id: number, disabled: boolean) => httpApi.admin.apiKeys.update.mutate({ id, disabled }),
+	create: (name: string, systems: number[]) =>
+		httpApi.admin.apiKeys.create.mutate({ name, systems }),
+	setDisabled: (id: number, disabled: boolean) =>
+		httpApi.admin.apiKeys.update.mutate({ id, disabled }),
 	remove: (id: number) => httpApi.admin.apiKeys.delete.mutate({ id })
 };

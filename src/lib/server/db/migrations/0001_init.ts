@@ -5,7 +5,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 	await db.schema
 		.createTable('users')
 		.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-		.addColumn('username', 'text', (c) => c.notNull().unique().modifyEnd(sql`collate nocase`))
+		.addColumn('username', 'text', (c) =>
+			c
+				.notNull()
+				.unique()
+				.modifyEnd(sql`collate nocase`)
+		)
 		.addColumn('password_hash', 'text', (c) => c.notNull())
 		.addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'listener')`))
 		.addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
@@ -33,8 +38,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 		.addColumn('revoked_at', 'integer')
 		.addColumn('revoke_reason', 'text')
 		.execute();
-	await db.schema.createIndex('sessions_user').on('sessions').columns(['user_id', 'revoked_at']).execute();
-	await db.schema.createIndex('sessions_prev_hash').on('sessions').column('prev_refresh_hash').execute();
+	await db.schema
+		.createIndex('sessions_user')
+		.on('sessions')
+		.columns(['user_id', 'revoked_at'])
+		.execute();
+	await db.schema
+		.createIndex('sessions_prev_hash')
+		.on('sessions')
+		.column('prev_refresh_hash')
+		.execute();
 
 	await db.schema
 		.createTable('secrets')
@@ -86,7 +99,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 	await db.schema
 		.createTable('talkgroups')
 		.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-		.addColumn('system_id', 'integer', (c) => c.notNull().references('systems.id').onDelete('cascade'))
+		.addColumn('system_id', 'integer', (c) =>
+			c.notNull().references('systems.id').onDelete('cascade')
+		)
 		.addColumn('talkgroup_ref', 'integer', (c) => c.notNull())
 		.addColumn('label', 'text', (c) => c.notNull())
 		.addColumn('name', 'text', (c) => c.notNull())
@@ -100,7 +115,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 	await db.schema
 		.createTable('user_access')
 		.addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
-		.addColumn('system_id', 'integer', (c) => c.notNull().references('systems.id').onDelete('cascade'))
+		.addColumn('system_id', 'integer', (c) =>
+			c.notNull().references('systems.id').onDelete('cascade')
+		)
 		.addColumn('talkgroup_id', 'integer', (c) => c.references('talkgroups.id').onDelete('cascade'))
 		.execute();
 	await db.schema.createIndex('user_access_user').on('user_access').column('user_id').execute();
@@ -108,7 +125,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 	await db.schema
 		.createTable('units')
 		.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-		.addColumn('system_id', 'integer', (c) => c.notNull().references('systems.id').onDelete('cascade'))
+		.addColumn('system_id', 'integer', (c) =>
+			c.notNull().references('systems.id').onDelete('cascade')
+		)
 		.addColumn('unit_ref', 'integer', (c) => c.notNull())
 		.addColumn('alias', 'text', (c) => c.notNull())
 		.addColumn('created_at', 'integer', (c) => c.notNull())
@@ -118,8 +137,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 	await db.schema
 		.createTable('calls')
 		.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-		.addColumn('system_id', 'integer', (c) => c.notNull().references('systems.id').onDelete('cascade'))
-		.addColumn('talkgroup_id', 'integer', (c) => c.notNull().references('talkgroups.id').onDelete('cascade'))
+		.addColumn('system_id', 'integer', (c) =>
+			c.notNull().references('systems.id').onDelete('cascade')
+		)
+		.addColumn('talkgroup_id', 'integer', (c) =>
+			c.notNull().references('talkgroups.id').onDelete('cascade')
+		)
 		.addColumn('date_time', 'integer', (c) => c.notNull())
 		.addColumn('frequency', 'integer')
 		.addColumn('duration', 'real', (c) => c.notNull())
@@ -134,13 +157,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 		.addColumn('api_key_id', 'integer', (c) => c.references('api_keys.id').onDelete('set null'))
 		.addColumn('created_at', 'integer', (c) => c.notNull())
 		.execute();
-	await db.schema.createIndex('calls_date').on('calls').columns(['date_time desc', 'id desc']).execute();
+	await db.schema
+		.createIndex('calls_date')
+		.on('calls')
+		.columns(['date_time desc', 'id desc'])
+		.execute();
 	await db.schema
 		.createIndex('calls_talkgroup_date')
 		.on('calls')
 		.columns(['talkgroup_id', 'date_time desc'])
 		.execute();
-	await db.schema.createIndex('calls_system_date').on('calls').columns(['system_id', 'date_time desc']).execute();
+	await db.schema
+		.createIndex('calls_system_date')
+		.on('calls')
+		.columns(['system_id', 'date_time desc'])
+		.execute();
 
 	await db.schema
 		.createTable('bookmarks')

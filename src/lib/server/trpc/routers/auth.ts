@@ -27,7 +27,12 @@ async function issue(
 	inBody: boolean
 ): Promise<AuthResult> {
 	const { services } = ctx;
-	const access = await signAccessToken(services, { userId: user.id, username: user.username, role: user.role, sessionId: session.id });
+	const access = await signAccessToken(services, {
+		userId: user.id,
+		username: user.username,
+		role: user.role,
+		sessionId: session.id
+	});
 	if (ctx.http) {
 		setAuthCookies(ctx.http, {
 			accessToken: access.token,
@@ -82,8 +87,18 @@ export const authRouter = router({
 			if (!outcome.ok) {
 				if (ctx.http && !fromBody) clearAuthCookies(ctx.http);
 				// The client shows why it was signed out ("signed in on more than 20 devices", …).
-				const revokeReason = outcome.reason === 'revoked' ? outcome.revokeReason : outcome.reason === 'reused' ? 'reuse' : outcome.reason;
-				const details = { revokeReason, ...(revokeReason === 'cap' ? { maxSessions: String(ctx.services.config.maxSessions) } : {}) };
+				const revokeReason =
+					outcome.reason === 'revoked'
+						? outcome.revokeReason
+						: outcome.reason === 'reused'
+							? 'reuse'
+							: outcome.reason;
+				const details = {
+					revokeReason,
+					...(revokeReason === 'cap'
+						? { maxSessions: String(ctx.services.config.maxSessions) }
+						: {})
+				};
 				throw new AuthError('UNAUTHORIZED', REFRESH_FAILED[outcome.reason], undefined, details);
 			}
 			const user = await ctx.services.db
@@ -106,11 +121,21 @@ export const authRouter = router({
 			.select(['id', 'username', 'role', 'must_change_password'])
 			.where('id', '=', ctx.viewer.userId)
 			.executeTakeFirstOrThrow();
-		return { id: user.id, username: user.username, role: user.role, mustChangePassword: user.must_change_password === 1 };
+		return {
+			id: user.id,
+			username: user.username,
+			role: user.role,
+			mustChangePassword: user.must_change_password === 1
+		};
 	}),
 
 	changePassword: authedProcedure
-		.input(z.object({ currentPassword: z.string().min(1, 'is required').max(128), newPassword: passwordSchema }))
+		.input(
+			z.object({
+				currentPassword: z.string().min(1, 'is required').max(128),
+				newPassword: passwordSchema
+			})
+		)
 		.mutation(async ({ ctx, input }) => {
 			await changePassword(ctx.services, ctx.viewer.userId, ctx.viewer.sessionId, input);
 			return { ok: true as const };

@@ -24,21 +24,28 @@ const searchInput = z.object({
 
 export const callsRouter = router({
 	/** The archive, newest first, with a keyset cursor (stable while new calls arrive). */
-	search: listenerProcedure
-		.input(searchInput.optional())
-		.query(async ({ ctx, input }) => {
-			const scope = await accessScope(ctx.services.db, ctx.viewer);
-			try {
-				return await searchCalls(ctx.services.db, scope, ctx.viewer?.userId ?? null, input ?? searchInput.parse({}));
-			} catch (err) {
-				if (err instanceof CursorError) throw new TRPCError({ code: 'BAD_REQUEST', message: err.message });
-				throw err;
-			}
-		}),
+	search: listenerProcedure.input(searchInput.optional()).query(async ({ ctx, input }) => {
+		const scope = await accessScope(ctx.services.db, ctx.viewer);
+		try {
+			return await searchCalls(
+				ctx.services.db,
+				scope,
+				ctx.viewer?.userId ?? null,
+				input ?? searchInput.parse({})
+			);
+		} catch (err) {
+			if (err instanceof CursorError)
+				throw new TRPCError({ code: 'BAD_REQUEST', message: err.message });
+			throw err;
+		}
+	}),
 
 	get: listenerProcedure.input(z.object({ id: callId })).query(async ({ ctx, input }) => {
 		const scope = await accessScope(ctx.services.db, ctx.viewer);
-		return (await getCall(ctx.services.db, scope, ctx.viewer?.userId ?? null, input.id)) ?? Promise.reject(notFound());
+		return (
+			(await getCall(ctx.services.db, scope, ctx.viewer?.userId ?? null, input.id)) ??
+			Promise.reject(notFound())
+		);
 	}),
 
 	/** Toggles the caller's bookmark (or sets it, with `bookmarked`). Accounts only. */
@@ -46,9 +53,14 @@ export const callsRouter = router({
 		.input(z.object({ id: callId, bookmarked: z.boolean().optional() }))
 		.mutation(async ({ ctx, input }) => {
 			const scope = await accessScope(ctx.services.db, ctx.viewer);
-			return (await setBookmark(ctx.services, scope, ctx.viewer.userId, input.id, input.bookmarked)) ?? Promise.reject(notFound());
+			return (
+				(await setBookmark(ctx.services, scope, ctx.viewer.userId, input.id, input.bookmarked)) ??
+				Promise.reject(notFound())
+			);
 		}),
 
 	/** Systems and talkgroups the caller may hear (radio numbers), for pickers and filters. */
-	systems: listenerProcedure.query(async ({ ctx }) => visibleSystems(ctx.services.db, await accessScope(ctx.services.db, ctx.viewer)))
+	systems: listenerProcedure.query(async ({ ctx }) =>
+		visibleSystems(ctx.services.db, await accessScope(ctx.services.db, ctx.viewer))
+	)
 });

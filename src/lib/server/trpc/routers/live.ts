@@ -15,7 +15,10 @@ export const lastEventIdSchema = z
 	.nullish();
 
 /** The request id the server's WebSocket decoder put in the raw input (ws-codec.ts). */
-const rpcRequestIdSchema = z.object({ id: z.union([z.number(), z.string()]), jsonrpc: z.literal('2.0').optional() });
+const rpcRequestIdSchema = z.object({
+	id: z.union([z.number(), z.string()]),
+	jsonrpc: z.literal('2.0').optional()
+});
 
 /** Read from the raw input, so the public input type stays `{ lastEventId }` (zod drops the key). */
 const withRpcRequestId = listenerProcedure.use(async ({ getRawInput, next }) => {
@@ -30,7 +33,10 @@ const withRpcRequestId = listenerProcedure.use(async ({ getRawInput, next }) => 
  */
 export function requireWebSocket(ctx: Context): void {
 	if (ctx.transport !== 'ws') {
-		throw new TRPCError({ code: 'METHOD_NOT_SUPPORTED', message: 'subscriptions are served over the WebSocket at /api/ws' });
+		throw new TRPCError({
+			code: 'METHOD_NOT_SUPPORTED',
+			message: 'subscriptions are served over the WebSocket at /api/ws'
+		});
 	}
 }
 
@@ -46,8 +52,14 @@ export const liveRouter = router({
 			requireWebSocket(ctx);
 			const rpc = ctx.rpc;
 			const socket = ctx.socket;
-			if (!rpc || !socket) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'live.calls needs the WebSocket decoder' });
-			const presenceKey = ctx.viewer ? `session:${ctx.viewer.sessionId}` : `socket:${ctx.connectionId ?? 'unknown'}`;
+			if (!rpc || !socket)
+				throw new TRPCError({
+					code: 'INTERNAL_SERVER_ERROR',
+					message: 'live.calls needs the WebSocket decoder'
+				});
+			const presenceKey = ctx.viewer
+				? `session:${ctx.viewer.sessionId}`
+				: `socket:${ctx.connectionId ?? 'unknown'}`;
 			return directSubscription<TrackedEnvelope<Call>>(
 				() =>
 					openCallStream(ctx.services, ctx.viewer, {

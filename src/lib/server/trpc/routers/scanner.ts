@@ -10,7 +10,9 @@ const talkgroupRef = z.object({ system: radioId, talkgroup: radioId });
 export const scannerRouter = router({
 	selection: router({
 		/** The talkgroups this user turned off (radio numbers). */
-		get: authedProcedure.query(async ({ ctx }) => ({ muted: await getMuted(ctx.services.db, ctx.viewer.userId) })),
+		get: authedProcedure.query(async ({ ctx }) => ({
+			muted: await getMuted(ctx.services.db, ctx.viewer.userId)
+		})),
 
 		/** Replaces the selection; the user's live streams pick it up at once. */
 		set: authedProcedure
@@ -19,7 +21,8 @@ export const scannerRouter = router({
 				try {
 					return { muted: await setMuted(ctx.services, ctx.viewer.userId, input.muted) };
 				} catch (err) {
-					if (err instanceof RangeError) throw new TRPCError({ code: 'BAD_REQUEST', message: err.message });
+					if (err instanceof RangeError)
+						throw new TRPCError({ code: 'BAD_REQUEST', message: err.message });
 					throw err;
 				}
 			})

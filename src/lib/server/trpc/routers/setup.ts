@@ -4,7 +4,9 @@ import { insertUser, needsSetup } from '../../auth/accounts';
 import { passwordSchema, usernameSchema } from '../schemas';
 
 export const setupRouter = router({
-	status: publicProcedure.query(async ({ ctx }) => ({ needsSetup: await needsSetup(ctx.services.db) })),
+	status: publicProcedure.query(async ({ ctx }) => ({
+		needsSetup: await needsSetup(ctx.services.db)
+	})),
 
 	createAdmin: publicProcedure
 		.input(z.object({ username: usernameSchema, password: passwordSchema }))

@@ -16,7 +16,8 @@ const handler: RequestHandler = (event) => {
 		router: appRouter,
 		createContext: () => createHttpContext(event),
 		onError({ error, path }) {
-			if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error);
+			if (error.code === 'INTERNAL_SERVER_ERROR')
+				console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error);
 		}
 	});
 };

@@ -20,7 +20,15 @@ export const adminApiKeysRouter = router({
 
 	/** Rename, restrict to systems (null or [] = all), set a rate limit (null = default), disable/enable. */
 	update: adminProcedure
-		.input(z.object({ id, name: name.optional(), systems: systems.nullish(), rateLimit: rateLimit.nullish(), disabled: z.boolean().optional() }))
+		.input(
+			z.object({
+				id,
+				name: name.optional(),
+				systems: systems.nullish(),
+				rateLimit: rateLimit.nullish(),
+				disabled: z.boolean().optional()
+			})
+		)
 		.mutation(async ({ ctx, input }) => {
 			const { id: keyId, ...patch } = input;
 			return (await updateApiKey(ctx.services.db, keyId, patch)) ?? Promise.reject(notFound());

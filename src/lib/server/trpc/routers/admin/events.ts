@@ -13,6 +13,10 @@ export const adminEventsProcedure = adminProcedure
 	.input(z.object({ lastEventId: lastEventIdSchema }).optional())
 	.subscription(async function* ({ ctx, input, signal }) {
 		requireWebSocket(ctx);
-		const events = streamAdminEvents(ctx.services, { lastEventId: parseEventId(input?.lastEventId), signal });
-		for await (const event of events) yield tracked(String(event.id), { ...event, at: new Date(event.at) });
+		const events = streamAdminEvents(ctx.services, {
+			lastEventId: parseEventId(input?.lastEventId),
+			signal
+		});
+		for await (const event of events)
+			yield tracked(String(event.id), { ...event, at: new Date(event.at) });
 	});

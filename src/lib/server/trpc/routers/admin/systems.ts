@@ -22,11 +22,25 @@ export const adminSystemsRouter = router({
 	list: adminProcedure.query(({ ctx }) => listSystems(ctx.services.db)),
 
 	create: adminProcedure
-		.input(z.object({ systemRef: radioNumber, label: text, autoPopulate: z.boolean().optional(), sortOrder: sortOrder.optional() }))
+		.input(
+			z.object({
+				systemRef: radioNumber,
+				label: text,
+				autoPopulate: z.boolean().optional(),
+				sortOrder: sortOrder.optional()
+			})
+		)
 		.mutation(async ({ ctx, input }) => ({ id: await createSystem(ctx.services, input) })),
 
 	update: adminProcedure
-		.input(z.object({ id, label: text.optional(), sortOrder: sortOrder.optional(), autoPopulate: z.boolean().optional() }))
+		.input(
+			z.object({
+				id,
+				label: text.optional(),
+				sortOrder: sortOrder.optional(),
+				autoPopulate: z.boolean().optional()
+			})
+		)
 		.mutation(async ({ ctx, input: { id, ...patch } }) => {
 			await updateSystem(ctx.services, id, patch);
 			return { ok: true as const };
@@ -64,10 +78,20 @@ export const adminTalkgroupsRouter = router({
 
 	/** Trunk-Recorder talkgroup CSV text (see docs/admin.md), merged into one system. */
 	importCsv: adminProcedure
-		.input(z.object({ systemId: id, csv: z.string().min(1, 'is required').max(1_000_000, 'must be at most 1 MB (about 20,000 talkgroups)') }))
+		.input(
+			z.object({
+				systemId: id,
+				csv: z
+					.string()
+					.min(1, 'is required')
+					.max(1_000_000, 'must be at most 1 MB (about 20,000 talkgroups)')
+			})
+		)
 		.mutation(({ ctx, input }) => importTalkgroups(ctx.services, input.systemId, input.csv)),
 
-	exportCsv: adminProcedure.input(z.object({ systemId: id })).query(({ ctx, input }) => exportTalkgroups(ctx.services.db, input.systemId))
+	exportCsv: adminProcedure
+		.input(z.object({ systemId: id }))
+		.query(({ ctx, input }) => exportTalkgroups(ctx.services.db, input.systemId))
 });
 
 export const adminUnitsRouter = router({

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { adminProcedure, router } from '../../init';
-import { createUser, deleteUser, listUsers, resetPassword, setUserAccess, updateUser } from '../../../admin/users';
+import {
+	createUser,
+	deleteUser,
+	listUsers,
+	resetPassword,
+	setUserAccess,
+	updateUser
+} from '../../../admin/users';
 import { passwordSchema, usernameSchema } from '../../schemas';
 
 const id = z.number().int().positive();
@@ -24,7 +31,9 @@ export const adminUsersRouter = router({
 				access: access.optional()
 			})
 		)
-		.mutation(async ({ ctx, input }) => ({ id: await createUser(ctx.services, ctx.viewer.userId, input) })),
+		.mutation(async ({ ctx, input }) => ({
+			id: await createUser(ctx.services, ctx.viewer.userId, input)
+		})),
 
 	update: adminProcedure
 		.input(
@@ -36,16 +45,29 @@ export const adminUsersRouter = router({
 				expiresAt: z.date().nullable().optional()
 			})
 		)
-		.mutation(({ ctx, input: { id, ...patch } }) => updateUser(ctx.services, ctx.viewer.userId, id, patch)),
+		.mutation(({ ctx, input: { id, ...patch } }) =>
+			updateUser(ctx.services, ctx.viewer.userId, id, patch)
+		),
 
 	setAccess: adminProcedure
-		.input(z.object({ id, accessAll: z.boolean(), systems: ids.default([]), talkgroups: ids.default([]) }))
-		.mutation(({ ctx, input: { id, ...rest } }) => setUserAccess(ctx.services, ctx.viewer.userId, id, rest)),
+		.input(
+			z.object({
+				id,
+				accessAll: z.boolean(),
+				systems: ids.default([]),
+				talkgroups: ids.default([])
+			})
+		)
+		.mutation(({ ctx, input: { id, ...rest } }) =>
+			setUserAccess(ctx.services, ctx.viewer.userId, id, rest)
+		),
 
-	resetPassword: adminProcedure.input(z.object({ id, password: passwordSchema })).mutation(async ({ ctx, input }) => {
-		await resetPassword(ctx.services, ctx.viewer.userId, input.id, input.password);
-		return { ok: true as const };
-	}),
+	resetPassword: adminProcedure
+		.input(z.object({ id, password: passwordSchema }))
+		.mutation(async ({ ctx, input }) => {
+			await resetPassword(ctx.services, ctx.viewer.userId, input.id, input.password);
+			return { ok: true as const };
+		}),
 
 	delete: adminProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
 		await deleteUser(ctx.services, ctx.viewer.userId, input.id);
