@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { defineConfig } from 'kysely-ctl';
 import { SqliteDialect } from 'kysely';
-import { openSqlite } from './src/lib/server/db';
-import { migrationProvider } from './src/lib/server/db/migrations';
+import { openSqlite } from './src/lib/server/core/db';
+import { migrationProvider } from './src/lib/server/core/db/migrations';
 
 // `npx kysely migrate:latest` runs the same migrations the server applies at start.
 export default defineConfig({

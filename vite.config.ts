@@ -17,7 +17,7 @@ function squelchWebSockets(): Plugin {
 			let attached: Promise<unknown> | undefined;
 			const attach = () =>
 				(attached ??= server
-					.ssrLoadModule('/src/lib/server/trpc/ws.ts')
+					.ssrLoadModule('/src/lib/server/realtime/ws.ts')
 					.then((mod) => mod.attachWebSockets(httpServer, { dev: true })));
 			// Attach on the first request of any kind, once Kit has initialised the app.
 			httpServer.once('request', () => void attach());

@@ -1,5 +1,5 @@
 import type { Handle, ServerInit } from '@sveltejs/kit';
-import { services } from '$lib/server/services';
+import { services } from '$lib/server/app';
 import { verifyAccessToken } from '$lib/server/auth/access-token';
 import { clientIp } from '$lib/server/auth/client-ip';
 import { requestToken } from '$lib/server/http/request-auth';

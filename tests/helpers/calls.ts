@@ -1,4 +1,4 @@
-import type { DB } from '../../src/lib/server/db';
+import type { DB } from '../../src/lib/server/core/db';
 
 /**
  * Test data: stores a call row (and its system and talkgroup, when new) the way ingest does,

@@ -6,17 +6,17 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { createTRPCClient, createWSClient, wsLink, type TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
-import { parseConfig } from '../../src/lib/server/config';
-import { buildServices, type Services } from '../../src/lib/server/services';
+import { parseConfig } from '../../src/lib/server/core/config';
+import { buildServices, type Services } from '../../src/lib/server/app';
 import {
 	attachWebSockets,
 	type WebSocketHandle,
 	type WebSocketOptions
-} from '../../src/lib/server/trpc/ws';
+} from '../../src/lib/server/realtime/ws';
 import { insertUser } from '../../src/lib/server/auth/accounts';
 import { createSession, rotateRefreshToken } from '../../src/lib/server/auth/sessions';
 import { signAccessToken } from '../../src/lib/server/auth/access-token';
-import type { Role } from '../../src/lib/server/db/types';
+import type { Role } from '../../src/lib/server/core/db/types';
 import type { AppRouter } from '../../src/lib/server/trpc/root';
 import { insertCall, type TestCall } from './calls';
 

@@ -8,8 +8,8 @@ import superjson from 'superjson';
 import { appRouter } from '../../src/lib/server/trpc/root';
 import { createCallerFactory, type Meta } from '../../src/lib/server/trpc/init';
 import type { Context } from '../../src/lib/server/trpc/context';
-import { buildServices, type Services } from '../../src/lib/server/services';
-import { parseConfig } from '../../src/lib/server/config';
+import { buildServices, type Services } from '../../src/lib/server/app';
+import { parseConfig } from '../../src/lib/server/core/config';
 import type { Viewer } from '../../src/lib/server/auth/access-token';
 import { createAndSignIn, signInAdmin, type Client } from '../helpers/client';
 import { startServer, type TestServer } from '../helpers/server';
@@ -210,7 +210,7 @@ describe('role matrix for subscriptions (createCaller, same middleware)', () => 
 	});
 
 	it('admin subscriptions refuse anonymous and listeners; listener subscriptions follow public listening', async () => {
-		const { updateSettings } = await import('../../src/lib/server/admin/settings');
+		const { updateSettings } = await import('../../src/lib/server/core/settings');
 		const wrong: string[] = [];
 		for (const p of subscriptions(byAccess('admin'))) {
 			if ((await outcome(p.path, null)) !== 'UNAUTHORIZED') wrong.push(`${p.path} anonymous`);

@@ -1,6 +1,6 @@
 import type { RequestListener, Server } from 'node:http';
-import { services, type Services } from './services';
-import { attachWebSockets } from './trpc/ws';
+import { services, type Services } from './app';
+import { attachWebSockets } from './realtime/ws';
 import { startCalls } from './calls/lifecycle';
 import { attachHotRoutes } from './http/hot-routes';
 

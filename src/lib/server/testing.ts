@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { parseConfig, type Config } from './config';
-import { ManualClock } from './clock';
-import { createTestDb } from './db';
-import { InProcessBus } from './live/bus';
+import { parseConfig, type Config } from './core/config';
+import { ManualClock } from './core/clock';
+import { createTestDb } from './core/db';
+import { InProcessBus } from './core/bus';
 import { LoginThrottle } from './auth/throttle';
 import { Presence } from './live/presence';
-import type { Services } from './services';
+import type { Services } from './app';
 
 /** Services on an in-memory SQLite and a manual clock, for unit specs. */
 export async function testServices(
@@ -25,7 +25,7 @@ export async function testServices(
 	};
 }
 
-/** The `code` a service refusal (AuthError) carries; fails if the promise does not reject. */
+/** The `code` a service refusal (ServiceError) carries; fails if the promise does not reject. */
 export async function codeOf(promise: Promise<unknown>): Promise<string> {
 	try {
 		await promise;

@@ -1,4 +1,4 @@
-import { AuthError } from '../auth/accounts';
+import { ServiceError } from '../core/errors';
 import {
 	revokeSession,
 	revokeUserSessions,
@@ -46,7 +46,7 @@ export async function listDevices(
 /** Signs one device out (reason `admin`); NOT_FOUND when it is not an active session. */
 export async function revokeDevice(deps: AdminDeps, sessionId: string): Promise<void> {
 	if (!(await revokeSession(deps, sessionId, 'admin'))) {
-		throw new AuthError('NOT_FOUND', 'id: no active session with that id');
+		throw new ServiceError('NOT_FOUND', 'id: no active session with that id');
 	}
 }
 
@@ -64,7 +64,7 @@ export async function revokeAllDevices(
 		.select('id')
 		.where('id', '=', userId)
 		.executeTakeFirst();
-	if (!user) throw new AuthError('NOT_FOUND', `userId: no user with id ${userId}`);
+	if (!user) throw new ServiceError('NOT_FOUND', `userId: no user with id ${userId}`);
 	return revokeUserSessions(
 		deps,
 		userId,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
 
 /**
  * The admin dashboard's numbers. Calls are counted by when they were recorded (`date_time`).

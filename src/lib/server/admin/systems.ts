@@ -1,7 +1,7 @@
-import type { Clock } from '../clock';
-import type { DB } from '../db';
-import type { Bus } from '../live/bus';
-import { AuthError } from '../auth/accounts';
+import { ServiceError } from '../core/errors';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import type { Bus } from '../core/bus';
 import {
 	CsvError,
 	formatTalkgroupCsv,
@@ -127,7 +127,8 @@ export async function createSystem(
 		.select('id')
 		.where('system_ref', '=', input.systemRef)
 		.executeTakeFirst();
-	if (clash) throw new AuthError('CONFLICT', `systemRef: system ${input.systemRef} already exists`);
+	if (clash)
+		throw new ServiceError('CONFLICT', `systemRef: system ${input.systemRef} already exists`);
 	const { id } = await deps.db
 		.insertInto('systems')
 		.values({
@@ -165,14 +166,14 @@ export async function deleteSystem(deps: SystemsDeps, id: number): Promise<void>
 			.select('label')
 			.where('id', '=', id)
 			.executeTakeFirst();
-		if (!system) throw new AuthError('NOT_FOUND', `id: no system with id ${id}`);
+		if (!system) throw new ServiceError('NOT_FOUND', `id: no system with id ${id}`);
 		const calls = await trx
 			.selectFrom('calls')
 			.select((eb) => eb.fn.countAll<number>().as('n'))
 			.where('system_id', '=', id)
 			.executeTakeFirstOrThrow();
 		if (Number(calls.n) > 0) {
-			throw new AuthError(
+			throw new ServiceError(
 				'CONFLICT',
 				`id: system "${system.label}" still has ${calls.n} calls; they must expire (retention) before it can be deleted`
 			);
@@ -225,14 +226,14 @@ export async function deleteTalkgroup(deps: SystemsDeps, id: number): Promise<vo
 			.select(['talkgroup_ref', 'label'])
 			.where('id', '=', id)
 			.executeTakeFirst();
-		if (!tg) throw new AuthError('NOT_FOUND', `id: no talkgroup with id ${id}`);
+		if (!tg) throw new ServiceError('NOT_FOUND', `id: no talkgroup with id ${id}`);
 		const calls = await trx
 			.selectFrom('calls')
 			.select((eb) => eb.fn.countAll<number>().as('n'))
 			.where('talkgroup_id', '=', id)
 			.executeTakeFirstOrThrow();
 		if (Number(calls.n) > 0) {
-			throw new AuthError(
+			throw new ServiceError(
 				'CONFLICT',
 				`id: talkgroup ${tg.talkgroup_ref} still has ${calls.n} calls; they must expire (retention) before it can be deleted`
 			);
@@ -255,7 +256,7 @@ async function requireRow(
 	message: string
 ): Promise<void> {
 	const row = await db.selectFrom(table).select('id').where('id', '=', id).executeTakeFirst();
-	if (!row) throw new AuthError('NOT_FOUND', `${message} ${id}`);
+	if (!row) throw new ServiceError('NOT_FOUND', `${message} ${id}`);
 }
 
 export interface ImportResult {
@@ -281,7 +282,7 @@ export async function importTalkgroups(
 	try {
 		parsed = parseTalkgroupCsv(csv);
 	} catch (err) {
-		if (err instanceof CsvError) throw new AuthError('BAD_REQUEST', `csv: ${err.message}`);
+		if (err instanceof CsvError) throw new ServiceError('BAD_REQUEST', `csv: ${err.message}`);
 		throw err;
 	}
 	const now = deps.clock.now();
@@ -291,7 +292,7 @@ export async function importTalkgroups(
 			.select('id')
 			.where('id', '=', systemId)
 			.executeTakeFirst();
-		if (!system) throw new AuthError('NOT_FOUND', `systemId: no system with id ${systemId}`);
+		if (!system) throw new ServiceError('NOT_FOUND', `systemId: no system with id ${systemId}`);
 		const existing = new Map(
 			(
 				await trx.selectFrom('talkgroups').selectAll().where('system_id', '=', systemId).execute()
@@ -349,7 +350,7 @@ export async function exportTalkgroups(
 		.select(['system_ref'])
 		.where('id', '=', systemId)
 		.executeTakeFirst();
-	if (!system) throw new AuthError('NOT_FOUND', `systemId: no system with id ${systemId}`);
+	if (!system) throw new ServiceError('NOT_FOUND', `systemId: no system with id ${systemId}`);
 	const talkgroups = await db
 		.selectFrom('talkgroups')
 		.selectAll()

@@ -1,6 +1,6 @@
-import { ManualClock } from '../clock';
-import { createTestDb, type DB } from '../db';
-import { InProcessBus, type BusTopics, type Topic } from '../live/bus';
+import { ManualClock } from '../core/clock';
+import { createTestDb, type DB } from '../core/db';
+import { InProcessBus, type BusTopics, type Topic } from '../core/bus';
 import type { SessionDeps } from '../auth/sessions';
 
 /**

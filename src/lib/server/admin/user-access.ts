@@ -1,6 +1,6 @@
+import { ServiceError } from '../core/errors';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/types';
-import { AuthError } from '../auth/accounts';
+import type { Database } from '../core/db/types';
 
 /**
  * Per-user listening access, as admins write it. `systems` and `talkgroups` are DATABASE ids
@@ -38,7 +38,10 @@ export async function resolveGrants(
 		);
 		const missing = systemIds.filter((id) => !found.has(id));
 		if (missing.length)
-			throw new AuthError('BAD_REQUEST', `access.systems: no system with id ${missing.join(', ')}`);
+			throw new ServiceError(
+				'BAD_REQUEST',
+				`access.systems: no system with id ${missing.join(', ')}`
+			);
 		for (const id of systemIds) rows.push({ systemId: id, talkgroupId: null });
 	}
 	if (talkgroupIds.length) {
@@ -53,7 +56,7 @@ export async function resolveGrants(
 		);
 		const missing = talkgroupIds.filter((id) => !found.has(id));
 		if (missing.length)
-			throw new AuthError(
+			throw new ServiceError(
 				'BAD_REQUEST',
 				`access.talkgroups: no talkgroup with id ${missing.join(', ')}`
 			);

@@ -1,9 +1,9 @@
+import { ServiceError } from '../core/errors';
 import type { Transaction } from 'kysely';
-import type { Database, Role, User } from '../db/types';
-import { AuthError } from '../auth/accounts';
+import type { Database, Role, User } from '../core/db/types';
 import { hashPassword } from '../auth/passwords';
 import { revokeUserSessions, type SessionDeps } from '../auth/sessions';
-import { recordEvent } from './event-log';
+import { recordEvent } from '../core/event-log';
 import {
 	allGrants,
 	grantsOf,
@@ -57,7 +57,7 @@ export interface UpdateUserInput {
 	expiresAt?: Date | null;
 }
 
-const notFound = (id: number) => new AuthError('NOT_FOUND', `id: no user with id ${id}`);
+const notFound = (id: number) => new ServiceError('NOT_FOUND', `id: no user with id ${id}`);
 
 function isActiveAdmin(u: Pick<User, 'role' | 'disabled' | 'expires_at'>, now: number): boolean {
 	return u.role === 'admin' && !u.disabled && (u.expires_at === null || u.expires_at > now);
@@ -80,7 +80,7 @@ async function assertAnotherActiveAdmin(
 		.limit(1)
 		.executeTakeFirst();
 	if (!other)
-		throw new AuthError(
+		throw new ServiceError(
 			'CONFLICT',
 			`id: ${target.username} is the last active admin and cannot be ${what}`
 		);
@@ -100,7 +100,7 @@ async function assertUsernameFree(
 	let query = trx.selectFrom('users').select('id').where('username', '=', username);
 	if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
 	if (await query.executeTakeFirst())
-		throw new AuthError('CONFLICT', `username: "${username}" is taken`);
+		throw new ServiceError('CONFLICT', `username: "${username}" is taken`);
 }
 
 export async function listUsers(deps: Pick<AdminDeps, 'db' | 'clock'>): Promise<UserSummary[]> {
@@ -197,11 +197,11 @@ export async function updateUser(
 	const now = deps.clock.now();
 	const self = actorId === id;
 	if (self && patch.role === 'listener')
-		throw new AuthError('FORBIDDEN', 'role: you cannot demote yourself');
+		throw new ServiceError('FORBIDDEN', 'role: you cannot demote yourself');
 	if (self && patch.disabled === true)
-		throw new AuthError('FORBIDDEN', 'disabled: you cannot disable yourself');
+		throw new ServiceError('FORBIDDEN', 'disabled: you cannot disable yourself');
 	if (self && patch.expiresAt)
-		throw new AuthError('FORBIDDEN', 'expiresAt: you cannot set an expiry on your own account');
+		throw new ServiceError('FORBIDDEN', 'expiresAt: you cannot set an expiry on your own account');
 
 	const { before, after } = await deps.db.transaction().execute(async (trx) => {
 		const before = await loadUser(trx, id);
@@ -309,7 +309,7 @@ export async function resetPassword(
 	password: string
 ): Promise<void> {
 	if (actorId === id)
-		throw new AuthError('FORBIDDEN', 'id: change your own password with auth.changePassword');
+		throw new ServiceError('FORBIDDEN', 'id: change your own password with auth.changePassword');
 	const passwordHash = await hashPassword(password);
 	const user = await deps.db.transaction().execute(async (trx) => {
 		const user = await loadUser(trx, id);
@@ -334,7 +334,7 @@ export async function resetPassword(
  * (so sockets hear `disabled`) and the row goes, taking sessions, grants and bookmarks with it.
  */
 export async function deleteUser(deps: AdminDeps, actorId: number, id: number): Promise<void> {
-	if (actorId === id) throw new AuthError('FORBIDDEN', 'id: you cannot delete yourself');
+	if (actorId === id) throw new ServiceError('FORBIDDEN', 'id: you cannot delete yourself');
 	const now = deps.clock.now();
 	const user = await deps.db.transaction().execute(async (trx) => {
 		const user = await loadUser(trx, id);

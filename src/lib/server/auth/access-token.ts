@@ -1,7 +1,7 @@
 import { SignJWT, jwtVerify } from 'jose';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
-import type { Role } from '../db/types';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import type { Role } from '../core/db/types';
 
 /** Who is calling, as every path (HTTP, audio, WebSocket) sees it. */
 export interface Viewer {

@@ -1,8 +1,9 @@
-import type { Clock } from '../clock';
-import type { DB } from '../db';
-import type { Role, User } from '../db/types';
-import type { Bus } from '../live/bus';
-import { recordEvent } from '../admin/event-log';
+import { ServiceError } from '../core/errors';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import type { Role, User } from '../core/db/types';
+import type { Bus } from '../core/bus';
+import { recordEvent } from '../core/event-log';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
 import type { LoginThrottle } from './throttle';
 import {
@@ -12,21 +13,6 @@ import {
 	type SessionDeps,
 	type IssuedSession
 } from './sessions';
-
-/** A refusal the routers turn into a tRPC error with the same code. */
-export class AuthError extends Error {
-	constructor(
-		readonly code:
-			'UNAUTHORIZED' | 'FORBIDDEN' | 'TOO_MANY_REQUESTS' | 'BAD_REQUEST' | 'CONFLICT' | 'NOT_FOUND',
-		message: string,
-		readonly retryAfterSec?: number,
-		/** Extra facts for the client, e.g. why a session ended. */
-		readonly details?: Record<string, string>
-	) {
-		super(message);
-		this.name = 'AuthError';
-	}
-}
 
 export const INVALID_LOGIN = 'invalid username or password';
 
@@ -45,14 +31,14 @@ export async function insertUser(
 	const id = await deps.db.transaction().execute(async (trx) => {
 		// The check and the insert share one transaction, so two racing setups create one admin.
 		if (onlyIfNoUsers && (await trx.selectFrom('users').select('id').limit(1).executeTakeFirst())) {
-			throw new AuthError('FORBIDDEN', 'setup is already complete');
+			throw new ServiceError('FORBIDDEN', 'setup is already complete');
 		}
 		const clash = await trx
 			.selectFrom('users')
 			.select('id')
 			.where('username', '=', input.username)
 			.executeTakeFirst();
-		if (clash) throw new AuthError('CONFLICT', `username "${input.username}" is taken`);
+		if (clash) throw new ServiceError('CONFLICT', `username "${input.username}" is taken`);
 		const row = await trx
 			.insertInto('users')
 			.values({
@@ -86,7 +72,7 @@ export async function login(
 ): Promise<{ user: User } & IssuedSession> {
 	const wait = deps.throttle.retryAfterSec(device.ip, input.username);
 	if (wait > 0) {
-		throw new AuthError(
+		throw new ServiceError(
 			'TOO_MANY_REQUESTS',
 			`too many failed sign-in attempts; try again in ${wait} second${wait === 1 ? '' : 's'}`,
 			wait
@@ -104,7 +90,7 @@ export async function login(
 	// Disabled and expired accounts get the same answer as a wrong password.
 	if (!user || !ok || user.disabled || (user.expires_at !== null && user.expires_at <= now)) {
 		deps.throttle.failed(device.ip, input.username);
-		throw new AuthError('UNAUTHORIZED', INVALID_LOGIN);
+		throw new ServiceError('UNAUTHORIZED', INVALID_LOGIN);
 	}
 	deps.throttle.succeeded(input.username);
 	const issued = await createSession(deps, user.id, device);
@@ -124,7 +110,7 @@ export async function changePassword(
 		.where('id', '=', userId)
 		.executeTakeFirstOrThrow();
 	if (!(await verifyPassword(user.password_hash, input.currentPassword))) {
-		throw new AuthError('BAD_REQUEST', 'currentPassword: the current password is not right');
+		throw new ServiceError('BAD_REQUEST', 'currentPassword: the current password is not right');
 	}
 	const passwordHash = await hashPassword(input.newPassword);
 	await deps.db

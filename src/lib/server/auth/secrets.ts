@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
 
 /**
  * Server secrets are generated once and persisted in the database, so a restart signs no one out.

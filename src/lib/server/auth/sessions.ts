@@ -1,10 +1,10 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
-import type { RevokeReason, Session } from '../db/types';
-import type { Bus } from '../live/bus';
-import { recordEvent } from '../admin/event-log';
-import { sessionCap } from '../admin/settings';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import type { RevokeReason, Session } from '../core/db/types';
+import type { Bus } from '../core/bus';
+import { recordEvent } from '../core/event-log';
+import { sessionCap } from '../core/settings';
 import { deviceName } from './device-name';
 
 /**

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { ManualClock } from '../clock';
+import { ManualClock } from '../core/clock';
 import { LoginThrottle } from './throttle';
 
 it('lets five failures through, then makes each further attempt wait longer, and forgets after the window', () => {

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock';
+import type { Clock } from '../core/clock';
 
 /**
  * Login throttle: failures are counted per client IP and per username in a sliding window.

@@ -1,4 +1,4 @@
-import type { DB } from '../db';
+import type { DB } from '../core/db';
 import type { Viewer } from '../auth/access-token';
 
 /**

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import type { Services } from '../services';
+import type { Services } from '../app';
 import type { Viewer } from '../auth/access-token';
-import { getSettings } from '../admin/settings';
+import { getSettings } from '../core/settings';
 import { accessScope } from './access';
 import { scopeFilter } from './dto';
 import { absoluteAudioPath } from './storage';

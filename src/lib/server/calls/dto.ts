@@ -1,6 +1,6 @@
 import type { Expression, SqlBool, ExpressionBuilder } from 'kysely';
-import type { DB } from '../db';
-import type { Database } from '../db/types';
+import type { DB } from '../core/db';
+import type { Database } from '../core/db/types';
 import type { AccessScope } from './access';
 
 /** A call as every API and the browser see it (CONTRACT.md `Call`). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
 import type { AudioType } from './audio-type';
 import type { FrequencyEntry, SourceEntry } from './fields';
 import { absoluteAudioPath, storedPathFor } from './storage';

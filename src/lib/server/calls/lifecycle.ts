@@ -1,4 +1,4 @@
-import type { Services } from '../services';
+import type { Services } from '../app';
 import { sweepIncoming } from './storage';
 import { startRetention } from './retention';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock';
+import { ManualClock } from '../core/clock';
 import { UploadRateLimiter } from './rate-limit';
 
 describe('UploadRateLimiter', () => {

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock';
+import type { Clock } from '../core/clock';
 
 /**
  * Uploads per minute per API key, as a token bucket: a key may burst up to its per-minute limit,

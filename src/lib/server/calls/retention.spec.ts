@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { updateSettings } from '../admin/settings';
+import { updateSettings } from '../core/settings';
 import { storeCall } from './ingest';
 import { pruneOldCalls } from './retention';
 import { recordingsDir } from './storage';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
-import { getSettings } from '../admin/settings';
-import { pruneEventLog } from '../admin/event-log';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import { getSettings } from '../core/settings';
+import { pruneEventLog } from '../core/event-log';
 import { absoluteAudioPath, recordingsDir } from './storage';
 
 export interface RetentionDeps {

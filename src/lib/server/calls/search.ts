@@ -1,6 +1,7 @@
+import { ServiceError } from '../core/errors';
 import { sql } from 'kysely';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
 import type { AccessScope } from './access';
 import { callById, scopeFilter, selectCalls, toCall, type Call } from './dto';
 
@@ -25,8 +26,6 @@ export interface SearchFilters {
 
 export type ListedCall = Call & { bookmarked: boolean };
 
-export class CursorError extends Error {}
-
 /** The cursor is the (date_time, id) of the last item: keyset paging, stable while calls arrive. */
 export function encodeCursor(dateTime: number, id: number): string {
 	return Buffer.from(`${dateTime}:${id}`, 'utf8').toString('base64url');
@@ -34,7 +33,7 @@ export function encodeCursor(dateTime: number, id: number): string {
 
 export function decodeCursor(cursor: string): { dateTime: number; id: number } {
 	const match = /^(\d{1,16}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-	if (!match) throw new CursorError('cursor: invalid');
+	if (!match) throw new ServiceError('BAD_REQUEST', 'cursor: invalid');
 	return { dateTime: Number(match[1]), id: Number(match[2]) };
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DB } from '../db';
+import type { DB } from '../core/db';
 
 /**
  * Where recordings live. Every stored path is generated here (date folders + a random id), never

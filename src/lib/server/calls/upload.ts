@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { parseBuffer, parseFile } from 'music-metadata';
-import type { Services } from '../services';
-import { getSettings } from '../admin/settings';
-import { recordEvent } from '../admin/event-log';
-import { findUploadKey, keyAllowsSystem, touchApiKey, type UploadKey } from '../admin/api-keys';
+import type { Services } from '../app';
+import { getSettings } from '../core/settings';
+import { recordEvent } from '../core/event-log';
+import { findUploadKey, keyAllowsSystem, touchApiKey, type UploadKey } from './upload-keys';
 import { textReply as reply, type FollowUp, type Reply } from '../http/reply';
 import { detectAudioType } from './audio-type';
 import {

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { trunkRecorderForm } from '../../../../scripts/lib/recorder-forms';
 import { testServices } from '../testing';
-import { createApiKey } from '../admin/api-keys';
+import { createApiKey } from '../calls/upload-keys';
 import { insertUser } from '../auth/accounts';
 import { createSession } from '../auth/sessions';
 import { signAccessToken } from '../auth/access-token';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import type { Services } from '../services';
+import type { Services } from '../app';
 import { verifyAccessToken } from '../auth/access-token';
 import { clientIp } from '../auth/client-ip';
 import { serveAudio } from '../calls/audio';

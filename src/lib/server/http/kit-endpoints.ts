@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { RequestEvent } from '@sveltejs/kit';
-import { services } from '../services';
+import { services } from '../app';
 import { serveAudio } from '../calls/audio';
 import { handleUpload } from '../calls/upload';
 import { runFollowUps, toWebResponse } from './reply';

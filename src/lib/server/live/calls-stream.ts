@@ -1,12 +1,12 @@
-import type { Clock } from '../clock';
-import type { DB } from '../db';
-import type { Bus } from './bus';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import type { Bus } from '../core/bus';
 import type { Presence } from './presence';
 import type { Viewer } from '../auth/access-token';
 import { accessScope, canHear, type AccessScope } from '../calls/access';
 import { scopeFilter, selectCalls } from '../calls/dto';
 import { liveFeeds, toLiveCall } from './feeds';
-import type { LiveCall } from './live-call';
+import type { LiveCall } from '../realtime/live-call';
 import { mutedKey, mutedSet } from '../scanner/selection';
 
 /** A resuming listener gets at most this many missed calls, from at most this far back. */

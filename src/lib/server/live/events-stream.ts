@@ -1,6 +1,6 @@
-import type { DB } from '../db';
-import type { Bus } from './bus';
-import { toAdminEvent, type AdminEvent } from '../admin/event-log';
+import type { DB } from '../core/db';
+import type { Bus } from '../core/bus';
+import { toAdminEvent, type AdminEvent } from '../core/event-log';
 import { liveFeeds } from './feeds';
 import { resumable } from './resumable';
 

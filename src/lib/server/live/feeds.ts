@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
-import type { DB } from '../db';
-import type { Bus } from './bus';
+import type { DB } from '../core/db';
+import type { Bus } from '../core/bus';
 import { selectCalls, toCall, type CallSelection } from '../calls/dto';
-import { eventsAfter, type AdminEvent } from '../admin/event-log';
+import { eventsAfter, type AdminEvent } from '../core/event-log';
 import { OrderedFeed } from './ordered-feed';
-import { LiveCall } from './live-call';
+import { LiveCall } from '../realtime/live-call';
 
 export interface LiveFeeds {
 	calls: OrderedFeed<LiveCall>;

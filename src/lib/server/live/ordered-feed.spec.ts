@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createTestDb } from '../db';
-import { InProcessBus } from './bus';
+import { createTestDb } from '../core/db';
+import { InProcessBus } from '../core/bus';
 import { liveFeeds } from './feeds';
 import { OrderedFeed } from './ordered-feed';
 import { insertCall } from '../../../../tests/helpers/calls';

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createTestDb } from '../db';
-import { ManualClock } from '../clock';
-import { InProcessBus } from './bus';
+import { createTestDb } from '../core/db';
+import { ManualClock } from '../core/clock';
+import { InProcessBus } from '../core/bus';
 import { Presence } from './presence';
 import { logPresenceChanges } from './presence-log';
-import { eventsAfter } from '../admin/event-log';
+import { eventsAfter } from '../core/event-log';
 
 describe('logPresenceChanges', () => {
 	beforeEach(() => vi.useFakeTimers());

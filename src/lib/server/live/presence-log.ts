@@ -1,4 +1,4 @@
-import { recordEvent, type EventLogDeps } from '../admin/event-log';
+import { recordEvent, type EventLogDeps } from '../core/event-log';
 import type { Presence } from './presence';
 
 export const PRESENCE_LOG_DELAY_MS = 2_000;

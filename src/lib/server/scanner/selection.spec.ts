@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock';
-import { createTestDb, type DB } from '../db';
-import { InProcessBus } from '../live/bus';
+import { ManualClock } from '../core/clock';
+import { createTestDb, type DB } from '../core/db';
+import { InProcessBus } from '../core/bus';
 import { Presence } from '../live/presence';
 import { openCallStream } from '../live/calls-stream';
 import type { Viewer } from '../auth/access-token';

@@ -1,6 +1,7 @@
-import type { Bus } from '../live/bus';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
+import { ServiceError } from '../core/errors';
+import type { Bus } from '../core/bus';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
 
 /**
  * The scanner's talkgroup selection: per user, the talkgroups turned off (radio numbers). It
@@ -47,7 +48,8 @@ export async function setMuted(
 	userId: number,
 	muted: TalkgroupRef[]
 ): Promise<TalkgroupRef[]> {
-	if (muted.length > MAX_MUTED) throw new RangeError(`muted: at most ${MAX_MUTED} talkgroups`);
+	if (muted.length > MAX_MUTED)
+		throw new ServiceError('BAD_REQUEST', `muted: at most ${MAX_MUTED} talkgroups`);
 	const unique = new Map(muted.map((m) => [mutedKey(m.system, m.talkgroup), m]));
 	const now = deps.clock.now();
 	await deps.db.transaction().execute(async (trx) => {

@@ -1,6 +1,6 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import type { IncomingMessage } from 'node:http';
-import { services, type Services } from '../services';
+import { services, type Services } from '../app';
 import { verifyAccessToken, type Viewer } from '../auth/access-token';
 import { clientIp } from '../auth/client-ip';
 import type { CookieTarget } from '../auth/cookies';

@@ -1,10 +1,10 @@
+import { ServiceError } from '../core/errors';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { Context } from './context';
 import type { Viewer } from '../auth/access-token';
-import { AuthError } from '../auth/accounts';
-import { getSettings } from '../admin/settings';
+import { getSettings } from '../core/settings';
 
 /**
  * Who may call a procedure. Every procedure is built from one of the bases below, which set this,
@@ -30,8 +30,9 @@ const t = initTRPC
 				data: {
 					...shape.data,
 					fields: zod ? zod.issues.map((i) => i.path.join('.')) : undefined,
-					retryAfterSec: error.cause instanceof AuthError ? error.cause.retryAfterSec : undefined,
-					...(error.cause instanceof AuthError ? error.cause.details : undefined)
+					retryAfterSec:
+						error.cause instanceof ServiceError ? error.cause.retryAfterSec : undefined,
+					...(error.cause instanceof ServiceError ? error.cause.details : undefined)
 				}
 			};
 		}
@@ -40,10 +41,10 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Service refusals (AuthError) become tRPC errors with the same code and message. */
+/** Service refusals (ServiceError) become tRPC errors with the same code and message. */
 const mapServiceErrors = t.middleware(async ({ next }) => {
 	const result = await next();
-	if (!result.ok && result.error.cause instanceof AuthError) {
+	if (!result.ok && result.error.cause instanceof ServiceError) {
 		const cause = result.error.cause;
 		throw new TRPCError({ code: cause.code, message: cause.message, cause });
 	}

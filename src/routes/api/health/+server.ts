@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { sql } from 'kysely';
-import { services } from '$lib/server/services';
+import { services } from '$lib/server/app';
 
 export async function GET() {
 	const svc = await services();

@@ -1,12 +1,13 @@
+import { ServiceError } from '../../core/errors';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, publicProcedure, router } from '../init';
 import type { Context } from '../context';
-import { AuthError, changePassword, login } from '../../auth/accounts';
+import { changePassword, login } from '../../auth/accounts';
 import { signAccessToken } from '../../auth/access-token';
 import { revokeSession, rotateRefreshToken } from '../../auth/sessions';
 import { clearAuthCookies, REFRESH_COOKIE, setAuthCookies } from '../../auth/cookies';
-import type { Role, Session } from '../../db/types';
+import type { Role, Session } from '../../core/db/types';
 import { passwordSchema } from '../schemas';
 
 export interface AuthResult {
@@ -99,7 +100,7 @@ export const authRouter = router({
 						? { maxSessions: String(ctx.services.config.maxSessions) }
 						: {})
 				};
-				throw new AuthError('UNAUTHORIZED', REFRESH_FAILED[outcome.reason], undefined, details);
+				throw new ServiceError('UNAUTHORIZED', REFRESH_FAILED[outcome.reason], undefined, details);
 			}
 			const user = await ctx.services.db
 				.selectFrom('users')

@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, listenerProcedure, router } from '../init';
 import { accessScope } from '../../calls/access';
-import { CursorError, getCall, searchCalls, setBookmark, visibleSystems } from '../../calls/search';
+import { getCall, searchCalls, setBookmark, visibleSystems } from '../../calls/search';
 
 const radioId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const callId = z.number().int().positive();
@@ -26,18 +26,12 @@ export const callsRouter = router({
 	/** The archive, newest first, with a keyset cursor (stable while new calls arrive). */
 	search: listenerProcedure.input(searchInput.optional()).query(async ({ ctx, input }) => {
 		const scope = await accessScope(ctx.services.db, ctx.viewer);
-		try {
-			return await searchCalls(
-				ctx.services.db,
-				scope,
-				ctx.viewer?.userId ?? null,
-				input ?? searchInput.parse({})
-			);
-		} catch (err) {
-			if (err instanceof CursorError)
-				throw new TRPCError({ code: 'BAD_REQUEST', message: err.message });
-			throw err;
-		}
+		return searchCalls(
+			ctx.services.db,
+			scope,
+			ctx.viewer?.userId ?? null,
+			input ?? searchInput.parse({})
+		);
 	}),
 
 	get: listenerProcedure.input(z.object({ id: callId })).query(async ({ ctx, input }) => {

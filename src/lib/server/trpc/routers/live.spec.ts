@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config';
-import { buildServices } from '../../services';
+import { parseConfig } from '../../core/config';
+import { buildServices } from '../../app';
 import { createCallerFactory } from '../init';
 import { appRouter } from '../root';
 import type { Context } from '../context';
@@ -15,7 +15,7 @@ describe('live router over HTTP', () => {
 			undefined,
 			':memory:'
 		);
-		const { updateSettings } = await import('../../admin/settings');
+		const { updateSettings } = await import('../../core/settings');
 		await updateSettings(services, { publicListening: true });
 		const ctx: Context = {
 			services,

@@ -5,8 +5,8 @@ import type { Context } from '../context';
 import type { Call } from '../../calls/dto';
 import { openCallStream } from '../../live/calls-stream';
 import { parseEventId } from '../../live/resumable';
-import { RPC_INPUT_KEY } from '../ws-codec';
-import { directSubscription } from '../direct-subscription';
+import { RPC_INPUT_KEY } from '../../realtime/ws-codec';
+import { directSubscription } from '../../realtime/direct-subscription';
 
 /** A tracked id as clients send it back: the decimal id of the last event they got. */
 export const lastEventIdSchema = z

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { TRPCError } from '@trpc/server';
 import { authedProcedure, router } from '../init';
 import { getMuted, MAX_MUTED, setMuted } from '../../scanner/selection';
 
@@ -18,13 +17,7 @@ export const scannerRouter = router({
 		set: authedProcedure
 			.input(z.object({ muted: z.array(talkgroupRef).max(MAX_MUTED) }))
 			.mutation(async ({ ctx, input }) => {
-				try {
-					return { muted: await setMuted(ctx.services, ctx.viewer.userId, input.muted) };
-				} catch (err) {
-					if (err instanceof RangeError)
-						throw new TRPCError({ code: 'BAD_REQUEST', message: err.message });
-					throw err;
-				}
+				return { muted: await setMuted(ctx.services, ctx.viewer.userId, input.muted) };
 			})
 	})
 });

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { adminProcedure, router } from '../../init';
-import { createApiKey, deleteApiKey, listApiKeys, updateApiKey } from '../../../admin/api-keys';
+import { createApiKey, deleteApiKey, listApiKeys, updateApiKey } from '../../../calls/upload-keys';
 
 const name = z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters');
 const systems = z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).max(1000);

@@ -1,5 +1,5 @@
 import { adminProcedure, router } from '../../init';
-import { getSettings, settingsSchema, updateSettings } from '../../../admin/settings';
+import { getSettings, settingsSchema, updateSettings } from '../../../core/settings';
 
 export const adminSettingsRouter = router({
 	get: adminProcedure.query(({ ctx }) => getSettings(ctx.services.db)),

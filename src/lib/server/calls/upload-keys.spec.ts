@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../clock';
-import { createTestDb } from '../db';
+import { ManualClock } from '../core/clock';
+import { createTestDb } from '../core/db';
 import {
 	createApiKey,
 	deleteApiKey,
@@ -10,7 +10,7 @@ import {
 	listApiKeys,
 	touchApiKey,
 	updateApiKey
-} from './api-keys';
+} from './upload-keys';
 
 async function deps() {
 	return { db: await createTestDb(), clock: new ManualClock() };

@@ -1,4 +1,4 @@
-import type { RevokeReason } from '../db/types';
+import type { RevokeReason } from './db/types';
 
 /**
  * What travels on the bus. The in-process implementation below is the only one today; a

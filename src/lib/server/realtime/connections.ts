@@ -1,8 +1,8 @@
 import { WebSocket } from 'ws';
-import type { Clock } from '../clock';
-import type { Bus } from './bus';
+import type { Clock } from '../core/clock';
+import type { Bus } from '../core/bus';
 import type { Viewer } from '../auth/access-token';
-import type { RevokeReason } from '../db/types';
+import type { RevokeReason } from '../core/db/types';
 import { RECONNECT_NOTICE, sessionRevoked, TOKEN_EXPIRED } from './close-codes';
 
 /** How long before its token expires a socket is asked to reconnect: a fifth of its life, 1–30 s. */

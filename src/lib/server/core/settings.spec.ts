@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import { createSession } from '../auth/sessions';
-import { createTestDeps } from './test-support';
+import { createTestDeps } from '../admin/test-support';
 import { DEFAULT_SETTINGS, getSettings, sessionCap, updateSettings } from './settings';
 
 const device = { userAgent: 'curl/8', ip: '127.0.0.1', rememberMe: false };

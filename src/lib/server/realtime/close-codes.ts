@@ -1,4 +1,4 @@
-import type { RevokeReason } from '../db/types';
+import type { RevokeReason } from '../core/db/types';
 
 /** WebSocket close codes and reasons (CONTRACT.md "WebSocket close codes"). */
 export const TOKEN_EXPIRED = { code: 4001, reason: 'token expired' } as const;

@@ -1,6 +1,6 @@
-import type { Clock } from '../clock';
-import type { DB } from '../db';
-import type { Bus } from '../live/bus';
+import type { Clock } from './clock';
+import type { DB } from './db';
+import type { Bus } from './bus';
 
 /** Event types of the admin log (CONTRACT.md `AdminEvent.type`). */
 export type AdminEventType =

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
-import type { Bus } from '../live/bus';
+import type { Clock } from './clock';
+import type { DB } from './db';
+import type { Bus } from './bus';
 
 /** Settings an admin changes at run time; each read goes to SQLite, so changes apply at once. */
 export const settingsSchema = z.object({

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { systemClock } from '../clock';
-import { InProcessBus } from './bus';
+import { systemClock } from '../core/clock';
+import { InProcessBus } from '../core/bus';
 import { Connections, noticeLeadMs } from './connections';
 import type { Viewer } from '../auth/access-token';
 

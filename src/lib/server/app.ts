@@ -1,9 +1,9 @@
 import path from 'node:path';
 import fs from 'node:fs';
-import { config, type Config } from './config';
-import { systemClock, type Clock } from './clock';
-import { createDb, migrateToLatest, type DB } from './db';
-import { InProcessBus, type Bus } from './live/bus';
+import { config, type Config } from './core/config';
+import { systemClock, type Clock } from './core/clock';
+import { createDb, migrateToLatest, type DB } from './core/db';
+import { InProcessBus, type Bus } from './core/bus';
 import { loadAuthKeys, type AuthKeys } from './auth/secrets';
 import { LoginThrottle } from './auth/throttle';
 import { Presence } from './live/presence';

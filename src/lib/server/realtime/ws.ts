@@ -3,17 +3,17 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { config } from '../config';
-import { services, type Services } from '../services';
-import { appRouter } from './root';
-import { createWsContext } from './context';
+import { config } from '../core/config';
+import { services, type Services } from '../app';
+import { appRouter } from '../trpc/root';
+import { createWsContext } from '../trpc/context';
 import { routeUpgrades } from './upgrade';
 import { wsCodec } from './ws-codec';
-import { Connections } from '../live/connections';
-import { boundedWebSocket, MAX_BUFFERED_BYTES } from '../live/bounded-socket';
-import { originAllowed } from '../live/origin';
+import { Connections } from './connections';
+import { boundedWebSocket, MAX_BUFFERED_BYTES } from './bounded-socket';
+import { originAllowed } from './origin';
 import { logPresenceChanges } from '../live/presence-log';
-import { RECONNECT_NOTICE, SERVER_RESTART } from '../live/close-codes';
+import { RECONNECT_NOTICE, SERVER_RESTART } from './close-codes';
 
 export interface WebSocketOptions {
 	/** Vite dev server: leave other WebSocket upgrades (HMR) alone. */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Clock } from '../clock';
-import type { DB } from '../db';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
 
 /**
  * Upload keys for recorders. The key is shown once at creation; only its SHA-256 and a short

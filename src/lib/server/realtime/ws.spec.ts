@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import superjson from 'superjson';
 import { revokeSession } from '../auth/sessions';
-import { updateSettings } from '../admin/settings';
-import { recordEvent } from '../admin/event-log';
+import { updateSettings } from '../core/settings';
+import { recordEvent } from '../core/event-log';
 import { insertCall } from '../../../../tests/helpers/calls';
 import {
 	liveClient,
