@@ -10,6 +10,9 @@ export default {
 		// uploads are multipart from other machines and carry no cookie, so Kit's form-origin check
 		// would refuse them (it also refuses a POST with no Origin at all). There are no form
 		// actions; the Origin that matters is checked on the WebSocket upgrade.
-		csrf: { checkOrigin: false }
+		csrf: { checkOrigin: false },
+		// Registered by src/lib/client/pwa/updates.svelte.ts (a module, not an inline script), which
+		// also offers "Reload to update" when a new build is deployed.
+		serviceWorker: { register: false }
 	}
 };
