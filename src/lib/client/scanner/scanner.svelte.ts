@@ -104,13 +104,26 @@ export class Scanner {
 		);
 		this.timers.push(setInterval(() => void this.pollListeners(), 15_000));
 		void this.pollListeners();
+		document.addEventListener('resume', this.resumed);
 	}
+
+	/**
+	 * Back from an OS freeze: calls that arrived meanwhile are in the queue (the live stream resumes
+	 * from the last tracked id); age limits apply to them now, and a stopped stream starts again.
+	 */
+	private resumed = () => {
+		this.now = Date.now();
+		this.pruneByAge();
+		if (!this.subscription && session.status === 'signed-in') this.subscribe();
+		if (!this.current && this.unlocked && !this.paused) this.next();
+	};
 
 	stop() {
 		this.subscription?.unsubscribe();
 		this.subscription = null;
 		for (const t of this.timers) clearInterval(t);
 		this.timers = [];
+		document.removeEventListener('resume', this.resumed);
 		this.player.pause();
 	}
 
