@@ -445,6 +445,30 @@ it(
 	}
 );
 
+it(
+	'car mode says so when the browser refuses to keep the screen on',
+	{ timeout: 60_000 },
+	async () => {
+		// Headless Chromium grants the lock; a refusing browser (battery saver, iOS before 18.4 as
+		// an installed app) is played by rejecting the request as browsers do.
+		const { context, page } = await openPhone();
+		await page.evaluate(() => {
+			navigator.wakeLock.request = () =>
+				Promise.reject(new DOMException('Wake Lock permission request denied', 'NotAllowedError'));
+		});
+		await page.getByRole('checkbox', { name: /Car mode/ }).click();
+		await page.getByRole('button', { name: 'Start listening' }).click();
+		const wake = page.getByTestId('wake-lock');
+		await expect
+			.poll(() => wake.textContent())
+			.toContain(
+				'The browser refused to keep the screen on (Wake Lock permission request denied). The screen may turn off; audio keeps playing.'
+			);
+		expect(await wake.getAttribute('data-held')).toBe('false');
+		await context.close();
+	}
+);
+
 /** Width and height of a PNG, from its IHDR chunk. */
 const pngSize = (bytes: Buffer) => {
 	expect(bytes.subarray(1, 4).toString()).toBe('PNG');
