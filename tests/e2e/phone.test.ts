@@ -446,6 +446,33 @@ it(
 );
 
 it(
+	'when the browser blocks autoplay the page says so and its start button plays the call',
+	{ timeout: 60_000 },
+	async () => {
+		// The test browser allows autoplay; a phone's refusal is played by the element's play()
+		// rejecting as browsers do, once.
+		const { context, page } = await openPhone();
+		await page.getByRole('button', { name: 'Start listening' }).click();
+		await page.evaluate(() => {
+			const play = HTMLMediaElement.prototype.play;
+			HTMLMediaElement.prototype.play = function () {
+				HTMLMediaElement.prototype.play = play;
+				return Promise.reject(new DOMException('play() needs a gesture', 'NotAllowedError'));
+			};
+		});
+		const blocked = await firstLiveCall(page);
+		await page.getByTestId('notice').and(page.locator('[data-kind=autoplay]')).waitFor();
+		expect(await page.getByTestId('notice').textContent()).toContain(
+			'The browser blocked sound until you tap.'
+		);
+		await page.getByRole('button', { name: 'Start listening' }).click();
+		await expect.poll(() => ids(page, 'data-played-ids'), { timeout: 20_000 }).toContain(blocked);
+		expect(await page.getByTestId('notice').count()).toBe(0);
+		await context.close();
+	}
+);
+
+it(
 	'car mode says so when the browser refuses to keep the screen on',
 	{ timeout: 60_000 },
 	async () => {
