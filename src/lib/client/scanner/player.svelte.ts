@@ -44,7 +44,8 @@ export class Player {
 			showState('playing');
 		});
 		audio.addEventListener('pause', () => {
-			if (this.ownPause || audio.ended || !audio.getAttribute('src')) {
+			// Ours, the end of a call, or a load that failed (handled by `error`): not the OS.
+			if (this.ownPause || audio.ended || audio.error || !audio.getAttribute('src')) {
 				this.ownPause = false;
 				return;
 			}
@@ -75,7 +76,8 @@ export class Player {
 			if (prefetched) URL.revokeObjectURL(prefetched);
 			return;
 		}
-		this.ownPause = !audio.paused;
+		// Only ever set here: a pause() just before may still have its event on the way.
+		if (!audio.paused) this.ownPause = true;
 		audio.src = prefetched ?? call.audioUrl;
 		this.dropBlob();
 		this.blobUrl = prefetched;
