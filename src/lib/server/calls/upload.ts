@@ -27,6 +27,7 @@ import {
 import { storeCall, type IncomingCall } from './ingest';
 import { incomingDir } from './storage';
 import { UploadRateLimiter } from './rate-limit';
+import { RejectionLog } from './rejection-log';
 
 /**
  * The recorder upload endpoint (RECORDERS.md): rdio-scanner's protocol as Trunk-Recorder,
@@ -49,6 +50,16 @@ export const REPLY = {
 } as const;
 
 const limiters = new WeakMap<Services, UploadRateLimiter>();
+const rejectionLogs = new WeakMap<Services, RejectionLog>();
+
+function rejectionLog(svc: Services): RejectionLog {
+	let log = rejectionLogs.get(svc);
+	if (!log) {
+		rejectionLogs.set(svc, (log = new RejectionLog(svc)));
+		svc.onShutdown?.push(log.start());
+	}
+	return log;
+}
 /** Incoming directories known to exist (created at start-up by the sweep, or on first use). */
 const readyDirs = new Set<string>();
 
@@ -79,7 +90,7 @@ export async function handleUpload(svc: Services, request: UploadRequest): Promi
 		headers: Record<string, string> = {}
 	) => {
 		afterReply.push(() =>
-			recordEvent(svc, 'upload.rejected', { status, reason: body, ip: request.ip, ...info })
+			rejectionLog(svc).record({ status, reason: body, ip: request.ip, ...info })
 		);
 		return reply(status, body, headers);
 	};
