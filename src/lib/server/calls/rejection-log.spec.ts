@@ -13,7 +13,7 @@ async function setup(maxClients = 100) {
 }
 
 describe('RejectionLog', () => {
-	it('writes one row per client per minute, then one with the count of the rest', async () => {
+	it('writes one row per client and status per minute, then one with the count of the rest', async () => {
 		const { deps, rows, log } = await setup();
 		const start = deps.clock.now();
 		for (let i = 0; i < 420; i++) {
@@ -21,6 +21,7 @@ describe('RejectionLog', () => {
 			deps.clock.advance(100); // 42 s in all
 		}
 		await log.record({ status: 401, reason: 'other client', ip: '192.0.2.10', keyName: null });
+		await log.record({ status: 400, reason: 'malformed', ip: '192.0.2.9', keyName: null });
 		expect(await rows()).toEqual([
 			{
 				type: 'upload.rejected',
@@ -37,14 +38,23 @@ describe('RejectionLog', () => {
 				ip: '192.0.2.10',
 				keyName: null,
 				count: 1
+			},
+			// Another status from the same client is a row of its own.
+			{
+				type: 'upload.rejected',
+				status: 400,
+				reason: 'malformed',
+				ip: '192.0.2.9',
+				keyName: null,
+				count: 1
 			}
 		]);
 
 		deps.clock.advance(18_000); // the first client's minute is over
 		await log.flush();
 		const after = await rows();
-		expect(after).toHaveLength(3);
-		expect(after[2]).toEqual({
+		expect(after).toHaveLength(4);
+		expect(after[3]).toEqual({
 			type: 'upload.rejected',
 			status: 401,
 			reason: 'bad key 419',
@@ -57,7 +67,7 @@ describe('RejectionLog', () => {
 		await log.record({ status: 401, reason: 'again', ip: '192.0.2.9', keyName: null });
 		deps.clock.advance(60_000);
 		await log.flush();
-		expect((await rows()).slice(3)).toEqual([
+		expect((await rows()).slice(4)).toEqual([
 			expect.objectContaining({ reason: 'again', count: 1 })
 		]);
 	});

@@ -10,7 +10,7 @@ interface Bucket {
 
 /**
  * The admin log's `upload.rejected` rows, aggregated: a client (IP + key) gets one row for its
- * first rejection in a window, written at once, and one more row when the window ends with the
+ * first rejection with a given status in a window, written at once, and one more row when the window ends with the
  * `count` of the rejections after it (and the last one's details). A client hammering the
  * endpoint costs two rows a minute instead of one per request.
  */
@@ -23,10 +23,12 @@ export class RejectionLog {
 		private maxClients = 10_000
 	) {}
 
-	async record(data: { ip: string; keyName?: string | null } & Record<string, unknown>) {
+	async record(
+		data: { status: number; ip: string; keyName?: string | null } & Record<string, unknown>
+	) {
 		const now = this.deps.clock.now();
 		await this.flush(now);
-		const id = `${data.ip}\n${data.keyName ?? ''}`;
+		const id = `${data.status} ${data.ip}\n${data.keyName ?? ''}`;
 		const bucket = this.buckets.get(id);
 		if (bucket) {
 			bucket.more++;
