@@ -28,6 +28,7 @@ import { storeCall, type IncomingCall } from './ingest';
 import { incomingDir } from './storage';
 import { UploadRateLimiter } from './rate-limit';
 import { RejectionLog } from './rejection-log';
+import { MAX_TAG_CHARS } from './upload-limits';
 
 /**
  * The recorder upload endpoint (RECORDERS.md): rdio-scanner's protocol as Trunk-Recorder,
@@ -326,7 +327,7 @@ function buildCall(
 	// SDRTrunk sends one `source` unit and its `talkerAlias` instead of a sources list.
 	const single = parseRadioId(field('source'));
 	if (!sources.length && single > 0) {
-		const alias = cleanLabel(field('talkerAlias'));
+		const alias = cleanLabel(field('talkerAlias'), MAX_TAG_CHARS);
 		sources.push(alias ? { pos: 0, src: single, tag: alias } : { pos: 0, src: single });
 	}
 	const units = new Map<number, string>();
