@@ -15,6 +15,12 @@ export interface Config {
 	maxSessions: number;
 	refreshGraceSec: number;
 	trustProxy: boolean;
+	/** WebSocket limits (docs/security.md): subscriptions (and messages per frame) per socket… */
+	wsMaxSubscriptions: number;
+	/** …open sockets per client IP (loopback peers are not counted)… */
+	wsMaxSocketsPerIp: number;
+	/** …and seconds an anonymous socket may hold no subscription before it is closed. */
+	wsAuthTimeoutSec: number;
 }
 
 export class ConfigError extends Error {
@@ -75,7 +81,10 @@ export function parseConfig(env: Env): Config {
 		refreshTtlSec: int(env, 'SQUELCH_REFRESH_TTL', 2_592_000, 60, 31_536_000),
 		maxSessions: int(env, 'SQUELCH_MAX_SESSIONS', 20, 1, 1000),
 		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
-		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY)
+		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY),
+		wsMaxSubscriptions: int(env, 'SQUELCH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
+		wsMaxSocketsPerIp: int(env, 'SQUELCH_WS_MAX_PER_IP', 32, 1, 100_000),
+		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600)
 	};
 }
 
