@@ -15,6 +15,12 @@ export interface Config {
 	maxSessions: number;
 	refreshGraceSec: number;
 	trustProxy: boolean;
+	/** Most calls one /api/trpc request may batch (auth.* is never batched). */
+	trpcMaxBatch: number;
+	/** Password hashes/verifies running at once (each holds a libuv thread and 19 MiB). */
+	hashConcurrency: number;
+	/** Password checks allowed to wait for a slot; past it sign-in answers TOO_MANY_REQUESTS. */
+	hashQueue: number;
 }
 
 export class ConfigError extends Error {
@@ -75,7 +81,10 @@ export function parseConfig(env: Env): Config {
 		refreshTtlSec: int(env, 'SQUELCH_REFRESH_TTL', 2_592_000, 60, 31_536_000),
 		maxSessions: int(env, 'SQUELCH_MAX_SESSIONS', 20, 1, 1000),
 		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
-		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY)
+		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY),
+		trpcMaxBatch: int(env, 'SQUELCH_TRPC_MAX_BATCH', 10, 1, 100),
+		hashConcurrency: int(env, 'SQUELCH_HASH_CONCURRENCY', 1, 1, 16),
+		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000)
 	};
 }
 
