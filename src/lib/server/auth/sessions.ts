@@ -219,7 +219,11 @@ export async function rotateRefreshToken(
 }
 
 /** Keeps a checkpoint when the retiring token's index is one (see familyOfRetired). */
-async function rememberRetired(trx: Transaction<Database>, session: Session, hash: string): Promise<void> {
+async function rememberRetired(
+	trx: Transaction<Database>,
+	session: Session,
+	hash: string
+): Promise<void> {
 	if (session.rotation % CHECKPOINT_EVERY !== 0) return;
 	await trx
 		.insertInto('refresh_checkpoints')

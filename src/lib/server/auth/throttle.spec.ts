@@ -52,3 +52,12 @@ it('an abandoned attempt (never checked) gives back both slots', () => {
 	reserve(throttle, '1.2.3.4', 'ann');
 	expect(waitOf(throttle, '1.2.3.4', 'ann')).toBeGreaterThan(0);
 });
+
+it('takes its limits from the configuration (SQUELCH_LOGIN_USER_ATTEMPTS, SQUELCH_LOGIN_IP_ATTEMPTS)', () => {
+	const throttle = new LoginThrottle(new ManualClock(), { perUsername: 2, perIp: 3 });
+	reserve(throttle, '1.2.3.4', 'ann');
+	reserve(throttle, '1.2.3.4', 'ann');
+	expect(waitOf(throttle, '5.6.7.8', 'ann')).toBe(1);
+	reserve(throttle, '1.2.3.4', 'bob');
+	expect(waitOf(throttle, '1.2.3.4', 'cy')).toBe(1);
+});

@@ -12,12 +12,17 @@ export interface ThrottleRule {
 	maxDelayMs: number;
 }
 
-export const USERNAME_RULE: ThrottleRule = {
-	free: 5,
-	windowMs: 15 * 60_000,
-	maxDelayMs: 15 * 60_000
-};
-export const IP_RULE: ThrottleRule = { free: 20, windowMs: 15 * 60_000, maxDelayMs: 15 * 60_000 };
+const WINDOW_MS = 15 * 60_000;
+
+/** Attempts allowed per username and per client IP in the window (SQUELCH_LOGIN_*_ATTEMPTS). */
+export interface ThrottleLimits {
+	perUsername: number;
+	perIp: number;
+}
+
+export const DEFAULT_LIMITS: ThrottleLimits = { perUsername: 5, perIp: 20 };
+
+const rule = (free: number): ThrottleRule => ({ free, windowMs: WINDOW_MS, maxDelayMs: WINDOW_MS });
 
 interface Entry {
 	failures: number[];
@@ -91,9 +96,9 @@ export class LoginThrottle {
 	readonly byIp: Throttle;
 	readonly byUsername: Throttle;
 
-	constructor(clock: Clock) {
-		this.byIp = new Throttle(clock, IP_RULE);
-		this.byUsername = new Throttle(clock, USERNAME_RULE);
+	constructor(clock: Clock, limits: ThrottleLimits = DEFAULT_LIMITS) {
+		this.byIp = new Throttle(clock, rule(limits.perIp));
+		this.byUsername = new Throttle(clock, rule(limits.perUsername));
 	}
 
 	/**

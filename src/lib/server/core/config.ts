@@ -15,6 +15,8 @@ export interface Config {
 	maxSessions: number;
 	refreshGraceSec: number;
 	trustProxy: boolean;
+	/** Sign-in attempts per username and per client IP in 15 minutes before delays start. */
+	loginAttempts: { perUsername: number; perIp: number };
 	/** Most calls one /api/trpc request may batch (auth.* is never batched). */
 	trpcMaxBatch: number;
 	/** Password hashes/verifies running at once (each holds a libuv thread and 19 MiB). */
@@ -82,6 +84,10 @@ export function parseConfig(env: Env): Config {
 		maxSessions: int(env, 'SQUELCH_MAX_SESSIONS', 20, 1, 1000),
 		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
 		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY),
+		loginAttempts: {
+			perUsername: int(env, 'SQUELCH_LOGIN_USER_ATTEMPTS', 5, 1, 1000),
+			perIp: int(env, 'SQUELCH_LOGIN_IP_ATTEMPTS', 20, 1, 100_000)
+		},
 		trpcMaxBatch: int(env, 'SQUELCH_TRPC_MAX_BATCH', 10, 1, 100),
 		hashConcurrency: int(env, 'SQUELCH_HASH_CONCURRENCY', 1, 1, 16),
 		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000)
