@@ -13,6 +13,26 @@ export default {
 		csrf: { checkOrigin: false },
 		// Registered by src/lib/client/pwa/updates.svelte.ts (a module, not an inline script), which
 		// also offers "Reload to update" when a new build is deployed.
-		serviceWorker: { register: false }
+		serviceWorker: { register: false },
+		// Pages may run only the app's own scripts (Kit adds a nonce or hash for its inline start-up
+		// script). Styles keep 'unsafe-inline' for Svelte's style attributes; they cannot run code.
+		csp: {
+			mode: 'auto',
+			directives: {
+				'default-src': ['self'],
+				'script-src': ['self'],
+				'style-src': ['self', 'unsafe-inline'],
+				'img-src': ['self', 'data:', 'blob:'],
+				'media-src': ['self', 'blob:'],
+				'connect-src': ['self'],
+				'font-src': ['self'],
+				'worker-src': ['self'],
+				'manifest-src': ['self'],
+				'object-src': ['none'],
+				'base-uri': ['self'],
+				'form-action': ['self'],
+				'frame-ancestors': ['none']
+			}
+		}
 	}
 };
