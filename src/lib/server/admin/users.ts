@@ -254,6 +254,9 @@ export async function updateUser(
 	) {
 		await revokeUserSessions(deps, id, 'disabled');
 	}
+	if (after.expires_at !== before.expires_at && !expiredNow)
+		// Open sockets close when the new expiry passes (realtime/connections.ts).
+		deps.bus.publish('account.expiry', { userId: id, expiresAt: after.expires_at });
 	if (after.role !== before.role) {
 		// The role is part of every open socket's context: those sockets must reconnect.
 		await revokeUserSessions(deps, id, 'admin');

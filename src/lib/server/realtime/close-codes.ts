@@ -2,6 +2,7 @@ import type { RevokeReason } from '../core/db/types';
 
 /** WebSocket close codes and reasons (CONTRACT.md "WebSocket close codes"). */
 export const TOKEN_EXPIRED = { code: 4001, reason: 'token expired' } as const;
+export const ACCOUNT_EXPIRED = { code: 4004, reason: 'account expired' } as const;
 export const SLOW_CONSUMER = { code: 1013, reason: 'slow consumer' } as const;
 export const SERVER_RESTART = { code: 1012, reason: 'server restarting' } as const;
 export const SESSION_REVOKED_CODE = 4003;
