@@ -47,6 +47,7 @@ class Session {
 	private restored: Promise<boolean> | null = null;
 	/** Refreshes in a row that failed for network reasons: the backoff's attempt number. */
 	private failures = 0;
+	private waiters: Array<(signedIn: boolean) => void> = [];
 
 	/** Restore the session from the refresh cookie (page load, new tab). Idempotent. */
 	restore(): Promise<boolean> {
@@ -110,6 +111,12 @@ class Session {
 		this.accessToken = null;
 		this.expiresAt = 0;
 		return this.refresh();
+	}
+
+	/** Resolves true with the next token this tab gets (a retried refresh, another tab), false on sign-out. */
+	nextToken(): Promise<boolean> {
+		if (this.status === 'signed-out') return Promise.resolve(false);
+		return new Promise((resolve) => this.waiters.push(resolve));
 	}
 
 	/** One refresh per tab at a time, and one across tabs. Resolves true when signed in after it. */
@@ -198,6 +205,7 @@ class Session {
 		this.signedOutReason = null;
 		this.retrying = false;
 		this.failures = 0;
+		this.wake(true);
 		const ttl = Math.max(0, this.expiresAt - Date.now());
 		// Refresh shortly before expiry: a minute early, or a quarter of a short lifetime.
 		this.schedule(Math.max(1_000, ttl - Math.min(60_000, ttl / 4)));
@@ -227,6 +235,11 @@ class Session {
 		this.signedOutReason = reason;
 		this.retrying = false;
 		this.failures = 0;
+		this.wake(false);
+	}
+
+	private wake(signedIn: boolean) {
+		for (const resolve of this.waiters.splice(0)) resolve(signedIn);
 	}
 
 	private listen() {

@@ -174,8 +174,9 @@ export class Scanner {
 		this.current = call;
 		const attempt = { call, retry, failed: false };
 		this.attempt = attempt;
-		// The audio request carries the access cookie: make sure it is not about to expire.
-		await session.getAccessToken();
+		// The audio request carries the access cookie: make sure it is not about to expire, and
+		// while refreshes fail (network), wait for the next token rather than load a sure 401.
+		if (!(await session.getAccessToken()) && session.retrying) await session.nextToken();
 		if (this.attempt !== attempt) return;
 		this.audio.src = call.audioUrl;
 		if (this.paused || !this.unlocked) return;
@@ -196,8 +197,9 @@ export class Scanner {
 	}
 
 	/**
-	 * The audio did not load. A 401 (the access cookie ran out) refreshes once and retries the same
-	 * call once; anything else, or a second failure, skips it.
+	 * The audio did not load. A 401 (the access cookie ran out) refreshes once (waiting for the
+	 * session to come back if the network is failing) and retries the same call once; anything
+	 * else, or a second failure, skips it.
 	 */
 	private async failed() {
 		const attempt = this.attempt;
@@ -208,7 +210,11 @@ export class Scanner {
 				method: 'HEAD',
 				credentials: 'same-origin'
 			}).catch(() => null);
-			if (probe?.status === 401 && (await session.refresh())) {
+			// While refreshes fail for network reasons, the call waits for the next token.
+			if (
+				probe?.status === 401 &&
+				((await session.refresh()) || (session.retrying && (await session.nextToken())))
+			) {
 				if (this.attempt === attempt) return this.play(attempt.call, true);
 				return;
 			}
