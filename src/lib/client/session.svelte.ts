@@ -125,7 +125,10 @@ class Session {
 		return this.inflight;
 	}
 
-	/** A fetch that adds the bearer token and, on 401, refreshes once and retries once. */
+	/**
+	 * A fetch that adds the bearer token and, on 401, refreshes once and retries once. While
+	 * signed in without a usable token (refreshes failing) it rejects like a network error.
+	 */
 	fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
 		const send = async (token: string | null) => {
 			const headers = new Headers(init.headers);
@@ -133,6 +136,10 @@ class Session {
 			return fetch(input, { ...init, headers });
 		};
 		const used = await this.getAccessToken();
+		// Signed in but no token (refreshes failing): the request could only be refused. Fail it
+		// as the network failure it is, without sending it.
+		if (!used && this.status !== 'signed-out')
+			throw new TypeError('offline: the session could not be refreshed');
 		const response = await send(used);
 		if (response.status !== 401) return response;
 		// Another path may have refreshed meanwhile; only refresh if we still hold the failed token.
