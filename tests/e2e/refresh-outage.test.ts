@@ -2,7 +2,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server';
 import { ADMIN, signInAdmin, trpc, type Client } from '../helpers/client';
-import { PHONE, launchBrowser, screenshot, signIn, watchConsole } from '../helpers/browser';
+import {
+	DESKTOP,
+	PHONE,
+	launchBrowser,
+	screenshot,
+	signIn,
+	watchConsole
+} from '../helpers/browser';
 import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
 
 // Issue 11, finding 9: a phone whose token refreshes fail for longer than a token's life (no
@@ -131,5 +138,38 @@ it(
 			/Failed to load resource: (net::ERR_CONNECTION_FAILED|the server responded with a status of 502)/;
 		expect(console.problems().filter((m) => !broken.test(m))).toEqual([]);
 		expect(console.messages.filter((m) => /^warning/.test(m))).toEqual([]);
+	}
+);
+
+it(
+	'a page load whose refresh fails for network reasons says so and retries, instead of showing the sign-in page',
+	{ timeout: 120_000 },
+	async () => {
+		const desktop = await browser.newContext({ ...DESKTOP, colorScheme: 'dark' });
+		try {
+			const page = await signIn(desktop, server.url, ADMIN.username, ADMIN.password);
+			const console = watchConsole(page);
+			const before = (await (await admin()).sessions.list.query()).length;
+			const restore = await failRefreshes(page);
+			await page.reload();
+			const restoring = page.getByTestId('restoring');
+			await expect
+				.poll(() => restoring.textContent(), { timeout: 20_000 })
+				.toContain('Reconnecting…');
+			await screenshot(page, 'refresh-outage-page-load-desktop-dark');
+			expect(new URL(page.url()).pathname).toBe('/');
+			expect(await page.getByLabel('Username').count()).toBe(0);
+
+			// The network comes back: the retry restores the same session; no new device.
+			await restore();
+			await page.getByRole('button', { name: 'Start listening' }).waitFor({ timeout: 45_000 });
+			expect(new URL(page.url()).pathname).toBe('/');
+			expect((await (await admin()).sessions.list.query()).length).toBe(before);
+			const broken =
+				/Failed to load resource: (net::ERR_CONNECTION_FAILED|the server responded with a status of 502)/;
+			expect(console.problems().filter((m) => !broken.test(m))).toEqual([]);
+		} finally {
+			await desktop.close();
+		}
 	}
 );
