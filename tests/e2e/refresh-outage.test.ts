@@ -173,3 +173,53 @@ it(
 		}
 	}
 );
+
+it(
+	'an account expiring while it listens: its socket closes, one refresh is refused, the phone says why; no retry loop',
+	{ timeout: 120_000 },
+	async () => {
+		const { id } = await (
+			await admin()
+		).admin.users.create.mutate({
+			username: 'temp',
+			password: 'temp-password-1',
+			role: 'listener',
+			mustChangePassword: false
+		});
+		const phone = await browser.newContext({ ...PHONE, colorScheme: 'dark' });
+		try {
+			const page = await signIn(phone, server.url, 'temp', 'temp-password-1');
+			const console = watchConsole(page);
+			let sockets = 0;
+			let refreshes = 0;
+			page.on('websocket', () => sockets++);
+			page.on('request', (r) => r.url().endsWith('/api/trpc/auth.refresh') && refreshes++);
+			await page.getByRole('button', { name: 'Start listening' }).click();
+			await page
+				.getByTestId('connection-badge')
+				.and(page.locator('[data-state="connected"]'))
+				.waitFor();
+			const [socketsBefore, refreshesBefore] = [sockets, refreshes];
+
+			await (
+				await admin()
+			).admin.users.update.mutate({ id, expiresAt: new Date(Date.now() + 2_000) });
+			await page.getByTestId('signed-out').waitFor({ timeout: 20_000 });
+			expect(await page.getByTestId('signed-out-reason').textContent()).toBe(
+				'Your sign-in expired.'
+			);
+			await screenshot(page, 'account-expired-phone-dark');
+			// A while later still: no socket or refresh has been tried since.
+			const settled = [sockets, refreshes];
+			await new Promise((r) => setTimeout(r, 5_000));
+			expect([sockets, refreshes]).toEqual(settled);
+			expect(sockets - socketsBefore).toBeLessThanOrEqual(1);
+			expect(refreshes - refreshesBefore).toBe(1);
+			// The one refused refresh is the only console line.
+			expect(console.problems().filter((m) => !/status of 401/.test(m))).toEqual([]);
+			expect(console.problems().length).toBeLessThanOrEqual(1);
+		} finally {
+			await phone.close();
+		}
+	}
+);

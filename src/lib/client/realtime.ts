@@ -14,7 +14,10 @@ export interface RealtimeOptions {
 	 * tries again with backoff while its state reads 'reconnecting'.
 	 */
 	getToken(): Promise<string | null>;
-	/** The server closed the socket `4003 session revoked: <reason>`. */
+	/**
+	 * The server closed the socket `4003 session revoked: <reason>`, or `4004 account expired`
+	 * (reason `expired`).
+	 */
 	onRevoked?(reason: string): void;
 	/** Defaults to the browser's WebSocket made safe to close while connecting. */
 	WebSocket?: typeof WebSocket;
@@ -47,6 +50,7 @@ export function createRealtimeClient(opts: RealtimeOptions): RealtimeClient {
 			const reason =
 				close?.code === 4003 ? close.reason?.match(/^session revoked: (\w+)/)?.[1] : undefined;
 			if (close?.code === 4003) opts.onRevoked?.(reason ?? 'unknown');
+			if (close?.code === 4004) opts.onRevoked?.('expired');
 		}
 	});
 }
