@@ -70,8 +70,10 @@ export class Player {
 		this.attempt = attempt;
 		const prefetched = !retry && this.ahead?.id === call.id ? await this.ahead.url : null;
 		this.ahead = null;
-		// Otherwise the element fetches it with the access cookie: make sure that is not about to expire.
-		if (!prefetched) await session.getAccessToken();
+		// Otherwise the element fetches it with the access cookie: make sure that is not about to
+		// expire, and while refreshes fail (network), wait for the next token rather than load a sure 401.
+		if (!prefetched && !(await session.getAccessToken()) && session.retrying)
+			await session.nextToken();
 		if (this.attempt !== attempt) {
 			if (prefetched) URL.revokeObjectURL(prefetched);
 			return;
@@ -165,8 +167,9 @@ export class Player {
 	}
 
 	/**
-	 * The audio did not load. A 401 (the access cookie ran out) refreshes once and retries the same
-	 * call once; anything else, or a second failure, is reported.
+	 * The audio did not load. A 401 (the access cookie ran out) refreshes once (waiting for the
+	 * session to come back if the network is failing) and retries the same call once; anything
+	 * else, or a second failure, is reported.
 	 */
 	private async failed() {
 		const attempt = this.attempt;
@@ -177,7 +180,10 @@ export class Player {
 				method: 'HEAD',
 				credentials: 'same-origin'
 			}).catch(() => null);
-			if (probe?.status === 401 && (await session.refresh())) {
+			if (
+				probe?.status === 401 &&
+				((await session.refresh()) || (session.retrying && (await session.nextToken())))
+			) {
 				if (this.attempt === attempt) return this.load(attempt.call, true, true);
 				return;
 			}

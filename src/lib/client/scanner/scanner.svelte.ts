@@ -1,4 +1,4 @@
-import { api } from '$lib/client/trpc';
+import { api, recoverFromUnauthorized } from '$lib/client/trpc';
 import { session } from '$lib/client/session.svelte';
 import { callKey, clockTime, tgTitle, type Call } from './format';
 import { FOREVER, loadAvoids, saveAvoids, type Avoid } from './avoids';
@@ -196,21 +196,33 @@ export class Scanner {
 				// Counting includes this stream once it runs.
 				onStarted: () => {
 					this.streaming = true;
+					this.refusedAgain = false;
 					void this.pollListeners();
 				},
 				onData: (event) => {
 					this.lastEventId = event.id;
 					this.receive(event.data);
 				},
-				onError: () => {
+				onError: (err) => {
 					// The realtime layer reconnects on its own; a refused subscribe ends this one, so resume it.
 					this.subscription = null;
+					if (err.data?.code === 'UNAUTHORIZED') return void this.reauthenticate();
 					setTimeout(() => {
 						if (!this.subscription && session.status === 'signed-in') this.subscribe();
 					}, 2_000);
 				}
 			}
 		);
+	}
+
+	/** Set after a refusal was answered with a refresh; a second refusal in a row is final. */
+	private refusedAgain = false;
+
+	/** UNAUTHORIZED: one refresh and a new socket, then one resubscribe; never a loop. */
+	private async reauthenticate() {
+		if (this.refusedAgain) return;
+		this.refusedAgain = true;
+		if ((await recoverFromUnauthorized()) && !this.subscription) this.subscribe();
 	}
 
 	private async pollListeners() {

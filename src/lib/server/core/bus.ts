@@ -13,6 +13,8 @@ export interface BusTopics {
 	'admin.event': { id: number };
 	/** Something that changes what a user may hear (grants, role, talkgroups). */
 	'access.changed': { userId: number | null };
+	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */
+	'account.expiry': { userId: number; expiresAt: number | null };
 }
 
 export type Topic = keyof BusTopics;
