@@ -5,6 +5,7 @@ import { createTestDb } from './core/db';
 import { InProcessBus } from './core/bus';
 import { LoginThrottle } from './auth/throttle';
 import { Presence } from './live/presence';
+import { AudioPipeline } from './calls/audio-pipeline/worker';
 import type { Services } from './app';
 
 /** Services on an in-memory SQLite and a manual clock, for unit specs. */
@@ -12,11 +13,15 @@ export async function testServices(
 	env: Record<string, string> = {}
 ): Promise<Services & { clock: ManualClock; config: Config }> {
 	const clock = new ManualClock();
+	const config = parseConfig({ DATA_DIR: '/tmp/squelch-unit', ...env });
+	const db = await createTestDb();
+	const bus = new InProcessBus();
 	return {
-		config: parseConfig({ DATA_DIR: '/tmp/squelch-unit', ...env }),
-		db: await createTestDb(),
+		config,
+		db,
 		clock,
-		bus: new InProcessBus(),
+		bus,
+		pipeline: new AudioPipeline({ db, clock, bus, config }, null),
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
 		throttle: new LoginThrottle(clock),
 		presence: new Presence(),

@@ -15,6 +15,13 @@ export interface Config {
 	maxSessions: number;
 	refreshGraceSec: number;
 	trustProxy: boolean;
+	/** The audio pipeline's encoder: a path or a command on PATH; null when set to `off`. */
+	ffmpegPath: string | null;
+	/**
+	 * Tests only: the clock reads epoch ms from this file (re-read on SIGUSR2) instead of the
+	 * system time, so a real server can be moved through broadcast delays deterministically.
+	 */
+	testClockFile: string | null;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +71,13 @@ function trustProxy(raw: string | undefined): boolean {
 	return value !== '' && !['0', 'false', 'no', 'off'].includes(value);
 }
 
+function ffmpegPath(raw: string | undefined): string | null {
+	const value = (raw ?? '').trim();
+	if (value.toLowerCase() === 'off') return null;
+	if (/[\0\n]/.test(value)) throw new ConfigError('FFMPEG_PATH', 'contains a control character');
+	return value || 'ffmpeg';
+}
+
 export function parseConfig(env: Env): Config {
 	const host = env.HOST?.trim() || '0.0.0.0';
 	return {
@@ -75,7 +89,9 @@ export function parseConfig(env: Env): Config {
 		refreshTtlSec: int(env, 'SQUELCH_REFRESH_TTL', 2_592_000, 60, 31_536_000),
 		maxSessions: int(env, 'SQUELCH_MAX_SESSIONS', 20, 1, 1000),
 		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
-		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY)
+		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY),
+		ffmpegPath: ffmpegPath(env.FFMPEG_PATH),
+		testClockFile: env.SQUELCH_TEST_CLOCK_FILE?.trim() || null
 	};
 }
 
