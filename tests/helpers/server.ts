@@ -11,6 +11,8 @@ export interface TestServer {
 	dataDir: string;
 	/** Everything the server printed, for assertions on logs. */
 	output: () => string;
+	/** Sends the server process a signal (SIGUSR2: re-read the test clock file; SIGKILL: crash). */
+	signal(name: NodeJS.Signals): void;
 	stop(): Promise<void>;
 	/** Stop and start again on the same data dir and port. */
 	restart(): Promise<void>;
@@ -39,6 +41,9 @@ export async function startServer(
 					HOST: '127.0.0.1',
 					PORT: String(port),
 					DATA_DIR: dataDir,
+					// The audio pipeline only where a test asks for it (tests/integration/audio-pipeline.test.ts):
+					// elsewhere uploads are compared byte for byte with what was sent.
+					FFMPEG_PATH: 'off',
 					...opts.env
 				},
 				stdio: ['ignore', 'pipe', 'pipe']
@@ -82,6 +87,7 @@ export async function startServer(
 		},
 		dataDir,
 		output: () => log,
+		signal: (name) => void child.kill(name),
 		stop,
 		async restart() {
 			await stop();

@@ -43,10 +43,7 @@ export async function buildServices(
 		keys: await loadAuthKeys(db, clock),
 		throttle: new LoginThrottle(clock),
 		presence: new Presence(),
-		pipeline: new AudioPipeline(
-			{ db, clock, bus, config: cfg },
-			await findFfmpeg(cfg.ffmpegPath)
-		),
+		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
 		startedAt: clock.now(),
 		onShutdown: []
 	};
@@ -60,7 +57,10 @@ export function services(): Promise<Services> {
 	const holder = globalThis as Holder;
 	if (!holder[KEY]) {
 		const cfg = config();
-		holder[KEY] = buildServices(cfg, cfg.testClockFile ? new FileClock(cfg.testClockFile) : systemClock);
+		holder[KEY] = buildServices(
+			cfg,
+			cfg.testClockFile ? new FileClock(cfg.testClockFile) : systemClock
+		);
 	}
 	return holder[KEY];
 }

@@ -52,7 +52,10 @@ export function startDelayScheduler(deps: { db: DB; clock: Clock; bus: Bus }): {
 					await pass();
 				} while (again);
 			} catch (err) {
-				console.error('Squelch: broadcast delay pass failed:', err instanceof Error ? err.message : err);
+				console.error(
+					'Squelch: broadcast delay pass failed:',
+					err instanceof Error ? err.message : err
+				);
 			} finally {
 				running = null;
 			}

@@ -1,11 +1,13 @@
+import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
 import type { Presence } from './presence';
 import type { Viewer } from '../auth/access-token';
-import { accessScope, canHear, type AccessScope } from '../calls/access';
-import { scopeFilter, selectCalls } from '../calls/dto';
-import { liveFeeds, toLiveCall } from './feeds';
+import { accessScope, canHear } from '../calls/access';
+import { audienceOf } from '../calls/publish';
+import type { Audience } from '../core/db/types';
+import { liveFeeds, publicationsAfter } from './feeds';
 import type { LiveCall } from '../realtime/live-call';
 import { mutedKey, mutedSet } from '../scanner/selection';
 
@@ -45,18 +47,23 @@ export async function openCallStream(
 	// which makes the user's sockets reconnect and resubscribe with the new one.
 	const muted = viewer ? await mutedSet(deps.db, viewer.userId) : new Set<string>();
 	const selected = (c: LiveCall) => !muted.has(mutedKey(c.call.system.id, c.call.talkgroup.id));
+	// Broadcast delay (calls/publish.ts): the stream follows the publication sequence of the
+	// viewer's audience, so a delayed call arrives when it is due, in order, without a gap.
+	const audiences = audiencesFor(await audienceOf(deps.db, viewer));
+	const forViewer = (c: LiveCall) =>
+		audiences.includes(c.audience) && canHear(scope, c.systemId, c.talkgroupId) && selected(c);
 
 	let closed = false;
 	let lastSent = -Infinity;
 	const send = (c: LiveCall) => {
-		if (closed || c.id <= lastSent) return;
-		lastSent = c.id;
+		if (closed || c.seq <= lastSent) return;
+		lastSent = c.seq;
 		opts.deliver(c);
 	};
 	// Live calls that arrive while the replay is read wait here, then follow it.
 	let held: LiveCall[] | null = [];
 	const subscription = await liveFeeds(deps).calls.subscribe((c) => {
-		if (!canHear(scope, c.systemId, c.talkgroupId) || !selected(c)) return;
+		if (!forViewer(c)) return;
 		if (held) held.push(c);
 		else send(c);
 	});
@@ -73,8 +80,9 @@ export async function openCallStream(
 		// lastEventId from another history (a reset database) is ahead of the seam: the replay is
 		// empty and live calls still arrive, since only ids this stream sent are skipped.
 		if (opts.lastEventId !== null) {
-			const missed = await missedCalls(deps, scope, opts.lastEventId, subscription.startId);
-			for (const c of missed) if (selected(c)) send(c);
+			const after = await resumeSeq(deps, opts.lastEventId, audiences);
+			const missed = await missedCalls(deps, audiences, after, subscription.startId);
+			for (const c of missed) if (forViewer(c)) send(c);
 		}
 		for (const c of held) send(c);
 		held = null;
@@ -85,20 +93,50 @@ export async function openCallStream(
 	return { close };
 }
 
+/** Publications an audience receives: its own, and those for everyone. */
+function audiencesFor(audience: 'exempt' | 'public'): Audience[] {
+	return audience === 'exempt' ? ['all', 'exempt'] : ['all', 'public'];
+}
+
+/**
+ * The tracked id is the call id (CONTRACT.md); the stream resumes after that call's publication
+ * for this audience. A call with none for it (the viewer's audience changed) resumes after its
+ * earliest one: a repeat rather than a miss. An id with no publication (a call since deleted, or
+ * another history) resumes after the publications of every lower call id, as ids did before.
+ */
+async function resumeSeq(
+	deps: CallStreamDeps,
+	callId: number,
+	audiences: Audience[]
+): Promise<number> {
+	const rows = await deps.db
+		.selectFrom('call_publications')
+		.select(['seq', 'audience'])
+		.where('call_id', '=', callId)
+		.orderBy('seq')
+		.execute();
+	const own = rows.find((r) => audiences.includes(r.audience)) ?? rows[0];
+	if (own) return own.seq;
+	const below = await deps.db
+		.selectFrom('call_publications')
+		.select(sql<number | null>`max(seq)`.as('seq'))
+		.where('call_id', '<', callId)
+		.executeTakeFirst();
+	return below?.seq ?? 0;
+}
+
 async function missedCalls(
 	deps: CallStreamDeps,
-	scope: AccessScope,
-	afterId: number,
-	upToId: number
+	audiences: Audience[],
+	afterSeq: number,
+	upToSeq: number
 ): Promise<LiveCall[]> {
-	const newest = await selectCalls(deps.db)
-		.where('calls.id', '>', afterId)
-		.where('calls.id', '<=', upToId)
-		// Stored recently: a recorder's late upload counts from when it arrived.
-		.where('calls.created_at', '>=', deps.clock.now() - REPLAY_WINDOW_MS)
-		.where(scopeFilter(scope))
-		.orderBy('calls.id', 'desc')
-		.limit(REPLAY_LIMIT)
-		.execute();
-	return newest.reverse().map(toLiveCall);
+	// The newest REPLAY_LIMIT published recently (a late upload counts from when it was published);
+	// access and the scanner selection are checked by the caller.
+	return publicationsAfter(deps.db, afterSeq, REPLAY_LIMIT, {
+		upToSeq,
+		since: deps.clock.now() - REPLAY_WINDOW_MS,
+		audiences,
+		newest: true
+	});
 }

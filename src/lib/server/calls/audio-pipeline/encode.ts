@@ -99,7 +99,8 @@ export async function encodeCall(
 		opts.timeLimitMs
 	);
 	if (encode.timedOut) return { ok: false, kind: 'timeout', reason: 'encoding took too long' };
-	if (encode.code !== 0) return { ok: false, kind: 'undecodable', reason: lastError(encode.stderr) };
+	if (encode.code !== 0)
+		return { ok: false, kind: 'undecodable', reason: lastError(encode.stderr) };
 	return { ok: true, inputLoudness: loudness };
 }
 

@@ -80,7 +80,8 @@ export class AudioPipeline {
 
 	/** Resolves when no job is running or runnable now (tests, the bench). */
 	async idle(): Promise<void> {
-		while (this.inFlight.size || this.kicking) await new Promise<void>((r) => this.idleWaiters.push(r));
+		while (this.inFlight.size || this.kicking)
+			await new Promise<void>((r) => this.idleWaiters.push(r));
 	}
 
 	stop(): void {
@@ -95,7 +96,8 @@ export class AudioPipeline {
 
 	private async fill(): Promise<void> {
 		const settings = await getSettings(this.deps.db);
-		const limit = settings.encodeConcurrency ?? Math.max(1, Math.floor(os.availableParallelism() / 2));
+		const limit =
+			settings.encodeConcurrency ?? Math.max(1, Math.floor(os.availableParallelism() / 2));
 		while (!this.stopped && this.inFlight.size < limit) {
 			const now = this.deps.clock.now();
 			let query = this.deps.db
@@ -156,7 +158,10 @@ export class AudioPipeline {
 			.execute();
 		const out = OUTPUT[settings.audioFormat];
 		// Written in the incoming folder: the start-up sweep removes anything a crash left there.
-		const temp = path.join(incomingDir(this.deps.config.dataDir), `${randomUUID()}.encode.${out.ext}`);
+		const temp = path.join(
+			incomingDir(this.deps.config.dataDir),
+			`${randomUUID()}.encode.${out.ext}`
+		);
 		try {
 			const result = await encodeCall(source, temp, {
 				ffmpeg: this.ffmpeg.path,
@@ -196,7 +201,13 @@ export class AudioPipeline {
 
 	/** The encode is complete: put it in place, then point the row at it and publish, then tidy. */
 	private async finish(
-		call: { id: number; audio_path: string; audio_size: number; due_at: number; created_at: number },
+		call: {
+			id: number;
+			audio_path: string;
+			audio_size: number;
+			due_at: number;
+			created_at: number;
+		},
 		temp: string,
 		out: { ext: string; mime: string },
 		keepOriginal: boolean

@@ -155,7 +155,7 @@ export interface CallsTable {
 	/** When the audio became final (encoded, or kept as received); null while an encode is pending. */
 	ready_at: number | null;
 	/** When listeners who are not delay-exempt may hear it. */
-	due_at: number;
+	due_at: Generated<number>;
 	/** When it was published to them (null until then). */
 	public_at: number | null;
 	/** The file as received, when kept. */

@@ -17,7 +17,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 	await sql`update calls set ready_at = created_at, due_at = created_at, public_at = created_at`.execute(
 		db
 	);
-	await sql`create index calls_awaiting_public on calls (due_at) where public_at is null`.execute(db);
+	await sql`create index calls_awaiting_public on calls (due_at) where public_at is null`.execute(
+		db
+	);
 
 	await db.schema
 		.createTable('audio_jobs')
@@ -35,9 +37,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 	await db.schema
 		.createTable('call_publications')
 		.addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
-		.addColumn('call_id', 'integer', (c) =>
-			c.notNull().references('calls.id').onDelete('cascade')
-		)
+		.addColumn('call_id', 'integer', (c) => c.notNull().references('calls.id').onDelete('cascade'))
 		.addColumn('audience', 'text', (c) =>
 			c.notNull().check(sql`audience in ('all', 'exempt', 'public')`)
 		)
