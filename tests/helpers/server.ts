@@ -68,7 +68,8 @@ export async function startServer(
 
 	const stop = () =>
 		new Promise<void>((resolve) => {
-			if (!child || child.exitCode !== null) return resolve();
+			// A child killed by a signal has a signalCode and no exitCode.
+			if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
 			const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
 			child.once('exit', () => {
 				clearTimeout(timer);
