@@ -154,7 +154,7 @@ describe('audio pipeline', () => {
 			);
 			fs.writeFileSync(path.join(dir, 'hold'), '');
 			cleanups.push(() => fs.rmSync(path.join(dir, 'hold'), { force: true }));
-			const { admin, key } = await setUp({ FFMPEG_PATH: wrapper });
+			const { key } = await setUp({ FFMPEG_PATH: wrapper });
 			await upload(server!, key);
 			await until(() => fs.existsSync(path.join(dir, 'started')), 'encode started', 30_000);
 
