@@ -93,6 +93,12 @@ it('encoded calls play to the end in an <audio> element; the dashboard shows the
 	await page.getByTestId('setting-loudnessTarget').waitFor();
 	expect(await page.getByTestId('setting-loudnessTarget').inputValue()).toBe('-16');
 	expect(await page.getByTestId('setting-audioFormat').inputValue()).toBe('opus');
+	// Broadcast delay from the same page: the system's minutes, saved.
+	await page.getByTestId('delay-system-11').fill('3');
+	await page.getByTestId('delay-settings').getByRole('button', { name: 'Save' }).click();
+	await page.getByText('Delay for County saved.').waitFor();
+	const delays = await admin.client.admin.delays.get.query();
+	expect(delays.systems.map((sys) => [sys.systemRef, sys.delayMinutes])).toEqual([[11, 3]]);
 	await screenshot(page, 'admin-settings-audio-desktop-light');
 
 	const phone = await browser.newContext({ ...PHONE, colorScheme: 'dark' });
