@@ -41,7 +41,7 @@ export async function buildServices(
 		clock,
 		bus,
 		keys: await loadAuthKeys(db, clock),
-		throttle: new LoginThrottle(clock),
+		throttle: new LoginThrottle(clock, cfg.loginAttempts),
 		presence: new Presence(),
 		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
 		startedAt: clock.now(),

@@ -23,7 +23,7 @@ export async function testServices(
 		bus,
 		pipeline: new AudioPipeline({ db, clock, bus, config }, null),
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
-		throttle: new LoginThrottle(clock),
+		throttle: new LoginThrottle(clock, config.loginAttempts),
 		presence: new Presence(),
 		startedAt: clock.now(),
 		onShutdown: []

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { passwordQueue } from '../auth/passwords';
 
 /**
  * The admin dashboard's numbers. Calls are counted by when they were recorded (`date_time`).
@@ -38,6 +39,8 @@ export interface Dashboard {
 		/** Bytes as received minus bytes stored, over encoded calls whose original was not kept. */
 		savedBytes: number;
 	};
+	/** Password hashing since start: the most run at once, and checks refused as busy. */
+	passwordChecks: { peakRunning: number; refusedBusy: number };
 	/** 24 hourly buckets, oldest first; the last is the current (partial) hour. */
 	activity: {
 		hours: Date[];
@@ -185,6 +188,7 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 			encodedCalls: Number(audio.encoded),
 			savedBytes: Number(audio.saved)
 		},
+		passwordChecks: { peakRunning: passwordQueue().peak, refusedBusy: passwordQueue().refused },
 		activity: {
 			hours: Array.from({ length: 24 }, (_, i) => new Date(firstHour + i * HOUR)),
 			systems: [...systems.values()].sort((a, b) => b.total - a.total || a.systemRef - b.systemRef)
