@@ -11,6 +11,8 @@ export interface TestServer {
 	dataDir: string;
 	/** Everything the server printed, for assertions on logs. */
 	output: () => string;
+	/** Sends the server process a signal (SIGUSR2: re-read the test clock file; SIGKILL: crash). */
+	signal(name: NodeJS.Signals): void;
 	stop(): Promise<void>;
 	/** Stop and start again on the same data dir and port. */
 	restart(): Promise<void>;
@@ -47,6 +49,9 @@ export async function startServer(
 					HOST: '127.0.0.1',
 					PORT: String(port),
 					DATA_DIR: dataDir,
+					// The audio pipeline only where a test asks for it (tests/integration/audio-pipeline.test.ts):
+					// elsewhere uploads are compared byte for byte with what was sent.
+					FFMPEG_PATH: 'off',
 					...opts.env
 				},
 				stdio: ['ignore', 'pipe', 'pipe']
@@ -71,7 +76,8 @@ export async function startServer(
 
 	const stop = () =>
 		new Promise<void>((resolve) => {
-			if (!child || child.exitCode !== null) return resolve();
+			// A child killed by a signal has a signalCode and no exitCode.
+			if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
 			const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
 			child.once('exit', () => {
 				clearTimeout(timer);
@@ -90,6 +96,7 @@ export async function startServer(
 		},
 		dataDir,
 		output: () => log,
+		signal: (name) => void child.kill(name),
 		stop,
 		async restart() {
 			await stop();

@@ -14,6 +14,13 @@ describe('event texts', () => {
 		).toBe('Safari on iPhone · Reason: admin — by an admin');
 	});
 
+	it('says which call the audio pipeline kept as received, and why', () => {
+		expect(describeEvent({ type: 'audio.failed', callId: 7, reason: 'Invalid data found' })).toBe(
+			'call 7 · Reason: Invalid data found'
+		);
+		expect(eventTypeLabel('audio.failed')).toBe('Audio kept as received');
+	});
+
 	it('shows the device of a sign-in and the changes of a user', () => {
 		expect(
 			describeEvent({ type: 'session.created', device: 'Chrome on Android', ip: '10.0.0.2' })

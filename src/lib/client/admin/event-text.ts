@@ -6,7 +6,8 @@ export const EVENT_TYPES = [
 	'user.updated',
 	'call.ingested',
 	'upload.rejected',
-	'listeners.changed'
+	'listeners.changed',
+	'audio.failed'
 ];
 
 const LABELS: Record<string, string> = {
@@ -16,7 +17,8 @@ const LABELS: Record<string, string> = {
 	'user.updated': 'User changed',
 	'call.ingested': 'Call received',
 	'upload.rejected': 'Upload refused',
-	'listeners.changed': 'Listeners'
+	'listeners.changed': 'Listeners',
+	'audio.failed': 'Audio kept as received'
 };
 
 export const eventTypeLabel = (type: string) => LABELS[type] ?? type;
@@ -63,6 +65,7 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			if (changes.length) parts.push(`changed: ${changes.join(', ')}`);
 			break;
 		}
+		case 'audio.failed':
 		case 'call.ingested':
 		case 'upload.rejected': {
 			const call = (e.call ?? {}) as Record<string, unknown>;

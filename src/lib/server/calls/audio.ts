@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Services } from '../app';
 import type { Viewer } from '../auth/access-token';
 import { getSettings } from '../core/settings';
-import { accessScope } from './access';
+import { audibleScope } from './access';
 import { scopeFilter } from './dto';
 import { absoluteAudioPath } from './storage';
 import { parseRange } from './range';
@@ -31,7 +31,7 @@ export async function serveAudio(svc: Services, input: AudioRequest): Promise<Re
 		return text(401, 'sign in required', { 'www-authenticate': 'Bearer' });
 	}
 	const id = /^\d{1,15}$/.test(input.id) ? Number(input.id) : 0;
-	const scope = await accessScope(svc.db, viewer);
+	const scope = await audibleScope(svc, viewer);
 	const row = id
 		? await svc.db
 				.selectFrom('calls')

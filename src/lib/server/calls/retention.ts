@@ -29,7 +29,7 @@ export async function pruneOldCalls(deps: RetentionDeps): Promise<{ deleted: num
 	for (;;) {
 		const rows = await deps.db
 			.selectFrom('calls')
-			.select(['id', 'audio_path'])
+			.select(['id', 'audio_path', 'original_path'])
 			.where('date_time', '<', cutoff)
 			.orderBy('date_time', 'asc')
 			.limit(BATCH)
@@ -45,10 +45,12 @@ export async function pruneOldCalls(deps: RetentionDeps): Promise<{ deleted: num
 			.execute();
 		const dirs = new Set<string>();
 		for (const row of rows) {
-			const file = absoluteAudioPath(deps.config.dataDir, row.audio_path);
-			if (!file) continue;
-			await fs.promises.rm(file, { force: true }).catch(() => {});
-			dirs.add(path.dirname(file));
+			for (const stored of [row.audio_path, row.original_path]) {
+				const file = stored && absoluteAudioPath(deps.config.dataDir, stored);
+				if (!file) continue;
+				await fs.promises.rm(file, { force: true }).catch(() => {});
+				dirs.add(path.dirname(file));
+			}
 		}
 		await removeEmptyDirs(deps.config.dataDir, dirs);
 		deleted += rows.length;

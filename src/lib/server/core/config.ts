@@ -29,6 +29,13 @@ export interface Config {
 	hashConcurrency: number;
 	/** Password checks allowed to wait for a slot; past it sign-in answers TOO_MANY_REQUESTS. */
 	hashQueue: number;
+	/** The audio pipeline's encoder: a path or a command on PATH; null when set to `off`. */
+	ffmpegPath: string | null;
+	/**
+	 * Tests only: the clock reads epoch ms from this file (re-read on SIGUSR2) instead of the
+	 * system time, so a real server can be moved through broadcast delays deterministically.
+	 */
+	testClockFile: string | null;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +85,13 @@ function trustProxy(raw: string | undefined): boolean {
 	return value !== '' && !['0', 'false', 'no', 'off'].includes(value);
 }
 
+function ffmpegPath(raw: string | undefined): string | null {
+	const value = (raw ?? '').trim();
+	if (value.toLowerCase() === 'off') return null;
+	if (/[\0\n]/.test(value)) throw new ConfigError('FFMPEG_PATH', 'contains a control character');
+	return value || 'ffmpeg';
+}
+
 export function parseConfig(env: Env): Config {
 	const host = env.HOST?.trim() || '0.0.0.0';
 	return {
@@ -99,7 +113,9 @@ export function parseConfig(env: Env): Config {
 		},
 		trpcMaxBatch: int(env, 'SQUELCH_TRPC_MAX_BATCH', 10, 1, 100),
 		hashConcurrency: int(env, 'SQUELCH_HASH_CONCURRENCY', 1, 1, 16),
-		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000)
+		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000),
+		ffmpegPath: ffmpegPath(env.FFMPEG_PATH),
+		testClockFile: env.SQUELCH_TEST_CLOCK_FILE?.trim() || null
 	};
 }
 

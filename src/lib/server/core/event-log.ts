@@ -10,7 +10,9 @@ export type AdminEventType =
 	| 'user.updated'
 	| 'call.ingested'
 	| 'upload.rejected'
-	| 'listeners.changed';
+	| 'listeners.changed'
+	/** The audio pipeline could not encode a call; it is served as received (`reason`). */
+	| 'audio.failed';
 
 export interface AdminEvent {
 	id: number;

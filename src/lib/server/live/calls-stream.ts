@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
@@ -5,8 +6,9 @@ import { ServiceError } from '../core/errors';
 import type { Presence } from './presence';
 import type { Viewer } from '../auth/access-token';
 import { canHear, listeningScope, type AccessScope } from '../calls/access';
-import { scopeFilter, selectCalls } from '../calls/dto';
-import { liveFeeds, toLiveCall } from './feeds';
+import { audienceOf } from '../calls/publish';
+import type { Audience } from '../core/db/types';
+import { liveFeeds, publicationsAfter } from './feeds';
 import type { LiveCall } from '../realtime/live-call';
 import { mutedKey, mutedSet } from '../scanner/selection';
 import { resume, type Resumed } from './resumable';
@@ -38,16 +40,25 @@ export interface CallStreamOptions {
 	onEnd(error: unknown): void;
 }
 
-/** What a listener hears: their access scope, minus what they turned off in the scanner. */
+/**
+ * What a listener hears: their access scope, minus what they turned off in the scanner, from the
+ * publications of their audience (broadcast delay, calls/publish.ts: a delayed call arrives when
+ * it is due, in order, without a gap).
+ */
 interface Hearing {
 	scope: AccessScope;
 	muted: Set<string>;
+	audiences: Audience[];
 }
 
 async function hearing(deps: CallStreamDeps, viewer: Viewer | null): Promise<Hearing | null> {
 	const scope = await listeningScope(deps, viewer);
 	if (!scope) return null;
-	return { scope, muted: viewer ? await mutedSet(deps.db, viewer.userId) : new Set() };
+	return {
+		scope,
+		muted: viewer ? await mutedSet(deps.db, viewer.userId) : new Set(),
+		audiences: audiencesFor(await audienceOf(deps.db, viewer))
+	};
 }
 
 const refusal = (viewer: Viewer | null) =>
@@ -80,6 +91,7 @@ export async function openCallStream(
 	if (!current) throw refusal(viewer);
 	const hears = (c: LiveCall) =>
 		current !== null &&
+		current.audiences.includes(c.audience) &&
 		canHear(current.scope, c.systemId, c.talkgroupId) &&
 		!current.muted.has(mutedKey(c.call.system.id, c.call.talkgroup.id));
 
@@ -93,13 +105,15 @@ export async function openCallStream(
 
 	let stream: Resumed;
 	try {
-		const scope = current.scope;
+		const audiences = current.audiences;
+		// The feed runs on publication seq; the tracked id the client resumes from is a call id.
 		stream = await resume<LiveCall>({
 			feed: liveFeeds(deps).calls,
-			idOf: (c) => c.id,
+			idOf: (c) => c.seq,
 			accept: hears,
 			lastEventId: opts.lastEventId,
-			replay: (afterId, upToId) => missedCalls(deps, scope, afterId, upToId),
+			replay: async (callId, upToSeq) =>
+				missedCalls(deps, audiences, await resumeSeq(deps, callId, audiences), upToSeq),
 			deliver: opts.deliver
 		});
 	} catch (err) {
@@ -141,20 +155,50 @@ export async function openCallStream(
 	return { close };
 }
 
+/** Publications an audience receives: its own, and those for everyone. */
+function audiencesFor(audience: 'exempt' | 'public'): Audience[] {
+	return audience === 'exempt' ? ['all', 'exempt'] : ['all', 'public'];
+}
+
+/**
+ * The tracked id is the call id (CONTRACT.md); the stream resumes after that call's publication
+ * for this audience. A call with none for it (the viewer's audience changed) resumes after its
+ * earliest one: a repeat rather than a miss. An id with no publication (a call since deleted, or
+ * another history) resumes after the publications of every lower call id, as ids did before.
+ */
+async function resumeSeq(
+	deps: CallStreamDeps,
+	callId: number,
+	audiences: Audience[]
+): Promise<number> {
+	const rows = await deps.db
+		.selectFrom('call_publications')
+		.select(['seq', 'audience'])
+		.where('call_id', '=', callId)
+		.orderBy('seq')
+		.execute();
+	const own = rows.find((r) => audiences.includes(r.audience)) ?? rows[0];
+	if (own) return own.seq;
+	const below = await deps.db
+		.selectFrom('call_publications')
+		.select(sql<number | null>`max(seq)`.as('seq'))
+		.where('call_id', '<', callId)
+		.executeTakeFirst();
+	return below?.seq ?? 0;
+}
+
 async function missedCalls(
 	deps: CallStreamDeps,
-	scope: AccessScope,
-	afterId: number,
-	upToId: number
+	audiences: Audience[],
+	afterSeq: number,
+	upToSeq: number
 ): Promise<LiveCall[]> {
-	const newest = await selectCalls(deps.db)
-		.where('calls.id', '>', afterId)
-		.where('calls.id', '<=', upToId)
-		// Stored recently: a recorder's late upload counts from when it arrived.
-		.where('calls.created_at', '>=', deps.clock.now() - REPLAY_WINDOW_MS)
-		.where(scopeFilter(scope))
-		.orderBy('calls.id', 'desc')
-		.limit(REPLAY_LIMIT)
-		.execute();
-	return newest.reverse().map(toLiveCall);
+	// The newest REPLAY_LIMIT published recently (a late upload counts from when it was published);
+	// access and the scanner selection are checked by the caller.
+	return publicationsAfter(deps.db, afterSeq, REPLAY_LIMIT, {
+		upToSeq,
+		since: deps.clock.now() - REPLAY_WINDOW_MS,
+		audiences,
+		newest: true
+	});
 }

@@ -15,6 +15,8 @@ export interface UsersTable {
 	must_change_password: Generated<number>;
 	/** 1: may hear every system (admins always do); 0: only what user_access grants. */
 	access_all: Generated<number>;
+	/** 1: hears delayed calls at once (admins always do). */
+	delay_exempt: Generated<number>;
 	created_at: number;
 	updated_at: number;
 }
@@ -96,6 +98,8 @@ export interface SystemsTable {
 	system_ref: number;
 	label: string;
 	auto_populate: Generated<number>;
+	/** Broadcast delay, minutes (the longer of system and talkgroup wins). */
+	delay_minutes: Generated<number>;
 	sort_order: Generated<number>;
 	created_at: number;
 }
@@ -115,6 +119,8 @@ export interface TalkgroupsTable {
 	mode: Generated<string>;
 	/** Trunk-Recorder CSV "Priority", or null when the file had none. */
 	priority: number | null;
+	/** Broadcast delay, minutes. */
+	delay_minutes: Generated<number>;
 }
 
 export interface UnitsTable {
@@ -148,6 +154,34 @@ export interface CallsTable {
 	patches: string;
 	api_key_id: number | null;
 	created_at: number;
+	/** When the audio became final (encoded, or kept as received); null while an encode is pending. */
+	ready_at: number | null;
+	/** When listeners who are not delay-exempt may hear it. */
+	due_at: Generated<number>;
+	/** When it was published to them (null until then). */
+	public_at: number | null;
+	/** The file as received, when kept. */
+	original_path: string | null;
+	/** Bytes as received, when the stored file is an encode. */
+	original_size: number | null;
+}
+
+/** The audio pipeline's outbox: one row per call whose audio is still to be encoded. */
+export interface AudioJobsTable {
+	call_id: number;
+	attempts: Generated<number>;
+	run_after: number;
+	created_at: number;
+}
+
+export type Audience = 'all' | 'exempt' | 'public';
+
+/** Append-only: each time a call becomes audible to an audience (the live feed's sequence). */
+export interface CallPublicationsTable {
+	seq: Generated<number>;
+	call_id: number;
+	audience: Audience;
+	published_at: number;
 }
 
 export interface BookmarksTable {
@@ -186,6 +220,8 @@ export interface Database {
 	calls: CallsTable;
 	bookmarks: BookmarksTable;
 	scanner_muted: ScannerMutedTable;
+	audio_jobs: AudioJobsTable;
+	call_publications: CallPublicationsTable;
 }
 
 export type User = Selectable<UsersTable>;
