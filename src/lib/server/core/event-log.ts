@@ -10,7 +10,10 @@ export type AdminEventType =
 	| 'user.updated'
 	| 'call.ingested'
 	| 'upload.rejected'
-	| 'listeners.changed';
+	| 'listeners.changed'
+	| 'share.created'
+	| 'share.viewed'
+	| 'share.revoked';
 
 export interface AdminEvent {
 	id: number;

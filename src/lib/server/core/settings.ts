@@ -19,7 +19,13 @@ export const settingsSchema = z.object({
 	/** Uploads per minute per API key when the key sets none. */
 	uploadRateLimitPerMinute: z.number().int().min(1).max(100_000),
 	/** Active sessions (devices) per user; null uses SQUELCH_MAX_SESSIONS. Read at each sign-in. */
-	maxSessions: z.number().int().min(1).max(1000).nullable()
+	maxSessions: z.number().int().min(1).max(1000).nullable(),
+	/** Signed-in users may make public share links; off also stops every existing link. */
+	shareEnabled: z.boolean(),
+	/** The longest expiry a share link may have, seconds; null allows links that never expire. */
+	shareMaxExpirySec: z.number().int().min(60).max(315_360_000).nullable(),
+	/** The most calls one shared incident may hold. */
+	shareMaxCalls: z.number().int().min(1).max(1000)
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -30,7 +36,10 @@ export const DEFAULT_SETTINGS: Settings = {
 	retentionDays: 0,
 	maxUploadBytes: 50 * 1024 * 1024,
 	uploadRateLimitPerMinute: 600,
-	maxSessions: null
+	maxSessions: null,
+	shareEnabled: true,
+	shareMaxExpirySec: null,
+	shareMaxCalls: 200
 };
 
 export async function getSettings(db: DB): Promise<Settings> {

@@ -162,6 +162,32 @@ export interface ScannerMutedTable {
 	created_at: number;
 }
 
+/** A public link to one call or an incident (share/links.ts). */
+export interface ShareLinksTable {
+	id: Generated<number>;
+	/** 128 random bits, base64url; kept as-is so its owner can copy and revoke it (README). */
+	token: string;
+	user_id: number;
+	kind: 'call' | 'incident';
+	/** Talkgroup label(s), for the page and its preview. */
+	title: string;
+	/** The first and last shared call's time, epoch ms. */
+	from_ms: number;
+	to_ms: number;
+	created_at: number;
+	/** Null: never expires. */
+	expires_at: number | null;
+	revoked_at: number | null;
+	views: Generated<number>;
+	last_viewed_at: number | null;
+}
+
+/** The calls a link shows, fixed when it was made. */
+export interface ShareLinkCallsTable {
+	link_id: number;
+	call_id: number;
+}
+
 export interface Database {
 	users: UsersTable;
 	user_access: UserAccessTable;
@@ -176,6 +202,8 @@ export interface Database {
 	calls: CallsTable;
 	bookmarks: BookmarksTable;
 	scanner_muted: ScannerMutedTable;
+	share_links: ShareLinksTable;
+	share_link_calls: ShareLinkCallsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -6,6 +6,7 @@ import { adminSystemsRouter, adminTalkgroupsRouter, adminUnitsRouter } from './s
 import { adminSettingsRouter } from './settings';
 import { adminStatsRouter } from './stats';
 import { adminEventsProcedure } from './events';
+import { adminSharesRouter } from '../share';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
@@ -16,5 +17,6 @@ export const adminRouter = router({
 	units: adminUnitsRouter,
 	settings: adminSettingsRouter,
 	stats: adminStatsRouter,
-	events: adminEventsProcedure
+	events: adminEventsProcedure,
+	shares: adminSharesRouter
 });
