@@ -15,6 +15,10 @@ export interface Config {
 	maxSessions: number;
 	refreshGraceSec: number;
 	trustProxy: boolean;
+	/** FFMPEG_PATH, else `ffmpeg` looked up on PATH when used. */
+	ffmpegPath: string;
+	/** SQUELCH_STITCH_TIMEOUT: seconds one stitched incident download may spend in FFmpeg. */
+	stitchTimeoutSec: number;
 }
 
 export class ConfigError extends Error {
@@ -75,7 +79,9 @@ export function parseConfig(env: Env): Config {
 		refreshTtlSec: int(env, 'SQUELCH_REFRESH_TTL', 2_592_000, 60, 31_536_000),
 		maxSessions: int(env, 'SQUELCH_MAX_SESSIONS', 20, 1, 1000),
 		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
-		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY)
+		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY),
+		ffmpegPath: env.FFMPEG_PATH?.trim() || 'ffmpeg',
+		stitchTimeoutSec: int(env, 'SQUELCH_STITCH_TIMEOUT', 120, 5, 3600)
 	};
 }
 

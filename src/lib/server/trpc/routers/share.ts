@@ -41,9 +41,11 @@ function target(input: z.infer<typeof createInput>): ShareTarget {
 	return { systems: systems!, talkgroups: talkgroups!, from: from!, to: to! };
 }
 
-/** The public origin the link is on: ORIGIN when set, else the request's. */
+/** The public origin the link is on: ORIGIN when set, else the page's (a browser's Origin header), else the request's. */
 function origin(ctx: Context): string {
-	return ctx.services.config.origin ?? ctx.http?.event.url.origin ?? '';
+	const sent = ctx.http?.event.request.headers.get('origin');
+	const page = sent && /^https?:\/\/[^/\s]+$/.test(sent) ? sent : null;
+	return ctx.services.config.origin ?? page ?? ctx.http?.event.url.origin ?? '';
 }
 
 export const shareRouter = router({
