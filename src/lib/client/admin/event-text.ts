@@ -6,7 +6,10 @@ export const EVENT_TYPES = [
 	'user.updated',
 	'call.ingested',
 	'upload.rejected',
-	'listeners.changed'
+	'listeners.changed',
+	'share.created',
+	'share.viewed',
+	'share.revoked'
 ];
 
 const LABELS: Record<string, string> = {
@@ -16,7 +19,10 @@ const LABELS: Record<string, string> = {
 	'user.updated': 'User changed',
 	'call.ingested': 'Call received',
 	'upload.rejected': 'Upload refused',
-	'listeners.changed': 'Listeners'
+	'listeners.changed': 'Listeners',
+	'share.created': 'Share link made',
+	'share.viewed': 'Share link opened',
+	'share.revoked': 'Share link revoked'
 };
 
 export const eventTypeLabel = (type: string) => LABELS[type] ?? type;
@@ -83,6 +89,13 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 		case 'listeners.changed':
 			if (e.count !== undefined || e.listeners !== undefined)
 				parts.push(`${str(e.count ?? e.listeners)} listening`);
+			break;
+		case 'share.created':
+		case 'share.viewed':
+		case 'share.revoked':
+			parts.push(`link #${str(e.linkId)}`);
+			if (e.calls !== undefined) parts.push(`${str(e.calls)} call(s)`);
+			if (e.views !== undefined) parts.push(`view ${str(e.views)}`);
 			break;
 	}
 	return parts.join(' · ') || '—';
