@@ -188,6 +188,44 @@ export interface ShareLinkCallsTable {
 	call_id: number;
 }
 
+/** Work decided now and done later (core/outbox.ts). */
+export interface OutboxTable {
+	id: Generated<number>;
+	kind: string;
+	lane: string;
+	/** Unique per kind: the same work is never queued twice. */
+	ref: string;
+	/** JSON. */
+	payload: Generated<string>;
+	created_at: number;
+	attempts: Generated<number>;
+	next_at: number;
+	last_error: string | null;
+	done_at: number | null;
+	gave_up_at: number | null;
+}
+
+/** Another rdio-compatible server that receives a copy of each stored call (forward/). */
+export interface ForwardTargetsTable {
+	id: Generated<number>;
+	name: string;
+	/** Base URL; calls go to {url}/api/call-upload. */
+	url: string;
+	api_key: string;
+	/** JSON arrays of radio numbers, or null for all. */
+	systems: string | null;
+	talkgroups: string | null;
+	/** JSON objects: our radio number → theirs. */
+	system_map: Generated<string>;
+	talkgroup_map: Generated<string>;
+	enabled: Generated<number>;
+	queued_through: number;
+	created_at: number;
+	last_success_at: number | null;
+	last_error: string | null;
+	last_error_at: number | null;
+}
+
 export interface Database {
 	users: UsersTable;
 	user_access: UserAccessTable;
@@ -204,6 +242,8 @@ export interface Database {
 	scanner_muted: ScannerMutedTable;
 	share_links: ShareLinksTable;
 	share_link_calls: ShareLinkCallsTable;
+	outbox: OutboxTable;
+	forward_targets: ForwardTargetsTable;
 }
 
 export type User = Selectable<UsersTable>;

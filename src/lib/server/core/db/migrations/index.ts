@@ -3,6 +3,7 @@ import * as m0001 from './0001_init';
 import * as m0003admin from './0003_admin_talkgroup_csv';
 import * as m0004scanner from './0004_scanner_selection';
 import * as m0017share from './0017_share_links';
+import * as m0018forward from './0018_forward_outbox';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
@@ -12,7 +13,8 @@ const migrations: Record<string, Migration> = {
 	'0001_init': m0001,
 	'0003_admin_talkgroup_csv': m0003admin,
 	'0004_scanner_selection': m0004scanner,
-	'0017_share_links': m0017share
+	'0017_share_links': m0017share,
+	'0018_forward_outbox': m0018forward
 };
 
 export const migrationProvider: MigrationProvider = {
