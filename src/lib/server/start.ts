@@ -3,6 +3,7 @@ import { services, type Services } from './app';
 import { attachWebSockets } from './realtime/ws';
 import { startCalls } from './calls/lifecycle';
 import { attachHotRoutes } from './http/hot-routes';
+import { startForwarding } from './forward/worker';
 
 /** The production start script finds the WebSocket attacher here once the app has initialised. */
 export const ATTACH_KEY = Symbol.for('squelch.attachWebSockets');
@@ -27,6 +28,7 @@ export function startServer(): Promise<void> {
 	started ??= (async () => {
 		const svc = await services();
 		await startCalls(svc);
+		svc.onShutdown.push(startForwarding(svc));
 		// adapter-node emits this once HTTP has drained (after SIGTERM/SIGINT): stop timers, close SQLite.
 		process.once('sveltekit:shutdown' as 'beforeExit', () => void stopServices(svc));
 		(globalThis as Record<symbol, unknown>)[ATTACH_KEY] = (server: Server) =>

@@ -19,6 +19,10 @@ export interface Config {
 	ffmpegPath: string;
 	/** SQUELCH_STITCH_TIMEOUT: seconds one stitched incident download may spend in FFmpeg. */
 	stitchTimeoutSec: number;
+	/** SQUELCH_FORWARD_MAX_AGE: seconds a call keeps being retried for a downstream target. */
+	forwardMaxAgeSec: number;
+	/** SQUELCH_FORWARD_RETRY_MAX: the longest wait between two tries, seconds. */
+	forwardRetryMaxSec: number;
 }
 
 export class ConfigError extends Error {
@@ -81,7 +85,9 @@ export function parseConfig(env: Env): Config {
 		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
 		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY),
 		ffmpegPath: env.FFMPEG_PATH?.trim() || 'ffmpeg',
-		stitchTimeoutSec: int(env, 'SQUELCH_STITCH_TIMEOUT', 120, 5, 3600)
+		stitchTimeoutSec: int(env, 'SQUELCH_STITCH_TIMEOUT', 120, 5, 3600),
+		forwardMaxAgeSec: int(env, 'SQUELCH_FORWARD_MAX_AGE', 172_800, 60, 31_536_000),
+		forwardRetryMaxSec: int(env, 'SQUELCH_FORWARD_RETRY_MAX', 300, 1, 86_400)
 	};
 }
 

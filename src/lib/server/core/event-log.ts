@@ -13,7 +13,10 @@ export type AdminEventType =
 	| 'listeners.changed'
 	| 'share.created'
 	| 'share.viewed'
-	| 'share.revoked';
+	| 'share.revoked'
+	| 'forward.failed'
+	| 'forward.recovered'
+	| 'forward.gaveup';
 
 export interface AdminEvent {
 	id: number;

@@ -7,6 +7,7 @@ import { adminSettingsRouter } from './settings';
 import { adminStatsRouter } from './stats';
 import { adminEventsProcedure } from './events';
 import { adminSharesRouter } from '../share';
+import { adminForwardRouter } from './forward';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
@@ -18,5 +19,6 @@ export const adminRouter = router({
 	settings: adminSettingsRouter,
 	stats: adminStatsRouter,
 	events: adminEventsProcedure,
-	shares: adminSharesRouter
+	shares: adminSharesRouter,
+	forward: adminForwardRouter
 });
