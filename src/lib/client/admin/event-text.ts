@@ -9,7 +9,10 @@ export const EVENT_TYPES = [
 	'listeners.changed',
 	'share.created',
 	'share.viewed',
-	'share.revoked'
+	'share.revoked',
+	'forward.failed',
+	'forward.recovered',
+	'forward.gaveup'
 ];
 
 const LABELS: Record<string, string> = {
@@ -22,7 +25,10 @@ const LABELS: Record<string, string> = {
 	'listeners.changed': 'Listeners',
 	'share.created': 'Share link made',
 	'share.viewed': 'Share link opened',
-	'share.revoked': 'Share link revoked'
+	'share.revoked': 'Share link revoked',
+	'forward.failed': 'Forwarding failing',
+	'forward.recovered': 'Forwarding back',
+	'forward.gaveup': 'Forwarding gave up'
 };
 
 export const eventTypeLabel = (type: string) => LABELS[type] ?? type;
@@ -96,6 +102,12 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			parts.push(`link #${str(e.linkId)}`);
 			if (e.calls !== undefined) parts.push(`${str(e.calls)} call(s)`);
 			if (e.views !== undefined) parts.push(`view ${str(e.views)}`);
+			break;
+		case 'forward.failed':
+		case 'forward.recovered':
+		case 'forward.gaveup':
+			parts.push(str(e.target));
+			if (e.error) parts.push(str(e.error));
 			break;
 	}
 	return parts.join(' · ') || '—';
