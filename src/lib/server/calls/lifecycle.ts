@@ -1,6 +1,7 @@
 import type { Services } from '../app';
 import { sweepIncoming } from './storage';
 import { startRetention } from './retention';
+import { startFolderIngest } from './folder-ingest';
 
 /**
  * Start-up work for calls: finish or discard uploads a crash interrupted, then start the hourly
@@ -14,4 +15,5 @@ export async function startCalls(svc: Services): Promise<void> {
 		);
 	}
 	svc.onShutdown.push(startRetention(svc));
+	svc.onShutdown.push(startFolderIngest(svc));
 }

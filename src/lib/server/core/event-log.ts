@@ -16,7 +16,9 @@ export type AdminEventType =
 	| 'share.revoked'
 	| 'forward.failed'
 	| 'forward.recovered'
-	| 'forward.gaveup';
+	| 'forward.gaveup'
+	| 'folder.ingested'
+	| 'folder.rejected';
 
 export interface AdminEvent {
 	id: number;

@@ -226,6 +226,17 @@ export interface ForwardTargetsTable {
 	last_error_at: number | null;
 }
 
+/** A recorder file (pair) folder ingest has handled; keyed by the audio file's path. */
+export interface FolderIngestedTable {
+	path: string;
+	size: number;
+	mtime_ms: number;
+	/** The HTTP status handleUpload answered (200 stored/duplicate), or 400 for a bad sidecar. */
+	status: number;
+	reply: string;
+	at: number;
+}
+
 export interface Database {
 	users: UsersTable;
 	user_access: UserAccessTable;
@@ -244,6 +255,7 @@ export interface Database {
 	share_link_calls: ShareLinkCallsTable;
 	outbox: OutboxTable;
 	forward_targets: ForwardTargetsTable;
+	folder_ingested: FolderIngestedTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -4,6 +4,7 @@ import * as m0003admin from './0003_admin_talkgroup_csv';
 import * as m0004scanner from './0004_scanner_selection';
 import * as m0017share from './0017_share_links';
 import * as m0018forward from './0018_forward_outbox';
+import * as m0019folder from './0019_folder_ingest';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
@@ -14,7 +15,8 @@ const migrations: Record<string, Migration> = {
 	'0003_admin_talkgroup_csv': m0003admin,
 	'0004_scanner_selection': m0004scanner,
 	'0017_share_links': m0017share,
-	'0018_forward_outbox': m0018forward
+	'0018_forward_outbox': m0018forward,
+	'0019_folder_ingest': m0019folder
 };
 
 export const migrationProvider: MigrationProvider = {
