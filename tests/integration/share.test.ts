@@ -54,7 +54,6 @@ async function upload(key: string, system: number, talkgroup: number, dateTime: 
 const page = (token: string) => fetch(`${server.url}/s/${token}`);
 const audio = (token: string, id: number, headers: Record<string, string> = {}) =>
 	fetch(`${server.url}/s/${token}/audio/${id}`, { headers });
-const tokenOf = (url: string) => url.split('/s/')[1];
 
 function serverEvents(type: string): Array<Record<string, unknown>> {
 	const db = openServerDb(server.dataDir);
