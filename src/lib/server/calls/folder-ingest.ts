@@ -19,7 +19,7 @@ const SKIP_DIRS = new Set(['imported', 'failed']);
 /** Entries looked at per folder per scan, so a huge folder cannot stall the process. */
 const MAX_ENTRIES = 20_000;
 
-interface Seen {
+export interface Seen {
 	size: number;
 	mtimeMs: number;
 	since: number;
@@ -32,7 +32,7 @@ export function startFolderIngest(svc: Services, intervalMs?: number): () => Pro
 	const every = intervalMs ?? Math.min(5000, Math.max(200, Math.floor(watchSettleMs / 2)));
 	let running: Promise<void> | null = null;
 	const tick = () => {
-		running ??= scanAll(svc, seen)
+		running ??= scanFolders(svc, seen)
 			.catch((err) =>
 				console.error('folder ingest failed:', err instanceof Error ? err.message : err)
 			)
@@ -47,7 +47,8 @@ export function startFolderIngest(svc: Services, intervalMs?: number): () => Pro
 	};
 }
 
-async function scanAll(svc: Services, seen: Map<string, Seen>): Promise<void> {
+/** One scan of every watched folder; `seen` carries each file's last size and mtime between scans. */
+export async function scanFolders(svc: Services, seen: Map<string, Seen>): Promise<void> {
 	for (const { dir, system } of svc.config.watchDirs) {
 		const files = await listFiles(dir);
 		for (const audio of files) {
