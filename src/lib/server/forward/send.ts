@@ -94,8 +94,17 @@ export async function sendCall(
 		if (res.status >= 200 && res.status < 300) return { ok: true, body };
 		return { ok: false, error: `HTTP ${res.status}: ${body || res.statusText}`, final: false };
 	} catch (err) {
-		const cause = (err as { cause?: { code?: string } }).cause?.code;
+		// fetch's own message is just "fetch failed": say why (refused, unknown host, timeout).
 		const message = err instanceof Error ? err.message : String(err);
-		return { ok: false, error: cause ? `${message} (${cause})` : message, final: false };
+		const detail = why((err as { cause?: unknown }).cause);
+		return { ok: false, error: detail ? `${message}: ${detail}` : message, final: false };
 	}
+}
+
+function why(cause: unknown): string {
+	if (!cause || typeof cause !== 'object') return '';
+	const c = cause as { code?: string; message?: string; errors?: unknown[] };
+	if (c.code) return c.code;
+	if (Array.isArray(c.errors) && c.errors.length) return why(c.errors[0]);
+	return c.message ?? '';
 }
