@@ -23,6 +23,8 @@ export interface Seen {
 	size: number;
 	mtimeMs: number;
 	since: number;
+	/** Handled already (this size and mtime): skipped without asking the database again. */
+	done?: boolean;
 }
 
 export function startFolderIngest(svc: Services, intervalMs?: number): () => Promise<void> {
@@ -49,21 +51,26 @@ export function startFolderIngest(svc: Services, intervalMs?: number): () => Pro
 
 /** One scan of every watched folder; `seen` carries each file's last size and mtime between scans. */
 export async function scanFolders(svc: Services, seen: Map<string, Seen>): Promise<void> {
+	const listed = new Set<string>();
 	for (const { dir, system } of svc.config.watchDirs) {
 		const files = await listFiles(dir);
 		for (const audio of files) {
 			const ext = path.extname(audio).slice(1).toLowerCase();
 			if (!AUDIO_EXTENSIONS.includes(ext)) continue;
 			const sidecar = audio.slice(0, -ext.length) + 'json';
+			if (seen.get(audio)?.done && (await unchanged(seen, audio))) continue;
 			const a = await settled(svc, seen, audio);
 			const j = await settled(svc, seen, sidecar);
 			if (!a || !j) continue;
-			if (await alreadyDone(svc, audio, a)) continue;
-			await ingestPair(svc, { dir, system, audio, sidecar, stat: a });
-			seen.delete(audio);
-			seen.delete(sidecar);
+			if (!(await alreadyDone(svc, audio, a)))
+				await ingestPair(svc, { dir, system, audio, sidecar, stat: a });
+			const entry = seen.get(audio);
+			if (entry) entry.done = true;
 		}
+		for (const file of files) listed.add(file);
 	}
+	// Forget files that are gone (moved, deleted), so the map stays as big as the folders.
+	for (const file of seen.keys()) if (!listed.has(file)) seen.delete(file);
 }
 
 async function listFiles(root: string): Promise<string[]> {
@@ -93,6 +100,12 @@ async function settled(svc: Services, seen: Map<string, Seen>, file: string) {
 		return svc.config.watchSettleMs === 0 ? stat : null;
 	}
 	return now - before.since >= svc.config.watchSettleMs ? stat : null;
+}
+
+async function unchanged(seen: Map<string, Seen>, file: string): Promise<boolean> {
+	const stat = await fs.promises.stat(file).catch(() => null);
+	const before = seen.get(file);
+	return !!stat && !!before && stat.size === before.size && stat.mtimeMs === before.mtimeMs;
 }
 
 async function alreadyDone(svc: Services, file: string, stat: fs.Stats): Promise<boolean> {
