@@ -9,6 +9,7 @@ import {
 	fixture,
 	openServerDb,
 	sdrtrunkKeyTest,
+	setSetting,
 	trunkRecorderForm,
 	WAV,
 	type Multipart
@@ -105,7 +106,14 @@ export interface ComparableReply {
 	framing: 'content-length' | 'chunked' | 'none';
 }
 
+/** A page's CSP nonce is new on every reply (and so is its etag, a hash of the body). */
+const NONCE = /nonce(=|-)"?[A-Za-z0-9+/=]+"?/g;
+const withoutNonce = (text: string) => text.replace(NONCE, 'nonce$1<nonce>');
+
 function comparable(name: string, reply: RawReply): ComparableReply {
+	const nonced = reply.headers.some(
+		([n, v]) => n === 'content-security-policy' && v.includes("'nonce-")
+	);
 	const headers = reply.headers
 		.filter(([n]) => !FRAMING.has(n))
 		// A text reply may be framed by Content-Length or chunked; when given it must be exact.
@@ -117,7 +125,9 @@ function comparable(name: string, reply: RawReply): ComparableReply {
 			return !isText;
 		})
 		.map(([n, v]): [string, string] => {
+			if (n === 'etag' && nonced) return [n, '<page etag>'];
 			if (n === 'etag') return [n, /^"\d+-[0-9a-z]+-[0-9a-z]+"$/.test(v) ? '<etag>' : v];
+			if (n === 'content-security-policy') return [n, withoutNonce(v)];
 			if (n === 'last-modified') return [n, Number.isFinite(Date.parse(v)) ? '<date>' : v];
 			return [n, v];
 		})
@@ -125,7 +135,7 @@ function comparable(name: string, reply: RawReply): ComparableReply {
 	const type = reply.headers.find(([n]) => n === 'content-type')?.[1] ?? '';
 	const body = type.startsWith('audio/')
 		? `${reply.body.length} bytes sha256:${crypto.createHash('sha256').update(reply.body).digest('hex').slice(0, 16)}`
-		: reply.body.toString('utf8');
+		: withoutNonce(reply.body.toString('utf8'));
 	const has = (h: string) => reply.headers.some(([n]) => n === h);
 	const framing = has('transfer-encoding')
 		? 'chunked'
@@ -190,6 +200,8 @@ export async function runReplyMatrix(server: TestServer): Promise<MatrixResult> 
 	});
 	const listener = await createAndSignIn(server.url, admin.client, 'nogrants');
 	const audio = fixture(WAV);
+	// The cap is exactly the fixture's size: every upload below sits on it, one byte more is over.
+	setSetting(server.dataDir, 'maxUploadBytes', audio.length);
 	const tr = (over: Partial<Parameters<typeof trunkRecorderForm>[0]> = {}) =>
 		trunkRecorderForm({
 			key,
@@ -273,6 +285,43 @@ export async function runReplyMatrix(server: TestServer): Promise<MatrixResult> 
 			'POST',
 			'/api/call-upload',
 			tr({ key: limitedKey, system: 8, dateTime: 1718145750 })
+		)
+	);
+	await send(
+		'upload audio one byte over the cap',
+		...multipart(
+			'POST',
+			'/api/call-upload',
+			tr({ audio: Buffer.concat([audio, Buffer.alloc(1)]), dateTime: 1718145752 })
+		)
+	);
+	await send(
+		'upload wrong X-API-Key, refused before the body',
+		...multipart('POST', '/api/call-upload', tr({ dateTime: 1718145754 }), {
+			'X-API-Key': 'sq_wrong'
+		})
+	);
+	await send(
+		'upload wrong key field after the audio',
+		...multipart('POST', '/api/call-upload', tr({ key: 'sq_wrong', dateTime: 1718145756 }))
+	);
+	await send(
+		'upload too many fields',
+		...multipart(
+			'POST',
+			'/api/call-upload',
+			curlForm([
+				{ name: 'key', value: key },
+				...Array.from({ length: 60 }, (_, i) => ({ name: `extra${i}`, value: String(i) }))
+			])
+		)
+	);
+	await send(
+		'upload sources over its limit',
+		...multipart(
+			'POST',
+			'/api/call-upload',
+			tr({ sources: `[${'{"pos": 0.00, "src": 1234567},'.repeat(3000)}]`, dateTime: 1718145758 })
 		)
 	);
 	await send(

@@ -36,7 +36,7 @@ export async function buildServices(
 		clock,
 		bus: new InProcessBus(),
 		keys: await loadAuthKeys(db, clock),
-		throttle: new LoginThrottle(clock),
+		throttle: new LoginThrottle(clock, cfg.loginAttempts),
 		presence: new Presence(),
 		startedAt: clock.now(),
 		onShutdown: []

@@ -12,13 +12,14 @@ export async function testServices(
 	env: Record<string, string> = {}
 ): Promise<Services & { clock: ManualClock; config: Config }> {
 	const clock = new ManualClock();
+	const config = parseConfig({ DATA_DIR: '/tmp/squelch-unit', ...env });
 	return {
-		config: parseConfig({ DATA_DIR: '/tmp/squelch-unit', ...env }),
+		config,
 		db: await createTestDb(),
 		clock,
 		bus: new InProcessBus(),
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
-		throttle: new LoginThrottle(clock),
+		throttle: new LoginThrottle(clock, config.loginAttempts),
 		presence: new Presence(),
 		startedAt: clock.now(),
 		onShutdown: []

@@ -15,6 +15,20 @@ export interface Config {
 	maxSessions: number;
 	refreshGraceSec: number;
 	trustProxy: boolean;
+	/** WebSocket limits (docs/security.md): subscriptions (and messages per frame) per socket… */
+	wsMaxSubscriptions: number;
+	/** …open sockets per client IP (loopback peers are not counted)… */
+	wsMaxSocketsPerIp: number;
+	/** …and seconds an anonymous socket may hold no subscription before it is closed. */
+	wsAuthTimeoutSec: number;
+	/** Sign-in attempts per username and per client IP in 15 minutes before delays start. */
+	loginAttempts: { perUsername: number; perIp: number };
+	/** Most calls one /api/trpc request may batch (auth.* is never batched). */
+	trpcMaxBatch: number;
+	/** Password hashes/verifies running at once (each holds a libuv thread and 19 MiB). */
+	hashConcurrency: number;
+	/** Password checks allowed to wait for a slot; past it sign-in answers TOO_MANY_REQUESTS. */
+	hashQueue: number;
 	/** FFMPEG_PATH, else `ffmpeg` looked up on PATH when used. */
 	ffmpegPath: string;
 	/** SQUELCH_STITCH_TIMEOUT: seconds one stitched incident download may spend in FFmpeg. */
@@ -110,6 +124,16 @@ export function parseConfig(env: Env): Config {
 		maxSessions: int(env, 'SQUELCH_MAX_SESSIONS', 20, 1, 1000),
 		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
 		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY),
+		wsMaxSubscriptions: int(env, 'SQUELCH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
+		wsMaxSocketsPerIp: int(env, 'SQUELCH_WS_MAX_PER_IP', 32, 1, 100_000),
+		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600),
+		loginAttempts: {
+			perUsername: int(env, 'SQUELCH_LOGIN_USER_ATTEMPTS', 5, 1, 1000),
+			perIp: int(env, 'SQUELCH_LOGIN_IP_ATTEMPTS', 20, 1, 100_000)
+		},
+		trpcMaxBatch: int(env, 'SQUELCH_TRPC_MAX_BATCH', 10, 1, 100),
+		hashConcurrency: int(env, 'SQUELCH_HASH_CONCURRENCY', 1, 1, 16),
+		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000),
 		ffmpegPath: env.FFMPEG_PATH?.trim() || 'ffmpeg',
 		stitchTimeoutSec: int(env, 'SQUELCH_STITCH_TIMEOUT', 120, 5, 3600),
 		forwardMaxAgeSec: int(env, 'SQUELCH_FORWARD_MAX_AGE', 172_800, 60, 31_536_000),

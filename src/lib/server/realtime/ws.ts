@@ -14,6 +14,8 @@ import { boundedWebSocket, MAX_BUFFERED_BYTES } from './bounded-socket';
 import { originAllowed } from './origin';
 import { logPresenceChanges } from '../live/presence-log';
 import { RECONNECT_NOTICE, SERVER_RESTART } from './close-codes';
+import { SocketLimits } from './socket-limits';
+import { clientIp } from '../auth/client-ip';
 
 export interface WebSocketOptions {
 	/** Vite dev server: leave other WebSocket upgrades (HMR) alone. */
@@ -43,6 +45,13 @@ export interface WebSocketHandle {
 export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): WebSocketHandle {
 	let closing = false;
 	let slowConsumersClosed = 0;
+	// Read when used: in dev, Kit fills the environment on the first HTTP request.
+	const cfg = () => opts.services?.config ?? config();
+	const limits = new SocketLimits(() => ({
+		maxSubscriptions: cfg().wsMaxSubscriptions,
+		maxPerIp: cfg().wsMaxSocketsPerIp,
+		authTimeoutMs: cfg().wsAuthTimeoutSec * 1000
+	}));
 	const wss = new WebSocketServer({
 		noServer: true,
 		maxPayload: opts.maxPayloadBytes ?? 64 * 1024,
@@ -66,6 +75,9 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 		wss,
 		router: appRouter,
 		experimental_encoder: wsCodec,
+		// Messages in one frame; its refusal answers each with BAD_REQUEST. Fixed in dev, where
+		// the config may not be readable yet.
+		maxBatchSize: opts.dev && !opts.services ? 20 : cfg().wsMaxSubscriptions,
 		keepAlive: {
 			enabled: true,
 			pingMs: opts.keepAlive?.pingMs ?? 30_000,
@@ -78,8 +90,10 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 			const ctx = await createWsContext(req, info.connectionParams, {
 				services: svc,
 				connectionId: randomUUID(),
-				socket: res
+				socket: res,
+				subscriptions: undefined
 			});
+			ctx.subscriptions = limits.authenticated(res, ctx.viewer !== null);
 			connections.add(res, ctx.viewer);
 			return ctx;
 		},
@@ -99,12 +113,22 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 			if (closing) return refuse(socket, 503, 'Service Unavailable');
 			let allowed: boolean;
 			try {
-				allowed = originAllowed(req, opts.services?.config ?? config());
+				allowed = originAllowed(req, cfg());
 			} catch {
 				return refuse(socket, 500, 'Internal Server Error');
 			}
 			if (!allowed) return refuse(socket, 403, 'Forbidden');
-			wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+			const forwarded = req.headers['x-forwarded-for'];
+			const ip = clientIp(
+				Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+				req.socket.remoteAddress ?? '',
+				cfg().trustProxy
+			);
+			if (!limits.admits(ip)) return refuse(socket, 429, 'Too Many Requests');
+			wss.handleUpgrade(req, socket, head, (ws) => {
+				limits.opened(ws, ip);
+				wss.emit('connection', ws, req);
+			});
 		}
 	});
 

@@ -17,6 +17,15 @@ export interface Context {
 	connectionId?: string;
 	/** WebSocket only: the socket, which direct subscriptions write their frames to. */
 	socket?: FrameSink;
+	/** WebSocket only: this socket's subscription slots (realtime/socket-limits.ts). */
+	subscriptions?: SubscriptionSlots;
+}
+
+/** A socket's bound on open subscriptions: `take` before one starts, `release` when it ends. */
+export interface SubscriptionSlots {
+	readonly max: number;
+	take(): boolean;
+	release(): void;
 }
 
 /** What a direct subscription needs of a socket: sending a ready text frame. */
@@ -50,7 +59,12 @@ export async function createHttpContext(event: RequestEvent): Promise<Context> {
 export async function createWsContext(
 	req: IncomingMessage,
 	connectionParams: Record<string, string | undefined> | null,
-	opts: { services?: Services; connectionId?: string; socket?: FrameSink } = {}
+	opts: {
+		services?: Services;
+		connectionId?: string;
+		socket?: FrameSink;
+		subscriptions?: SubscriptionSlots;
+	} = {}
 ): Promise<Context> {
 	const svc = opts.services ?? (await services());
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
@@ -68,7 +82,8 @@ export async function createWsContext(
 		transport: 'ws',
 		http: null,
 		connectionId: opts.connectionId,
-		socket: opts.socket
+		socket: opts.socket,
+		subscriptions: opts.subscriptions
 	};
 }
 

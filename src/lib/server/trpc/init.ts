@@ -5,6 +5,8 @@ import { ZodError } from 'zod';
 import type { Context } from './context';
 import type { Viewer } from '../auth/access-token';
 import { getSettings } from '../core/settings';
+import { config } from '../core/config';
+import { TRPC_BATCH_TOO_LARGE } from './http-envelope';
 
 /**
  * Who may call a procedure. Every procedure is built from one of the bases below, which set this,
@@ -26,7 +28,9 @@ const t = initTRPC
 				// "username: Too small: expected string to have >=1 characters" instead of a JSON dump.
 				message: zod
 					? zod.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')
-					: shape.message,
+					: shape.message === TRPC_BATCH_TOO_LARGE
+						? `batch: at most ${config().trpcMaxBatch} calls per request (SQUELCH_TRPC_MAX_BATCH)`
+						: shape.message,
 				data: {
 					...shape.data,
 					fields: zod ? zod.issues.map((i) => i.path.join('.')) : undefined,
@@ -51,7 +55,28 @@ const mapServiceErrors = t.middleware(async ({ next }) => {
 	return result;
 });
 
-const base = t.procedure.use(mapServiceErrors);
+/** WebSocket: a socket holds at most its limit of subscriptions (realtime/socket-limits.ts). */
+const limitSubscriptions = t.middleware(async ({ ctx, type, signal, next }) => {
+	const slots = ctx.subscriptions;
+	if (type !== 'subscription' || !slots) return next();
+	if (!slots.take())
+		throw new TRPCError({
+			code: 'TOO_MANY_REQUESTS',
+			message: `subscriptions: at most ${slots.max} open on one socket`
+		});
+	let held = true;
+	const release = () => {
+		if (held) slots.release();
+		held = false;
+	};
+	// tRPC aborts a subscription's signal however it ends (stopped, finished, failed, socket closed).
+	signal?.addEventListener('abort', release, { once: true });
+	const result = await next();
+	if (!result.ok || signal?.aborted) release();
+	return result;
+});
+
+const base = t.procedure.use(mapServiceErrors).use(limitSubscriptions);
 
 export const publicProcedure = base.meta({ access: 'public' });
 

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_init';
 import * as m0003admin from './0003_admin_talkgroup_csv';
 import * as m0004scanner from './0004_scanner_selection';
+import * as m0005refresh from './0005_refresh_checkpoints';
 import * as m0017share from './0017_share_links';
 import * as m0018forward from './0018_forward_outbox';
 import * as m0019folder from './0019_folder_ingest';
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
 	'0001_init': m0001,
 	'0003_admin_talkgroup_csv': m0003admin,
 	'0004_scanner_selection': m0004scanner,
+	'0005_refresh_checkpoints': m0005refresh,
 	'0017_share_links': m0017share,
 	'0018_forward_outbox': m0018forward,
 	'0019_folder_ingest': m0019folder
