@@ -95,7 +95,8 @@ it('waits while a file is still growing, then imports the pair with the sidecar 
 	});
 	expect(call.dateTime.getTime()).toBe(T0 * 1000);
 	expect(call.duration).toBeGreaterThan(1);
-	expect(folderEvents().at(-1)).toMatchObject({
+	const events = await waitFor(folderEvents, (e) => e.length > 0);
+	expect(events.at(-1)).toMatchObject({
 		type: 'folder.ingested',
 		file: 'slow.wav',
 		status: 200,
@@ -142,7 +143,8 @@ it('a restart mid-folder imports every pair exactly once', async () => {
 	// A pair written after the restart is a barrier: once it is in, every earlier pair was seen again.
 	writePair('after', 30, T0 + 200);
 	expect(await waitFor(calls, (n) => n === 6, 30_000)).toBe(6);
-	const events = folderEvents();
+	// The call is stored before its folder line is written: wait for that line too.
+	const events = await waitFor(folderEvents, (e) => e.some((x) => x.file === 'after.wav'));
 	for (const file of ['slow.wav', 'bad.wav', 'notg.wav', 'after.wav', 'batch-0.wav', 'batch-3.wav'])
 		expect(events.filter((e) => e.file === file)).toHaveLength(1);
 	expect(fs.existsSync(path.join(watch, 'batch-0.wav'))).toBe(true); // left in place (default)
