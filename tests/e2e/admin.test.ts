@@ -62,6 +62,8 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 		'Devices',
 		'Upload keys',
 		'Systems',
+		'Forwarding',
+		'Share links',
 		'Settings',
 		'Events'
 	]);
@@ -444,6 +446,8 @@ it('every admin page at phone and desktop size, in light and dark, with a clean 
 		['devices', '/admin/devices', 'Devices'],
 		['keys', '/admin/keys', 'Upload keys'],
 		['systems', '/admin/systems', 'Radio systems'],
+		['forwarding', '/admin/forwarding', 'Forwarding'],
+		['shares', '/admin/shares', 'Share links'],
 		['settings', '/admin/settings', 'Settings'],
 		['events', '/admin/events', 'Live events']
 	];

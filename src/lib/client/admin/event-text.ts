@@ -7,7 +7,13 @@ export const EVENT_TYPES = [
 	'call.ingested',
 	'upload.rejected',
 	'listeners.changed',
-	'audio.failed'
+	'audio.failed',
+	'share.created',
+	'share.viewed',
+	'share.revoked',
+	'forward.failed',
+	'forward.recovered',
+	'forward.gaveup'
 ];
 
 const LABELS: Record<string, string> = {
@@ -18,7 +24,13 @@ const LABELS: Record<string, string> = {
 	'call.ingested': 'Call received',
 	'upload.rejected': 'Upload refused',
 	'listeners.changed': 'Listeners',
-	'audio.failed': 'Audio kept as received'
+	'audio.failed': 'Audio kept as received',
+	'share.created': 'Share link made',
+	'share.viewed': 'Share link opened',
+	'share.revoked': 'Share link revoked',
+	'forward.failed': 'Forwarding failing',
+	'forward.recovered': 'Forwarding back',
+	'forward.gaveup': 'Forwarding gave up'
 };
 
 export const eventTypeLabel = (type: string) => LABELS[type] ?? type;
@@ -90,6 +102,19 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 		case 'listeners.changed':
 			if (e.count !== undefined || e.listeners !== undefined)
 				parts.push(`${str(e.count ?? e.listeners)} listening`);
+			break;
+		case 'share.created':
+		case 'share.viewed':
+		case 'share.revoked':
+			parts.push(`link #${str(e.linkId)}`);
+			if (e.calls !== undefined) parts.push(`${str(e.calls)} call(s)`);
+			if (e.views !== undefined) parts.push(`view ${str(e.views)}`);
+			break;
+		case 'forward.failed':
+		case 'forward.recovered':
+		case 'forward.gaveup':
+			parts.push(str(e.target));
+			if (e.error) parts.push(str(e.error));
 			break;
 	}
 	return parts.join(' · ') || '—';

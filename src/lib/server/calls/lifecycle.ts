@@ -2,6 +2,7 @@ import type { Services } from '../app';
 import { sweepIncoming } from './storage';
 import { startRetention } from './retention';
 import { startDelayScheduler } from './delay';
+import { startFolderIngest } from './folder-ingest';
 
 /** What the admin dashboard and the start-up log say when FFmpeg is missing. */
 export function ffmpegNotice(svc: Services): string | null {
@@ -31,4 +32,5 @@ export async function startCalls(svc: Services): Promise<void> {
 	svc.onShutdown.push(() => delays.stop());
 	svc.pipeline.kick();
 	svc.onShutdown.push(() => svc.pipeline.stop());
+	svc.onShutdown.push(startFolderIngest(svc));
 }

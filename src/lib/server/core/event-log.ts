@@ -12,7 +12,15 @@ export type AdminEventType =
 	| 'upload.rejected'
 	| 'listeners.changed'
 	/** The audio pipeline could not encode a call; it is served as received (`reason`). */
-	| 'audio.failed';
+	| 'audio.failed'
+	| 'share.created'
+	| 'share.viewed'
+	| 'share.revoked'
+	| 'forward.failed'
+	| 'forward.recovered'
+	| 'forward.gaveup'
+	| 'folder.ingested'
+	| 'folder.rejected';
 
 export interface AdminEvent {
 	id: number;

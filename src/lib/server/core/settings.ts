@@ -36,7 +36,13 @@ export const settingsSchema = z.object({
 	/** Encodes at once; null: half the cores, at least one. */
 	encodeConcurrency: z.number().int().min(1).max(64).nullable(),
 	/** An encode running longer than this is stopped (and retried, then served as received). */
-	encodeTimeLimitSec: z.number().int().min(5).max(3600)
+	encodeTimeLimitSec: z.number().int().min(5).max(3600),
+	/** Signed-in users may make public share links; off also stops every existing link. */
+	shareEnabled: z.boolean(),
+	/** The longest expiry a share link may have, seconds; null allows links that never expire. */
+	shareMaxExpirySec: z.number().int().min(60).max(315_360_000).nullable(),
+	/** The most calls one shared incident may hold. */
+	shareMaxCalls: z.number().int().min(1).max(1000)
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -57,7 +63,10 @@ export const DEFAULT_SETTINGS: Settings = {
 	silencePadMs: 300,
 	keepOriginal: false,
 	encodeConcurrency: null,
-	encodeTimeLimitSec: 120
+	encodeTimeLimitSec: 120,
+	shareEnabled: true,
+	shareMaxExpirySec: null,
+	shareMaxCalls: 200
 };
 
 export async function getSettings(db: DB): Promise<Settings> {

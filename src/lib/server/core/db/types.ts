@@ -198,6 +198,81 @@ export interface ScannerMutedTable {
 	created_at: number;
 }
 
+/** A public link to one call or an incident (share/links.ts). */
+export interface ShareLinksTable {
+	id: Generated<number>;
+	/** 128 random bits, base64url; kept as-is so its owner can copy and revoke it (README). */
+	token: string;
+	user_id: number;
+	kind: 'call' | 'incident';
+	/** Talkgroup label(s), for the page and its preview. */
+	title: string;
+	/** The first and last shared call's time, epoch ms. */
+	from_ms: number;
+	to_ms: number;
+	created_at: number;
+	/** Null: never expires. */
+	expires_at: number | null;
+	revoked_at: number | null;
+	views: Generated<number>;
+	last_viewed_at: number | null;
+}
+
+/** The calls a link shows, fixed when it was made. */
+export interface ShareLinkCallsTable {
+	link_id: number;
+	call_id: number;
+}
+
+/** Work decided now and done later (core/outbox.ts). */
+export interface OutboxTable {
+	id: Generated<number>;
+	kind: string;
+	lane: string;
+	/** Unique per kind: the same work is never queued twice. */
+	ref: string;
+	/** JSON. */
+	payload: Generated<string>;
+	created_at: number;
+	attempts: Generated<number>;
+	next_at: number;
+	last_error: string | null;
+	done_at: number | null;
+	gave_up_at: number | null;
+}
+
+/** Another rdio-compatible server that receives a copy of each stored call (forward/). */
+export interface ForwardTargetsTable {
+	id: Generated<number>;
+	name: string;
+	/** Base URL; calls go to {url}/api/call-upload. */
+	url: string;
+	api_key: string;
+	/** JSON arrays of radio numbers, or null for all. */
+	systems: string | null;
+	talkgroups: string | null;
+	/** JSON objects: our radio number → theirs. */
+	system_map: Generated<string>;
+	talkgroup_map: Generated<string>;
+	enabled: Generated<number>;
+	queued_through: number;
+	created_at: number;
+	last_success_at: number | null;
+	last_error: string | null;
+	last_error_at: number | null;
+}
+
+/** A recorder file (pair) folder ingest has handled; keyed by the audio file's path. */
+export interface FolderIngestedTable {
+	path: string;
+	size: number;
+	mtime_ms: number;
+	/** The HTTP status handleUpload answered (200 stored/duplicate), or 400 for a bad sidecar. */
+	status: number;
+	reply: string;
+	at: number;
+}
+
 /** One retired refresh token in every CHECKPOINT_EVERY of a family (auth/sessions.ts). */
 export interface RefreshCheckpointsTable {
 	token_hash: string;
@@ -222,6 +297,11 @@ export interface Database {
 	scanner_muted: ScannerMutedTable;
 	audio_jobs: AudioJobsTable;
 	call_publications: CallPublicationsTable;
+	share_links: ShareLinksTable;
+	share_link_calls: ShareLinkCallsTable;
+	outbox: OutboxTable;
+	forward_targets: ForwardTargetsTable;
+	folder_ingested: FolderIngestedTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -4,6 +4,9 @@ import * as m0003admin from './0003_admin_talkgroup_csv';
 import * as m0004scanner from './0004_scanner_selection';
 import * as m0005refresh from './0005_refresh_checkpoints';
 import * as m0006audio from './0006_audio_pipeline';
+import * as m0007share from './0007_share_links';
+import * as m0008forward from './0008_forward_outbox';
+import * as m0009folder from './0009_folder_ingest';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
@@ -14,7 +17,10 @@ const migrations: Record<string, Migration> = {
 	'0003_admin_talkgroup_csv': m0003admin,
 	'0004_scanner_selection': m0004scanner,
 	'0005_refresh_checkpoints': m0005refresh,
-	'0006_audio_pipeline': m0006audio
+	'0006_audio_pipeline': m0006audio,
+	'0007_share_links': m0007share,
+	'0008_forward_outbox': m0008forward,
+	'0009_folder_ingest': m0009folder
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,6 +7,8 @@ import { adminSettingsRouter } from './settings';
 import { adminStatsRouter } from './stats';
 import { adminEventsProcedure } from './events';
 import { adminDelaysRouter } from './delays';
+import { adminSharesRouter } from '../share';
+import { adminForwardRouter } from './forward';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
@@ -18,5 +20,7 @@ export const adminRouter = router({
 	settings: adminSettingsRouter,
 	stats: adminStatsRouter,
 	events: adminEventsProcedure,
-	delays: adminDelaysRouter
+	delays: adminDelaysRouter,
+	shares: adminSharesRouter,
+	forward: adminForwardRouter
 });
