@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { parseBuffer, parseFile } from 'music-metadata';
-import type { Services } from '../app';
+import type { EventLogDeps } from '../core/event-log';
 import { getSettings } from '../core/settings';
 import { recordEvent } from '../core/event-log';
 import { findUploadKey, keyAllowsSystem, touchApiKey, type UploadKey } from './upload-keys';
-import { textReply as reply, type FollowUp, type Reply } from '../http/reply';
+import { textReply as reply, type FollowUp, type Reply } from './reply';
 import { detectAudioType } from './audio-type';
 import {
 	cleanLabel,
@@ -48,9 +48,14 @@ export const REPLY = {
 	serverError: 'Server error: the call was not stored; try again later.'
 } as const;
 
-const limiters = new WeakMap<Services, UploadRateLimiter>();
 /** Incoming directories known to exist (created at start-up by the sweep, or on first use). */
 const readyDirs = new Set<string>();
+
+/** What an upload needs: the platform, where recordings go, and the process's upload limiter. */
+export interface UploadDeps extends EventLogDeps {
+	config: { dataDir: string };
+	uploadLimiter: UploadRateLimiter;
+}
 
 export interface UploadRequest {
 	method: string;
@@ -70,7 +75,10 @@ export interface UploadOutcome {
 }
 
 /** Never throws: anything unexpected is a 500 the recorder will retry, with nothing stored. */
-export async function handleUpload(svc: Services, request: UploadRequest): Promise<UploadOutcome> {
+export async function handleUpload(
+	svc: UploadDeps,
+	request: UploadRequest
+): Promise<UploadOutcome> {
 	const afterReply: FollowUp[] = [];
 	const rejected = (
 		status: number,
@@ -91,7 +99,7 @@ export async function handleUpload(svc: Services, request: UploadRequest): Promi
 }
 
 async function receive(
-	svc: Services,
+	svc: UploadDeps,
 	request: UploadRequest,
 	ctx: { rejected: Rejected; afterReply: FollowUp[] }
 ): Promise<Reply> {
@@ -155,7 +163,7 @@ type Rejected = (
 ) => Reply;
 
 async function judge(
-	svc: Services,
+	svc: UploadDeps,
 	fields: Map<string, string>,
 	file: UploadedFile | null,
 	ctx: {
@@ -192,8 +200,7 @@ async function judge(
 	const keyInfo = { ...where, keyId: key.id, keyName: key.name };
 	ctx.afterReply.push(() => touchApiKey(svc, key));
 
-	const limiter = limiters.get(svc) ?? new UploadRateLimiter(svc.clock);
-	limiters.set(svc, limiter);
+	const limiter = svc.uploadLimiter;
 	const perMinute = key.rateLimit ?? settings.uploadRateLimitPerMinute;
 	if (!limiter.take(key.id, perMinute)) {
 		const retry = String(Math.max(1, limiter.retryAfterSec(key.id, perMinute)));

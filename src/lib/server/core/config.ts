@@ -15,6 +15,13 @@ export interface Config {
 	maxSessions: number;
 	refreshGraceSec: number;
 	trustProxy: boolean;
+	/** http.Server limits for slow recorder uplinks (50 MiB uploads): whole request, and its headers. */
+	requestTimeoutMs: number;
+	headersTimeoutMs: number;
+	/** SQUELCH_HOT_ROUTES is not `off`: audio and uploads are answered ahead of SvelteKit. */
+	hotRoutes: boolean;
+	/** adapter-node options set that only SvelteKit's handler honours; any leaves every route to it. */
+	kitOnlyOptions: string[];
 }
 
 export class ConfigError extends Error {
@@ -64,6 +71,16 @@ function trustProxy(raw: string | undefined): boolean {
 	return value !== '' && !['0', 'false', 'no', 'off'].includes(value);
 }
 
+/** Client address, origin headers or a body limit: the hot path does not reproduce them. */
+function kitOnlyOptions(env: Env): string[] {
+	const set = ['ADDRESS_HEADER', 'PROTOCOL_HEADER', 'HOST_HEADER', 'PORT_HEADER'].filter(
+		(name) => env[name]
+	);
+	const limit = env.BODY_SIZE_LIMIT;
+	if (limit !== undefined && limit !== 'Infinity') set.push('BODY_SIZE_LIMIT');
+	return set;
+}
+
 export function parseConfig(env: Env): Config {
 	const host = env.HOST?.trim() || '0.0.0.0';
 	return {
@@ -75,7 +92,11 @@ export function parseConfig(env: Env): Config {
 		refreshTtlSec: int(env, 'SQUELCH_REFRESH_TTL', 2_592_000, 60, 31_536_000),
 		maxSessions: int(env, 'SQUELCH_MAX_SESSIONS', 20, 1, 1000),
 		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
-		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY)
+		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY),
+		requestTimeoutMs: int(env, 'SQUELCH_REQUEST_TIMEOUT', 900, 10, 86_400) * 1000,
+		headersTimeoutMs: int(env, 'SQUELCH_HEADERS_TIMEOUT', 60, 1, 3600) * 1000,
+		hotRoutes: env.SQUELCH_HOT_ROUTES?.trim() !== 'off',
+		kitOnlyOptions: kitOnlyOptions(env)
 	};
 }
 

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { RequestEvent } from '@sveltejs/kit';
-import { services } from '../app';
 import { serveAudio } from '../calls/audio';
 import { handleUpload } from '../calls/upload';
 import { runFollowUps, toWebResponse } from './reply';
@@ -13,7 +12,7 @@ import { runFollowUps, toWebResponse } from './reply';
  */
 
 export async function audioEndpoint(event: RequestEvent<{ id: string }>): Promise<Response> {
-	const svc = await services();
+	const svc = event.locals.services;
 	const { request } = event;
 	const reply = await serveAudio(svc, {
 		method: request.method,
@@ -25,7 +24,7 @@ export async function audioEndpoint(event: RequestEvent<{ id: string }>): Promis
 }
 
 export async function uploadEndpoint(event: RequestEvent): Promise<Response> {
-	const svc = await services();
+	const svc = event.locals.services;
 	const { request } = event;
 	const { reply, afterReply } = await handleUpload(svc, {
 		method: request.method,

@@ -5,8 +5,8 @@ import type { Presence } from './presence';
 import type { Viewer } from '../auth/access-token';
 import { accessScope, canHear, type AccessScope } from '../calls/access';
 import { scopeFilter, selectCalls } from '../calls/dto';
-import { liveFeeds, toLiveCall } from './feeds';
-import type { LiveCall } from '../realtime/live-call';
+import { toLiveCall, type LiveFeeds } from './feeds';
+import type { LiveCall } from './live-call';
 import { mutedKey, mutedSet } from '../scanner/selection';
 
 /** A resuming listener gets at most this many missed calls, from at most this far back. */
@@ -18,6 +18,7 @@ export interface CallStreamDeps {
 	clock: Clock;
 	bus: Bus;
 	presence: Presence;
+	feeds: LiveFeeds;
 }
 
 export interface CallStream {
@@ -55,7 +56,7 @@ export async function openCallStream(
 	};
 	// Live calls that arrive while the replay is read wait here, then follow it.
 	let held: LiveCall[] | null = [];
-	const subscription = await liveFeeds(deps).calls.subscribe((c) => {
+	const subscription = await deps.feeds.calls.subscribe((c) => {
 		if (!canHear(scope, c.systemId, c.talkgroupId) || !selected(c)) return;
 		if (held) held.push(c);
 		else send(c);

@@ -1,9 +1,36 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import type { IncomingMessage } from 'node:http';
-import { services, type Services } from '../app';
+import type { Config } from '../core/config';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import type { Bus } from '../core/bus';
 import { verifyAccessToken, type Viewer } from '../auth/access-token';
+import type { AuthKeys } from '../auth/secrets';
+import type { LoginThrottle } from '../auth/throttle';
 import { clientIp } from '../auth/client-ip';
 import type { CookieTarget } from '../auth/cookies';
+import type { UploadRateLimiter } from '../calls/rate-limit';
+import type { Presence } from '../live/presence';
+import type { LiveFeeds } from '../live/feeds';
+
+/**
+ * The per-process objects transport hands to services, built once by the composition root
+ * (app.ts); tests build their own (testing.ts).
+ */
+export interface Services {
+	config: Config;
+	db: DB;
+	clock: Clock;
+	bus: Bus;
+	keys: AuthKeys;
+	throttle: LoginThrottle;
+	presence: Presence;
+	feeds: LiveFeeds;
+	uploadLimiter: UploadRateLimiter;
+	startedAt: number;
+	/** Hooks run on shutdown (timers, sockets), in registration order. */
+	onShutdown: Array<() => Promise<void> | void>;
+}
 
 export interface Context {
 	services: Services;
@@ -29,9 +56,9 @@ export function bearerToken(header: string | null | undefined): string | null {
 	return match ? match[1] : null;
 }
 
-/** HTTP: the viewer was already resolved by hooks.server.ts (bearer header). */
+/** HTTP: the services and the viewer were already resolved by hooks.server.ts (bearer header). */
 export async function createHttpContext(event: RequestEvent): Promise<Context> {
-	const svc = await services();
+	const svc = event.locals.services;
 	return {
 		services: svc,
 		viewer: event.locals.viewer,
@@ -48,11 +75,11 @@ export async function createHttpContext(event: RequestEvent): Promise<Context> {
  * makes clients reconnect in a storm).
  */
 export async function createWsContext(
+	svc: Services,
 	req: IncomingMessage,
 	connectionParams: Record<string, string | undefined> | null,
-	opts: { services?: Services; connectionId?: string; socket?: FrameSink } = {}
+	opts: { connectionId?: string; socket?: FrameSink } = {}
 ): Promise<Context> {
-	const svc = opts.services ?? (await services());
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
 	const viewer = await verifyAccessToken(svc, token).catch(() => null);
 	const forwarded = req.headers['x-forwarded-for'];
