@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { trunkRecorderForm } from '../../../../scripts/lib/recorder-forms';
 import { InProcessBus } from '../core/bus';
 import { createApiKey } from './upload-keys';
-import type { Services } from '../app';
+import type { Services } from '../trpc/context';
 import { runFollowUps } from '../http/reply';
 import { handleUpload, REPLY } from './upload';
 import { incomingDir } from './storage';
-import { callTestDeps, filesUnder } from './test-support';
+import { filesUnder } from './test-support';
+import { testServices } from '../testing';
 
 const wav = fs.readFileSync(
 	path.resolve(
@@ -19,7 +20,7 @@ const wav = fs.readFileSync(
 );
 
 async function setup() {
-	const deps = await callTestDeps();
+	const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 	const bus = new InProcessBus();
 	const svc = { ...deps, bus } as unknown as Services;
 	const { key } = await createApiKey(deps, { name: 'unit', rateLimit: 2 });
