@@ -8,6 +8,7 @@ import { matchHotRoute, type HotRoute } from './hot-paths';
 import { requestToken } from './request-auth';
 import { runFollowUps, textReply, writeNodeReply } from './reply';
 import { SECURITY_HEADERS } from './security-headers';
+import { serviceErrorReply } from './service-errors';
 
 /**
  * Production's hot path: `GET|HEAD /api/calls/:id/audio` and the recorder upload endpoints are
@@ -77,6 +78,8 @@ async function answerAudio(
 		const viewer = await verifyAccessToken(svc, requestToken(route.pathname, header));
 		reply = await serveAudio(svc, { method: req.method!, header, viewer, id: route.id });
 	} catch (err) {
+		const refusal = serviceErrorReply(err);
+		if (refusal) return send(res, () => writeNodeReply(res, refusal, SECURITY_HEADERS));
 		// Nothing is written yet and a GET has no body to lose: SvelteKit answers exactly as it
 		// would have (its own 500 if the fault persists).
 		console.error('audio: hot path failed, SvelteKit answers instead:', describe(err));
