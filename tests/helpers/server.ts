@@ -5,13 +5,19 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
+export interface ServerExit {
+	code: number | null;
+	signal: NodeJS.Signals | null;
+}
+
 export interface TestServer {
 	url: string;
 	port: number;
 	dataDir: string;
 	/** Everything the server printed, for assertions on logs. */
 	output: () => string;
-	stop(): Promise<void>;
+	/** SIGTERM, as a service manager stops it; resolves with how the process ended (SIGKILL after 10 s). */
+	stop(): Promise<ServerExit | null>;
 	/** Stop and start again on the same data dir and port. */
 	restart(): Promise<void>;
 }
@@ -62,12 +68,12 @@ export async function startServer(
 		});
 
 	const stop = () =>
-		new Promise<void>((resolve) => {
-			if (!child || child.exitCode !== null) return resolve();
+		new Promise<ServerExit | null>((resolve) => {
+			if (!child || child.exitCode !== null || child.signalCode !== null) return resolve(null);
 			const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-			child.once('exit', () => {
+			child.once('exit', (code, signal) => {
 				clearTimeout(timer);
-				resolve();
+				resolve({ code, signal });
 			});
 			child.kill('SIGTERM');
 		});

@@ -19,7 +19,7 @@ import { serveHttp, type HttpServerHandle } from './http/server';
 
 /**
  * The composition root: every per-process object is built here, once, and each service is handed
- * only the inputs it declares. Nothing below this file imports it (tests/architecture.spec.ts).
+ * only the inputs it declares. Nothing below this file imports it (architecture.spec.ts).
  */
 export type { Services };
 

@@ -4,7 +4,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The one table of allowed directions between the folders of src/lib/server (ARCHITECTURE.md):
+ * The one table of allowed directions between the folders of src/lib/server (README.md, Layout):
  * core under the features, the features in their order, admin above every feature, transport on
  * top, and the composition root (files directly in src/lib/server: app.ts, testing.ts) over all.
  * A folder may always import itself. Anything not listed here is an upward import.

@@ -3,7 +3,7 @@ import type { DB } from '../core/db';
 import type { Database } from '../core/db/types';
 import type { AccessScope } from './access';
 
-/** A call as every API and the browser see it (CONTRACT.md `Call`). */
+/** A call as every API and the browser see it (docs/api.md). */
 export interface Call {
 	id: number;
 	dateTime: Date;

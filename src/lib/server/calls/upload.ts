@@ -29,7 +29,7 @@ import { incomingDir } from './storage';
 import { UploadRateLimiter } from './rate-limit';
 
 /**
- * The recorder upload endpoint (RECORDERS.md): rdio-scanner's protocol as Trunk-Recorder,
+ * The recorder upload endpoint (docs/recorders.md): rdio-scanner's protocol as Trunk-Recorder,
  * SDRTrunk and voxcall speak it. Replies are plain text with the exact wording those programs
  * look for. Served by the production hot path (http/hot-routes.ts) and the SvelteKit routes alike;
  * publishing and the admin log are handed back as follow-ups, which the caller runs once the

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /**
- * The one reader of process.env. Every setting in CONTRACT.md is parsed and validated here;
+ * The one reader of process.env. Every setting in README.md (Configuration) is parsed and validated here;
  * a malformed value throws a ConfigError naming the variable, which stops start-up.
  */
 export interface Config {

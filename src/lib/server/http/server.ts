@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Services } from '../trpc/context';
 import { hotRoutes } from './hot-routes';
 
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
 /** A request still running this long after SIGTERM (a slow upload) is cut off. */
 const SHUTDOWN_GRACE_MS = 30_000;
 
@@ -49,8 +51,10 @@ export async function serveHttp(opts: {
 	console.log(`Squelch listening on ${displayUrl(server.address() as AddressInfo)}`);
 
 	let closing: Promise<void> | undefined;
+	const onSignal = () => void close();
 	const close = () =>
 		(closing ??= (async () => {
+			for (const signal of SIGNALS) process.off(signal, onSignal);
 			// No new connections; idle keep-alive ones go now, busy ones once their reply is out.
 			const drained = new Promise<void>((resolve) => server.close(() => resolve()));
 			server.closeIdleConnections();
@@ -61,7 +65,7 @@ export async function serveHttp(opts: {
 			clearTimeout(stragglers);
 			await app.stop();
 		})());
-	for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void close());
+	for (const signal of SIGNALS) process.once(signal, onSignal);
 	return { server, close };
 }
 
