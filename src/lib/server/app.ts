@@ -6,6 +6,7 @@ import { systemClock, type Clock } from './core/clock';
 import { createDb, migrateToLatest } from './core/db';
 import { InProcessBus } from './core/bus';
 import { loadAuthKeys } from './auth/secrets';
+import { VerifiedTokens } from './auth/access-token';
 import { LoginThrottle } from './auth/throttle';
 import { UploadRateLimiter } from './calls/rate-limit';
 import { startCalls } from './calls/lifecycle';
@@ -40,6 +41,7 @@ export async function buildServices(
 		bus,
 		keys: await loadAuthKeys(db, clock),
 		throttle: new LoginThrottle(clock),
+		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),

@@ -7,6 +7,7 @@ import { ManualClock } from './core/clock';
 import { createTestDb } from './core/db';
 import { InProcessBus, type BusTopics, type Topic } from './core/bus';
 import { LoginThrottle } from './auth/throttle';
+import { VerifiedTokens } from './auth/access-token';
 import { Presence } from './live/presence';
 import { createLiveFeeds } from './live/feeds';
 import { UploadRateLimiter } from './calls/rate-limit';
@@ -51,6 +52,7 @@ export async function testServices(
 		published: bus.published,
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
 		throttle: new LoginThrottle(clock),
+		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),

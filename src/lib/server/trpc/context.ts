@@ -4,7 +4,7 @@ import type { Config } from '../core/config';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
-import { verifyAccessToken, type Viewer } from '../auth/access-token';
+import { verifyAccessToken, type VerifiedTokens, type Viewer } from '../auth/access-token';
 import type { AuthKeys } from '../auth/secrets';
 import type { LoginThrottle } from '../auth/throttle';
 import { clientIp } from '../auth/client-ip';
@@ -24,6 +24,7 @@ export interface Services {
 	bus: Bus;
 	keys: AuthKeys;
 	throttle: LoginThrottle;
+	verifiedTokens: VerifiedTokens;
 	presence: Presence;
 	feeds: LiveFeeds;
 	uploadLimiter: UploadRateLimiter;
