@@ -22,7 +22,7 @@ function newestMtime(p) {
 function buildIfNeeded() {
 	const built = fs.statSync(stamp, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 	const newest = Math.max(...inputs.map((i) => newestMtime(path.join(root, i))));
-	if (built >= newest && fs.existsSync(path.join(root, 'build', 'index.js'))) return;
+	if (built >= newest && fs.existsSync(path.join(root, 'build', 'handler.js'))) return;
 	console.log('Squelch: building the app (first start or sources changed)…');
 	const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
 	const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {

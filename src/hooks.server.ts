@@ -13,7 +13,8 @@ import { redirect } from '@sveltejs/kit';
 // Once an admin exists setup never comes back (the last admin cannot be deleted).
 let setupDone = false;
 
-// Builds the app (composition root) in dev; in production scripts/start.js has built it already.
+// Builds the app (the composition root, app.ts) once per process: in production while
+// scripts/start.js imports SvelteKit's handler, in dev on the first request.
 export const init: ServerInit = async () => {
 	await currentApp();
 };
