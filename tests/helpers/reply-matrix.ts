@@ -9,6 +9,7 @@ import {
 	fixture,
 	openServerDb,
 	sdrtrunkKeyTest,
+	setSetting,
 	trunkRecorderForm,
 	WAV,
 	type Multipart
@@ -190,6 +191,8 @@ export async function runReplyMatrix(server: TestServer): Promise<MatrixResult> 
 	});
 	const listener = await createAndSignIn(server.url, admin.client, 'nogrants');
 	const audio = fixture(WAV);
+	// The cap is exactly the fixture's size: every upload below sits on it, one byte more is over.
+	setSetting(server.dataDir, 'maxUploadBytes', audio.length);
 	const tr = (over: Partial<Parameters<typeof trunkRecorderForm>[0]> = {}) =>
 		trunkRecorderForm({
 			key,
@@ -273,6 +276,43 @@ export async function runReplyMatrix(server: TestServer): Promise<MatrixResult> 
 			'POST',
 			'/api/call-upload',
 			tr({ key: limitedKey, system: 8, dateTime: 1718145750 })
+		)
+	);
+	await send(
+		'upload audio one byte over the cap',
+		...multipart(
+			'POST',
+			'/api/call-upload',
+			tr({ audio: Buffer.concat([audio, Buffer.alloc(1)]), dateTime: 1718145752 })
+		)
+	);
+	await send(
+		'upload wrong X-API-Key, refused before the body',
+		...multipart('POST', '/api/call-upload', tr({ dateTime: 1718145754 }), {
+			'X-API-Key': 'sq_wrong'
+		})
+	);
+	await send(
+		'upload wrong key field after the audio',
+		...multipart('POST', '/api/call-upload', tr({ key: 'sq_wrong', dateTime: 1718145756 }))
+	);
+	await send(
+		'upload too many fields',
+		...multipart(
+			'POST',
+			'/api/call-upload',
+			curlForm([
+				{ name: 'key', value: key },
+				...Array.from({ length: 60 }, (_, i) => ({ name: `extra${i}`, value: String(i) }))
+			])
+		)
+	);
+	await send(
+		'upload sources over its limit',
+		...multipart(
+			'POST',
+			'/api/call-upload',
+			tr({ sources: `[${'{"pos": 0.00, "src": 1234567},'.repeat(3000)}]`, dateTime: 1718145758 })
 		)
 	);
 	await send(

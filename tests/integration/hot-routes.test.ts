@@ -49,8 +49,51 @@ describe('the production hot path', () => {
 		// The script covers every outcome, not a few.
 		expect(viaHot.replies.length).toBeGreaterThan(50);
 		expect(new Set(viaHot.replies.map((r) => r.statusLine.slice(9, 12)))).toEqual(
-			new Set(['200', '206', '304', '308', '400', '401', '404', '405', '415', '416', '417', '429'])
+			new Set([
+				'200',
+				'206',
+				'304',
+				'308',
+				'400',
+				'401',
+				'404',
+				'405',
+				'413',
+				'415',
+				'416',
+				'417',
+				'429'
+			])
 		);
+
+		// The limits (issue 11): exactly the cap is stored (every upload above), one byte more is 413
+		// (not 500); a wrong header key is refused before the body; nothing reaches the disk.
+		const outcome = (name: string) => {
+			const r = viaHot.replies.find((x) => x.name === name)!;
+			return [r.statusLine.slice(9, 12), r.body];
+		};
+		const size = fixture(WAV).length;
+		expect(outcome('upload ok (doubled slash)')).toEqual(['200', 'Call imported successfully.']);
+		expect(outcome('upload audio one byte over the cap')).toEqual([
+			'413',
+			`Audio larger than the ${size}-byte upload limit.`
+		]);
+		expect(outcome('upload wrong X-API-Key, refused before the body')).toEqual([
+			'401',
+			'Invalid API key for system 0 talkgroup 0.'
+		]);
+		expect(outcome('upload wrong key field after the audio')).toEqual([
+			'401',
+			'Invalid API key for system 7 talkgroup 70.'
+		]);
+		expect(outcome('upload too many fields')).toEqual([
+			'413',
+			'Upload refused: more than 50 form fields.'
+		]);
+		expect(outcome('upload sources over its limit')).toEqual([
+			'413',
+			'Upload refused: field "sources" is over its 65536-byte limit.'
+		]);
 
 		// And it is the hot path that answered them on the default server: it sends these bodies
 		// with a Content-Length, SvelteKit streams them chunked.

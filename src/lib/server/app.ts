@@ -9,6 +9,7 @@ import { loadAuthKeys } from './auth/secrets';
 import { VerifiedTokens } from './auth/access-token';
 import { LoginThrottle } from './auth/throttle';
 import { UploadRateLimiter } from './calls/rate-limit';
+import { RejectionLog } from './calls/rejection-log';
 import { startCalls } from './calls/lifecycle';
 import { Presence } from './live/presence';
 import { createLiveFeeds } from './live/feeds';
@@ -45,6 +46,7 @@ export async function buildServices(
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),
+		rejectionLog: new RejectionLog({ db, clock, bus }),
 		startedAt: clock.now(),
 		onShutdown: []
 	};
@@ -65,10 +67,13 @@ export interface App {
 	stop(): Promise<void>;
 }
 
-/** Builds the services and starts the background work: interrupted uploads, retention, presence log. */
+/**
+ * Builds the services and starts the background work: interrupted uploads, retention, the
+ * presence log, the upload-rejection log's flushes.
+ */
 export async function createApp(cfg: Config, clock: Clock = systemClock): Promise<App> {
 	const svc = await buildServices(cfg, clock);
-	svc.onShutdown.push(await startCalls(svc), logPresenceChanges(svc));
+	svc.onShutdown.push(await startCalls(svc), logPresenceChanges(svc), svc.rejectionLog.start());
 	const sockets: WebSocketHandle[] = [];
 	let stopped: Promise<void> | undefined;
 

@@ -11,6 +11,7 @@ import { VerifiedTokens } from './auth/access-token';
 import { Presence } from './live/presence';
 import { createLiveFeeds } from './live/feeds';
 import { UploadRateLimiter } from './calls/rate-limit';
+import { RejectionLog } from './calls/rejection-log';
 import { incomingDir } from './calls/storage';
 import type { Services } from './trpc/context';
 
@@ -56,6 +57,7 @@ export async function testServices(
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),
+		rejectionLog: new RejectionLog({ db, clock, bus }),
 		startedAt: clock.now(),
 		onShutdown: []
 	};

@@ -37,6 +37,19 @@ describe('event texts', () => {
 		);
 		expect(
 			describeEvent({
+				type: 'upload.rejected',
+				status: 401,
+				reason: 'Invalid API key for system 0 talkgroup 0.',
+				keyName: null,
+				ip: '10.0.0.9',
+				count: 419,
+				since: 1_718_000_000_000
+			})
+		).toBe(
+			'Reason: 401 Invalid API key for system 0 talkgroup 0. · IP 10.0.0.9 · 419 more in that minute'
+		);
+		expect(
+			describeEvent({
 				type: 'call.ingested',
 				callId: 7,
 				system: 1,

@@ -78,6 +78,9 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			const key = e.keyName ?? e.key;
 			if (key) parts.push(`key ${label(key)}`);
 			if (e.ip) parts.push(`IP ${str(e.ip)}`);
+			// Rejections are logged once per client and minute; the closing row counts the rest.
+			if (e.type === 'upload.rejected' && e.since !== undefined)
+				parts.push(`${str(e.count)} more in that minute`);
 			break;
 		}
 		case 'listeners.changed':

@@ -8,6 +8,7 @@ import {
 	parseRadioId,
 	parseSources
 } from './fields';
+import { MAX_LIST_ENTRIES, MAX_LIST_JSON_BYTES, MAX_PATCHES } from './upload-limits';
 
 describe('parseDateTime', () => {
 	it('reads all-digit values as unix seconds', () => {
@@ -125,5 +126,60 @@ describe('lenient JSON fields', () => {
 		expect(parsePatches('[PATCHGROUP,101,102]')).toEqual([101, 102]);
 		expect(parsePatches('[52198, 52199, 52199]')).toEqual([52198, 52199]);
 		expect(parsePatches('')).toEqual([]);
+	});
+});
+
+// Inputs shaped to make backtracking or quadratic de-duplication blow up. Each is far over the
+// upload's field limits (64 KiB): the parsers themselves must stay linear, whatever the caller.
+const MiB = 1024 * 1024;
+const repeat = (unit: string, bytes: number) => unit.repeat(Math.ceil(bytes / unit.length));
+
+describe('hostile JSON fields', () => {
+	it('reads sources full of unclosed tags, quotes and keys in one pass', () => {
+		// Many tag openings and no valid end: the old backtracking regex took about 20 s on this.
+		const tags = '[{"src": 5, ' + repeat('"tag": "', 256 * 1024) + 'x}]';
+		expect(parseSources(tags)).toEqual([{ pos: 0, src: 5 }]);
+		const [tagged] = parseSources('[{"src": 5, "tag": "' + repeat('"tag": ",', MiB) + '}]');
+		expect(tagged).toMatchObject({ src: 5, tag: expect.stringMatching(/^"tag": ",/) });
+		expect(tagged.tag).toHaveLength(100);
+		const commas = '[{"src": 6, "tag": "a' + repeat(', "', MiB) + ' x}';
+		expect(parseSources(commas)).toEqual([{ pos: 0, src: 6 }]);
+		const keys = '{' + repeat('"src"    ', MiB) + '}';
+		expect(parseSources(keys)).toEqual([]);
+		const braces = repeat('{', MiB) + '{"src": 7}';
+		expect(parseSources(braces)).toEqual([{ pos: 0, src: 7 }]);
+	});
+
+	it('de-duplicates 1 MiB of patches in one pass and keeps at most the cap', () => {
+		const distinct = Array.from({ length: 130_000 }, (_, i) => i + 1);
+		const asJson = parsePatches(JSON.stringify(distinct));
+		expect(asJson).toHaveLength(MAX_PATCHES);
+		expect(asJson[0]).toBe(1);
+		expect(parsePatches(distinct.join(' x '))).toEqual(distinct.slice(0, MAX_PATCHES));
+		expect(parsePatches(repeat('7,', MiB))).toEqual([7]);
+	});
+
+	it('bounds what a call stores: entries capped, absurd numbers dropped, JSON within its byte budget', () => {
+		const item = '{"freq":1,"time":1e300,"pos":-5,"len":99999999,"errorCount":1e20}';
+		const freqs = parseFrequencies('[' + repeat(item + ',', MiB) + item + ']');
+		expect(freqs).toHaveLength(MAX_LIST_ENTRIES);
+		expect(freqs[0]).toEqual({ freq: 1, time: 0, pos: 0, len: 0, errorCount: 0, spikeCount: 0 });
+		expect(JSON.stringify(freqs).length).toBeLessThanOrEqual(MAX_LIST_JSON_BYTES);
+
+		// The same through the lenient path (bad JSON), and the widest entries a field can hold.
+		const wide = `{"src": 999999999999999, "pos": 86399.99, "tag": "${'\u{1F4FB}'.repeat(400)}"}`;
+		const sources = parseSources('[' + repeat(wide + ',', MiB) + ']x');
+		expect(sources.length).toBeGreaterThan(0);
+		expect(sources[0].tag).toHaveLength(100);
+		expect(Buffer.byteLength(JSON.stringify(sources))).toBeLessThanOrEqual(MAX_LIST_JSON_BYTES);
+		const badFreqs = parseFrequencies(repeat('{"freq": 851012500.5, "time": 1718145678}', MiB));
+		expect(badFreqs).toHaveLength(MAX_LIST_ENTRIES);
+		expect(badFreqs[0]).toMatchObject({ freq: 851012501, time: 1718145678 });
+	});
+
+	it('strips control characters from labels and cuts them whole', () => {
+		expect(cleanLabel('Fire\u0000 Disp\u001batch\n')).toBe('Fire Dispatch');
+		expect(cleanLabel('a'.repeat(5000))).toHaveLength(200);
+		expect(cleanLabel('a' + '\u{1F4FB}'.repeat(10), 4)).toBe('a\u{1F4FB}');
 	});
 });

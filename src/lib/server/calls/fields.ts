@@ -1,14 +1,29 @@
 /**
  * Parsers for the text fields of a recorder upload (RECORDERS.md). Recorders disagree on formats
  * and some send invalid JSON, so every parser here is lenient: it returns what it can read and
- * never throws.
+ * never throws. Each reads its input in time linear in its length and keeps a bounded result
+ * (upload-limits.ts).
  */
 
-/** "", "-" and "null" (SDRTrunk's `talkgroupGroup`) mean "no label". */
-export function cleanLabel(value: string | undefined | null): string {
-	const text = (value ?? '').trim();
+import { numberAfter, objectBlocks, tagIn } from './lenient-json';
+import {
+	MAX_LABEL_CHARS,
+	MAX_LIST_ENTRIES,
+	MAX_LIST_JSON_BYTES,
+	MAX_PATCHES,
+	MAX_TAG_CHARS
+} from './upload-limits';
+
+/**
+ * "", "-" and "null" (SDRTrunk's `talkgroupGroup`) mean "no label". Control characters go, and the
+ * text is cut to `maxChars` (never through a surrogate pair).
+ */
+export function cleanLabel(value: string | undefined | null, maxChars = MAX_LABEL_CHARS): string {
+	// eslint-disable-next-line no-control-regex
+	const text = (value ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
 	if (text === '-' || text.toLowerCase() === 'null') return '';
-	return text.slice(0, 200);
+	const cut = text.slice(0, maxChars);
+	return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 /** A positive whole number (system, talkgroup, unit), or 0 when absent or not a number. */
@@ -115,15 +130,29 @@ function tryJson(text: string): unknown {
 	}
 }
 
-/** `{...}` blocks of a JSON-ish array, for when JSON.parse gives up. */
-function objectBlocks(text: string): string[] {
-	return text.match(/\{[^{}]*\}/g) ?? [];
+/** A lookup of numbers by key for each entry of a JSON list, or of each `{…}` block when the JSON is bad. */
+function entries(raw: string): Array<{ number(key: string): number | null; tag(): string | null }> {
+	const parsed = tryJson(raw);
+	if (Array.isArray(parsed))
+		return parsed
+			.filter((p): p is Record<string, unknown> => !!p && typeof p === 'object')
+			.map((rec) => ({
+				number: (key) => num(rec[key]),
+				tag: () => (typeof rec.tag === 'string' ? rec.tag : null)
+			}));
+	// Blocks are read only as far as the entries kept: a few more than the cap for bad ones.
+	return objectBlocks(raw, MAX_LIST_ENTRIES * 4).map((block) => ({
+		number: (key) => numberAfter(block, key),
+		tag: () => tagIn(block)
+	}));
 }
 
-function numberIn(block: string, key: string): number | null {
-	const m = new RegExp(`"${key}"\\s*:\\s*"?(-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?)`).exec(block);
-	return m ? Number(m[1]) : null;
+/** A plausible value or the fallback: absurd numbers are not stored (and not sent to listeners). */
+function within(value: number | null, max: number, fallback = 0): number {
+	return value !== null && value >= 0 && value <= max ? value : fallback;
 }
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const DAY_SECONDS = 86_400;
 
 /**
  * Trunk-Recorder's `sources`: `[{"pos": 0.00, "src": 1234567, "tag": "Engine 5"}]`. Newer builds do
@@ -133,58 +162,43 @@ function numberIn(block: string, key: string): number | null {
 export function parseSources(text: string | undefined | null): SourceEntry[] {
 	const raw = (text ?? '').trim();
 	if (!raw) return [];
-	const parsed = tryJson(raw);
 	const out: SourceEntry[] = [];
-	if (Array.isArray(parsed)) {
-		for (const item of parsed) {
-			if (!item || typeof item !== 'object') continue;
-			const rec = item as Record<string, unknown>;
-			const src = num(rec.src);
-			if (src === null || !Number.isSafeInteger(src) || src <= 0) continue;
-			const entry: SourceEntry = { pos: num(rec.pos) ?? 0, src };
-			const tag = typeof rec.tag === 'string' ? cleanLabel(rec.tag) : '';
-			if (tag) entry.tag = tag;
-			out.push(entry);
-		}
-		return out;
-	}
-	for (const block of objectBlocks(raw)) {
-		const src = numberIn(block, 'src');
+	for (const item of entries(raw)) {
+		if (out.length >= MAX_LIST_ENTRIES) break;
+		const src = item.number('src');
 		if (src === null || !Number.isSafeInteger(src) || src <= 0) continue;
-		const entry: SourceEntry = { pos: numberIn(block, 'pos') ?? 0, src };
-		const tagMatch = /"tag"\s*:\s*"([\s\S]*)"\s*(?:,[^"]*)?\}$/.exec(block);
-		const tag = tagMatch ? cleanLabel(tagMatch[1].replace(/\\"/g, '"')) : '';
+		const entry: SourceEntry = { pos: round2(within(item.number('pos'), DAY_SECONDS)), src };
+		const tag = cleanLabel(item.tag(), MAX_TAG_CHARS);
 		if (tag) entry.tag = tag;
 		out.push(entry);
 	}
-	return out;
+	return withinBytes(out, MAX_LIST_JSON_BYTES);
 }
 
 /** Trunk-Recorder's `frequencies`; unreadable entries are dropped. */
 export function parseFrequencies(text: string | undefined | null): FrequencyEntry[] {
 	const raw = (text ?? '').trim();
 	if (!raw) return [];
-	const parsed = tryJson(raw);
-	const items: Array<(key: string) => number | null> = Array.isArray(parsed)
-		? parsed
-				.filter((p) => p && typeof p === 'object')
-				.map((p) => (key: string) => num((p as Record<string, unknown>)[key]))
-		: objectBlocks(raw).map((block) => (key: string) => numberIn(block, key));
 	const out: FrequencyEntry[] = [];
-	for (const get of items) {
-		const freq = get('freq');
-		if (freq === null || freq <= 0) continue;
+	for (const item of entries(raw)) {
+		if (out.length >= MAX_LIST_ENTRIES) break;
+		const freq = item.number('freq');
+		if (freq === null || freq <= 0 || freq > MAX_HZ) continue;
 		out.push({
 			freq: Math.round(freq),
-			time: get('time') ?? 0,
-			pos: get('pos') ?? 0,
-			len: get('len') ?? 0,
-			errorCount: get('errorCount') ?? 0,
-			spikeCount: get('spikeCount') ?? 0
+			time: Math.round(within(item.number('time'), MAX_UNIX_SECONDS)),
+			pos: round2(within(item.number('pos'), DAY_SECONDS)),
+			len: round2(within(item.number('len'), DAY_SECONDS)),
+			errorCount: Math.round(within(item.number('errorCount'), MAX_COUNT)),
+			spikeCount: Math.round(within(item.number('spikeCount'), MAX_COUNT))
 		});
 	}
-	return out;
+	return withinBytes(out, MAX_LIST_JSON_BYTES);
 }
+
+const MAX_HZ = 1e12;
+const MAX_UNIX_SECONDS = Date.UTC(9999, 0, 1) / 1000;
+const MAX_COUNT = 1e9;
 
 /** `[]`, `[101,102]`, SDRTrunk's `[PATCHGROUP,tg1,tg2]`, or garbage: every positive whole number found. */
 export function parsePatches(text: string | undefined | null): number[] {
@@ -192,9 +206,20 @@ export function parsePatches(text: string | undefined | null): number[] {
 	if (!raw) return [];
 	const parsed = tryJson(raw);
 	const values = Array.isArray(parsed) ? parsed.map(num) : (raw.match(/\d+/g) ?? []).map(Number);
-	const out: number[] = [];
+	const seen = new Set<number>();
 	for (const v of values) {
-		if (v !== null && Number.isSafeInteger(v) && v > 0 && !out.includes(v)) out.push(v);
+		if (seen.size >= MAX_PATCHES) break;
+		if (v !== null && Number.isSafeInteger(v) && v > 0) seen.add(v);
 	}
-	return out.slice(0, 100);
+	return [...seen];
+}
+
+/** The leading entries whose JSON array fits in `maxBytes`. */
+export function withinBytes<T>(items: T[], maxBytes: number): T[] {
+	let bytes = 2; // []
+	for (let i = 0; i < items.length; i++) {
+		bytes += Buffer.byteLength(JSON.stringify(items[i])) + (i > 0 ? 1 : 0);
+		if (bytes > maxBytes) return items.slice(0, i);
+	}
+	return items;
 }

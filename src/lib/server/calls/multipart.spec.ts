@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { curlForm, sdrtrunkForm } from '../../../../scripts/lib/recorder-forms';
 import { MultipartError, parseMultipart, StorageError } from './multipart';
+import { MAX_FIELDS, MAX_LIST_FIELD_BYTES, MAX_TEXT_FIELD_BYTES } from './upload-limits';
 
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-multipart-'));
 /** A body delivered in small chunks, as a network would. */
@@ -188,5 +189,116 @@ describe('parseMultipart', () => {
 				tmpPath: path.join(dir, 'not-a-dir', 'g.upload')
 			})
 		).rejects.toBeInstanceOf(StorageError);
+	});
+
+	it('accepts audio of exactly the cap and answers one byte more as too large, never as a storage fault, on disk or in memory', async () => {
+		for (const cap of [4096, 3 * 1024 * 1024]) {
+			for (const [size, tooLarge] of [
+				[cap, false],
+				[cap + 1, true]
+			] as const) {
+				const form = curlForm([
+					{ name: 'audio', file: Buffer.alloc(size, 1), filename: 'a.wav' },
+					{ name: 'key', value: 'k' }
+				]);
+				const dir = tmpDir();
+				const parsed = await parseMultipart(chunked(form.body, 65536), form.contentType, {
+					maxFileBytes: cap,
+					tmpPath: path.join(dir, 'cap.upload')
+				});
+				expect(parsed.tooLarge, `${size} bytes, cap ${cap}`).toBe(tooLarge);
+				expect(parsed.fields.get('key')).toBe('k');
+				if (tooLarge) expect(fs.readdirSync(dir)).toEqual([]);
+				else expect(fs.statSync(path.join(dir, 'cap.upload')).size).toBe(cap);
+			}
+		}
+	});
+
+	it('refuses more fields than a recorder sends, and a field over its byte limit, keeping nothing', async () => {
+		const many = curlForm([
+			{ name: 'audio', file: Buffer.alloc(5000, 1), filename: 'a.wav' },
+			...Array.from({ length: MAX_FIELDS + 1 }, (_, i) => ({ name: `f${i}`, value: 'x' }))
+		]);
+		const dir = tmpDir();
+		const tooMany = await parseMultipart(chunked(many.body), many.contentType, {
+			maxFileBytes: 1 << 20,
+			tmpPath: path.join(dir, 'many.upload')
+		});
+		expect(tooMany).toMatchObject({ overLimit: `more than ${MAX_FIELDS} form fields`, file: null });
+		expect(fs.readdirSync(dir)).toEqual([]);
+
+		for (const [name, limit] of [
+			['sources', MAX_LIST_FIELD_BYTES],
+			['talkgroupLabel', MAX_TEXT_FIELD_BYTES]
+		] as const) {
+			const atLimit = curlForm([{ name, value: 'x'.repeat(limit) }]);
+			const ok = await parseMultipart(chunked(atLimit.body), atLimit.contentType, {
+				maxFileBytes: 1 << 20,
+				tmpPath: path.join(dir, 'ok.upload')
+			});
+			expect(ok.overLimit).toBeNull();
+			expect(ok.fields.get(name)).toHaveLength(limit);
+			const over = curlForm([
+				{ name, value: 'é'.repeat(limit / 2) + 'x' },
+				{ name: 'key', value: 'k' }
+			]);
+			const refused = await parseMultipart(chunked(over.body), over.contentType, {
+				maxFileBytes: 1 << 20,
+				tmpPath: path.join(dir, 'over.upload')
+			});
+			expect(refused.overLimit).toBe(`field "${name}" is over its ${limit}-byte limit`);
+		}
+		// Fields the endpoint does not read are counted but not kept.
+		const unknown = curlForm([{ name: 'whatever', value: 'y'.repeat(MAX_LIST_FIELD_BYTES) }]);
+		const ignored = await parseMultipart(chunked(unknown.body), unknown.contentType, {
+			maxFileBytes: 1 << 20,
+			tmpPath: path.join(dir, 'unknown.upload')
+		});
+		expect(ignored).toMatchObject({ overLimit: null, fields: new Map() });
+	});
+
+	it('drops the audio as soon as the form key is refused: a key before the audio keeps it off the disk', async () => {
+		const dir = tmpDir();
+		const tmpPath = path.join(dir, 'k.upload');
+		const form = curlForm([
+			{ name: 'key', value: 'wrong' },
+			{ name: 'audio', file: Buffer.alloc(6 * 1024 * 1024, 1), filename: 'a.wav' }
+		]);
+		const body = new Readable({ read() {} });
+		const checked: string[] = [];
+		const parsing = parseMultipart(body, form.contentType, {
+			maxFileBytes: 50 << 20,
+			tmpPath,
+			checkKey: async (key) => (checked.push(key), false)
+		});
+		const head = form.body.subarray(0, form.body.length - 1000);
+		for (let at = 0; at < head.length; at += 65536) body.push(head.subarray(at, at + 65536));
+		await new Promise((r) => setTimeout(r, 50));
+		expect(checked).toEqual(['wrong']);
+		expect(fs.readdirSync(dir)).toEqual([]); // 6 MiB in: nothing written, nothing kept
+		body.push(form.body.subarray(form.body.length - 1000));
+		body.push(null);
+		expect(await parsing).toMatchObject({ keyRefused: true, file: null, tooLarge: false });
+		expect(fs.readdirSync(dir)).toEqual([]);
+	});
+
+	it('removes audio that arrived before a refused key (Trunk-Recorder order), and keeps it for a good one', async () => {
+		for (const good of [false, true]) {
+			const dir = tmpDir();
+			const form = curlForm([
+				{ name: 'audio', file: Buffer.alloc(3 * 1024 * 1024, 1), filename: 'a.wav' },
+				{ name: 'key', value: 'k' },
+				{ name: 'system', value: '7' }
+			]);
+			const parsed = await parseMultipart(chunked(form.body, 65536), form.contentType, {
+				maxFileBytes: 50 << 20,
+				tmpPath: path.join(dir, 'tr.upload'),
+				checkKey: async () => good
+			});
+			expect(parsed.keyRefused).toBe(!good);
+			expect(parsed.fields.get('system')).toBe('7');
+			expect(fs.readdirSync(dir)).toEqual(good ? ['tr.upload'] : []);
+			expect(parsed.file === null).toBe(!good);
+		}
 	});
 });

@@ -141,4 +141,70 @@ describe('handleUpload', () => {
 		expect(errors).toHaveLength(1);
 		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
 	});
+
+	it('answers a wrong X-API-Key or ?key= with 401 before reading the body', async () => {
+		const { svc, headers } = await setup();
+		for (const [header, query] of [
+			[{ 'x-api-key': 'sq_wrong' }, ''],
+			[{}, 'key=sq_wrong']
+		] as const) {
+			// Not even multipart inside: parsing it would have answered 400.
+			const body = Readable.from([Buffer.alloc(3 * 1024 * 1024, 0x41)]);
+			let read = 0;
+			body.on('data', (c: Buffer) => (read += c.length));
+			const { reply } = await handleUpload(svc, {
+				method: 'POST',
+				header: headers({ 'content-type': 'multipart/form-data; boundary=x', ...header }),
+				body,
+				query: new URLSearchParams(query),
+				ip: '192.0.2.1'
+			});
+			expect(reply).toMatchObject({ status: 401, body: REPLY.badKey(0, 0) });
+			await new Promise((r) => body.once('end', r)); // drained, not parsed
+			expect(read).toBe(3 * 1024 * 1024);
+		}
+		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
+	});
+
+	it('answers an audio part over the cap 413 (also when spilled to disk) and stores exactly the cap', async () => {
+		const { deps, svc, headers } = await setup();
+		const { key } = await createApiKey(deps, { name: 'cap' });
+		const cap = 3 * 1024 * 1024;
+		await deps.db
+			.insertInto('settings')
+			.values({ key: 'maxUploadBytes', value: String(cap), updated_at: 0 })
+			.execute();
+		const send = (size: number, dateTime: number) => {
+			const audio = Buffer.alloc(size, 1);
+			wav.copy(audio, 0, 0, 44);
+			const form = trunkRecorderForm({
+				key,
+				audio,
+				audioName: 'a.wav',
+				audioType: 'audio/wav',
+				dateTime,
+				system: 1,
+				systemLabel: 's',
+				talkgroup: 2
+			});
+			return handleUpload(svc, {
+				method: 'POST',
+				header: headers({ 'content-type': form.contentType }),
+				body: Readable.from([form.body]),
+				query: new URLSearchParams(),
+				ip: '192.0.2.1'
+			});
+		};
+		expect((await send(cap + 1, 1718145678)).reply).toMatchObject({
+			status: 413,
+			body: `Audio larger than the ${cap}-byte upload limit.`
+		});
+		expect((await send(cap, 1718145778)).reply).toMatchObject({
+			status: 200,
+			body: REPLY.imported
+		});
+		const stored = await deps.db.selectFrom('calls').select('audio_size').execute();
+		expect(stored).toEqual([{ audio_size: cap }]);
+		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
+	});
 });

@@ -27,6 +27,8 @@ import {
 import { storeCall, type IncomingCall } from './ingest';
 import { incomingDir } from './storage';
 import { UploadRateLimiter } from './rate-limit';
+import { RejectionLog } from './rejection-log';
+import { MAX_TAG_CHARS } from './upload-limits';
 
 /**
  * The recorder upload endpoint (docs/recorders.md): rdio-scanner's protocol as Trunk-Recorder,
@@ -51,10 +53,12 @@ export const REPLY = {
 /** Incoming directories known to exist (created at start-up by the sweep, or on first use). */
 const readyDirs = new Set<string>();
 
-/** What an upload needs: the platform, where recordings go, and the process's upload limiter. */
+/** What an upload needs: the platform, where recordings go, the process's limiter and rejection log. */
 export interface UploadDeps extends EventLogDeps {
 	config: { dataDir: string };
 	uploadLimiter: UploadRateLimiter;
+	/** The process's aggregated upload.rejected log (started and stopped by app.ts). */
+	rejectionLog: RejectionLog;
 }
 
 export interface UploadRequest {
@@ -87,7 +91,7 @@ export async function handleUpload(
 		headers: Record<string, string> = {}
 	) => {
 		afterReply.push(() =>
-			recordEvent(svc, 'upload.rejected', { status, reason: body, ip: request.ip, ...info })
+			svc.rejectionLog.record({ status, reason: body, ip: request.ip, ...info })
 		);
 		return reply(status, body, headers);
 	};
@@ -113,6 +117,15 @@ async function receive(
 	}
 	if (!request.body) return rejected(400, 'Malformed multipart body: empty request.');
 
+	// A key in the header or query is known before the body: a wrong one is answered at once,
+	// and none of the body is read, parsed or stored (the server drains or drops the rest).
+	const keys = new KeyLookup(svc);
+	const early = request.header('x-api-key') || request.query.get('key');
+	if (early && !(await keys.find(early))) {
+		request.body.resume();
+		return rejected(401, REPLY.badKey(0, 0));
+	}
+
 	const settings = await getSettings(svc.db);
 	const fileId = randomUUID();
 	const dir = incomingDir(svc.config.dataDir);
@@ -126,7 +139,9 @@ async function receive(
 	try {
 		parsed = await parseMultipart(request.body, contentType, {
 			maxFileBytes: settings.maxUploadBytes,
-			tmpPath
+			tmpPath,
+			// The form's key, as soon as it arrives: a wrong one stops the audio going to disk.
+			checkKey: early ? undefined : async (text) => (await keys.find(text)) !== null
 		});
 	} catch (err) {
 		if (err instanceof MultipartError)
@@ -141,6 +156,9 @@ async function receive(
 		return await judge(svc, parsed.fields, parsed.file, {
 			fileId,
 			tooLarge: parsed.tooLarge,
+			overLimit: parsed.overLimit,
+			keyText: early || parsed.fields.get('key') || null,
+			keys,
 			settings,
 			request,
 			rejected,
@@ -152,6 +170,17 @@ async function receive(
 	} finally {
 		// A stored call's file was renamed into place; on every other outcome the temp file goes.
 		if (!outcome.stored) await fs.promises.rm(tmpPath, { force: true }).catch(() => {});
+	}
+}
+
+/** Looks each key text up once per upload (the form's key is checked mid-body, then judged). */
+class KeyLookup {
+	private found = new Map<string, Promise<UploadKey | null>>();
+	constructor(private svc: UploadDeps) {}
+	find(text: string): Promise<UploadKey | null> {
+		let lookup = this.found.get(text);
+		if (!lookup) this.found.set(text, (lookup = findUploadKey(this.svc.db, text)));
+		return lookup;
 	}
 }
 
@@ -169,6 +198,9 @@ async function judge(
 	ctx: {
 		fileId: string;
 		tooLarge: boolean;
+		overLimit: string | null;
+		keyText: string | null;
+		keys: KeyLookup;
 		settings: Awaited<ReturnType<typeof getSettings>>;
 		request: UploadRequest;
 		rejected: Rejected;
@@ -188,9 +220,9 @@ async function judge(
 			`Audio larger than the ${settings.maxUploadBytes}-byte upload limit.`,
 			where
 		);
+	if (ctx.overLimit) return rejected(413, `Upload refused: ${ctx.overLimit}.`, where);
 
-	const keyText = field('key') || ctx.request.header('x-api-key') || ctx.request.query.get('key');
-	const key = await findUploadKey(svc.db, keyText);
+	const key = ctx.keyText ? await ctx.keys.find(ctx.keyText) : null;
 	if (!key || (systemRef > 0 && !keyAllowsSystem(key, systemRef))) {
 		return rejected(401, REPLY.badKey(systemRef, talkgroupRef), {
 			...where,
@@ -294,7 +326,7 @@ function buildCall(
 	// SDRTrunk sends one `source` unit and its `talkerAlias` instead of a sources list.
 	const single = parseRadioId(field('source'));
 	if (!sources.length && single > 0) {
-		const alias = cleanLabel(field('talkerAlias'));
+		const alias = cleanLabel(field('talkerAlias'), MAX_TAG_CHARS);
 		sources.push(alias ? { pos: 0, src: single, tag: alias } : { pos: 0, src: single });
 	}
 	const units = new Map<number, string>();

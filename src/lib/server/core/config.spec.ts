@@ -11,7 +11,10 @@ describe('config', () => {
 			refreshTtlSec: 2_592_000,
 			maxSessions: 20,
 			refreshGraceSec: 30,
-			trustProxy: false
+			trustProxy: false,
+			wsMaxSubscriptions: 20,
+			wsMaxSocketsPerIp: 32,
+			wsAuthTimeoutSec: 15
 		});
 	});
 
@@ -21,7 +24,10 @@ describe('config', () => {
 		['SQUELCH_REFRESH_TTL', '-1'],
 		['SQUELCH_MAX_SESSIONS', '0'],
 		['SQUELCH_REFRESH_GRACE', '1.5'],
-		['ORIGIN', 'ftp://example.org']
+		['ORIGIN', 'ftp://example.org'],
+		['SQUELCH_WS_MAX_SUBSCRIPTIONS', '0'],
+		['SQUELCH_WS_MAX_PER_IP', 'many'],
+		['SQUELCH_WS_AUTH_TIMEOUT', '0']
 	])('refuses a malformed %s, naming it', (name, value) => {
 		expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
 		expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

@@ -22,6 +22,12 @@ export interface Config {
 	hotRoutes: boolean;
 	/** adapter-node options set that only SvelteKit's handler honours; any leaves every route to it. */
 	kitOnlyOptions: string[];
+	/** WebSocket limits (docs/security.md): subscriptions (and messages per frame) per socket… */
+	wsMaxSubscriptions: number;
+	/** …open sockets per client IP (loopback peers are not counted)… */
+	wsMaxSocketsPerIp: number;
+	/** …and seconds an anonymous socket may hold no subscription before it is closed. */
+	wsAuthTimeoutSec: number;
 }
 
 export class ConfigError extends Error {
@@ -96,7 +102,10 @@ export function parseConfig(env: Env): Config {
 		requestTimeoutMs: int(env, 'SQUELCH_REQUEST_TIMEOUT', 900, 10, 86_400) * 1000,
 		headersTimeoutMs: int(env, 'SQUELCH_HEADERS_TIMEOUT', 60, 1, 3600) * 1000,
 		hotRoutes: env.SQUELCH_HOT_ROUTES?.trim() !== 'off',
-		kitOnlyOptions: kitOnlyOptions(env)
+		kitOnlyOptions: kitOnlyOptions(env),
+		wsMaxSubscriptions: int(env, 'SQUELCH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
+		wsMaxSocketsPerIp: int(env, 'SQUELCH_WS_MAX_PER_IP', 32, 1, 100_000),
+		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600)
 	};
 }
 

@@ -3,6 +3,8 @@ import type { RevokeReason } from '../core/db/types';
 /** WebSocket close codes and reasons (docs/api.md, "What the server does to a socket"). */
 export const TOKEN_EXPIRED = { code: 4001, reason: 'token expired' } as const;
 export const SLOW_CONSUMER = { code: 1013, reason: 'slow consumer' } as const;
+/** An anonymous socket held no subscription for SQUELCH_WS_AUTH_TIMEOUT seconds. */
+export const AUTH_TIMEOUT = { code: 4008, reason: 'authentication timeout' } as const;
 export const SERVER_RESTART = { code: 1012, reason: 'server restarting' } as const;
 export const SESSION_REVOKED_CODE = 4003;
 export const sessionRevoked = (reason: RevokeReason) => ({

@@ -6,16 +6,33 @@ const req = (headers: Record<string, string>) => ({ headers }) as unknown as Inc
 const derived = { origin: null, trustProxy: false };
 
 describe('originAllowed', () => {
-	it('accepts the request host as origin, with or without default ports', () => {
+	it('without ORIGIN, accepts the request host as origin when it is an address or localhost, with or without default ports', () => {
 		expect(
-			originAllowed(req({ host: 'scanner.lan:3000', origin: 'http://scanner.lan:3000' }), derived)
+			originAllowed(req({ host: '192.168.1.10:3000', origin: 'http://192.168.1.10:3000' }), derived)
 		).toBe(true);
-		expect(
-			originAllowed(req({ host: 'scanner.lan', origin: 'https://scanner.lan:443' }), derived)
-		).toBe(true);
-		expect(originAllowed(req({ host: 'Scanner.LAN', origin: 'http://scanner.lan' }), derived)).toBe(
+		expect(originAllowed(req({ host: '[::1]:3000', origin: 'http://[::1]:3000' }), derived)).toBe(
 			true
 		);
+		expect(
+			originAllowed(req({ host: 'localhost', origin: 'https://localhost:443' }), derived)
+		).toBe(true);
+		expect(originAllowed(req({ host: 'LOCALHOST', origin: 'http://localhost' }), derived)).toBe(
+			true
+		);
+	});
+
+	it('without ORIGIN, refuses a name as host: the shape of DNS rebinding (set ORIGIN to use a name)', () => {
+		// evil.example rebound to this server's address: its page sends a matching Origin and Host.
+		expect(
+			originAllowed(req({ host: 'evil.example:3000', origin: 'http://evil.example:3000' }), derived)
+		).toBe(false);
+		expect(
+			originAllowed(req({ host: 'scanner.lan:3000', origin: 'http://scanner.lan:3000' }), derived)
+		).toBe(false);
+		const named = { origin: 'http://scanner.lan:3000', trustProxy: false };
+		expect(
+			originAllowed(req({ host: 'scanner.lan:3000', origin: 'http://scanner.lan:3000' }), named)
+		).toBe(true);
 	});
 
 	it('refuses another site, another port, "null" and garbage', () => {

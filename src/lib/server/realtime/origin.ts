@@ -1,10 +1,14 @@
+import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 
 /**
  * Whether a WebSocket upgrade may proceed, judged by its Origin: browsers always send one, so a
  * page on another site is refused; clients that send none (scripts, recorders) are not browsers
- * and carry their own credentials. The app's origin is ORIGIN when set, else the request's host
- * (X-Forwarded-Host when the proxy is trusted).
+ * and carry their own credentials. The app's origin is ORIGIN when set. Without it, the request's
+ * host stands in, but only when that cannot be a rebound name: an IP literal or localhost, or the
+ * X-Forwarded-Host of a trusted proxy (which routes by name). A page on a DNS-rebinding name
+ * (evil.example resolving to this server) sends a matching Origin and Host; it is refused, and a
+ * server reached by its name needs ORIGIN (README, docs/security.md).
  */
 export function originAllowed(
 	req: IncomingMessage,
@@ -22,11 +26,20 @@ export function originAllowed(
 	const forwarded = cfg.trustProxy ? first(req.headers['x-forwarded-host']) : undefined;
 	const host = forwarded || req.headers.host;
 	if (!host) return false;
+	let expected: URL;
 	try {
-		return new URL(`${origin.protocol}//${host}`).host === origin.host;
+		expected = new URL(`${origin.protocol}//${host}`);
 	} catch {
 		return false;
 	}
+	if (!forwarded && !unrebindable(expected.hostname)) return false;
+	return expected.host === origin.host;
+}
+
+/** An address, or a name that always means this machine. */
+function unrebindable(hostname: string): boolean {
+	const bare = hostname.replace(/^\[(.*)\]$/, '$1');
+	return isIP(bare) !== 0 || bare === 'localhost' || bare.endsWith('.localhost');
 }
 
 function first(value: string | string[] | undefined): string | undefined {

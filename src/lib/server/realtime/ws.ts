@@ -6,6 +6,7 @@ import type { AnyRouter } from '@trpc/server';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { Bus } from '../core/bus';
 import type { Clock } from '../core/clock';
+import type { Config } from '../core/config';
 import type { Viewer } from '../auth/access-token';
 import { routeUpgrades } from './upgrade';
 import { wsCodec } from './ws-codec';
@@ -13,12 +14,14 @@ import { Connections } from './connections';
 import { boundedWebSocket, MAX_BUFFERED_BYTES } from './bounded-socket';
 import { originAllowed } from './origin';
 import { RECONNECT_NOTICE, SERVER_RESTART } from './close-codes';
+import { SocketLimits, type SubscriptionSlots } from './socket-limits';
+import { clientIp } from '../auth/client-ip';
 
 export interface WebSocketOptions {
 	/** Vite dev server: leave other WebSocket upgrades (HMR) alone. */
 	dev?: boolean;
 	/** What the socket rules need (the composition root's services, or a test's own). */
-	services: { bus: Bus; clock: Clock; config: { origin: string | null; trustProxy: boolean } };
+	services: { bus: Bus; clock: Clock; config: Config };
 	/** The tRPC router to serve, and the per-socket context (app.ts wires trpc/ in here). */
 	router: AnyRouter;
 	createContext: SocketContextFn;
@@ -35,7 +38,7 @@ export type SocketContextFn = (
 	req: IncomingMessage,
 	connectionParams: Record<string, string | undefined> | null,
 	socket: { connectionId: string; socket: WebSocket }
-) => Promise<{ viewer: Viewer | null }>;
+) => Promise<{ viewer: Viewer | null; subscriptions?: SubscriptionSlots }>;
 
 export interface WebSocketHandle {
 	/** Shutdown: every socket gets the reconnect notice, then is closed (1012). */
@@ -54,6 +57,12 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 	const connections = new Connections(svc);
 	let closing = false;
 	let slowConsumersClosed = 0;
+	const cfg = () => svc.config;
+	const limits = new SocketLimits(() => ({
+		maxSubscriptions: cfg().wsMaxSubscriptions,
+		maxPerIp: cfg().wsMaxSocketsPerIp,
+		authTimeoutMs: cfg().wsAuthTimeoutSec * 1000
+	}));
 	const wss = new WebSocketServer({
 		noServer: true,
 		maxPayload: opts.maxPayloadBytes ?? 64 * 1024,
@@ -68,6 +77,8 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 		wss,
 		router: opts.router,
 		experimental_encoder: wsCodec,
+		// Messages in one frame; its refusal answers each with BAD_REQUEST.
+		maxBatchSize: cfg().wsMaxSubscriptions,
 		keepAlive: {
 			enabled: true,
 			pingMs: opts.keepAlive?.pingMs ?? 30_000,
@@ -80,6 +91,7 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 				connectionId: randomUUID(),
 				socket: res
 			});
+			ctx.subscriptions = limits.authenticated(res, ctx.viewer !== null);
 			connections.add(res, ctx.viewer);
 			return ctx;
 		},
@@ -104,7 +116,17 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 				return refuse(socket, 500, 'Internal Server Error');
 			}
 			if (!allowed) return refuse(socket, 403, 'Forbidden');
-			wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+			const forwarded = req.headers['x-forwarded-for'];
+			const ip = clientIp(
+				Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+				req.socket.remoteAddress ?? '',
+				cfg().trustProxy
+			);
+			if (!limits.admits(ip)) return refuse(socket, 429, 'Too Many Requests');
+			wss.handleUpgrade(req, socket, head, (ws) => {
+				limits.opened(ws, ip);
+				wss.emit('connection', ws, req);
+			});
 		}
 	});
 

@@ -12,6 +12,8 @@ import type { CookieTarget } from '../auth/cookies';
 import type { UploadRateLimiter } from '../calls/rate-limit';
 import type { Presence } from '../live/presence';
 import type { LiveFeeds } from '../live/feeds';
+import type { SubscriptionSlots } from '../realtime/socket-limits';
+import type { RejectionLog } from '../calls/rejection-log';
 
 /**
  * The per-process objects transport hands to services, built once by the composition root
@@ -28,6 +30,7 @@ export interface Services {
 	presence: Presence;
 	feeds: LiveFeeds;
 	uploadLimiter: UploadRateLimiter;
+	rejectionLog: RejectionLog;
 	startedAt: number;
 	/** Hooks run on shutdown (timers, sockets), in registration order. */
 	onShutdown: Array<() => Promise<void> | void>;
@@ -45,6 +48,8 @@ export interface Context {
 	connectionId?: string;
 	/** WebSocket only: the socket, which direct subscriptions write their frames to. */
 	socket?: FrameSink;
+	/** WebSocket only: this socket's subscription slots (realtime/socket-limits.ts). */
+	subscriptions?: SubscriptionSlots;
 }
 
 /** What a direct subscription needs of a socket: sending a ready text frame. */
@@ -79,7 +84,11 @@ export async function createWsContext(
 	svc: Services,
 	req: IncomingMessage,
 	connectionParams: Record<string, string | undefined> | null,
-	opts: { connectionId?: string; socket?: FrameSink } = {}
+	opts: {
+		connectionId?: string;
+		socket?: FrameSink;
+		subscriptions?: SubscriptionSlots;
+	} = {}
 ): Promise<Context> {
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
 	const viewer = await verifyAccessToken(svc, token).catch(() => null);
@@ -96,7 +105,8 @@ export async function createWsContext(
 		transport: 'ws',
 		http: null,
 		connectionId: opts.connectionId,
-		socket: opts.socket
+		socket: opts.socket,
+		subscriptions: opts.subscriptions
 	};
 }
 
