@@ -10,6 +10,26 @@ export default {
 		// uploads are multipart from other machines and carry no cookie, so Kit's form-origin check
 		// would refuse them (it also refuses a POST with no Origin at all). There are no form
 		// actions; the Origin that matters is checked on the WebSocket upgrade.
-		csrf: { checkOrigin: false }
+		csrf: { checkOrigin: false },
+		// Pages may run only the app's own scripts (Kit adds a nonce or hash for its inline start-up
+		// script). Styles keep 'unsafe-inline' for Svelte's style attributes; they cannot run code.
+		csp: {
+			mode: 'auto',
+			directives: {
+				'default-src': ['self'],
+				'script-src': ['self'],
+				'style-src': ['self', 'unsafe-inline'],
+				'img-src': ['self', 'data:', 'blob:'],
+				'media-src': ['self', 'blob:'],
+				'connect-src': ['self'],
+				'font-src': ['self'],
+				'worker-src': ['self'],
+				'manifest-src': ['self'],
+				'object-src': ['none'],
+				'base-uri': ['self'],
+				'form-action': ['self'],
+				'frame-ancestors': ['none']
+			}
+		}
 	}
 };

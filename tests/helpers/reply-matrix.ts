@@ -106,7 +106,14 @@ export interface ComparableReply {
 	framing: 'content-length' | 'chunked' | 'none';
 }
 
+/** A page's CSP nonce is new on every reply (and so is its etag, a hash of the body). */
+const NONCE = /nonce(=|-)"?[A-Za-z0-9+/=]+"?/g;
+const withoutNonce = (text: string) => text.replace(NONCE, 'nonce$1<nonce>');
+
 function comparable(name: string, reply: RawReply): ComparableReply {
+	const nonced = reply.headers.some(
+		([n, v]) => n === 'content-security-policy' && v.includes("'nonce-")
+	);
 	const headers = reply.headers
 		.filter(([n]) => !FRAMING.has(n))
 		// A text reply may be framed by Content-Length or chunked; when given it must be exact.
@@ -118,7 +125,9 @@ function comparable(name: string, reply: RawReply): ComparableReply {
 			return !isText;
 		})
 		.map(([n, v]): [string, string] => {
+			if (n === 'etag' && nonced) return [n, '<page etag>'];
 			if (n === 'etag') return [n, /^"\d+-[0-9a-z]+-[0-9a-z]+"$/.test(v) ? '<etag>' : v];
+			if (n === 'content-security-policy') return [n, withoutNonce(v)];
 			if (n === 'last-modified') return [n, Number.isFinite(Date.parse(v)) ? '<date>' : v];
 			return [n, v];
 		})
@@ -126,7 +135,7 @@ function comparable(name: string, reply: RawReply): ComparableReply {
 	const type = reply.headers.find(([n]) => n === 'content-type')?.[1] ?? '';
 	const body = type.startsWith('audio/')
 		? `${reply.body.length} bytes sha256:${crypto.createHash('sha256').update(reply.body).digest('hex').slice(0, 16)}`
-		: reply.body.toString('utf8');
+		: withoutNonce(reply.body.toString('utf8'));
 	const has = (h: string) => reply.headers.some(([n]) => n === h);
 	const framing = has('transfer-encoding')
 		? 'chunked'

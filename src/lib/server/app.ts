@@ -41,7 +41,7 @@ export async function buildServices(
 		clock,
 		bus,
 		keys: await loadAuthKeys(db, clock),
-		throttle: new LoginThrottle(clock),
+		throttle: new LoginThrottle(clock, cfg.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),

@@ -45,14 +45,15 @@ export async function testServices(
 	const bus = new RecordingBus();
 	const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-unit-'));
 	fs.mkdirSync(incomingDir(dataDir), { recursive: true });
+	const config = parseConfig({ ...env, DATA_DIR: dataDir });
 	return {
-		config: parseConfig({ ...env, DATA_DIR: dataDir }),
+		config,
 		db,
 		clock,
 		bus,
 		published: bus.published,
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
-		throttle: new LoginThrottle(clock),
+		throttle: new LoginThrottle(clock, config.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),

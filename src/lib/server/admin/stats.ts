@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { passwordQueue } from '../auth/passwords';
 
 /**
  * The admin dashboard's numbers. Calls are counted by when they were recorded (`date_time`).
@@ -25,6 +26,8 @@ export interface Dashboard {
 	startedAt: Date;
 	uptimeSec: number;
 	storage: { audioBytes: number; databaseBytes: number; totalBytes: number };
+	/** Password hashing since start: the most run at once, and checks refused as busy. */
+	passwordChecks: { peakRunning: number; refusedBusy: number };
 	/** 24 hourly buckets, oldest first; the last is the current (partial) hour. */
 	activity: {
 		hours: Date[];
@@ -153,6 +156,7 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 		startedAt: new Date(deps.startedAt),
 		uptimeSec: Math.max(0, Math.floor((now - deps.startedAt) / 1000)),
 		storage: { audioBytes, databaseBytes, totalBytes: audioBytes + databaseBytes },
+		passwordChecks: { peakRunning: passwordQueue().peak, refusedBusy: passwordQueue().refused },
 		activity: {
 			hours: Array.from({ length: 24 }, (_, i) => new Date(firstHour + i * HOUR)),
 			systems: [...systems.values()].sort((a, b) => b.total - a.total || a.systemRef - b.systemRef)

@@ -234,6 +234,27 @@ describe('admin users', () => {
 			expect(listener).toBeGreaterThan(0);
 		});
 
+		it('two admins cannot give each other an expiry: one must keep none', async () => {
+			const later = new Date(deps.clock.now() + 86_400_000);
+			await updateUser(deps, root, second, { expiresAt: later });
+			const err = await updateUser(deps, second, root, { expiresAt: later }).then(
+				() => null,
+				(e: Error & { code: string }) => e
+			);
+			expect(err?.code).toBe('CONFLICT');
+			expect(err?.message).toMatch(/root is the last active admin .*given an expiry/);
+			// An admin with an expiry does not count for demoting, disabling or deleting either.
+			expect(await codeOf(updateUser(deps, second, root, { role: 'listener' }))).toBe('CONFLICT');
+			expect(await codeOf(updateUser(deps, second, root, { disabled: true }))).toBe('CONFLICT');
+			expect(await codeOf(deleteUser(deps, second, root))).toBe('CONFLICT');
+			deps.clock.advance(2 * 86_400_000);
+			expect(await getUser(deps, root)).toMatchObject({ disabled: false, expiresAt: null });
+			// With the expiry taken off, the other admin counts again.
+			await updateUser(deps, root, second, { expiresAt: null });
+			await updateUser(deps, second, root, { expiresAt: later });
+			expect((await getUser(deps, root)).expiresAt).toEqual(later);
+		});
+
 		it('survives two admins disabling each other at the same time', async () => {
 			const results = await Promise.allSettled([
 				updateUser(deps, root, second, { disabled: true }),

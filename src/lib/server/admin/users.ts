@@ -63,11 +63,15 @@ function isActiveAdmin(u: Pick<User, 'role' | 'disabled' | 'expires_at'>, now: n
 	return u.role === 'admin' && !u.disabled && (u.expires_at === null || u.expires_at > now);
 }
 
-/** Refuses a change that would leave no active admin. Runs inside the change's transaction. */
-async function assertAnotherActiveAdmin(
+/**
+ * Refuses a change that would leave no admin who can sign in for the foreseeable future. Only an
+ * enabled admin with no expiry counts: two admins giving each other an expiry would otherwise
+ * each see the other as "active" and leave nobody once both dates pass. Runs inside the change's
+ * transaction.
+ */
+async function assertAnotherLastingAdmin(
 	trx: Transaction<Database>,
 	target: User,
-	now: number,
 	what: string
 ): Promise<void> {
 	const other = await trx
@@ -76,13 +80,13 @@ async function assertAnotherActiveAdmin(
 		.where('id', '!=', target.id)
 		.where('role', '=', 'admin')
 		.where('disabled', '=', 0)
-		.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+		.where('expires_at', 'is', null)
 		.limit(1)
 		.executeTakeFirst();
 	if (!other)
 		throw new ServiceError(
 			'CONFLICT',
-			`id: ${target.username} is the last active admin and cannot be ${what}`
+			`id: ${target.username} is the last active admin (enabled, no expiry) and cannot be ${what}`
 		);
 }
 
@@ -220,11 +224,11 @@ export async function updateUser(
 		};
 		if (isActiveAdmin(before, now)) {
 			if (before.role === 'admin' && after.role !== 'admin')
-				await assertAnotherActiveAdmin(trx, before, now, 'demoted');
+				await assertAnotherLastingAdmin(trx, before, 'demoted');
 			if (!before.disabled && after.disabled)
-				await assertAnotherActiveAdmin(trx, before, now, 'disabled');
+				await assertAnotherLastingAdmin(trx, before, 'disabled');
 			// An expiry would leave no admin once it passes.
-			if (patch.expiresAt) await assertAnotherActiveAdmin(trx, before, now, 'given an expiry');
+			if (patch.expiresAt) await assertAnotherLastingAdmin(trx, before, 'given an expiry');
 		}
 		if (after.username !== before.username) await assertUsernameFree(trx, after.username, id);
 		await trx
@@ -338,7 +342,7 @@ export async function deleteUser(deps: AdminDeps, actorId: number, id: number): 
 	const now = deps.clock.now();
 	const user = await deps.db.transaction().execute(async (trx) => {
 		const user = await loadUser(trx, id);
-		if (isActiveAdmin(user, now)) await assertAnotherActiveAdmin(trx, user, now, 'deleted');
+		if (isActiveAdmin(user, now)) await assertAnotherLastingAdmin(trx, user, 'deleted');
 		await trx
 			.updateTable('users')
 			.set({ disabled: 1, updated_at: now })

@@ -70,29 +70,37 @@ export async function login(
 	input: { username: string; password: string },
 	device: DeviceInfo
 ): Promise<{ user: User } & IssuedSession> {
-	const wait = deps.throttle.retryAfterSec(device.ip, input.username);
-	if (wait > 0) {
+	// Counted before the password check, so parallel attempts cannot share one allowance.
+	const attempt = deps.throttle.reserve(device.ip, input.username);
+	if ('retryAfterSec' in attempt) {
+		const wait = attempt.retryAfterSec;
 		throw new ServiceError(
 			'TOO_MANY_REQUESTS',
 			`too many failed sign-in attempts; try again in ${wait} second${wait === 1 ? '' : 's'}`,
 			wait
 		);
 	}
-	const user = await deps.db
-		.selectFrom('users')
-		.selectAll()
-		.where('username', '=', input.username)
-		.executeTakeFirst();
+	let user: User | undefined;
 	let ok = false;
-	if (user) ok = await verifyPassword(user.password_hash, input.password);
-	else await burnPasswordCheck(input.password);
+	try {
+		user = await deps.db
+			.selectFrom('users')
+			.selectAll()
+			.where('username', '=', input.username)
+			.executeTakeFirst();
+		if (user) ok = await verifyPassword(user.password_hash, input.password);
+		else await burnPasswordCheck(input.password);
+	} catch (err) {
+		// Never checked (busy, or the database failed): not the caller's failure.
+		attempt.abandoned();
+		throw err;
+	}
 	const now = deps.clock.now();
 	// Disabled and expired accounts get the same answer as a wrong password.
 	if (!user || !ok || user.disabled || (user.expires_at !== null && user.expires_at <= now)) {
-		deps.throttle.failed(device.ip, input.username);
 		throw new ServiceError('UNAUTHORIZED', INVALID_LOGIN);
 	}
-	deps.throttle.succeeded(input.username);
+	attempt.succeeded();
 	const issued = await createSession(deps, user.id, device);
 	return { user, ...issued };
 }

@@ -144,9 +144,57 @@ describe('sessions', () => {
 		if (!r1.ok) return;
 		const r2 = await rotateRefreshToken(svc, r1.refreshToken);
 		expect(r2.ok).toBe(true);
-		// t0 is now two generations old: unknown, and the session lives on.
-		expect(await rotateRefreshToken(svc, t0)).toEqual({ ok: false, reason: 'unknown' });
-		if (r2.ok) expect((await rotateRefreshToken(svc, r2.refreshToken)).ok).toBe(true);
+		// t0 is now two generations old: presenting it is theft, whoever holds the chain now.
+		expect(await rotateRefreshToken(svc, t0)).toEqual({ ok: false, reason: 'reused' });
+		if (r2.ok) expect(await rotateRefreshToken(svc, r2.refreshToken)).toMatchObject({ ok: false });
+	});
+
+	it('catches reuse of any token a family ever had, far past the last checkpoint, and logs it', async () => {
+		for (const age of [2, 31, 32, 33, 95, 150]) {
+			const { svc, userId, revoked } = await setup();
+			const { session, refreshToken } = await createSession(svc, userId, PHONE);
+			const chain = [refreshToken];
+			for (let i = 0; i < 150; i++) {
+				svc.clock.advance(60_000);
+				const next = await rotateRefreshToken(svc, chain[chain.length - 1]);
+				if (!next.ok) throw new Error(`rotation ${i} failed: ${next.reason}`);
+				chain.push(next.refreshToken);
+			}
+			const old = chain[chain.length - 1 - age];
+			expect(await rotateRefreshToken(svc, old), `age ${age}`).toEqual({
+				ok: false,
+				reason: 'reused'
+			});
+			expect(revoked).toEqual([`${session.id}:reuse`]);
+			expect(await rotateRefreshToken(svc, chain[chain.length - 1])).toEqual({
+				ok: false,
+				reason: 'revoked',
+				revokeReason: 'reuse'
+			});
+			const logged = await svc.db
+				.selectFrom('events')
+				.select('data')
+				.where('type', '=', 'session.revoked')
+				.execute();
+			expect(logged.map((e) => JSON.parse(e.data).reason)).toEqual(['reuse']);
+		}
+	});
+
+	it('a token no family ever had is unknown and harms no session; checkpoints stay few', async () => {
+		const { svc, userId, revoked } = await setup();
+		const { refreshToken } = await createSession(svc, userId, PHONE);
+		let token = refreshToken;
+		for (let i = 0; i < 100; i++) {
+			const next = await rotateRefreshToken(svc, token);
+			if (!next.ok) throw new Error(next.reason);
+			token = next.refreshToken;
+		}
+		expect(await rotateRefreshToken(svc, 'x'.repeat(43))).toEqual({ ok: false, reason: 'unknown' });
+		expect(revoked).toEqual([]);
+		expect((await rotateRefreshToken(svc, token)).ok).toBe(true);
+		// Rotations 0, 32, 64 and 96 were remembered: one in 32.
+		const rows = await svc.db.selectFrom('refresh_checkpoints').select('rotation').execute();
+		expect(rows.map((r) => r.rotation).sort((a, b) => a - b)).toEqual([0, 32, 64, 96]);
 	});
 
 	it('an unused session expires after the refresh lifetime, and each refresh slides it', async () => {

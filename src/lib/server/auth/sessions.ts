@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
-import type { RevokeReason, Session } from '../core/db/types';
+import type { Transaction } from 'kysely';
+import type { Database, RevokeReason, Session } from '../core/db/types';
 import type { Bus } from '../core/bus';
 import { recordEvent } from '../core/event-log';
 import { sessionCap } from '../core/settings';
@@ -56,6 +57,7 @@ export async function createSession(
 		expires_at: now + deps.config.refreshTtlSec * 1000,
 		refresh_hash: hashToken(refreshToken),
 		prev_refresh_hash: null,
+		rotation: 0,
 		rotated_at: now,
 		revoked_at: null,
 		revoke_reason: null
@@ -98,10 +100,46 @@ export type RefreshOutcome =
 	| { ok: false; reason: 'unknown' | 'expired' | 'reused' }
 	| { ok: false; reason: 'revoked'; revokeReason: RevokeReason };
 
+/** One retired token in this many is remembered (as a hash), per family. */
+export const CHECKPOINT_EVERY = 32;
+/** Checkpoints kept per family: reuse is caught for tokens up to 256 × 32 rotations old. */
+const CHECKPOINTS_KEPT = 256;
+
+/**
+ * The family a retired token (neither current nor previous) belongs to. A family's tokens form a
+ * chain, each the HMAC of the one before, and token i is remembered when i is a multiple of
+ * CHECKPOINT_EVERY. So the CHECKPOINT_EVERY tokens from the presented one onwards hold either a
+ * remembered one or the family's current token: a bounded walk, and bounded storage.
+ */
+async function familyOfRetired(
+	trx: Transaction<Database>,
+	deps: SessionDeps,
+	presented: string
+): Promise<Session | undefined> {
+	const hashes: string[] = [];
+	let token = presented;
+	for (let i = 0; i < CHECKPOINT_EVERY; i++) {
+		hashes.push(hashToken(token));
+		token = successorOf(deps, token);
+	}
+	const viaCurrent = await trx
+		.selectFrom('sessions')
+		.selectAll()
+		.where('refresh_hash', 'in', hashes)
+		.executeTakeFirst();
+	if (viaCurrent) return viaCurrent;
+	return trx
+		.selectFrom('refresh_checkpoints')
+		.innerJoin('sessions', 'sessions.id', 'refresh_checkpoints.session_id')
+		.selectAll('sessions')
+		.where('refresh_checkpoints.token_hash', 'in', hashes)
+		.executeTakeFirst();
+}
+
 /**
  * Rotate a refresh token in one transaction. The current token moves the family on; the
  * immediately previous one, within the grace window, gets the same successor again (two tabs
- * waking at once, a retried request); any other use of the previous token is theft: revoke.
+ * waking at once, a retried request); any other token the family ever had is theft: revoke.
  */
 export async function rotateRefreshToken(
 	deps: SessionDeps,
@@ -123,7 +161,7 @@ export async function rotateRefreshToken(
 					.selectAll()
 					.where('prev_refresh_hash', '=', hash)
 					.executeTakeFirst();
-		const session = current ?? previous;
+		const session = current ?? previous ?? (await familyOfRetired(trx, deps, presented));
 		if (!session) return { ok: false, reason: 'unknown' };
 		if (session.revoked_at !== null)
 			return { ok: false, reason: 'revoked', revokeReason: session.revoke_reason ?? 'logout' };
@@ -140,9 +178,11 @@ export async function rotateRefreshToken(
 		const successor = successorOf(deps, presented);
 		const expires_at = now + deps.config.refreshTtlSec * 1000;
 		if (current) {
+			await rememberRetired(trx, session, hash);
 			const next = {
 				refresh_hash: hashToken(successor),
 				prev_refresh_hash: hash,
+				rotation: session.rotation + 1,
 				rotated_at: now,
 				last_used_at: now,
 				expires_at
@@ -151,6 +191,7 @@ export async function rotateRefreshToken(
 			return { ok: true, session: { ...session, ...next }, refreshToken: successor };
 		}
 		if (
+			previous &&
 			now - session.rotated_at <= deps.config.refreshGraceSec * 1000 &&
 			hashToken(successor) === session.refresh_hash
 		) {
@@ -175,6 +216,25 @@ export async function rotateRefreshToken(
 	});
 	if (reused) await announceRevoked(deps, reused.id, reused.user_id, 'reuse');
 	return outcome;
+}
+
+/** Keeps a checkpoint when the retiring token's index is one (see familyOfRetired). */
+async function rememberRetired(
+	trx: Transaction<Database>,
+	session: Session,
+	hash: string
+): Promise<void> {
+	if (session.rotation % CHECKPOINT_EVERY !== 0) return;
+	await trx
+		.insertInto('refresh_checkpoints')
+		.values({ token_hash: hash, session_id: session.id, rotation: session.rotation })
+		.onConflict((oc) => oc.doNothing())
+		.execute();
+	await trx
+		.deleteFrom('refresh_checkpoints')
+		.where('session_id', '=', session.id)
+		.where('rotation', '<', session.rotation - CHECKPOINT_EVERY * CHECKPOINTS_KEPT)
+		.execute();
 }
 
 /** Revoke one session (if still active). Returns whether it was active. */

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock';
 
 /**
- * Login throttle: failures are counted per client IP and per username in a sliding window.
+ * Login throttle: attempts are counted per client IP and per username in a sliding window.
  * Past the allowance each further attempt waits an exponentially growing delay (capped), so a
  * user who mistypes a few times is never locked out for long, while guessing gets slow fast.
  */
@@ -12,12 +12,17 @@ export interface ThrottleRule {
 	maxDelayMs: number;
 }
 
-export const USERNAME_RULE: ThrottleRule = {
-	free: 5,
-	windowMs: 15 * 60_000,
-	maxDelayMs: 15 * 60_000
-};
-export const IP_RULE: ThrottleRule = { free: 20, windowMs: 15 * 60_000, maxDelayMs: 15 * 60_000 };
+const WINDOW_MS = 15 * 60_000;
+
+/** Attempts allowed per username and per client IP in the window (SQUELCH_LOGIN_*_ATTEMPTS). */
+export interface ThrottleLimits {
+	perUsername: number;
+	perIp: number;
+}
+
+export const DEFAULT_LIMITS: ThrottleLimits = { perUsername: 5, perIp: 20 };
+
+const rule = (free: number): ThrottleRule => ({ free, windowMs: WINDOW_MS, maxDelayMs: WINDOW_MS });
 
 interface Entry {
 	failures: number[];
@@ -41,11 +46,21 @@ export class Throttle {
 		return Math.max(0, last + delay - this.clock.now());
 	}
 
-	fail(key: string): void {
+	/** Counts a failure now; returns its timestamp, so it can be forgiven. */
+	fail(key: string): number {
+		const at = this.clock.now();
 		const entry = this.prune(key) ?? { failures: [] };
-		entry.failures.push(this.clock.now());
+		entry.failures.push(at);
 		this.entries.set(key, entry);
 		if (this.entries.size > 50_000) this.sweep();
+		return at;
+	}
+
+	/** Takes back one failure counted at `at` (an attempt that turned out fine or never ran). */
+	forgive(key: string, at: number): void {
+		const entry = this.entries.get(key);
+		const index = entry ? entry.failures.lastIndexOf(at) : -1;
+		if (index >= 0) entry!.failures.splice(index, 1);
 	}
 
 	reset(key: string): void {
@@ -69,27 +84,43 @@ export class Throttle {
 	}
 }
 
+/** A reserved sign-in attempt: it counts as a failure unless it is reported otherwise. */
+export interface LoginAttempt {
+	/** The password was right: clears the username's count and gives back the IP's slot. */
+	succeeded(): void;
+	/** The password was never checked (the server was busy): gives back both slots. */
+	abandoned(): void;
+}
+
 export class LoginThrottle {
 	readonly byIp: Throttle;
 	readonly byUsername: Throttle;
 
-	constructor(clock: Clock) {
-		this.byIp = new Throttle(clock, IP_RULE);
-		this.byUsername = new Throttle(clock, USERNAME_RULE);
+	constructor(clock: Clock, limits: ThrottleLimits = DEFAULT_LIMITS) {
+		this.byIp = new Throttle(clock, rule(limits.perIp));
+		this.byUsername = new Throttle(clock, rule(limits.perUsername));
 	}
 
-	/** Seconds to wait (rounded up), or 0. */
-	retryAfterSec(ip: string, username: string): number {
-		const ms = Math.max(this.byIp.waitMs(ip), this.byUsername.waitMs(username.toLowerCase()));
-		return Math.ceil(ms / 1000);
-	}
-
-	failed(ip: string, username: string): void {
-		this.byIp.fail(ip);
-		this.byUsername.fail(username.toLowerCase());
-	}
-
-	succeeded(username: string): void {
-		this.byUsername.reset(username.toLowerCase());
+	/**
+	 * Decides and counts in one synchronous step, before the (asynchronous) password check, so
+	 * parallel attempts cannot all read the same count: each one is a failure until it succeeds.
+	 * Returns the attempt, or the seconds to wait (rounded up) when it may not try now.
+	 */
+	reserve(ip: string, username: string): LoginAttempt | { retryAfterSec: number } {
+		const name = username.toLowerCase();
+		const wait = Math.max(this.byIp.waitMs(ip), this.byUsername.waitMs(name));
+		if (wait > 0) return { retryAfterSec: Math.ceil(wait / 1000) };
+		const ipAt = this.byIp.fail(ip);
+		const nameAt = this.byUsername.fail(name);
+		return {
+			succeeded: () => {
+				this.byIp.forgive(ip, ipAt);
+				this.byUsername.reset(name);
+			},
+			abandoned: () => {
+				this.byIp.forgive(ip, ipAt);
+				this.byUsername.forgive(name, nameAt);
+			}
+		};
 	}
 }

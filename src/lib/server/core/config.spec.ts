@@ -14,7 +14,11 @@ describe('config', () => {
 			trustProxy: false,
 			wsMaxSubscriptions: 20,
 			wsMaxSocketsPerIp: 32,
-			wsAuthTimeoutSec: 15
+			wsAuthTimeoutSec: 15,
+			loginAttempts: { perUsername: 5, perIp: 20 },
+			trpcMaxBatch: 10,
+			hashConcurrency: 1,
+			hashQueue: 32
 		});
 	});
 
@@ -27,7 +31,12 @@ describe('config', () => {
 		['ORIGIN', 'ftp://example.org'],
 		['SQUELCH_WS_MAX_SUBSCRIPTIONS', '0'],
 		['SQUELCH_WS_MAX_PER_IP', 'many'],
-		['SQUELCH_WS_AUTH_TIMEOUT', '0']
+		['SQUELCH_WS_AUTH_TIMEOUT', '0'],
+		['SQUELCH_TRPC_MAX_BATCH', '0'],
+		['SQUELCH_HASH_CONCURRENCY', '17'],
+		['SQUELCH_HASH_QUEUE', 'many'],
+		['SQUELCH_LOGIN_USER_ATTEMPTS', '0'],
+		['SQUELCH_LOGIN_IP_ATTEMPTS', '-5']
 	])('refuses a malformed %s, naming it', (name, value) => {
 		expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
 		expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

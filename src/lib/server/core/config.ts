@@ -28,6 +28,14 @@ export interface Config {
 	wsMaxSocketsPerIp: number;
 	/** …and seconds an anonymous socket may hold no subscription before it is closed. */
 	wsAuthTimeoutSec: number;
+	/** Sign-in attempts per username and per client IP in 15 minutes before delays start. */
+	loginAttempts: { perUsername: number; perIp: number };
+	/** Most calls one /api/trpc request may batch (auth.* is never batched). */
+	trpcMaxBatch: number;
+	/** Password hashes/verifies running at once (each holds a libuv thread and 19 MiB). */
+	hashConcurrency: number;
+	/** Password checks allowed to wait for a slot; past it sign-in answers TOO_MANY_REQUESTS. */
+	hashQueue: number;
 }
 
 export class ConfigError extends Error {
@@ -105,7 +113,14 @@ export function parseConfig(env: Env): Config {
 		kitOnlyOptions: kitOnlyOptions(env),
 		wsMaxSubscriptions: int(env, 'SQUELCH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
 		wsMaxSocketsPerIp: int(env, 'SQUELCH_WS_MAX_PER_IP', 32, 1, 100_000),
-		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600)
+		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600),
+		loginAttempts: {
+			perUsername: int(env, 'SQUELCH_LOGIN_USER_ATTEMPTS', 5, 1, 1000),
+			perIp: int(env, 'SQUELCH_LOGIN_IP_ATTEMPTS', 20, 1, 100_000)
+		},
+		trpcMaxBatch: int(env, 'SQUELCH_TRPC_MAX_BATCH', 10, 1, 100),
+		hashConcurrency: int(env, 'SQUELCH_HASH_CONCURRENCY', 1, 1, 16),
+		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000)
 	};
 }
 

@@ -5,6 +5,7 @@ import { ZodError } from 'zod';
 import type { Context } from './context';
 import type { Viewer } from '../auth/access-token';
 import { getSettings } from '../core/settings';
+import { TRPC_BATCH_TOO_LARGE } from './http-envelope';
 
 /**
  * Who may call a procedure. Every procedure is built from one of the bases below, which set this,
@@ -26,7 +27,9 @@ const t = initTRPC
 				// "username: Too small: expected string to have >=1 characters" instead of a JSON dump.
 				message: zod
 					? zod.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')
-					: shape.message,
+					: shape.message === TRPC_BATCH_TOO_LARGE
+						? 'batch: too many messages in one frame (the limit is SQUELCH_WS_MAX_SUBSCRIPTIONS)'
+						: shape.message,
 				data: {
 					...shape.data,
 					fields: zod ? zod.issues.map((i) => i.path.join('.')) : undefined,

@@ -44,6 +44,8 @@ export interface SessionsTable {
 	refresh_hash: string;
 	/** SHA-256 of the token it replaced, accepted again during the grace window. */
 	prev_refresh_hash: string | null;
+	/** How many times the family has rotated: the current token's index in its chain. */
+	rotation: Generated<number>;
 	rotated_at: number;
 	revoked_at: number | null;
 	revoke_reason: RevokeReason | null;
@@ -162,8 +164,16 @@ export interface ScannerMutedTable {
 	created_at: number;
 }
 
+/** One retired refresh token in every CHECKPOINT_EVERY of a family (auth/sessions.ts). */
+export interface RefreshCheckpointsTable {
+	token_hash: string;
+	session_id: string;
+	rotation: number;
+}
+
 export interface Database {
 	users: UsersTable;
+	refresh_checkpoints: RefreshCheckpointsTable;
 	user_access: UserAccessTable;
 	sessions: SessionsTable;
 	secrets: SecretsTable;

@@ -10,6 +10,7 @@ import { clearAuthCookies, REFRESH_COOKIE, setAuthCookies } from '../../auth/coo
 import type { Role, Session } from '../../core/db/types';
 import { passwordSchema } from '../schemas';
 import { userProfile, userSummary } from '../../auth/profile';
+import { sessionCap } from '../../core/settings';
 
 export interface AuthResult {
 	accessToken: string;
@@ -97,8 +98,13 @@ export const authRouter = router({
 							: outcome.reason;
 				const details = {
 					revokeReason,
+					// The cap in force (admin setting, else SQUELCH_MAX_SESSIONS), as the device list says.
 					...(revokeReason === 'cap'
-						? { maxSessions: String(ctx.services.config.maxSessions) }
+						? {
+								maxSessions: String(
+									await sessionCap(ctx.services.db, ctx.services.config.maxSessions)
+								)
+							}
 						: {})
 				};
 				throw new ServiceError('UNAUTHORIZED', REFRESH_FAILED[outcome.reason], undefined, details);

@@ -2,19 +2,23 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { RequestHandler } from './$types';
 import { appRouter } from '$lib/server/trpc/root';
 import { createHttpContext } from '$lib/server/trpc/context';
+import { checkHttpEnvelope } from '$lib/server/trpc/http-envelope';
 
 // adapter-node's body limit is lifted for recorder uploads (start.js), so tRPC gets its own.
 const MAX_BODY_BYTES = 1024 * 1024;
 
 // Served on Kit's resolve() path so cookies set through event.cookies reach the response.
-const handler: RequestHandler = (event) => {
+const handler: RequestHandler = async (event) => {
 	const length = Number(event.request.headers.get('content-length') ?? 0);
 	if (length > MAX_BODY_BYTES) return new Response('request body too large', { status: 413 });
 	return fetchRequestHandler({
 		endpoint: '/api/trpc',
 		req: limitBody(event.request, MAX_BODY_BYTES),
 		router: appRouter,
-		createContext: () => createHttpContext(event),
+		createContext: async ({ req, info }) => {
+			checkHttpEnvelope(req, info, event.locals.services.config.trpcMaxBatch);
+			return createHttpContext(event);
+		},
 		onError({ error, path }) {
 			if (error.code === 'INTERNAL_SERVER_ERROR')
 				console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error);

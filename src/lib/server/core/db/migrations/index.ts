@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_init';
 import * as m0003admin from './0003_admin_talkgroup_csv';
 import * as m0004scanner from './0004_scanner_selection';
+import * as m0005refresh from './0005_refresh_checkpoints';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
@@ -10,7 +11,8 @@ import * as m0004scanner from './0004_scanner_selection';
 const migrations: Record<string, Migration> = {
 	'0001_init': m0001,
 	'0003_admin_talkgroup_csv': m0003admin,
-	'0004_scanner_selection': m0004scanner
+	'0004_scanner_selection': m0004scanner,
+	'0005_refresh_checkpoints': m0005refresh
 };
 
 export const migrationProvider: MigrationProvider = {
