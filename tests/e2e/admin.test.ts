@@ -389,6 +389,10 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 	await expect.poll(() => group.getByTestId('admin-device').count()).toBe(2);
 	await screenshot(admin, 'admin-devices-before-desktop-light');
 	await group.getByRole('button', { name: 'Sign out Chrome on Android of ffan' }).click();
+	await admin
+		.getByRole('dialog', { name: 'Sign out Chrome on Android of ffan?' })
+		.getByRole('button', { name: 'Sign it out' })
+		.click();
 	await expect
 		.poll(() => admin.getByTestId('status').textContent())
 		.toBe("ffan's Chrome on Android was signed out.");

@@ -27,17 +27,25 @@ export interface TestServer {
  * port with a fresh data dir, exactly as a user would run it.
  */
 export async function startServer(
-	opts: { env?: Record<string, string>; dataDir?: string } = {}
+	opts: {
+		env?: Record<string, string>;
+		dataDir?: string;
+		/** A port to reuse (e.g. the same origin after a "deploy"); default ephemeral. */
+		port?: number;
+		/** Another copy of the app to run (see `copyApp`); default this checkout. */
+		root?: string;
+	} = {}
 ): Promise<TestServer> {
 	const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-test-'));
-	let port = 0;
+	const appRoot = opts.root ?? root;
+	let port = opts.port ?? 0;
 	let child: ChildProcess;
 	let log = '';
 
 	const launch = () =>
 		new Promise<void>((resolve, reject) => {
-			child = spawn(process.execPath, [path.join(root, 'scripts/start.js')], {
-				cwd: root,
+			child = spawn(process.execPath, [path.join(appRoot, 'scripts/start.js')], {
+				cwd: appRoot,
 				env: {
 					...process.env,
 					NODE_ENV: 'production',
@@ -96,6 +104,19 @@ export async function startServer(
 		}
 	};
 	return server;
+}
+
+/**
+ * A second copy of the built app (scripts, build, package.json; node_modules linked), as a deploy
+ * of another version would leave it; `edit` changes its files before it is started.
+ */
+export function copyApp(edit: (buildDir: string) => void): string {
+	const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-app-'));
+	for (const name of ['scripts', 'build', 'package.json'])
+		fs.cpSync(path.join(root, name), path.join(copy, name), { recursive: true });
+	fs.symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+	edit(path.join(copy, 'build'));
+	return copy;
 }
 
 /** Runs the start script and resolves with its exit code and output (for bad-config tests). */

@@ -9,6 +9,9 @@ describe('event texts', () => {
 		expect(describeEvent({ type: 'session.revoked', reason: 'cap' })).toBe(
 			'Reason: cap — too many devices'
 		);
+		expect(
+			describeEvent({ type: 'session.revoked', reason: 'admin', device: 'Safari on iPhone' })
+		).toBe('Safari on iPhone · Reason: admin — by an admin');
 	});
 
 	it('shows the device of a sign-in and the changes of a user', () => {

@@ -43,6 +43,7 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			break;
 		case 'session.revoked': {
 			const reason = str(e.reason);
+			if (e.device) parts.push(str(e.device));
 			parts.push(
 				`Reason: ${reason}${REVOKE_REASONS[reason] ? ` — ${REVOKE_REASONS[reason]}` : ''}`
 			);
