@@ -3,8 +3,9 @@ import type { Plugin, ViteDevServer } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Dev only: serve tRPC over WebSocket on Vite's own HTTP server. The router is loaded through
- * Vite (ssrLoadModule), so HTTP and WebSocket share one bus and one database; Vite's HMR socket
+ * Dev only: serve tRPC over WebSocket on Vite's own HTTP server. The app is loaded through Vite
+ * (ssrLoadModule) and shared with SvelteKit's modules (app.ts, currentApp), so HTTP and WebSocket
+ * share one bus and one database; Vite's HMR socket
  * (protocol `vite-hmr`) is never touched.
  */
 function squelchWebSockets(): Plugin {
@@ -17,8 +18,9 @@ function squelchWebSockets(): Plugin {
 			let attached: Promise<unknown> | undefined;
 			const attach = () =>
 				(attached ??= server
-					.ssrLoadModule('/src/lib/server/realtime/ws.ts')
-					.then((mod) => mod.attachWebSockets(httpServer, { dev: true })));
+					.ssrLoadModule('/src/lib/server/app.ts')
+					.then((mod) => mod.currentApp())
+					.then((app) => app.attachWebSockets(httpServer, { dev: true })));
 			// Attach on the first request of any kind, once Kit has initialised the app.
 			httpServer.once('request', () => void attach());
 			httpServer.on('listening', () => void attach());

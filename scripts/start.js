@@ -1,5 +1,5 @@
 // `npm start`: build if the sources changed since the last build, then serve the production app
-// with tRPC over WebSocket on the same port.
+// with tRPC over WebSocket on the same port, on an http.Server of our own.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +22,7 @@ function newestMtime(p) {
 function buildIfNeeded() {
 	const built = fs.statSync(stamp, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 	const newest = Math.max(...inputs.map((i) => newestMtime(path.join(root, i))));
-	if (built >= newest && fs.existsSync(path.join(root, 'build', 'index.js'))) return;
+	if (built >= newest && fs.existsSync(path.join(root, 'build', 'handler.js'))) return;
 	console.log('Squelch: building the app (first start or sources changed)…');
 	const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
 	const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
@@ -39,81 +39,16 @@ process.env.NODE_ENV ??= 'production';
 process.env.BODY_SIZE_LIMIT ??= 'Infinity';
 if (!process.env.SQUELCH_SKIP_BUILD) buildIfNeeded();
 
-// adapter-node reads PORT and HOST itself; importing the build initialises the app (hooks init:
-// config, migrations) and starts listening.
-let app;
+// Importing SvelteKit's handler initialises the app (hooks.server.ts `init`: config, migrations,
+// background work, src/lib/server/app.ts); the app then serves that handler on its own
+// http.Server (src/lib/server/http/server.ts) with the hot routes and the WebSocket server.
 try {
-	app = await import(path.join(root, 'build', 'index.js'));
+	const { handler } = await import(path.join(root, 'build', 'handler.js'));
+	const app = await globalThis[Symbol.for('squelch.app')];
+	if (!app) throw new Error('the app did not initialise');
+	await app.serve(handler);
 } catch (err) {
 	// A bad env value (ConfigError) stops start-up with the message naming the variable.
 	console.error(`Squelch could not start: ${err instanceof Error ? err.message : err}`);
 	process.exit(1);
-}
-const httpServer = app.server.server;
-const attach = globalThis[Symbol.for('squelch.attachWebSockets')];
-if (typeof attach !== 'function') {
-	console.error('Squelch could not start: the app did not initialise its WebSocket server');
-	process.exit(1);
-}
-const sockets = attach(httpServer);
-serveHotRoutesAheadOfKit();
-
-/**
- * Audio and recorder uploads are answered straight from the http.Server, ahead of SvelteKit, by
- * the same endpoint code (src/lib/server/http/hot-routes.ts). The build is already listening by
- * now: a request that arrived before this swap went to SvelteKit, which answers it the same way
- * (only slower), so that race is harmless. adapter-node options the hot path does not reproduce
- * (a body size limit, client address and origin headers) leave these endpoints to SvelteKit, as
- * does SQUELCH_HOT_ROUTES=off.
- */
-function serveHotRoutesAheadOfKit() {
-	const attachHot = globalThis[Symbol.for('squelch.attachHotRoutes')];
-	if (typeof attachHot !== 'function') {
-		console.error('Squelch could not start: the app did not initialise its hot routes');
-		process.exit(1);
-	}
-	if (process.env.SQUELCH_HOT_ROUTES === 'off') return;
-	const kitOnly = ['ADDRESS_HEADER', 'PROTOCOL_HEADER', 'HOST_HEADER', 'PORT_HEADER'].filter(
-		(name) => process.env[name]
-	);
-	if (process.env.BODY_SIZE_LIMIT !== 'Infinity') kitOnly.push('BODY_SIZE_LIMIT');
-	if (kitOnly.length) {
-		console.log(
-			`Squelch: ${kitOnly.join(', ')} set; audio and uploads are served through SvelteKit`
-		);
-		return;
-	}
-	// polka (adapter-node's router) listens for 'request' with this function.
-	const kitListener = app.server?.attach;
-	if (typeof kitListener !== 'function' || !httpServer.listeners('request').includes(kitListener)) {
-		console.log(
-			"Squelch: SvelteKit's request listener was not found; audio and uploads are served through SvelteKit"
-		);
-		return;
-	}
-	attachHot(httpServer, kitListener);
-}
-
-const announce = () => {
-	const address = httpServer.address();
-	const host =
-		!address.address || address.address === '::' || address.address === '0.0.0.0'
-			? 'localhost'
-			: address.address;
-	console.log(
-		`Squelch listening on http://${host.includes(':') ? `[${host}]` : host}:${address.port}`
-	);
-};
-if (httpServer.listening) announce();
-else httpServer.once('listening', announce);
-
-// adapter-node stops accepting HTTP on these signals but does not know about upgraded sockets:
-// tell every WebSocket client to reconnect (it will resume from its last id), then close them.
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT']) {
-	process.on(signal, async () => {
-		if (stopping) return;
-		stopping = true;
-		await sockets.close();
-	});
 }

@@ -1,10 +1,9 @@
 import type { Handle, ServerInit } from '@sveltejs/kit';
-import { services } from '$lib/server/app';
+import { currentApp, services } from '$lib/server/app';
 import { verifyAccessToken } from '$lib/server/auth/access-token';
 import { clientIp } from '$lib/server/auth/client-ip';
 import { requestToken } from '$lib/server/http/request-auth';
 import { SECURITY_HEADERS } from '$lib/server/http/security-headers';
-import { startServer } from '$lib/server/start';
 import { needsSetup } from '$lib/server/auth/accounts';
 import { redirect } from '@sveltejs/kit';
 
@@ -14,12 +13,15 @@ import { redirect } from '@sveltejs/kit';
 // Once an admin exists setup never comes back (the last admin cannot be deleted).
 let setupDone = false;
 
+// Builds the app (the composition root, app.ts) once per process: in production while
+// scripts/start.js imports SvelteKit's handler, in dev on the first request.
 export const init: ServerInit = async () => {
-	await startServer();
+	await currentApp();
 };
 
 export const handle: Handle = async ({ event, resolve }) => {
 	const svc = await services();
+	event.locals.services = svc;
 	event.locals.clientIp = clientIp(
 		event.request.headers.get('x-forwarded-for'),
 		event.getClientAddress(),

@@ -1,5 +1,5 @@
 /**
- * Multipart bodies built byte for byte the way each recorder builds them (RECORDERS.md). Used by
+ * Multipart bodies built byte for byte the way each recorder builds them (docs/recorders.md). Used by
  * `npm run simulate` and by the integration tests, so what the tests prove is what the simulator
  * sends.
  */

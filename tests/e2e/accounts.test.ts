@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Route } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server';
 import {
 	DESKTOP,
@@ -89,4 +89,70 @@ it('a wrong password shows the error, and the login page is usable on a phone', 
 	expect(await page.getByTestId('login-error').textContent()).toBe('invalid username or password');
 	await screenshot(page, 'login-error-phone');
 	await context.close();
+});
+
+/**
+ * Opens /login with the app's JavaScript held back, so what is on screen is the server's HTML, the
+ * stylesheet and the inline theme script of src/app.html: the first paint. Then lets the app start.
+ */
+async function firstPaint(
+	options: typeof PHONE | typeof DESKTOP,
+	colorScheme: 'light' | 'dark',
+	stored: string | null,
+	name: string
+) {
+	const context = await browser.newContext({ ...options, colorScheme });
+	if (stored) await context.addInitScript((t) => localStorage.setItem('squelch-theme', t), stored);
+	const held: Route[] = [];
+	let holding = true;
+	await context.route('**/_app/immutable/**/*.js', (route) =>
+		holding ? void held.push(route) : route.continue()
+	);
+	const page = await context.newPage();
+	const watched = watchConsole(page);
+	await page.goto(`${server.url}/login`, { waitUntil: 'domcontentloaded' });
+	await page.waitForFunction(() => document.styleSheets.length > 0);
+	const painted = await page.evaluate(() => ({
+		theme: document.documentElement.dataset.theme,
+		background: getComputedStyle(document.documentElement).backgroundColor
+	}));
+	const heldBack = held.length;
+	await screenshot(page, `first-paint-${name}`);
+
+	holding = false;
+	for (const route of held.splice(0)) await route.continue();
+	await page.getByLabel('Username').waitFor();
+	// The app, once started, keeps what the inline script chose.
+	const themeAfterStart = await page.evaluate(() => document.documentElement.dataset.theme);
+	const problems = watched.problems();
+	await context.close();
+	return { painted, heldBack, themeAfterStart, problems };
+}
+
+const DARK_BG = 'rgb(13, 17, 23)';
+const LIGHT_BG = 'rgb(246, 247, 249)';
+
+it('paints a dark-theme device dark before any of the app code runs (phone and desktop)', async () => {
+	for (const [name, options] of [
+		['dark-phone', PHONE],
+		['dark-desktop', DESKTOP]
+	] as const) {
+		const seen = await firstPaint(options, 'light', 'dark', name);
+		expect(seen.heldBack).toBeGreaterThan(0);
+		expect(seen.painted).toEqual({ theme: 'dark', background: DARK_BG });
+		expect(seen.themeAfterStart).toBe('dark');
+		expect(seen.problems).toEqual([]);
+	}
+});
+
+it('resolves "system" before first paint, and a light choice stays light on a dark system', async () => {
+	const system = await firstPaint(DESKTOP, 'dark', null, 'system-dark-desktop');
+	expect(system.painted).toEqual({ theme: 'dark', background: DARK_BG });
+	expect(system.themeAfterStart).toBe('dark');
+
+	const light = await firstPaint(PHONE, 'dark', 'light', 'light-on-dark-phone');
+	expect(light.heldBack).toBeGreaterThan(0);
+	expect(light.painted).toEqual({ theme: 'light', background: LIGHT_BG });
+	expect(light.themeAfterStart).toBe('light');
+	expect(light.problems).toEqual([]);
 });

@@ -7,12 +7,8 @@ import WebSocket from 'ws';
 import { createTRPCClient, createWSClient, wsLink, type TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
 import { parseConfig } from '../../src/lib/server/core/config';
-import { buildServices, type Services } from '../../src/lib/server/app';
-import {
-	attachWebSockets,
-	type WebSocketHandle,
-	type WebSocketOptions
-} from '../../src/lib/server/realtime/ws';
+import { createApp, type App, type Services, type SocketOptions } from '../../src/lib/server/app';
+import type { WebSocketHandle } from '../../src/lib/server/realtime/ws';
 import { insertUser } from '../../src/lib/server/auth/accounts';
 import { createSession, rotateRefreshToken } from '../../src/lib/server/auth/sessions';
 import { signAccessToken } from '../../src/lib/server/auth/access-token';
@@ -21,8 +17,8 @@ import type { AppRouter } from '../../src/lib/server/trpc/root';
 import { insertCall, type TestCall } from './calls';
 
 /**
- * The realtime layer in-process: a plain http.Server with the real attachWebSockets on an
- * ephemeral port, real services over a temporary SQLite file. Tests publish on its bus the way
+ * The realtime layer in-process: a plain http.Server with the app's real WebSocket server on an
+ * ephemeral port, the real app (app.ts createApp) over a temporary SQLite file. Tests publish on its bus the way
  * ingest does, and talk to it with the real @trpc/client over real sockets.
  */
 export interface LiveServer {
@@ -41,7 +37,7 @@ export interface LiveServer {
 
 export interface LiveServerOptions {
 	env?: Record<string, string>;
-	ws?: Omit<WebSocketOptions, 'services'>;
+	ws?: SocketOptions;
 	/** Serves plain HTTP requests (a test page); 404 otherwise. */
 	handler?: http.RequestListener;
 	/** Holds every upgrade this long before handling it: a slow network, sockets stay CONNECTING. */
@@ -51,12 +47,14 @@ export interface LiveServerOptions {
 export async function startLiveServer(opts: LiveServerOptions = {}): Promise<LiveServer> {
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-live-'));
 	let port = 0;
+	let app: App;
 	let svc: Services;
 	let server: http.Server;
 	let handle: WebSocketHandle;
 
 	const up = async () => {
-		svc = await buildServices(parseConfig({ DATA_DIR: dataDir, ...opts.env }));
+		app = await createApp(parseConfig({ DATA_DIR: dataDir, ...opts.env }));
+		svc = app.services;
 		server = http.createServer(
 			opts.handler ??
 				((_req, res) => {
@@ -73,7 +71,7 @@ export async function startLiveServer(opts: LiveServerOptions = {}): Promise<Liv
 				return true;
 			}) as typeof server.emit;
 		}
-		handle = attachWebSockets(server, { ...opts.ws, services: svc });
+		handle = app.attachWebSockets(server, opts.ws);
 		await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 		port = (server.address() as AddressInfo).port;
 	};
@@ -81,7 +79,7 @@ export async function startLiveServer(opts: LiveServerOptions = {}): Promise<Liv
 		await handle.close();
 		server.closeAllConnections();
 		await new Promise<void>((resolve) => server.close(() => resolve()));
-		await svc.db.destroy();
+		await app.stop();
 	};
 
 	await up();

@@ -5,6 +5,11 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
+export interface ServerExit {
+	code: number | null;
+	signal: NodeJS.Signals | null;
+}
+
 export interface TestServer {
 	url: string;
 	port: number;
@@ -13,7 +18,8 @@ export interface TestServer {
 	output: () => string;
 	/** Sends the server process a signal (SIGUSR2: re-read the test clock file; SIGKILL: crash). */
 	signal(name: NodeJS.Signals): void;
-	stop(): Promise<void>;
+	/** SIGTERM, as a service manager stops it; resolves with how the process ended (SIGKILL after 10 s). */
+	stop(): Promise<ServerExit | null>;
 	/** Stop and start again on the same data dir and port. */
 	restart(): Promise<void>;
 }
@@ -75,13 +81,12 @@ export async function startServer(
 		});
 
 	const stop = () =>
-		new Promise<void>((resolve) => {
-			// A child killed by a signal has a signalCode and no exitCode.
-			if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+		new Promise<ServerExit | null>((resolve) => {
+			if (!child || child.exitCode !== null || child.signalCode !== null) return resolve(null);
 			const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-			child.once('exit', () => {
+			child.once('exit', (code, signal) => {
 				clearTimeout(timer);
-				resolve();
+				resolve({ code, signal });
 			});
 			child.kill('SIGTERM');
 		});

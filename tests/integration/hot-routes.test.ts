@@ -118,7 +118,7 @@ describe('the production hot path', () => {
 	});
 
 	// As recorders and listeners see it. (The server-side rule — publish only after the reply's
-	// 'finish' — is pinned down in src/lib/server/http/hot-routes.spec.ts.)
+	// 'finish' — is pinned down in tests/integration/hot-routes-listener.test.ts.)
 	it('gives the recorder its reply before any live listener hears the call', async () => {
 		const server = await start();
 		const admin = await signInAdmin(server.url);

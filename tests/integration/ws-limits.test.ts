@@ -4,7 +4,7 @@ import { startServer, type TestServer } from '../helpers/server';
 
 // The WebSocket limits and the Origin rule on the production server (`npm start`), through real
 // sockets. The per-socket subscription and batch limits are covered in
-// src/lib/server/realtime/socket-limits.spec.ts.
+// tests/integration/socket-limits.test.ts.
 
 let server: TestServer;
 beforeAll(async () => {

@@ -6,9 +6,15 @@ export function loadTheme(): ThemeChoice {
 	return stored === 'light' || stored === 'dark' ? stored : 'system';
 }
 
-/** 'system' follows prefers-color-scheme through CSS; the others pin it. */
+/**
+ * Stores the device's choice and sets data-theme as the inline script in src/app.html does before
+ * first paint ('system' resolved through prefers-color-scheme; that script follows its changes).
+ */
 export function applyTheme(choice: ThemeChoice) {
-	if (choice === 'system') delete document.documentElement.dataset.theme;
-	else document.documentElement.dataset.theme = choice;
 	localStorage.setItem(KEY, choice);
+	document.documentElement.dataset.theme = choice === 'system' ? systemTheme() : choice;
+}
+
+function systemTheme(): 'light' | 'dark' {
+	return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }

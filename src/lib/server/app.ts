@@ -1,31 +1,34 @@
 import path from 'node:path';
 import fs from 'node:fs';
+import type { RequestListener, Server } from 'node:http';
 import { config, type Config } from './core/config';
 import { FileClock, systemClock, type Clock } from './core/clock';
-import { createDb, migrateToLatest, type DB } from './core/db';
-import { InProcessBus, type Bus } from './core/bus';
-import { loadAuthKeys, type AuthKeys } from './auth/secrets';
+import { createDb, migrateToLatest } from './core/db';
+import { InProcessBus } from './core/bus';
+import { loadAuthKeys } from './auth/secrets';
+import { VerifiedTokens } from './auth/access-token';
 import { LoginThrottle } from './auth/throttle';
+import { UploadRateLimiter } from './calls/rate-limit';
+import { RejectionLog } from './calls/rejection-log';
+import { startCalls } from './calls/lifecycle';
 import { Presence } from './live/presence';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { findFfmpeg } from './calls/audio-pipeline/ffmpeg';
+import { startForwarding } from './forward/worker';
+import { createLiveFeeds } from './live/feeds';
+import { logPresenceChanges } from './live/presence-log';
+import { appRouter } from './trpc/root';
+import { createWsContext, type Services } from './trpc/context';
+import { attachWebSockets, type WebSocketHandle, type WebSocketOptions } from './realtime/ws';
+import { serveHttp, type HttpServerHandle } from './http/server';
 
-/** Everything a service may need, built once per process. Tests build their own. */
-export interface Services {
-	config: Config;
-	db: DB;
-	clock: Clock;
-	bus: Bus;
-	keys: AuthKeys;
-	throttle: LoginThrottle;
-	presence: Presence;
-	/** The audio pipeline's queue (FFmpeg null: audio is stored as received). */
-	pipeline: AudioPipeline;
-	startedAt: number;
-	/** Hooks run on shutdown (timers, sockets), in registration order. */
-	onShutdown: Array<() => Promise<void> | void>;
-}
+/**
+ * The composition root: every per-process object is built here, once, and each service is handed
+ * only the inputs it declares. Nothing below this file imports it (architecture.spec.ts).
+ */
+export type { Services };
 
+/** The per-process objects over a migrated database; no background work starts here. */
 export async function buildServices(
 	cfg: Config,
 	clock: Clock = systemClock,
@@ -42,25 +45,108 @@ export async function buildServices(
 		bus,
 		keys: await loadAuthKeys(db, clock),
 		throttle: new LoginThrottle(clock, cfg.loginAttempts),
+		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
 		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
+		feeds: createLiveFeeds({ db, bus }),
+		uploadLimiter: new UploadRateLimiter(clock),
+		rejectionLog: new RejectionLog({ db, clock, bus }),
 		startedAt: clock.now(),
 		onShutdown: []
 	};
 }
 
-// Kept on globalThis so the HTTP app and the WebSocket server (loaded separately in dev) share one.
-const KEY = Symbol.for('squelch.services');
-type Holder = { [KEY]?: Promise<Services> };
+/** What a caller may tune of the WebSocket server; the app supplies services, router and context. */
+export type SocketOptions = Omit<WebSocketOptions, 'services' | 'router' | 'createContext'>;
 
-export function services(): Promise<Services> {
+export interface App {
+	readonly services: Services;
+	/** Serves tRPC over WebSocket on a server (Vite's in dev, a test's own); closed by stop(). */
+	attachWebSockets(server: Server, opts?: SocketOptions): WebSocketHandle;
+	/** `npm start`: our own http.Server in front of SvelteKit's handler (http/server.ts). */
+	serve(kit: RequestListener): Promise<HttpServerHandle>;
+	/** Every socket gets tRPC's reconnect notice, then is closed (also the first step of stop()). */
+	closeWebSockets(): Promise<void>;
+	/** Shutdown: WebSockets, background work, then the database. */
+	stop(): Promise<void>;
+}
+
+/**
+ * Builds the services and starts the background work: interrupted uploads, retention, the audio
+ * pipeline and broadcast delay, folder ingest, the presence log, the upload-rejection log's
+ * flushes, downstream forwarding.
+ */
+export async function createApp(cfg: Config, clock: Clock = systemClock): Promise<App> {
+	const svc = await buildServices(cfg, clock);
+	svc.onShutdown.push(
+		await startCalls(svc),
+		logPresenceChanges(svc),
+		svc.rejectionLog.start(),
+		startForwarding(svc)
+	);
+	if (svc.clock instanceof FileClock) svc.onShutdown.push(svc.clock.listen());
+	const sockets: WebSocketHandle[] = [];
+	let stopped: Promise<void> | undefined;
+
+	const app: App = {
+		services: svc,
+		attachWebSockets(server, opts = {}) {
+			const handle = attachWebSockets(server, {
+				...opts,
+				services: svc,
+				router: appRouter,
+				createContext: (req, params, socket) => createWsContext(svc, req, params, socket)
+			});
+			sockets.push(handle);
+			return handle;
+		},
+		serve: (kit) => serveHttp({ app, kit }),
+		closeWebSockets: async () => {
+			await Promise.all(sockets.map((s) => s.close()));
+		},
+		stop: () =>
+			(stopped ??= (async () => {
+				await app.closeWebSockets();
+				for (const stop of svc.onShutdown) {
+					try {
+						await stop();
+					} catch (err) {
+						console.error(
+							'Squelch: a shutdown step failed:',
+							err instanceof Error ? err.message : err
+						);
+					}
+				}
+				await svc.db.destroy();
+			})())
+	};
+	return app;
+}
+
+/*
+ * The one registry on globalThis. SvelteKit's code (hooks, routes) and its host share the app
+ * through it: in dev the host is the Vite plugin in vite.config.ts, which loads modules through
+ * ssrLoadModule, and a hot reload re-evaluates this module (a module variable would build a second
+ * database and bus); in production the host is scripts/start.js, which imports SvelteKit's
+ * handler.js and then asks the app to serve it. Nothing else may live on globalThis.
+ */
+const KEY = Symbol.for('squelch.app');
+type Holder = { [KEY]?: Promise<App> };
+
+/** The process's app, built from the environment on first use (SvelteKit's `init` hook). */
+export function currentApp(): Promise<App> {
 	const holder = globalThis as Holder;
 	if (!holder[KEY]) {
 		const cfg = config();
-		holder[KEY] = buildServices(
+		// Tests move a real server's clock through a file (SQUELCH_TEST_CLOCK_FILE, broadcast delay).
+		holder[KEY] = createApp(
 			cfg,
 			cfg.testClockFile ? new FileClock(cfg.testClockFile) : systemClock
 		);
 	}
 	return holder[KEY];
+}
+
+export async function services(): Promise<Services> {
+	return (await currentApp()).services;
 }

@@ -1,30 +1,66 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseConfig, type Config } from './core/config';
 import { ManualClock } from './core/clock';
 import { createTestDb } from './core/db';
-import { InProcessBus } from './core/bus';
+import { InProcessBus, type BusTopics, type Topic } from './core/bus';
 import { LoginThrottle } from './auth/throttle';
+import { VerifiedTokens } from './auth/access-token';
 import { Presence } from './live/presence';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
-import type { Services } from './app';
+import { createLiveFeeds } from './live/feeds';
+import { UploadRateLimiter } from './calls/rate-limit';
+import { RejectionLog } from './calls/rejection-log';
+import { incomingDir } from './calls/storage';
+import type { Services } from './trpc/context';
 
-/** Services on an in-memory SQLite and a manual clock, for unit specs. */
+/** A bus that also remembers what was published, for assertions. */
+export class RecordingBus extends InProcessBus {
+	readonly published: Array<{ topic: Topic; payload: BusTopics[Topic] }> = [];
+
+	publish<T extends Topic>(topic: T, payload: BusTopics[T]): void {
+		this.published.push({ topic, payload });
+		super.publish(topic, payload);
+	}
+}
+
+export type TestServices = Services & {
+	clock: ManualClock;
+	config: Config;
+	bus: RecordingBus;
+	published: RecordingBus['published'];
+};
+
+/**
+ * The one services builder for unit specs: in-memory SQLite, a manual clock (at `now`), a bus that
+ * records, and a fresh temporary DATA_DIR unless `env` names one. `env` is parsed as at start-up.
+ */
 export async function testServices(
-	env: Record<string, string> = {}
-): Promise<Services & { clock: ManualClock; config: Config }> {
-	const clock = new ManualClock();
-	const config = parseConfig({ DATA_DIR: '/tmp/squelch-unit', ...env });
+	env: Record<string, string> = {},
+	opts: { now?: number } = {}
+): Promise<TestServices> {
+	const clock = new ManualClock(opts.now);
 	const db = await createTestDb();
-	const bus = new InProcessBus();
+	const bus = new RecordingBus();
+	const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-unit-'));
+	fs.mkdirSync(incomingDir(dataDir), { recursive: true });
+	const config = parseConfig({ ...env, DATA_DIR: dataDir });
 	return {
 		config,
 		db,
 		clock,
 		bus,
 		pipeline: new AudioPipeline({ db, clock, bus, config }, null),
+		published: bus.published,
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
 		throttle: new LoginThrottle(clock, config.loginAttempts),
+		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
+		feeds: createLiveFeeds({ db, bus }),
+		uploadLimiter: new UploadRateLimiter(clock),
+		rejectionLog: new RejectionLog({ db, clock, bus }),
 		startedAt: clock.now(),
 		onShutdown: []
 	};

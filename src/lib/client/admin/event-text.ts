@@ -1,4 +1,4 @@
-/** Event types of the admin feed (CONTRACT.md `AdminEvent.type`), in the order the filter lists them. */
+/** Event types of the admin feed (docs/api.md, Admin events), in the order the filter lists them. */
 export const EVENT_TYPES = [
 	'session.created',
 	'session.revoked',

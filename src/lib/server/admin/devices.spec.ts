@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSession } from '../auth/sessions';
-import { createTestDeps } from './test-support';
 import { listDevices, revokeAllDevices, revokeDevice } from './devices';
+import { testServices } from '../testing';
 
 const phone = {
 	userAgent:
@@ -15,7 +15,7 @@ const laptop = {
 	rememberMe: true
 };
 
-async function user(deps: Awaited<ReturnType<typeof createTestDeps>>, username: string) {
+async function user(deps: Awaited<ReturnType<typeof testServices>>, username: string) {
 	const { id } = await deps.db
 		.insertInto('users')
 		.values({ username, password_hash: 'x', role: 'listener', created_at: 0, updated_at: 0 })
@@ -26,7 +26,7 @@ async function user(deps: Awaited<ReturnType<typeof createTestDeps>>, username: 
 
 describe('admin devices', () => {
 	it("lists every user's active sessions, newest use first, optionally for one user", async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		const ann = await user(deps, 'ann');
 		const bob = await user(deps, 'bob');
 		const annPhone = await createSession(deps, ann, phone);
@@ -49,7 +49,7 @@ describe('admin devices', () => {
 	});
 
 	it('revokes one session with reason admin, and refuses one that is not active', async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		const ann = await user(deps, 'ann');
 		const { session } = await createSession(deps, ann, phone);
 		await revokeDevice(deps, session.id);
@@ -70,7 +70,7 @@ describe('admin devices', () => {
 	});
 
 	it("revokes all of a user's sessions, keeping the admin's own current one", async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		const ann = await user(deps, 'ann');
 		const admin = await user(deps, 'admin');
 		await createSession(deps, ann, phone);

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Presence } from '../live/presence';
-import { createTestDeps, seedCall, seedSystem } from './test-support';
+import { seedCall, seedSystem } from './test-support';
 import { dashboard, startOfUtcWeek } from './stats';
+import { testServices } from '../testing';
 
 const at = (iso: string) => Date.parse(iso);
 
 describe('dashboard', () => {
 	it('counts calls by UTC day and ISO week, buckets the last 24 hours per system and ranks talkgroups', async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		deps.clock.set(at('2026-01-07T10:30:00Z')); // a Wednesday
 		const a = await seedSystem(deps.db, 100, 'County', [1, 2]);
 		const b = await seedSystem(deps.db, 200, 'City', [9]);
@@ -74,7 +75,7 @@ describe('dashboard', () => {
 	});
 
 	it('reports zeros on an empty database', async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		const result = await dashboard({
 			db: deps.db,
 			clock: deps.clock,

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { codeOf } from '../testing';
-import { createTestDeps, seedCall, seedSystem, type TestDeps } from './test-support';
+import { codeOf, testServices, type TestServices } from '../testing';
+import { seedCall, seedSystem } from './test-support';
 import {
 	createSystem,
 	deleteSystem,
@@ -13,7 +13,7 @@ import {
 	updateUnit
 } from './systems';
 
-const refreshes = (deps: TestDeps) =>
+const refreshes = (deps: TestServices) =>
 	deps.published.filter(
 		(p) =>
 			p.topic === 'access.changed' &&
@@ -29,9 +29,9 @@ const FILE = [
 ].join('\n');
 
 describe('admin systems', () => {
-	let deps: TestDeps;
+	let deps: TestServices;
 	beforeEach(async () => {
-		deps = await createTestDeps();
+		deps = await testServices();
 	});
 
 	it('lists systems with their talkgroups, units and call counts, in sort order', async () => {

@@ -1,37 +1,4 @@
-import { ManualClock } from '../core/clock';
-import { createTestDb, type DB } from '../core/db';
-import { InProcessBus, type BusTopics, type Topic } from '../core/bus';
-import type { SessionDeps } from '../auth/sessions';
-
-/**
- * For unit specs only: the deps the admin services take, over a migrated in-memory database, a
- * manual clock and a bus that remembers what was published.
- */
-export interface TestDeps extends SessionDeps {
-	db: DB;
-	clock: ManualClock;
-	bus: InProcessBus;
-	published: Array<{ topic: Topic; payload: BusTopics[Topic] }>;
-}
-
-export async function createTestDeps(opts: { maxSessions?: number } = {}): Promise<TestDeps> {
-	const db = await createTestDb();
-	const bus = new InProcessBus();
-	const published: TestDeps['published'] = [];
-	const publish = bus.publish.bind(bus);
-	bus.publish = (topic, payload) => {
-		published.push({ topic, payload });
-		publish(topic, payload);
-	};
-	return {
-		db,
-		clock: new ManualClock(),
-		bus,
-		published,
-		keys: { refresh: Buffer.alloc(32, 7) },
-		config: { refreshTtlSec: 30 * 86_400, refreshGraceSec: 30, maxSessions: opts.maxSessions ?? 20 }
-	};
-}
+import type { DB } from '../core/db';
 
 /** A system with talkgroups, straight into the tables (ingest is another module's job). */
 export async function seedSystem(

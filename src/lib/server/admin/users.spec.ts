@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createSession, rotateRefreshToken } from '../auth/sessions';
 import { insertUser } from '../auth/accounts';
 import { verifyPassword } from '../auth/passwords';
-import { codeOf } from '../testing';
-import { createTestDeps, seedSystem, type TestDeps } from './test-support';
+import { codeOf, testServices, type TestServices } from '../testing';
+import { seedSystem } from './test-support';
 import {
 	createUser,
 	deleteUser,
@@ -20,7 +20,7 @@ const device = {
 	rememberMe: true
 };
 
-async function activeSessionIds(deps: TestDeps, userId: number) {
+async function activeSessionIds(deps: TestServices, userId: number) {
 	const rows = await deps.db
 		.selectFrom('sessions')
 		.select('id')
@@ -30,7 +30,7 @@ async function activeSessionIds(deps: TestDeps, userId: number) {
 	return rows.map((r) => r.id);
 }
 
-async function revokeReasons(deps: TestDeps, userId: number) {
+async function revokeReasons(deps: TestServices, userId: number) {
 	const rows = await deps.db
 		.selectFrom('sessions')
 		.select('revoke_reason')
@@ -40,11 +40,11 @@ async function revokeReasons(deps: TestDeps, userId: number) {
 }
 
 describe('admin users', () => {
-	let deps: TestDeps;
+	let deps: TestServices;
 	let root: number;
 
 	beforeEach(async () => {
-		deps = await createTestDeps();
+		deps = await testServices();
 		root = await insertUser(deps, { username: 'root', password: 'root-password', role: 'admin' });
 	});
 

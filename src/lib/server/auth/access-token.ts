@@ -47,7 +47,7 @@ export async function signAccessToken(
  * also applies immediately. Returns null for anything that does not pass.
  */
 export async function verifyAccessToken(
-	deps: AccessTokenDeps,
+	deps: VerifyDeps,
 	token: string | null | undefined
 ): Promise<Viewer | null> {
 	if (!token) return null;
@@ -89,9 +89,16 @@ interface Claims {
 	exp: number;
 }
 
-/** Tokens whose signature has been checked, per signing key, with their claims. */
-const verifiedTokens = new WeakMap<Uint8Array, Map<string, Claims>>();
 export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+/** Tokens whose signature has been checked, with their claims: one per process (app.ts). */
+export class VerifiedTokens {
+	readonly byToken = new Map<string, Claims>();
+}
+
+export interface VerifyDeps extends AccessTokenDeps {
+	verifiedTokens: VerifiedTokens;
+}
 
 /**
  * The token's claims if its signature is good and it has not expired. A token seen before skips
@@ -99,9 +106,8 @@ export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
  * was the largest piece of the authenticated audio path), but never the expiry check, and the
  * caller still checks the session on every request, so revocation is as immediate as before.
  */
-async function verifiedClaims(deps: AccessTokenDeps, token: string): Promise<Claims | null> {
-	let cache = verifiedTokens.get(deps.keys.jwt);
-	if (!cache) verifiedTokens.set(deps.keys.jwt, (cache = new Map()));
+async function verifiedClaims(deps: VerifyDeps, token: string): Promise<Claims | null> {
+	const cache = deps.verifiedTokens.byToken;
 	// jose's rule: a token is expired once `exp` is at or before the current whole second.
 	const nowSec = Math.floor(deps.clock.now() / 1000);
 	const hit = cache.get(token);

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createTestDeps, seedSystem } from '../admin/test-support';
+import { seedSystem } from '../admin/test-support';
 import type { Viewer } from '../auth/access-token';
 import { accessScope, canHear } from './access';
+import { testServices } from '../testing';
 
 async function setup() {
-	const deps = await createTestDeps();
+	const deps = await testServices();
 	const fire = await seedSystem(deps.db, 1, 'Fire', [11, 12]);
 	const police = await seedSystem(deps.db, 2, 'Police', [21]);
 	const { id } = await deps.db

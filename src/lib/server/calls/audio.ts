@@ -1,12 +1,20 @@
 import fs from 'node:fs';
-import type { Services } from '../app';
+import type { DB } from '../core/db';
+import type { Clock } from '../core/clock';
 import type { Viewer } from '../auth/access-token';
 import { getSettings } from '../core/settings';
 import { audibleScope } from './access';
 import { scopeFilter } from './dto';
 import { absoluteAudioPath } from './storage';
 import { parseRange } from './range';
-import { textReply as text, type Reply } from '../http/reply';
+import { textReply as text, type Reply } from './reply';
+
+/** What serving audio needs: the database, the time (broadcast delay) and where recordings live. */
+export interface AudioDeps {
+	db: DB;
+	clock: Clock;
+	config: { dataDir: string };
+}
 
 export interface AudioRequest {
 	method: string;
@@ -23,7 +31,7 @@ export interface AudioRequest {
  * the SvelteKit route alike. A call that is missing and one the viewer may not hear both answer
  * 404, so the URL tells nothing. The file path comes from the database row, never from the request.
  */
-export async function serveAudio(svc: Services, input: AudioRequest): Promise<Reply> {
+export async function serveAudio(svc: AudioDeps, input: AudioRequest): Promise<Reply> {
 	const { viewer } = input;
 	if (input.method !== 'GET' && input.method !== 'HEAD')
 		return text(405, 'method not allowed', { allow: 'GET, HEAD' });
@@ -57,7 +65,7 @@ export interface AudioRow {
  * above and the share-link route (share/), which checks the link instead.
  */
 export async function serveStoredAudio(
-	svc: Pick<Services, 'config'>,
+	svc: Pick<AudioDeps, 'config'>,
 	input: Pick<AudioRequest, 'method' | 'header'>,
 	row: AudioRow,
 	cacheControl: string

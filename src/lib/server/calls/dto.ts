@@ -4,7 +4,7 @@ import type { Database } from '../core/db/types';
 import type { AccessScope } from './access';
 import { audibleFilter } from './publish';
 
-/** A call as every API and the browser see it (CONTRACT.md `Call`). */
+/** A call as every API and the browser see it (docs/api.md). */
 export interface Call {
 	id: number;
 	dateTime: Date;

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { Services } from '../app';
 import { recordEvent } from '../core/event-log';
-import { runFollowUps } from '../http/reply';
-import { handleUpload } from './upload';
+import type { Clock } from '../core/clock';
+import { runFollowUps } from './reply';
+import { handleUpload, type UploadDeps } from './upload';
 import { AUDIO_EXTENSIONS, SidecarError, sidecarForm } from './sidecar';
 
 /**
@@ -19,6 +19,17 @@ const SKIP_DIRS = new Set(['imported', 'failed']);
 /** Entries looked at per folder per scan, so a huge folder cannot stall the process. */
 const MAX_ENTRIES = 20_000;
 
+export type FolderIngestDeps = UploadDeps & {
+	clock: Clock;
+	config: {
+		dataDir: string;
+		watchDirs: Array<{ dir: string; system: number }>;
+		watchSettleMs: number;
+		watchKey: string | null;
+		watchMode: 'leave' | 'move';
+	};
+};
+
 export interface Seen {
 	size: number;
 	mtimeMs: number;
@@ -27,7 +38,7 @@ export interface Seen {
 	done?: boolean;
 }
 
-export function startFolderIngest(svc: Services, intervalMs?: number): () => Promise<void> {
+export function startFolderIngest(svc: FolderIngestDeps, intervalMs?: number): () => Promise<void> {
 	const { watchDirs, watchSettleMs } = svc.config;
 	if (!watchDirs.length) return async () => {};
 	const seen = new Map<string, Seen>();
@@ -50,7 +61,7 @@ export function startFolderIngest(svc: Services, intervalMs?: number): () => Pro
 }
 
 /** One scan of every watched folder; `seen` carries each file's last size and mtime between scans. */
-export async function scanFolders(svc: Services, seen: Map<string, Seen>): Promise<void> {
+export async function scanFolders(svc: FolderIngestDeps, seen: Map<string, Seen>): Promise<void> {
 	const listed = new Set<string>();
 	for (const { dir, system } of svc.config.watchDirs) {
 		const files = await listFiles(dir);
@@ -90,7 +101,7 @@ async function listFiles(root: string): Promise<string[]> {
 }
 
 /** The file's stat once it has not changed for the settle time (by the service clock), else null. */
-async function settled(svc: Services, seen: Map<string, Seen>, file: string) {
+async function settled(svc: FolderIngestDeps, seen: Map<string, Seen>, file: string) {
 	const stat = await fs.promises.stat(file).catch(() => null);
 	if (!stat?.isFile()) return null;
 	const now = svc.clock.now();
@@ -108,7 +119,7 @@ async function unchanged(seen: Map<string, Seen>, file: string): Promise<boolean
 	return !!stat && !!before && stat.size === before.size && stat.mtimeMs === before.mtimeMs;
 }
 
-async function alreadyDone(svc: Services, file: string, stat: fs.Stats): Promise<boolean> {
+async function alreadyDone(svc: FolderIngestDeps, file: string, stat: fs.Stats): Promise<boolean> {
 	const row = await svc.db
 		.selectFrom('folder_ingested')
 		.select(['size', 'mtime_ms'])
@@ -118,7 +129,7 @@ async function alreadyDone(svc: Services, file: string, stat: fs.Stats): Promise
 }
 
 async function ingestPair(
-	svc: Services,
+	svc: FolderIngestDeps,
 	pair: { dir: string; system: number; audio: string; sidecar: string; stat: fs.Stats }
 ): Promise<void> {
 	const name = path.relative(pair.dir, pair.audio);

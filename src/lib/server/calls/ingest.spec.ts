@@ -3,11 +3,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { storeCall } from './ingest';
 import { incomingDir, recordingsDir, sweepIncoming } from './storage';
-import { callTestDeps, filesUnder, incomingCall } from './test-support';
+import { filesUnder, incomingCall } from './test-support';
+import { testServices } from '../testing';
 
 describe('storeCall', () => {
 	it('stores the row and moves the file to YYYY/MM/DD/<id>.<ext>', async () => {
-		const deps = await callTestDeps();
+		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		const call = incomingCall(deps.config.dataDir);
 		const result = await storeCall(deps, call, 2000);
 		expect(result.status).toBe('stored');
@@ -22,7 +23,7 @@ describe('storeCall', () => {
 	});
 
 	it('answers duplicate for the same system + talkgroup inside the window only', async () => {
-		const deps = await callTestDeps();
+		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		const base = Date.UTC(2024, 5, 15, 11);
 		expect(
 			(await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base }), 2000)).status
@@ -66,7 +67,7 @@ describe('storeCall', () => {
 	});
 
 	it('fills blank labels later but never overwrites an admin edit', async () => {
-		const deps = await callTestDeps();
+		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		const t = Date.UTC(2024, 5, 15, 11);
 		await storeCall(
 			deps,
@@ -108,7 +109,7 @@ describe('storeCall', () => {
 	});
 
 	it('refuses unknown talkgroups when the system does not auto-populate', async () => {
-		const deps = await callTestDeps();
+		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		await storeCall(deps, incomingCall(deps.config.dataDir), 0);
 		await deps.db.updateTable('systems').set({ auto_populate: 0 }).execute();
 		const call = incomingCall(deps.config.dataDir, {
@@ -132,7 +133,7 @@ describe('storeCall', () => {
 	});
 
 	it('takes the row back when the file cannot be moved into place', async () => {
-		const deps = await callTestDeps();
+		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		// A file where the day folder should be makes mkdir fail.
 		fs.mkdirSync(path.join(recordingsDir(deps.config.dataDir), '2024', '06'), { recursive: true });
 		fs.writeFileSync(
@@ -146,7 +147,7 @@ describe('storeCall', () => {
 
 describe('sweepIncoming', () => {
 	it('finishes a committed upload and deletes every other leftover', async () => {
-		const deps = await callTestDeps();
+		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		const committed = incomingCall(deps.config.dataDir);
 		// Simulate a crash after the commit, before the rename: the row exists, the file is still incoming.
 		await deps.db

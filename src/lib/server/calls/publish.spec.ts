@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createTestDeps, seedCall, seedSystem } from '../admin/test-support';
+import { seedCall, seedSystem } from '../admin/test-support';
+import { testServices } from '../testing';
 import { audienceOf, dueAt, nextDue, publishDue } from './publish';
 
 describe('dueAt', () => {
@@ -19,7 +20,7 @@ describe('dueAt', () => {
 
 describe('publishDue', () => {
 	it('publishes ready calls that are due, once, in due order; skips calls still encoding', async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		const sys = await seedSystem(deps.db, 1, 'County', [100]);
 		const ids: number[] = [];
 		for (let i = 0; i < 3; i++)
@@ -57,7 +58,7 @@ describe('publishDue', () => {
 
 describe('audienceOf', () => {
 	it('admins and exempt users hear delayed calls at once; others and anonymous listeners do not', async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		const now = deps.clock.now();
 		const user = await deps.db
 			.insertInto('users')

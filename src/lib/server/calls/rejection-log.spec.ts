@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InProcessBus } from '../core/bus';
 import { RejectionLog } from './rejection-log';
-import { callTestDeps } from './test-support';
+import { testServices } from '../testing';
 
 async function setup(maxClients = 100) {
-	const deps = { ...(await callTestDeps()), bus: new InProcessBus() };
+	const deps = {
+		...(await testServices({}, { now: Date.UTC(2024, 5, 15, 12) })),
+		bus: new InProcessBus()
+	};
 	const rows = async () =>
 		(await deps.db.selectFrom('events').select(['type', 'data']).orderBy('id').execute()).map(
 			(r) => ({ type: r.type, ...JSON.parse(r.data) })

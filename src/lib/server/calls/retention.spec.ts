@@ -4,13 +4,14 @@ import { updateSettings } from '../core/settings';
 import { storeCall } from './ingest';
 import { pruneOldCalls } from './retention';
 import { recordingsDir } from './storage';
-import { callTestDeps, filesUnder, incomingCall } from './test-support';
+import { filesUnder, incomingCall } from './test-support';
+import { testServices } from '../testing';
 
 const DAY = 86_400_000;
 
 describe('pruneOldCalls', () => {
 	it('keeps everything while retentionDays is 0', async () => {
-		const deps = await callTestDeps();
+		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		await storeCall(
 			deps,
 			incomingCall(deps.config.dataDir, { dateTime: deps.clock.now() - 400 * DAY }),
@@ -21,7 +22,7 @@ describe('pruneOldCalls', () => {
 	});
 
 	it('deletes rows older than the setting, with their files and emptied folders', async () => {
-		const deps = await callTestDeps();
+		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		await updateSettings(deps, { retentionDays: 7 });
 		const now = deps.clock.now();
 		const old = incomingCall(deps.config.dataDir, { dateTime: now - 8 * DAY });

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { storeCall } from './ingest';
 import { decodeCursor, searchCalls, setBookmark, visibleSystems } from './search';
-import { callTestDeps, incomingCall } from './test-support';
+import { incomingCall } from './test-support';
 import { NO_ACCESS } from './access';
+import { testServices } from '../testing';
 
 const ALL = { all: true } as const;
 
 async function seeded() {
-	const deps = await callTestDeps();
+	const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 	const t0 = Date.UTC(2024, 5, 15, 10);
 	// Two systems, three talkgroups, 12 calls a minute apart; two share a timestamp.
 	const plan = [

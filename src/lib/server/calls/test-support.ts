@@ -1,23 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { ManualClock } from '../core/clock';
-import { createTestDb } from '../core/db';
 import type { IncomingCall } from './ingest';
 import { incomingDir } from './storage';
 import { tempPathFor } from './multipart';
-
-/** Deps for call-service specs: in-memory SQLite, a manual clock, a temporary DATA_DIR. */
-export async function callTestDeps() {
-	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-calls-spec-'));
-	fs.mkdirSync(incomingDir(dataDir), { recursive: true });
-	return {
-		db: await createTestDb(),
-		clock: new ManualClock(Date.UTC(2024, 5, 15, 12)),
-		config: { dataDir }
-	};
-}
 
 /** An uploaded temp file plus the call that describes it. */
 export function incomingCall(dataDir: string, over: Partial<IncomingCall> = {}): IncomingCall {

@@ -6,11 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { trunkRecorderForm } from '../../../../scripts/lib/recorder-forms';
 import { InProcessBus } from '../core/bus';
 import { createApiKey } from './upload-keys';
-import type { Services } from '../app';
+import type { Services } from '../trpc/context';
 import { runFollowUps } from '../http/reply';
 import { handleUpload, REPLY } from './upload';
 import { incomingDir } from './storage';
-import { callTestDeps, filesUnder } from './test-support';
+import { filesUnder } from './test-support';
+import { testServices } from '../testing';
 
 const wav = fs.readFileSync(
 	path.resolve(
@@ -20,7 +21,7 @@ const wav = fs.readFileSync(
 );
 
 async function setup() {
-	const deps = await callTestDeps();
+	const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 	const bus = new InProcessBus();
 	// No FFmpeg: calls are published as stored (the pipeline has its own specs).
 	const pipeline = new AudioPipeline({ ...deps, bus }, null);

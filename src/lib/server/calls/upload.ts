@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { parseBuffer, parseFile } from 'music-metadata';
-import type { Services } from '../app';
+import type { EventLogDeps } from '../core/event-log';
 import { getSettings } from '../core/settings';
 import { recordEvent } from '../core/event-log';
 import { findUploadKey, keyAllowsSystem, touchApiKey, type UploadKey } from './upload-keys';
-import { textReply as reply, type FollowUp, type Reply } from '../http/reply';
+import { textReply as reply, type FollowUp, type Reply } from './reply';
 import { detectAudioType } from './audio-type';
 import {
 	cleanLabel,
@@ -28,10 +28,11 @@ import { storeCall, type IncomingCall } from './ingest';
 import { incomingDir } from './storage';
 import { UploadRateLimiter } from './rate-limit';
 import { RejectionLog } from './rejection-log';
+import type { AudioPipeline } from './audio-pipeline/worker';
 import { MAX_TAG_CHARS } from './upload-limits';
 
 /**
- * The recorder upload endpoint (RECORDERS.md): rdio-scanner's protocol as Trunk-Recorder,
+ * The recorder upload endpoint (docs/recorders.md): rdio-scanner's protocol as Trunk-Recorder,
  * SDRTrunk and voxcall speak it. Replies are plain text with the exact wording those programs
  * look for. Served by the production hot path (http/hot-routes.ts) and the SvelteKit routes alike;
  * publishing and the admin log are handed back as follow-ups, which the caller runs once the
@@ -50,19 +51,18 @@ export const REPLY = {
 	serverError: 'Server error: the call was not stored; try again later.'
 } as const;
 
-const limiters = new WeakMap<Services, UploadRateLimiter>();
-const rejectionLogs = new WeakMap<Services, RejectionLog>();
-
-function rejectionLog(svc: Services): RejectionLog {
-	let log = rejectionLogs.get(svc);
-	if (!log) {
-		rejectionLogs.set(svc, (log = new RejectionLog(svc)));
-		svc.onShutdown?.push(log.start());
-	}
-	return log;
-}
 /** Incoming directories known to exist (created at start-up by the sweep, or on first use). */
 const readyDirs = new Set<string>();
+
+/** What an upload needs: the platform, where recordings go, the process's limiter and rejection log. */
+export interface UploadDeps extends EventLogDeps {
+	config: { dataDir: string };
+	uploadLimiter: UploadRateLimiter;
+	/** The process's aggregated upload.rejected log (started and stopped by app.ts). */
+	rejectionLog: RejectionLog;
+	/** The audio pipeline: whether it can encode, and its wake-up for a newly queued call. */
+	pipeline: Pick<AudioPipeline, 'ffmpeg' | 'kick'>;
+}
 
 export interface UploadRequest {
 	method: string;
@@ -82,7 +82,10 @@ export interface UploadOutcome {
 }
 
 /** Never throws: anything unexpected is a 500 the recorder will retry, with nothing stored. */
-export async function handleUpload(svc: Services, request: UploadRequest): Promise<UploadOutcome> {
+export async function handleUpload(
+	svc: UploadDeps,
+	request: UploadRequest
+): Promise<UploadOutcome> {
 	const afterReply: FollowUp[] = [];
 	const rejected = (
 		status: number,
@@ -91,7 +94,7 @@ export async function handleUpload(svc: Services, request: UploadRequest): Promi
 		headers: Record<string, string> = {}
 	) => {
 		afterReply.push(() =>
-			rejectionLog(svc).record({ status, reason: body, ip: request.ip, ...info })
+			svc.rejectionLog.record({ status, reason: body, ip: request.ip, ...info })
 		);
 		return reply(status, body, headers);
 	};
@@ -103,7 +106,7 @@ export async function handleUpload(svc: Services, request: UploadRequest): Promi
 }
 
 async function receive(
-	svc: Services,
+	svc: UploadDeps,
 	request: UploadRequest,
 	ctx: { rejected: Rejected; afterReply: FollowUp[] }
 ): Promise<Reply> {
@@ -176,7 +179,7 @@ async function receive(
 /** Looks each key text up once per upload (the form's key is checked mid-body, then judged). */
 class KeyLookup {
 	private found = new Map<string, Promise<UploadKey | null>>();
-	constructor(private svc: Services) {}
+	constructor(private svc: UploadDeps) {}
 	find(text: string): Promise<UploadKey | null> {
 		let lookup = this.found.get(text);
 		if (!lookup) this.found.set(text, (lookup = findUploadKey(this.svc.db, text)));
@@ -192,7 +195,7 @@ type Rejected = (
 ) => Reply;
 
 async function judge(
-	svc: Services,
+	svc: UploadDeps,
 	fields: Map<string, string>,
 	file: UploadedFile | null,
 	ctx: {
@@ -232,8 +235,7 @@ async function judge(
 	const keyInfo = { ...where, keyId: key.id, keyName: key.name };
 	ctx.afterReply.push(() => touchApiKey(svc, key));
 
-	const limiter = limiters.get(svc) ?? new UploadRateLimiter(svc.clock);
-	limiters.set(svc, limiter);
+	const limiter = svc.uploadLimiter;
 	const perMinute = key.rateLimit ?? settings.uploadRateLimitPerMinute;
 	if (!limiter.take(key.id, perMinute)) {
 		const retry = String(Math.max(1, limiter.retryAfterSec(key.id, perMinute)));

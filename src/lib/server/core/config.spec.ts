@@ -49,6 +49,28 @@ describe('config', () => {
 		expect(parseConfig({ SQUELCH_TRUST_PROXY: '' }).trustProxy).toBe(false);
 	});
 
+	it('gives the http.Server room for a 50 MiB upload on a slow uplink, and bounds it', () => {
+		expect(parseConfig({})).toMatchObject({ requestTimeoutMs: 900_000, headersTimeoutMs: 60_000 });
+		expect(parseConfig({ SQUELCH_REQUEST_TIMEOUT: '3600' }).requestTimeoutMs).toBe(3_600_000);
+		expect(() => parseConfig({ SQUELCH_REQUEST_TIMEOUT: '0' })).toThrow(
+			/^SQUELCH_REQUEST_TIMEOUT: /
+		);
+		expect(() => parseConfig({ SQUELCH_HEADERS_TIMEOUT: '1h' })).toThrow(
+			/^SQUELCH_HEADERS_TIMEOUT: /
+		);
+	});
+
+	it('names the adapter-node options that leave audio and uploads to SvelteKit', () => {
+		expect(parseConfig({ BODY_SIZE_LIMIT: 'Infinity' })).toMatchObject({
+			hotRoutes: true,
+			kitOnlyOptions: []
+		});
+		expect(
+			parseConfig({ BODY_SIZE_LIMIT: '512K', ADDRESS_HEADER: 'x-real-ip' }).kitOnlyOptions
+		).toEqual(['ADDRESS_HEADER', 'BODY_SIZE_LIMIT']);
+		expect(parseConfig({ SQUELCH_HOT_ROUTES: 'off' }).hotRoutes).toBe(false);
+	});
+
 	it('normalises ORIGIN to scheme://host[:port]', () => {
 		expect(parseConfig({ ORIGIN: 'https://scanner.example.org/' }).origin).toBe(
 			'https://scanner.example.org'

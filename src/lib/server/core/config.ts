@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /**
- * The one reader of process.env. Every setting in CONTRACT.md is parsed and validated here;
+ * The one reader of process.env. Every setting in README.md (Configuration) is parsed and validated here;
  * a malformed value throws a ConfigError naming the variable, which stops start-up.
  */
 export interface Config {
@@ -15,6 +15,13 @@ export interface Config {
 	maxSessions: number;
 	refreshGraceSec: number;
 	trustProxy: boolean;
+	/** http.Server limits for slow recorder uplinks (50 MiB uploads): whole request, and its headers. */
+	requestTimeoutMs: number;
+	headersTimeoutMs: number;
+	/** SQUELCH_HOT_ROUTES is not `off`: audio and uploads are answered ahead of SvelteKit. */
+	hotRoutes: boolean;
+	/** adapter-node options set that only SvelteKit's handler honours; any leaves every route to it. */
+	kitOnlyOptions: string[];
 	/** WebSocket limits (docs/security.md): subscriptions (and messages per frame) per socket… */
 	wsMaxSubscriptions: number;
 	/** …open sockets per client IP (loopback peers are not counted)… */
@@ -124,6 +131,16 @@ function watchDirs(raw: string | undefined): Array<{ dir: string; system: number
 		});
 }
 
+/** Client address, origin headers or a body limit: the hot path does not reproduce them. */
+function kitOnlyOptions(env: Env): string[] {
+	const set = ['ADDRESS_HEADER', 'PROTOCOL_HEADER', 'HOST_HEADER', 'PORT_HEADER'].filter(
+		(name) => env[name]
+	);
+	const limit = env.BODY_SIZE_LIMIT;
+	if (limit !== undefined && limit !== 'Infinity') set.push('BODY_SIZE_LIMIT');
+	return set;
+}
+
 export function parseConfig(env: Env): Config {
 	const host = env.HOST?.trim() || '0.0.0.0';
 	return {
@@ -136,6 +153,10 @@ export function parseConfig(env: Env): Config {
 		maxSessions: int(env, 'SQUELCH_MAX_SESSIONS', 20, 1, 1000),
 		refreshGraceSec: int(env, 'SQUELCH_REFRESH_GRACE', 30, 0, 3600),
 		trustProxy: trustProxy(env.SQUELCH_TRUST_PROXY),
+		requestTimeoutMs: int(env, 'SQUELCH_REQUEST_TIMEOUT', 900, 10, 86_400) * 1000,
+		headersTimeoutMs: int(env, 'SQUELCH_HEADERS_TIMEOUT', 60, 1, 3600) * 1000,
+		hotRoutes: env.SQUELCH_HOT_ROUTES?.trim() !== 'off',
+		kitOnlyOptions: kitOnlyOptions(env),
 		wsMaxSubscriptions: int(env, 'SQUELCH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
 		wsMaxSocketsPerIp: int(env, 'SQUELCH_WS_MAX_PER_IP', 32, 1, 100_000),
 		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600),

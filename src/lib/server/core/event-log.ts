@@ -2,7 +2,7 @@ import type { Clock } from './clock';
 import type { DB } from './db';
 import type { Bus } from './bus';
 
-/** Event types of the admin log (CONTRACT.md `AdminEvent.type`). */
+/** Event types of the admin log (docs/api.md, Admin events). */
 export type AdminEventType =
 	| 'session.created'
 	| 'session.revoked'

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import { createSession } from '../auth/sessions';
-import { createTestDeps } from '../admin/test-support';
 import { DEFAULT_SETTINGS, getSettings, sessionCap, updateSettings } from './settings';
+import { testServices } from '../testing';
 
 const device = { userAgent: 'curl/8', ip: '127.0.0.1', rememberMe: false };
 
 describe('settings', () => {
 	it('starts from the defaults and stores a partial update', async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		expect(await getSettings(deps.db)).toEqual(DEFAULT_SETTINGS);
 		const next = await updateSettings(deps, { retentionDays: 30, maxSessions: 3 });
 		expect(next).toEqual({ ...DEFAULT_SETTINGS, retentionDays: 30, maxSessions: 3 });
@@ -17,7 +17,7 @@ describe('settings', () => {
 	});
 
 	it('refuses bad values and unknown keys with errors naming the field, storing nothing', async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		for (const [patch, field] of [
 			[{ retentionDays: -1 }, 'retentionDays'],
 			[{ maxSessions: 0 }, 'maxSessions'],
@@ -36,7 +36,7 @@ describe('settings', () => {
 	});
 
 	it('falls back to the default for a damaged stored value', async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		await deps.db
 			.insertInto('settings')
 			.values({ key: 'retentionDays', value: '{not json', updated_at: 0 })
@@ -49,7 +49,7 @@ describe('settings', () => {
 	});
 
 	it('announces access.changed only when public listening flips', async () => {
-		const deps = await createTestDeps();
+		const deps = await testServices();
 		await updateSettings(deps, { publicListening: false });
 		await updateSettings(deps, { retentionDays: 3 });
 		expect(deps.published).toEqual([]);
@@ -58,7 +58,7 @@ describe('settings', () => {
 	});
 
 	it('the session cap comes from the setting at each sign-in, else from the environment', async () => {
-		const deps = await createTestDeps({ maxSessions: 4 });
+		const deps = await testServices({ SQUELCH_MAX_SESSIONS: '4' });
 		const { id: userId } = await deps.db
 			.insertInto('users')
 			.values({ username: 'u', password_hash: 'x', role: 'listener', created_at: 0, updated_at: 0 })

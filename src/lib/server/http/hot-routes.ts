@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import type { Services } from '../app';
+import type { Services } from '../trpc/context';
 import { verifyAccessToken } from '../auth/access-token';
 import { clientIp } from '../auth/client-ip';
 import { serveAudio } from '../calls/audio';
@@ -8,6 +8,7 @@ import { matchHotRoute, type HotRoute } from './hot-paths';
 import { requestToken } from './request-auth';
 import { runFollowUps, textReply, writeNodeReply } from './reply';
 import { SECURITY_HEADERS } from './security-headers';
+import { serviceErrorReply } from './service-errors';
 
 /**
  * Production's hot path: `GET|HEAD /api/calls/:id/audio` and the recorder upload endpoints are
@@ -18,11 +19,8 @@ import { SECURITY_HEADERS } from './security-headers';
  * headers. An upload's follow-ups (publishing the call to listeners, the admin log) run once its
  * reply has been handed to the OS. Every other request goes to SvelteKit untouched.
  */
-export function attachHotRoutes(server: Server, kit: RequestListener, svc: Services): () => void {
-	if (!server.listeners('request').includes(kit))
-		throw new Error("SvelteKit's request listener is not on this server");
-
-	const dispatch: RequestListener = (req, res) => {
+export function hotRoutes(svc: Services, kit: RequestListener): RequestListener {
+	return (req, res) => {
 		const route = hotRoute(req, svc.config.origin);
 		if (!route) return kit(req, res);
 		// A reply that can no longer be written (the client went away) must not become an
@@ -31,9 +29,16 @@ export function attachHotRoutes(server: Server, kit: RequestListener, svc: Servi
 		if (route.kind === 'audio') void answerAudio(svc, req, res, route, kit);
 		else void answerUpload(svc, req, res, route);
 	};
+}
 
-	// Only Kit's listener is swapped, in place: adapter-node's own request counter (graceful and
-	// idle shutdown) keeps seeing every request.
+/**
+ * The hot routes in front of a server's existing SvelteKit listener, swapped in place so other
+ * listeners (a request counter) keep seeing every request; returns the undo.
+ */
+export function attachHotRoutes(server: Server, kit: RequestListener, svc: Services): () => void {
+	if (!server.listeners('request').includes(kit))
+		throw new Error("SvelteKit's request listener is not on this server");
+	const dispatch = hotRoutes(svc, kit);
 	replaceListener(server, kit, dispatch);
 	return () => replaceListener(server, dispatch, kit);
 }
@@ -73,6 +78,8 @@ async function answerAudio(
 		const viewer = await verifyAccessToken(svc, requestToken(route.pathname, header));
 		reply = await serveAudio(svc, { method: req.method!, header, viewer, id: route.id });
 	} catch (err) {
+		const refusal = serviceErrorReply(err);
+		if (refusal) return send(res, () => writeNodeReply(res, refusal, SECURITY_HEADERS));
 		// Nothing is written yet and a GET has no body to lose: SvelteKit answers exactly as it
 		// would have (its own 500 if the fault persists).
 		console.error('audio: hot path failed, SvelteKit answers instead:', describe(err));

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { RequestEvent } from '@sveltejs/kit';
-import { services } from '../app';
 import { serveAudio } from '../calls/audio';
 import { handleUpload } from '../calls/upload';
 import { runFollowUps, toWebResponse } from './reply';
+import { serviceErrorReply } from './service-errors';
 
 /**
  * The audio and upload endpoints as SvelteKit routes: the dev server's path, and production's for
@@ -13,19 +13,25 @@ import { runFollowUps, toWebResponse } from './reply';
  */
 
 export async function audioEndpoint(event: RequestEvent<{ id: string }>): Promise<Response> {
-	const svc = await services();
+	const svc = event.locals.services;
 	const { request } = event;
-	const reply = await serveAudio(svc, {
-		method: request.method,
-		header: (name) => request.headers.get(name),
-		viewer: event.locals.viewer,
-		id: event.params.id
-	});
-	return toWebResponse(reply);
+	try {
+		const reply = await serveAudio(svc, {
+			method: request.method,
+			header: (name) => request.headers.get(name),
+			viewer: event.locals.viewer,
+			id: event.params.id
+		});
+		return toWebResponse(reply);
+	} catch (err) {
+		const refusal = serviceErrorReply(err);
+		if (refusal) return toWebResponse(refusal);
+		throw err;
+	}
 }
 
 export async function uploadEndpoint(event: RequestEvent): Promise<Response> {
-	const svc = await services();
+	const svc = event.locals.services;
 	const { request } = event;
 	const { reply, afterReply } = await handleUpload(svc, {
 		method: request.method,

@@ -1,17 +1,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createTestDeps, type TestDeps } from '../admin/test-support';
+import { testServices, type TestServices } from '../testing';
 import { createUser, setUserAccess } from '../admin/users';
 import { updateSettings } from '../core/settings';
 import { ServiceError } from '../core/errors';
 import type { Viewer } from '../auth/access-token';
 import { insertCall } from '../../../../tests/helpers/calls';
-import { Presence } from './presence';
-import { liveFeeds } from './feeds';
 import { openCallStream } from './calls-stream';
 
-let deps: TestDeps & { presence: Presence };
+let deps: TestServices;
 beforeEach(async () => {
-	deps = { ...(await createTestDeps()), presence: new Presence() };
+	deps = await testServices();
 });
 
 const viewerOf = (userId: number, role: Viewer['role'] = 'listener'): Viewer => ({
@@ -38,7 +36,7 @@ async function listen(viewer: Viewer | null) {
 async function ingest(systemRef: number, talkgroupRef = 100): Promise<number> {
 	const id = await insertCall(deps.db, { systemRef, talkgroupRef });
 	deps.bus.publish('call.ingested', { callId: id });
-	await liveFeeds(deps).calls.settled();
+	await deps.feeds.calls.settled();
 	return id;
 }
 

@@ -8,8 +8,8 @@ import type { Viewer } from '../auth/access-token';
 import { canHear, listeningScope, type AccessScope } from '../calls/access';
 import { audienceOf } from '../calls/publish';
 import type { Audience } from '../core/db/types';
-import { liveFeeds, publicationsAfter } from './feeds';
-import type { LiveCall } from '../realtime/live-call';
+import { publicationsAfter, type LiveFeeds } from './feeds';
+import type { LiveCall } from './live-call';
 import { mutedKey, mutedSet } from '../scanner/selection';
 import { resume, type Resumed } from './resumable';
 
@@ -22,6 +22,7 @@ export interface CallStreamDeps {
 	clock: Clock;
 	bus: Bus;
 	presence: Presence;
+	feeds: LiveFeeds;
 }
 
 export interface CallStream {
@@ -108,7 +109,7 @@ export async function openCallStream(
 		const audiences = current.audiences;
 		// The feed runs on publication seq; the tracked id the client resumes from is a call id.
 		stream = await resume<LiveCall>({
-			feed: liveFeeds(deps).calls,
+			feed: deps.feeds.calls,
 			idOf: (c) => c.seq,
 			accept: hears,
 			lastEventId: opts.lastEventId,

@@ -1,7 +1,6 @@
 import type { DB } from '../core/db';
-import type { Bus } from '../core/bus';
 import { toAdminEvent, type AdminEvent } from '../core/event-log';
-import { liveFeeds } from './feeds';
+import type { LiveFeeds } from './feeds';
 import { resumable } from './resumable';
 
 /** A resuming admin gets at most this many missed events; a new subscriber the latest few. */
@@ -30,11 +29,11 @@ async function newestEvents(
  * newest EVENT_REPLAY_LIMIT); without, the latest EVENT_BACKLOG events; then live.
  */
 export function streamAdminEvents(
-	deps: { db: DB; bus: Bus },
+	deps: { db: DB; feeds: LiveFeeds },
 	opts: { lastEventId: number | null; signal?: AbortSignal }
 ): AsyncGenerator<AdminEvent, void, undefined> {
 	return resumable({
-		feed: liveFeeds(deps).events,
+		feed: deps.feeds.events,
 		idOf: (event) => event.id,
 		accept: () => true,
 		lastEventId: opts.lastEventId,

@@ -5,7 +5,7 @@ import { selectCalls, toCall, type CallSelection } from '../calls/dto';
 import type { Audience } from '../core/db/types';
 import { eventsAfter, type AdminEvent } from '../core/event-log';
 import { OrderedFeed } from './ordered-feed';
-import { LiveCall } from '../realtime/live-call';
+import { LiveCall } from './live-call';
 
 export interface LiveFeeds {
 	calls: OrderedFeed<LiveCall>;
@@ -107,18 +107,7 @@ function eventFeed(db: DB, bus: Bus): OrderedFeed<AdminEvent> {
 	);
 }
 
-// One pair of feeds per bus (so per process in production, per test server in tests). Kept on
-// globalThis so a dev-server reload of this module does not start a second pair on the same bus.
-const KEY = Symbol.for('squelch.liveFeeds');
-const byBus: WeakMap<Bus, LiveFeeds> = ((globalThis as Record<symbol, unknown>)[KEY] ??=
-	new WeakMap()) as WeakMap<Bus, LiveFeeds>;
-
-export function liveFeeds(deps: { db: DB; bus: Bus }): LiveFeeds {
-	let feeds = byBus.get(deps.bus);
-	if (!feeds)
-		byBus.set(
-			deps.bus,
-			(feeds = { calls: callFeed(deps.db, deps.bus), events: eventFeed(deps.db, deps.bus) })
-		);
-	return feeds;
+/** The process's two feeds, built once by the composition root (app.ts) over its db and bus. */
+export function createLiveFeeds(deps: { db: DB; bus: Bus }): LiveFeeds {
+	return { calls: callFeed(deps.db, deps.bus), events: eventFeed(deps.db, deps.bus) };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createTestDb } from '../core/db';
 import { InProcessBus } from '../core/bus';
-import { liveFeeds } from './feeds';
+import { createLiveFeeds } from './feeds';
 import { OrderedFeed } from './ordered-feed';
 import { insertCall } from '../../../../tests/helpers/calls';
 
@@ -9,7 +9,7 @@ describe('OrderedFeed', () => {
 	it('delivers every new row in id order, even when writers announce them out of order', async () => {
 		const db = await createTestDb();
 		const bus = new InProcessBus();
-		const feed = liveFeeds({ db, bus }).calls;
+		const feed = createLiveFeeds({ db, bus }).calls;
 		const got: number[] = [];
 		const sub = await feed.subscribe((row) => got.push(row.call.id));
 		expect(sub.startId).toBe(0);
@@ -24,7 +24,7 @@ describe('OrderedFeed', () => {
 	it('gives a late subscriber the seam: rows up to startId are history, rows after it arrive', async () => {
 		const db = await createTestDb();
 		const bus = new InProcessBus();
-		const feed = liveFeeds({ db, bus }).calls;
+		const feed = createLiveFeeds({ db, bus }).calls;
 		await feed.subscribe(() => {});
 		const old = await insertCall(db);
 		bus.publish('call.ingested', { callId: old });

@@ -1,6 +1,6 @@
 import type { RevokeReason } from '../core/db/types';
 
-/** WebSocket close codes and reasons (CONTRACT.md "WebSocket close codes"). */
+/** WebSocket close codes and reasons (docs/api.md, "What the server does to a socket"). */
 export const TOKEN_EXPIRED = { code: 4001, reason: 'token expired' } as const;
 export const ACCOUNT_EXPIRED = { code: 4004, reason: 'account expired' } as const;
 export const SLOW_CONSUMER = { code: 1013, reason: 'slow consumer' } as const;

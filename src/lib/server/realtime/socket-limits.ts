@@ -1,6 +1,12 @@
 import type { WebSocket } from 'ws';
-import type { SubscriptionSlots } from '../trpc/context';
 import { AUTH_TIMEOUT } from './close-codes';
+
+/** A socket's bound on open subscriptions: `take` before one starts, `release` when it ends. */
+export interface SubscriptionSlots {
+	readonly max: number;
+	take(): boolean;
+	release(): void;
+}
 
 /**
  * The per-socket and per-address limits of the WebSocket server (docs/security.md):

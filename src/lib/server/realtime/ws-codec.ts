@@ -1,5 +1,5 @@
 import { jsonEncoder, type Encoder } from '@trpc/server/adapters/ws';
-import type { RpcRequestId } from './live-call';
+import type { RpcRequestId } from '../live/live-call';
 
 /**
  * Subscriptions whose events the server writes to the socket itself, as ready frames, instead

@@ -1,27 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { AnyRouter } from '@trpc/server';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { config } from '../core/config';
-import { services, type Services } from '../app';
-import { appRouter } from '../trpc/root';
-import { createWsContext } from '../trpc/context';
+import type { Bus } from '../core/bus';
+import type { Clock } from '../core/clock';
+import type { Config } from '../core/config';
+import type { Viewer } from '../auth/access-token';
 import { routeUpgrades } from './upgrade';
 import { wsCodec } from './ws-codec';
 import { Connections } from './connections';
 import { boundedWebSocket, MAX_BUFFERED_BYTES } from './bounded-socket';
 import { originAllowed } from './origin';
-import { logPresenceChanges } from '../live/presence-log';
 import { RECONNECT_NOTICE, SERVER_RESTART } from './close-codes';
-import { SocketLimits } from './socket-limits';
+import { SocketLimits, type SubscriptionSlots } from './socket-limits';
 import { clientIp } from '../auth/client-ip';
 
 export interface WebSocketOptions {
 	/** Vite dev server: leave other WebSocket upgrades (HMR) alone. */
 	dev?: boolean;
-	/** The services to serve; defaults to the process's (tests pass their own). */
-	services?: Services;
+	/** What the socket rules need (the composition root's services, or a test's own). */
+	services: { bus: Bus; clock: Clock; config: Config };
+	/** The tRPC router to serve, and the per-socket context (app.ts wires trpc/ in here). */
+	router: AnyRouter;
+	createContext: SocketContextFn;
 	/** Unsent bytes one socket may hold before it is closed as a slow consumer. */
 	maxBufferedBytes?: number;
 	/** Largest message a client may send. */
@@ -29,6 +32,13 @@ export interface WebSocketOptions {
 	/** tRPC keep-alive: ping after this much quiet, give up after no answer for pongWaitMs. */
 	keepAlive?: { pingMs: number; pongWaitMs: number };
 }
+
+/** Builds one socket's context; must never throw for a bad token (clients would reconnect in a storm). */
+export type SocketContextFn = (
+	req: IncomingMessage,
+	connectionParams: Record<string, string | undefined> | null,
+	socket: { connectionId: string; socket: WebSocket }
+) => Promise<{ viewer: Viewer | null; subscriptions?: SubscriptionSlots }>;
 
 export interface WebSocketHandle {
 	/** Shutdown: every socket gets the reconnect notice, then is closed (1012). */
@@ -42,11 +52,12 @@ export interface WebSocketHandle {
  * dev server, or a test's own server). Other upgrade requests (h2c on recorder uploads) are
  * served as ordinary HTTP by routeUpgrades.
  */
-export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): WebSocketHandle {
+export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSocketHandle {
+	const svc = opts.services;
+	const connections = new Connections(svc);
 	let closing = false;
 	let slowConsumersClosed = 0;
-	// Read when used: in dev, Kit fills the environment on the first HTTP request.
-	const cfg = () => opts.services?.config ?? config();
+	const cfg = () => svc.config;
 	const limits = new SocketLimits(() => ({
 		maxSubscriptions: cfg().wsMaxSubscriptions,
 		maxPerIp: cfg().wsMaxSocketsPerIp,
@@ -62,22 +73,12 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 		)
 	});
 
-	// Services are built lazily: in dev, Kit fills the environment on the first HTTP request.
-	let ready:
-		Promise<{ svc: Services; connections: Connections; stopPresenceLog: () => void }> | undefined;
-	const setup = () =>
-		(ready ??= (async () => {
-			const svc = opts.services ?? (await services());
-			return { svc, connections: new Connections(svc), stopPresenceLog: logPresenceChanges(svc) };
-		})());
-
 	applyWSSHandler({
 		wss,
-		router: appRouter,
+		router: opts.router,
 		experimental_encoder: wsCodec,
-		// Messages in one frame; its refusal answers each with BAD_REQUEST. Fixed in dev, where
-		// the config may not be readable yet.
-		maxBatchSize: opts.dev && !opts.services ? 20 : cfg().wsMaxSubscriptions,
+		// Messages in one frame; its refusal answers each with BAD_REQUEST.
+		maxBatchSize: cfg().wsMaxSubscriptions,
 		keepAlive: {
 			enabled: true,
 			pingMs: opts.keepAlive?.pingMs ?? 30_000,
@@ -86,12 +87,9 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 		// Never throws for a bad token (that makes clients reconnect in a storm): the context just
 		// has no viewer, and protected procedures answer UNAUTHORIZED.
 		async createContext({ req, res, info }) {
-			const { svc, connections } = await setup();
-			const ctx = await createWsContext(req, info.connectionParams, {
-				services: svc,
+			const ctx = await opts.createContext(req, info.connectionParams, {
 				connectionId: randomUUID(),
-				socket: res,
-				subscriptions: undefined
+				socket: res
 			});
 			ctx.subscriptions = limits.authenticated(res, ctx.viewer !== null);
 			connections.add(res, ctx.viewer);
@@ -113,7 +111,7 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 			if (closing) return refuse(socket, 503, 'Service Unavailable');
 			let allowed: boolean;
 			try {
-				allowed = originAllowed(req, cfg());
+				allowed = originAllowed(req, svc.config);
 			} catch {
 				return refuse(socket, 500, 'Internal Server Error');
 			}
@@ -137,9 +135,7 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions = {}): W
 		async close() {
 			if (closing) return;
 			closing = true;
-			const state = await ready?.catch(() => undefined);
-			state?.connections.dispose();
-			state?.stopPresenceLog();
+			connections.dispose();
 			const sockets = [...wss.clients];
 			for (const ws of sockets) if (ws.readyState === WebSocket.OPEN) ws.send(RECONNECT_NOTICE);
 			await Promise.all(sockets.map((ws) => closeSocket(ws, 2_000)));

@@ -3,6 +3,7 @@ import { ManualClock } from '../core/clock';
 import { createTestDb, type DB } from '../core/db';
 import { InProcessBus } from '../core/bus';
 import { Presence } from '../live/presence';
+import { createLiveFeeds } from '../live/feeds';
 import { openCallStream } from '../live/calls-stream';
 import type { Viewer } from '../auth/access-token';
 import type { Call } from '../calls/dto';
@@ -92,7 +93,7 @@ describe('scanner selection', () => {
 			let resolve!: () => void;
 			const done = new Promise<void>((r) => (resolve = r));
 			const stream = await openCallStream(
-				{ db, clock, bus, presence: new Presence() },
+				{ db, clock, bus, presence: new Presence(), feeds: createLiveFeeds({ db, bus }) },
 				viewerOf(userId),
 				{
 					lastEventId: first,

@@ -5,14 +5,18 @@ import { updateSettings } from '../core/settings';
 import type { Viewer } from '../auth/access-token';
 import { storeCall } from '../calls/ingest';
 import { pruneOldCalls } from '../calls/retention';
-import { callTestDeps, incomingCall } from '../calls/test-support';
+import { incomingCall } from '../calls/test-support';
+import { testServices } from '../testing';
 import { createShare, listShares, revokeShare } from './links';
 import { openShare, sharedAudioRow } from './public';
 
 const DAY = 86_400_000;
 
 async function setup() {
-	const deps = { ...(await callTestDeps()), bus: new InProcessBus() };
+	const deps = {
+		...(await testServices({}, { now: Date.UTC(2024, 5, 15, 12) })),
+		bus: new InProcessBus()
+	};
 	const users = [];
 	for (const [username, role] of [
 		['owner', 'listener'],

@@ -1,9 +1,43 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import type { IncomingMessage } from 'node:http';
-import { services, type Services } from '../app';
-import { verifyAccessToken, type Viewer } from '../auth/access-token';
+import type { Config } from '../core/config';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import type { Bus } from '../core/bus';
+import { verifyAccessToken, type VerifiedTokens, type Viewer } from '../auth/access-token';
+import type { AuthKeys } from '../auth/secrets';
+import type { LoginThrottle } from '../auth/throttle';
 import { clientIp } from '../auth/client-ip';
 import type { CookieTarget } from '../auth/cookies';
+import type { UploadRateLimiter } from '../calls/rate-limit';
+import type { Presence } from '../live/presence';
+import type { LiveFeeds } from '../live/feeds';
+import type { SubscriptionSlots } from '../realtime/socket-limits';
+import type { AudioPipeline } from '../calls/audio-pipeline/worker';
+import type { RejectionLog } from '../calls/rejection-log';
+
+/**
+ * The per-process objects transport hands to services, built once by the composition root
+ * (app.ts); tests build their own (testing.ts).
+ */
+export interface Services {
+	config: Config;
+	db: DB;
+	clock: Clock;
+	bus: Bus;
+	keys: AuthKeys;
+	throttle: LoginThrottle;
+	verifiedTokens: VerifiedTokens;
+	presence: Presence;
+	feeds: LiveFeeds;
+	uploadLimiter: UploadRateLimiter;
+	rejectionLog: RejectionLog;
+	/** The audio pipeline's queue (FFmpeg null: audio is stored as received). */
+	pipeline: AudioPipeline;
+	startedAt: number;
+	/** Hooks run on shutdown (timers, sockets), in registration order. */
+	onShutdown: Array<() => Promise<void> | void>;
+}
 
 export interface Context {
 	services: Services;
@@ -21,13 +55,6 @@ export interface Context {
 	subscriptions?: SubscriptionSlots;
 }
 
-/** A socket's bound on open subscriptions: `take` before one starts, `release` when it ends. */
-export interface SubscriptionSlots {
-	readonly max: number;
-	take(): boolean;
-	release(): void;
-}
-
 /** What a direct subscription needs of a socket: sending a ready text frame. */
 export interface FrameSink {
 	send(frame: Buffer, options: { binary: false }): void;
@@ -38,9 +65,9 @@ export function bearerToken(header: string | null | undefined): string | null {
 	return match ? match[1] : null;
 }
 
-/** HTTP: the viewer was already resolved by hooks.server.ts (bearer header). */
+/** HTTP: the services and the viewer were already resolved by hooks.server.ts (bearer header). */
 export async function createHttpContext(event: RequestEvent): Promise<Context> {
-	const svc = await services();
+	const svc = event.locals.services;
 	return {
 		services: svc,
 		viewer: event.locals.viewer,
@@ -57,16 +84,15 @@ export async function createHttpContext(event: RequestEvent): Promise<Context> {
  * makes clients reconnect in a storm).
  */
 export async function createWsContext(
+	svc: Services,
 	req: IncomingMessage,
 	connectionParams: Record<string, string | undefined> | null,
 	opts: {
-		services?: Services;
 		connectionId?: string;
 		socket?: FrameSink;
 		subscriptions?: SubscriptionSlots;
 	} = {}
 ): Promise<Context> {
-	const svc = opts.services ?? (await services());
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
 	const viewer = await verifyAccessToken(svc, token).catch(() => null);
 	const forwarded = req.headers['x-forwarded-for'];

@@ -1,7 +1,7 @@
 import type { RequestHandler } from './$types';
 import { uploadEndpoint } from '$lib/server/http/kit-endpoints';
 
-// Recorder uploads (RECORDERS.md); every method reaches the handler so a wrong one gets its 405 text.
+// Recorder uploads (docs/recorders.md); every method reaches the handler so a wrong one gets its 405 text.
 // In production lib/server/http/hot-routes.ts answers these before Kit, with the same core.
 export const fallback: RequestHandler = uploadEndpoint;
 

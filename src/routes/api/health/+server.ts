@@ -1,9 +1,9 @@
 import { json } from '@sveltejs/kit';
 import { sql } from 'kysely';
-import { services } from '$lib/server/app';
+import type { RequestHandler } from './$types';
 
-export async function GET() {
-	const svc = await services();
+export const GET: RequestHandler = async ({ locals }) => {
+	const svc = locals.services;
 	await sql`select 1`.execute(svc.db);
 	return json(
 		{
@@ -13,4 +13,4 @@ export async function GET() {
 		},
 		{ headers: { 'cache-control': 'no-store' } }
 	);
-}
+};

@@ -5,7 +5,8 @@ import { updateSettings } from '../../core/settings';
 import { storeCall } from '../ingest';
 import { absoluteAudioPath } from '../storage';
 import { publishDue } from '../publish';
-import { callTestDeps, incomingCall } from '../test-support';
+import { incomingCall } from '../test-support';
+import { testServices } from '../../testing';
 import { AudioPipeline } from './worker';
 import { findFfmpeg } from './ffmpeg';
 import { FIXTURE_WAV, loudness } from './test-audio';
@@ -16,7 +17,10 @@ const pipelines: AudioPipeline[] = [];
 afterEach(() => pipelines.splice(0).forEach((p) => p.stop()));
 
 async function setup(opts: { ffmpeg?: boolean } = {}) {
-	const deps = { ...(await callTestDeps()), bus: new InProcessBus() };
+	const deps = {
+		...(await testServices({}, { now: Date.UTC(2024, 5, 15, 12) })),
+		bus: new InProcessBus()
+	};
 	const ffmpeg = opts.ffmpeg === false ? null : await findFfmpeg('ffmpeg');
 	if (opts.ffmpeg !== false) expect(ffmpeg).not.toBeNull();
 	const pipeline = new AudioPipeline(deps, ffmpeg);

@@ -9,6 +9,7 @@ import { revokeSession, rotateRefreshToken } from '../../auth/sessions';
 import { clearAuthCookies, REFRESH_COOKIE, setAuthCookies } from '../../auth/cookies';
 import type { Role, Session } from '../../core/db/types';
 import { passwordSchema } from '../schemas';
+import { userProfile, userSummary } from '../../auth/profile';
 import { sessionCap } from '../../core/settings';
 
 export interface AuthResult {
@@ -108,11 +109,7 @@ export const authRouter = router({
 				};
 				throw new ServiceError('UNAUTHORIZED', REFRESH_FAILED[outcome.reason], undefined, details);
 			}
-			const user = await ctx.services.db
-				.selectFrom('users')
-				.select(['id', 'username', 'role'])
-				.where('id', '=', outcome.session.user_id)
-				.executeTakeFirstOrThrow();
+			const user = await userSummary(ctx.services.db, outcome.session.user_id);
 			return issue(ctx, user, outcome.session, outcome.refreshToken, fromBody !== undefined);
 		}),
 
@@ -122,19 +119,7 @@ export const authRouter = router({
 		return { ok: true as const };
 	}),
 
-	me: authedProcedure.query(async ({ ctx }) => {
-		const user = await ctx.services.db
-			.selectFrom('users')
-			.select(['id', 'username', 'role', 'must_change_password'])
-			.where('id', '=', ctx.viewer.userId)
-			.executeTakeFirstOrThrow();
-		return {
-			id: user.id,
-			username: user.username,
-			role: user.role,
-			mustChangePassword: user.must_change_password === 1
-		};
-	}),
+	me: authedProcedure.query(({ ctx }) => userProfile(ctx.services.db, ctx.viewer.userId)),
 
 	changePassword: authedProcedure
 		.input(

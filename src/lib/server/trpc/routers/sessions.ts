@@ -1,7 +1,7 @@
-import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, router } from '../init';
-import { listSessions, revokeSession, revokeUserSessions } from '../../auth/sessions';
+import { listSessions, revokeUserSessions } from '../../auth/sessions';
+import { revokeOwnSession } from '../../auth/profile';
 
 export const sessionsRouter = router({
 	list: authedProcedure.query(({ ctx }) =>
@@ -11,16 +11,7 @@ export const sessionsRouter = router({
 	revoke: authedProcedure
 		.input(z.object({ id: z.string().min(1).max(64) }))
 		.mutation(async ({ ctx, input }) => {
-			const own = await ctx.services.db
-				.selectFrom('sessions')
-				.select('id')
-				.where('id', '=', input.id)
-				.where('user_id', '=', ctx.viewer.userId)
-				.executeTakeFirst();
-			// Someone else's session looks exactly like a missing one.
-			if (!own) throw new TRPCError({ code: 'NOT_FOUND', message: 'id: no such session' });
-			// The user signing out one of their own devices: 'logout' (the device is told so), not 'admin'.
-			await revokeSession(ctx.services, input.id, 'logout');
+			await revokeOwnSession(ctx.services, ctx.viewer.userId, input.id);
 			return { ok: true as const };
 		}),
 

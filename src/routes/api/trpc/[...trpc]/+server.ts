@@ -3,7 +3,6 @@ import type { RequestHandler } from './$types';
 import { appRouter } from '$lib/server/trpc/root';
 import { createHttpContext } from '$lib/server/trpc/context';
 import { checkHttpEnvelope } from '$lib/server/trpc/http-envelope';
-import { services } from '$lib/server/app';
 
 // adapter-node's body limit is lifted for recorder uploads (start.js), so tRPC gets its own.
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -17,7 +16,7 @@ const handler: RequestHandler = async (event) => {
 		req: limitBody(event.request, MAX_BODY_BYTES),
 		router: appRouter,
 		createContext: async ({ req, info }) => {
-			checkHttpEnvelope(req, info, (await services()).config.trpcMaxBatch);
+			checkHttpEnvelope(req, info, event.locals.services.config.trpcMaxBatch);
 			return createHttpContext(event);
 		},
 		onError({ error, path }) {

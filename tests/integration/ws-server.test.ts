@@ -1,17 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import superjson from 'superjson';
-import { revokeSession } from '../auth/sessions';
-import { updateSettings } from '../core/settings';
-import { recordEvent } from '../core/event-log';
-import { insertCall } from '../../../../tests/helpers/calls';
+import { revokeSession } from '../../src/lib/server/auth/sessions';
+import { updateSettings } from '../../src/lib/server/core/settings';
+import { recordEvent } from '../../src/lib/server/core/event-log';
+import { insertCall } from '../helpers/calls';
 import {
 	liveClient,
 	signIn,
 	startLiveServer,
 	until,
 	type LiveServer
-} from '../../../../tests/helpers/live-server';
+} from '../helpers/live-server';
 
 let server: LiveServer | undefined;
 const cleanups: Array<() => unknown> = [];

@@ -5,7 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { textReply, toWebResponse, writeNodeReply, type Reply } from './reply';
+import {
+	textReply,
+	toWebResponse,
+	writeNodeReply,
+	type Reply
+} from '../../src/lib/server/http/reply';
 
 const closers: Array<() => unknown> = [];
 afterEach(async () => {

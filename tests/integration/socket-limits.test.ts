@@ -1,13 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import superjson from 'superjson';
-import { updateSettings } from '../core/settings';
-import {
-	signIn,
-	startLiveServer,
-	until,
-	type LiveServer
-} from '../../../../tests/helpers/live-server';
+import { updateSettings } from '../../src/lib/server/core/settings';
+import { signIn, startLiveServer, until, type LiveServer } from '../helpers/live-server';
 
 let server: LiveServer | undefined;
 const sockets: WebSocket[] = [];

@@ -4,20 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { trunkRecorderForm } from '../../../../scripts/lib/recorder-forms';
-import { testServices } from '../testing';
-import { createApiKey } from '../calls/upload-keys';
-import { insertUser } from '../auth/accounts';
-import { createSession } from '../auth/sessions';
-import { signAccessToken } from '../auth/access-token';
-import { filesUnder } from '../calls/test-support';
-import { attachHotRoutes } from './hot-routes';
+import { trunkRecorderForm } from '../../scripts/lib/recorder-forms';
+import { testServices } from '../../src/lib/server/testing';
+import { createApiKey } from '../../src/lib/server/calls/upload-keys';
+import { insertUser } from '../../src/lib/server/auth/accounts';
+import { createSession } from '../../src/lib/server/auth/sessions';
+import { signAccessToken } from '../../src/lib/server/auth/access-token';
+import { filesUnder } from '../../src/lib/server/calls/test-support';
+import { attachHotRoutes } from '../../src/lib/server/http/hot-routes';
 
 const wav = fs.readFileSync(
-	path.resolve(
-		import.meta.dirname,
-		'../../../../tests/fixtures/audio/12345-1718145678_851012500-call_17.wav'
-	)
+	path.resolve(import.meta.dirname, '../fixtures/audio/12345-1718145678_851012500-call_17.wav')
 );
 
 const closers: Array<() => unknown> = [];

@@ -4,8 +4,8 @@ import superjson from 'superjson';
 import { WebSocket, WebSocketServer } from 'ws';
 import { initTRPC, tracked } from '@trpc/server';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import type { Call } from '../calls/dto';
-import { LiveCall } from './live-call';
+import type { Call } from '../../src/lib/server/calls/dto';
+import { LiveCall } from '../../src/lib/server/live/live-call';
 
 const call: Call = {
 	id: 42,

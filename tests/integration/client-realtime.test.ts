@@ -9,14 +9,9 @@ import {
 	createRealtimeClient,
 	webSocketUrl,
 	type ConnectionState
-} from './realtime';
-import { safeWebSocketClass } from './safe-websocket';
-import {
-	signIn,
-	startLiveServer,
-	until,
-	type LiveServer
-} from '../../../tests/helpers/live-server';
+} from '../../src/lib/client/realtime';
+import { safeWebSocketClass } from '../../src/lib/client/safe-websocket';
+import { signIn, startLiveServer, until, type LiveServer } from '../helpers/live-server';
 
 let server: LiveServer | undefined;
 const cleanups: Array<() => unknown> = [];
