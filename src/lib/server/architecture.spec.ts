@@ -15,11 +15,36 @@ const ALLOWED: Record<string, readonly string[]> = {
 	calls: ['core', 'auth'],
 	scanner: ['core'],
 	live: ['core', 'auth', 'calls', 'scanner'],
-	admin: ['core', 'auth', 'calls', 'scanner', 'live'],
-	realtime: ['core', 'auth', 'calls', 'scanner', 'live', 'admin'],
-	trpc: ['core', 'auth', 'calls', 'scanner', 'live', 'admin', 'realtime'],
-	http: ['core', 'auth', 'calls', 'scanner', 'live', 'admin', 'realtime', 'trpc'],
-	'(root)': ['core', 'auth', 'calls', 'scanner', 'live', 'admin', 'realtime', 'trpc', 'http']
+	share: ['core', 'auth', 'calls'],
+	forward: ['core', 'calls'],
+	admin: ['core', 'auth', 'calls', 'scanner', 'live', 'share', 'forward'],
+	realtime: ['core', 'auth', 'calls', 'scanner', 'live', 'share', 'forward', 'admin'],
+	trpc: ['core', 'auth', 'calls', 'scanner', 'live', 'share', 'forward', 'admin', 'realtime'],
+	http: [
+		'core',
+		'auth',
+		'calls',
+		'scanner',
+		'live',
+		'share',
+		'forward',
+		'admin',
+		'realtime',
+		'trpc'
+	],
+	'(root)': [
+		'core',
+		'auth',
+		'calls',
+		'scanner',
+		'live',
+		'share',
+		'forward',
+		'admin',
+		'realtime',
+		'trpc',
+		'http'
+	]
 };
 
 const SERVER = path.resolve(import.meta.dirname);
