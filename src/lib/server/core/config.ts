@@ -29,6 +29,10 @@ export interface Config {
 	hashConcurrency: number;
 	/** Password checks allowed to wait for a slot; past it sign-in answers TOO_MANY_REQUESTS. */
 	hashQueue: number;
+	/** Alerts one user may get per minute, across rules; the rest fold into the next one. */
+	alertsPerMinute: number;
+	/** Allow Web Push endpoints on loopback/private/link-local addresses (tests, LAN push). */
+	pushAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -99,7 +103,9 @@ export function parseConfig(env: Env): Config {
 		},
 		trpcMaxBatch: int(env, 'SQUELCH_TRPC_MAX_BATCH', 10, 1, 100),
 		hashConcurrency: int(env, 'SQUELCH_HASH_CONCURRENCY', 1, 1, 16),
-		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000)
+		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000),
+		alertsPerMinute: int(env, 'SQUELCH_ALERTS_PER_MINUTE', 10, 1, 1000),
+		pushAllowPrivate: (env.SQUELCH_PUSH_ALLOW_PRIVATE ?? '').trim() === '1'
 	};
 }
 

@@ -3,6 +3,7 @@ import * as m0001 from './0001_init';
 import * as m0003admin from './0003_admin_talkgroup_csv';
 import * as m0004scanner from './0004_scanner_selection';
 import * as m0005refresh from './0005_refresh_checkpoints';
+import * as m0009alerts from './0009_alerts';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
@@ -12,7 +13,8 @@ const migrations: Record<string, Migration> = {
 	'0001_init': m0001,
 	'0003_admin_talkgroup_csv': m0003admin,
 	'0004_scanner_selection': m0004scanner,
-	'0005_refresh_checkpoints': m0005refresh
+	'0005_refresh_checkpoints': m0005refresh,
+	'0009_alerts': m0009alerts
 };
 
 export const migrationProvider: MigrationProvider = {
