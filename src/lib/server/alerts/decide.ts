@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { AlertsTable } from '../core/db/types';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
@@ -154,10 +154,28 @@ async function hearingOf(db: DB, userIds: number[], now: number) {
 }
 
 /**
- * Decides the alerts a stored call raises and writes them as `alerts` rows in one transaction:
- * the in-page feed and the push worker read those rows. Returns their ids.
+ * Decides the alerts a stored call raises and writes them as `alerts` rows, with the decision
+ * cursor, in one transaction: the in-page feed and the push worker read those rows.
  */
 export async function decideAlerts(deps: DecideDeps, callId: number): Promise<number[]> {
+	const rows = await planAlerts(deps, callId);
+	const ids = await deps.db.transaction().execute(async (trx) => {
+		await trx
+			.insertInto('alert_cursor')
+			.values({ id: 1, call_id: callId })
+			.onConflict((oc) =>
+				oc.column('id').doUpdateSet({ call_id: sql<number>`max(call_id, excluded.call_id)` })
+			)
+			.execute();
+		if (rows.length === 0) return [];
+		const inserted = await trx.insertInto('alerts').values(rows).returning('id').execute();
+		return inserted.map((r) => r.id);
+	});
+	if (ids.length) deps.bus.publish('alert.raised', { id: ids[ids.length - 1] });
+	return ids;
+}
+
+async function planAlerts(deps: DecideDeps, callId: number): Promise<Insertable<AlertsTable>[]> {
 	const rules = await allRules(deps.db);
 	if (rules.length === 0) return [];
 	const call = await callFacts(deps.db, callId);
@@ -193,11 +211,5 @@ export async function decideAlerts(deps: DecideDeps, callId: number): Promise<nu
 			data: JSON.stringify(payload)
 		});
 	}
-	if (rows.length === 0) return [];
-	const ids = await deps.db.transaction().execute(async (trx) => {
-		const inserted = await trx.insertInto('alerts').values(rows).returning('id').execute();
-		return inserted.map((r) => r.id);
-	});
-	deps.bus.publish('alert.raised', { id: ids[ids.length - 1] });
-	return ids;
+	return rows;
 }

@@ -198,6 +198,12 @@ export interface AlertsTable {
 	data: string;
 }
 
+/** One row (id 1): the last call id the alert decision has handled. */
+export interface AlertCursorTable {
+	id: number;
+	call_id: number;
+}
+
 /** A browser's Web Push subscription, owned by one session (device). */
 export interface PushSubscriptionsTable {
 	id: Generated<number>;
@@ -212,6 +218,7 @@ export interface PushSubscriptionsTable {
 export interface Database {
 	alert_rules: AlertRulesTable;
 	alerts: AlertsTable;
+	alert_cursor: AlertCursorTable;
 	push_subscriptions: PushSubscriptionsTable;
 	users: UsersTable;
 	refresh_checkpoints: RefreshCheckpointsTable;

@@ -33,6 +33,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 		.execute();
 	await db.schema.createIndex('alerts_user_id').on('alerts').columns(['user_id', 'id']).execute();
 
+	// The last call the decision has seen (one row), advanced in the transaction that writes the
+	// alerts: after a restart the worker carries on from it, so no call is decided twice or missed.
+	await db.schema
+		.createTable('alert_cursor')
+		.addColumn('id', 'integer', (c) => c.primaryKey())
+		.addColumn('call_id', 'integer', (c) => c.notNull())
+		.execute();
+
 	await db.schema
 		.createTable('push_subscriptions')
 		.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
@@ -54,6 +62,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
 	await db.schema.dropTable('push_subscriptions').execute();
+	await db.schema.dropTable('alert_cursor').execute();
 	await db.schema.dropTable('alerts').execute();
 	await db.schema.dropTable('alert_rules').execute();
 }
