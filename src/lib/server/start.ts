@@ -2,7 +2,7 @@ import type { RequestListener, Server } from 'node:http';
 import { services, type Services } from './app';
 import { attachWebSockets } from './realtime/ws';
 import { startCalls } from './calls/lifecycle';
-import { startAlertDecisions } from './alerts/worker';
+import { startAlerts } from './alerts/lifecycle';
 import { attachHotRoutes } from './http/hot-routes';
 
 /** The production start script finds the WebSocket attacher here once the app has initialised. */
@@ -28,7 +28,7 @@ export function startServer(): Promise<void> {
 	started ??= (async () => {
 		const svc = await services();
 		await startCalls(svc);
-		svc.onShutdown.push(startAlertDecisions(svc));
+		await startAlerts(svc);
 		// adapter-node emits this once HTTP has drained (after SIGTERM/SIGINT): stop timers, close SQLite.
 		process.once('sveltekit:shutdown' as 'beforeExit', () => void stopServices(svc));
 		(globalThis as Record<symbol, unknown>)[ATTACH_KEY] = (server: Server) =>

@@ -7,6 +7,8 @@ import type { Viewer } from '../auth/access-token';
 import { accessScope, canHear } from '../calls/access';
 import { inQuietHours, matches, type CallFacts } from './match';
 import { allRules, type AlertRule } from './rules';
+import { enqueuePush } from './push-outbox';
+import { getSettings } from '../core/settings';
 
 /** What a push message and an in-page alert carry (docs/api.md). */
 export interface AlertPayload {
@@ -168,8 +170,18 @@ export async function decideAlerts(deps: DecideDeps, callId: number): Promise<nu
 			)
 			.execute();
 		if (rows.length === 0) return [];
-		const inserted = await trx.insertInto('alerts').values(rows).returning('id').execute();
-		return inserted.map((r) => r.id);
+		const push = (await getSettings(trx)).webPush;
+		const ids: number[] = [];
+		for (const row of rows) {
+			const { id } = await trx
+				.insertInto('alerts')
+				.values(row)
+				.returning('id')
+				.executeTakeFirstOrThrow();
+			ids.push(id);
+			if (push) await enqueuePush(trx, id, row.user_id, row.at);
+		}
+		return ids;
 	});
 	if (ids.length) deps.bus.publish('alert.raised', { id: ids[ids.length - 1] });
 	return ids;

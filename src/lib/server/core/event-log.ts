@@ -10,7 +10,8 @@ export type AdminEventType =
 	| 'user.updated'
 	| 'call.ingested'
 	| 'upload.rejected'
-	| 'listeners.changed';
+	| 'listeners.changed'
+	| 'alert.push_failed';
 
 export interface AdminEvent {
 	id: number;

@@ -19,7 +19,9 @@ export const settingsSchema = z.object({
 	/** Uploads per minute per API key when the key sets none. */
 	uploadRateLimitPerMinute: z.number().int().min(1).max(100_000),
 	/** Active sessions (devices) per user; null uses SQUELCH_MAX_SESSIONS. Read at each sign-in. */
-	maxSessions: z.number().int().min(1).max(1000).nullable()
+	maxSessions: z.number().int().min(1).max(1000).nullable(),
+	/** Alerts go out by Web Push; off keeps them to open tabs (alerts.live). */
+	webPush: z.boolean()
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -30,7 +32,8 @@ export const DEFAULT_SETTINGS: Settings = {
 	retentionDays: 0,
 	maxUploadBytes: 50 * 1024 * 1024,
 	uploadRateLimitPerMinute: 600,
-	maxSessions: null
+	maxSessions: null,
+	webPush: true
 };
 
 export async function getSettings(db: DB): Promise<Settings> {

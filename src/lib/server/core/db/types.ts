@@ -215,7 +215,19 @@ export interface PushSubscriptionsTable {
 	created_at: number;
 }
 
+/** A push still to send: one alert to one device. */
+export interface PushOutboxTable {
+	id: Generated<number>;
+	alert_id: number;
+	subscription_id: number;
+	attempts: Generated<number>;
+	/** Not before this time (backoff, Retry-After). */
+	next_at: number;
+	created_at: number;
+}
+
 export interface Database {
+	push_outbox: PushOutboxTable;
 	alert_rules: AlertRulesTable;
 	alerts: AlertsTable;
 	alert_cursor: AlertCursorTable;

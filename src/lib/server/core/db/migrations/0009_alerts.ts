@@ -58,9 +58,27 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 		.on('push_subscriptions')
 		.column('session_id')
 		.execute();
+
+	// The push outbox: one row per alert and device, deleted once the push service took it (or
+	// gave up on the device); a restart resends what is left, nothing twice after a success.
+	await db.schema
+		.createTable('push_outbox')
+		.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+		.addColumn('alert_id', 'integer', (c) =>
+			c.notNull().references('alerts.id').onDelete('cascade')
+		)
+		.addColumn('subscription_id', 'integer', (c) =>
+			c.notNull().references('push_subscriptions.id').onDelete('cascade')
+		)
+		.addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+		.addColumn('next_at', 'integer', (c) => c.notNull())
+		.addColumn('created_at', 'integer', (c) => c.notNull())
+		.execute();
+	await db.schema.createIndex('push_outbox_next').on('push_outbox').column('next_at').execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+	await db.schema.dropTable('push_outbox').execute();
 	await db.schema.dropTable('push_subscriptions').execute();
 	await db.schema.dropTable('alert_cursor').execute();
 	await db.schema.dropTable('alerts').execute();

@@ -1,0 +1,28 @@
+import type { Services } from '../app';
+import { startAlertDecisions } from './worker';
+import { startPushWorker } from './push-outbox';
+import { dropSessionPush, loadVapidKeys } from './push';
+
+/**
+ * Start-up work for alerts: the decision worker (stored calls → alerts rows), the push worker
+ * (outbox → push services), and dropping a device's push subscription when its session ends.
+ */
+export async function startAlerts(svc: Services): Promise<void> {
+	const vapid = await loadVapidKeys(svc.db, svc.clock);
+	const offRevoked = svc.bus.subscribe('session.revoked', ({ sessionId }) => {
+		dropSessionPush(svc.db, sessionId).catch((err) =>
+			console.error('Squelch: dropping push subscription failed:', err)
+		);
+	});
+	const stopDecisions = startAlertDecisions(svc);
+	const stopPush = startPushWorker({
+		...svc,
+		vapid,
+		subject: svc.config.origin ?? 'mailto:squelch@localhost'
+	});
+	svc.onShutdown.push(async () => {
+		offRevoked();
+		await stopDecisions();
+		await stopPush();
+	});
+}
