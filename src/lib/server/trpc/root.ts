@@ -6,6 +6,7 @@ import { adminRouter } from './routers/admin';
 import { liveRouter } from './routers/live';
 import { callsRouter } from './routers/calls';
 import { scannerRouter } from './routers/scanner';
+import { alertsRouter } from './routers/alerts';
 
 export const appRouter = router({
 	setup: setupRouter,
@@ -14,7 +15,8 @@ export const appRouter = router({
 	admin: adminRouter,
 	live: liveRouter,
 	calls: callsRouter,
-	scanner: scannerRouter
+	scanner: scannerRouter,
+	alerts: alertsRouter
 });
 
 /** The API's type, for typed clients (`import type { AppRouter } from 'squelch/src/lib/server/trpc/root'`). */
