@@ -55,7 +55,7 @@ export async function openCall(sw: ServiceWorkerGlobalScope, url: string): Promi
 
 export function installAlertHandlers(sw: ServiceWorkerGlobalScope): void {
 	sw.addEventListener('push', (event) => {
-		let data: unknown = null;
+		let data: unknown;
 		try {
 			data = event.data?.json();
 		} catch {
