@@ -33,10 +33,14 @@ const TONES: Record<string, number[]> = {
 	siren: [600, 900, 600, 900]
 };
 
-/** Plays the rule's sound with Web Audio (no file to fetch); silent when none or blocked. */
-export function playAlertSound(sound: string): void {
+/**
+ * Plays the rule's sound with Web Audio (no file to fetch). Returns whether it played: not for
+ * 'none', and not before the user has touched the page (browsers would refuse and warn).
+ */
+export function playAlertSound(sound: string): boolean {
 	const tones = TONES[sound];
-	if (!tones || typeof AudioContext === 'undefined') return;
+	if (!tones || typeof AudioContext === 'undefined') return false;
+	if (navigator.userActivation && !navigator.userActivation.hasBeenActive) return false;
 	const ctx = new AudioContext();
 	tones.forEach((hz, i) => {
 		const osc = ctx.createOscillator();
@@ -48,6 +52,7 @@ export function playAlertSound(sound: string): void {
 		osc.stop(ctx.currentTime + i * 0.2 + 0.18);
 	});
 	setTimeout(() => void ctx.close(), tones.length * 200 + 200);
+	return true;
 }
 
 /** One line for the talkgroup, unit and time of an alert (the notification's body too). */
