@@ -143,6 +143,11 @@ describe('alerts over Web Push', () => {
 		);
 		expect(to('gone404')).toHaveLength(1);
 		expect(to('gone410')).toHaveLength(1);
+		// The admin dashboard counts them per user.
+		const { alerts } = await admin.client.admin.stats.dashboard.query();
+		const row = alerts.find((a) => a.username === 'mia');
+		expect(row?.alerts).toBeGreaterThanOrEqual(3);
+		expect(row?.pushFailures).toBe(2);
 	});
 
 	it('429 with Retry-After is retried and then delivered once', { timeout: 60_000 }, async () => {
