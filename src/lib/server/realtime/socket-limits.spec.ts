@@ -103,7 +103,9 @@ describe('WebSocket limits', () => {
 		raw.ws.send(JSON.stringify(Array.from({ length: 50 }, (_, i) => raw.subscription(i + 1))));
 		await until(() => raw.errors().length === 50, 'fifty refusals');
 		expect(new Set(raw.errors().map(([, code, message]) => `${code} ${message}`))).toEqual(
-			new Set(['BAD_REQUEST Batch call exceeds maximum size'])
+			new Set([
+				'BAD_REQUEST batch: too many messages in one frame (the limit is SQUELCH_WS_MAX_SUBSCRIPTIONS)'
+			])
 		);
 		expect(raw.started()).toEqual([]);
 		raw.ws.send(JSON.stringify([raw.subscription(100), raw.subscription(101)]));

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPCRequestInfo } from '@trpc/server/http';
 
-/** tRPC's own refusal of an over-long batch (maxBatchSize); init.ts rewords it. */
+/** tRPC's own refusal of an over-long batch (the WebSocket's maxBatchSize); init.ts rewords it. */
 export const TRPC_BATCH_TOO_LARGE = 'Batch call exceeds maximum size';
 
 /**
@@ -9,9 +9,10 @@ export const TRPC_BATCH_TOO_LARGE = 'Batch call exceeds maximum size';
  * and before any of them runs (createContext):
  * - only JSON bodies: a cross-site page can POST a form (multipart, urlencoded, text/plain)
  *   without a CORS preflight, JSON it cannot;
+ * - at most `maxBatch` calls in one request;
  * - no auth.* call in a batch: every sign-in attempt is its own request, throttled on its own.
  */
-export function checkHttpEnvelope(req: Request, info: TRPCRequestInfo): void {
+export function checkHttpEnvelope(req: Request, info: TRPCRequestInfo, maxBatch: number): void {
 	const type = req.headers.get('content-type')?.split(';', 1)[0].trim().toLowerCase();
 	if (req.method !== 'GET' && type !== 'application/json') {
 		throw new TRPCError({
@@ -20,6 +21,12 @@ export function checkHttpEnvelope(req: Request, info: TRPCRequestInfo): void {
 		});
 	}
 	if (!info.isBatchCall) return;
+	if (info.calls.length > maxBatch) {
+		throw new TRPCError({
+			code: 'BAD_REQUEST',
+			message: `batch: at most ${maxBatch} calls per request (SQUELCH_TRPC_MAX_BATCH)`
+		});
+	}
 	const auth = info.calls.find((call) => call.path.startsWith('auth.'));
 	if (auth) {
 		throw new TRPCError({

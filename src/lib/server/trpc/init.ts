@@ -5,7 +5,6 @@ import { ZodError } from 'zod';
 import type { Context } from './context';
 import type { Viewer } from '../auth/access-token';
 import { getSettings } from '../core/settings';
-import { config } from '../core/config';
 import { TRPC_BATCH_TOO_LARGE } from './http-envelope';
 
 /**
@@ -29,7 +28,7 @@ const t = initTRPC
 				message: zod
 					? zod.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')
 					: shape.message === TRPC_BATCH_TOO_LARGE
-						? `batch: at most ${config().trpcMaxBatch} calls per request (SQUELCH_TRPC_MAX_BATCH)`
+						? 'batch: too many messages in one frame (the limit is SQUELCH_WS_MAX_SUBSCRIPTIONS)'
 						: shape.message,
 				data: {
 					...shape.data,

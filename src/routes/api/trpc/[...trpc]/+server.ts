@@ -16,9 +16,8 @@ const handler: RequestHandler = async (event) => {
 		endpoint: '/api/trpc',
 		req: limitBody(event.request, MAX_BODY_BYTES),
 		router: appRouter,
-		maxBatchSize: (await services()).config.trpcMaxBatch,
-		createContext: ({ req, info }) => {
-			checkHttpEnvelope(req, info);
+		createContext: async ({ req, info }) => {
+			checkHttpEnvelope(req, info, (await services()).config.trpcMaxBatch);
 			return createHttpContext(event);
 		},
 		onError({ error, path }) {
