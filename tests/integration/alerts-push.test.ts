@@ -176,7 +176,7 @@ describe('alerts over Web Push', () => {
 			await until(() => dbRows('select 1 from push_outbox').length === 0, 'the outbox emptied');
 			const delivered = to('restart').slice(1);
 			expect(delivered.map((r) => JSON.parse(decryptPush(r.body, ua)).callId)).toEqual([callId]);
-				await mia.client.alerts.push.unsubscribe.mutate({ endpoint: push.endpoint('restart') });
+			await mia.client.alerts.push.unsubscribe.mutate({ endpoint: push.endpoint('restart') });
 		}
 	);
 
