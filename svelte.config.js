@@ -11,6 +11,9 @@ export default {
 		// would refuse them (it also refuses a POST with no Origin at all). There are no form
 		// actions; the Origin that matters is checked on the WebSocket upgrade.
 		csrf: { checkOrigin: false },
+		// Registered by src/lib/client/pwa/updates.svelte.ts (a module, not an inline script), which
+		// also offers "Reload to update" when a new build is deployed.
+		serviceWorker: { register: false },
 		// Pages may run only the app's own scripts (Kit adds a nonce or hash for its inline start-up
 		// script). Styles keep 'unsafe-inline' for Svelte's style attributes; they cannot run code.
 		csp: {

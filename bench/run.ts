@@ -6,7 +6,7 @@
  *   npm run bench -- --quick      a short smoke run (200 subscribers, 5 s)
  * Environment: BENCH_SECONDS, BENCH_SUBSCRIBERS, BENCH_ROUNDS (fan-out repeats),
  * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_WARMUP_SECONDS, BENCH_CPU_PROF=<dir> (server --cpu-prof),
- * BENCH_ONLY=fanout|ingest|auth (one section, e.g. while profiling it).
+ * BENCH_ONLY=fanout|ingest|pipeline|auth (one section, e.g. while profiling it).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { cpuMeter, loadAverage, rssBytes } from './lib/proc';
 import { summarize } from './lib/stats';
 import type { SubscribersReport, SubscribersStart } from './subscribers';
 import type { LoadJob, LoadResult } from './load';
+import { pipelineIngest } from './pipeline';
 
 const quick = process.argv.includes('--quick');
 const env = (name: string, fallback: number) =>
@@ -29,7 +30,9 @@ const SHORT_SECONDS = Math.max(3, Math.round(SECONDS / 3));
 const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
 const RATE = 10;
 const ONLY = process.env.BENCH_ONLY;
-const section = (name: 'fanout' | 'ingest' | 'auth') => !ONLY || ONLY === name;
+const section = (name: 'fanout' | 'ingest' | 'pipeline' | 'auth') => !ONLY || ONLY === name;
+/** WAV uploads per audio-pipeline run (bench/pipeline.ts). */
+const PIPELINE_CALLS = env('BENCH_PIPELINE_CALLS', quick ? 20 : 100);
 const INGEST_SUBSCRIBERS = 100;
 /** Calls carry dateTime = BASE + seq; seqs are unique across the whole run. */
 const BASE = 1_700_000_000;
@@ -450,6 +453,46 @@ async function main() {
 				target: '',
 				met: null
 			});
+		}
+
+		// Ingest through the audio pipeline (FFmpeg on PATH), then the same with it off.
+		if (section('pipeline')) {
+			const run = async (pipeline: boolean) => {
+				const result = await pipelineIngest({
+					url: squelch.url,
+					pid: squelch.pid,
+					admin: accounts.admin,
+					adminToken: accounts.adminToken,
+					key: uploadKey,
+					pipeline,
+					calls: PIPELINE_CALLS,
+					base: BASE + nextSeq
+				});
+				nextSeq += PIPELINE_CALLS + 1;
+				return result;
+			};
+			console.log('pipeline: ingest with the audio pipeline on…');
+			const on = await run(true);
+			console.log('pipeline: the same with it off…');
+			const off = await run(false);
+			const pipelineRow = (figure: string, value: number, base: number, unit: string) =>
+				rows.push({
+					figure,
+					value,
+					baseline: base,
+					baselineName: 'pipeline off',
+					unit,
+					target: '',
+					met: null
+				});
+			pipelineRow(
+				`Ingest, pipeline on (${PIPELINE_CALLS} WAV calls)`,
+				on.perSecond,
+				off.perSecond,
+				'calls/s'
+			);
+			pipelineRow('Encodes per second per core', on.perCore, off.perCore, 'calls/s/core');
+			pipelineRow('Queue latency p99 (reply → live)', on.p99, off.p99, 'ms');
 		}
 
 		if (section('auth')) {

@@ -1,4 +1,4 @@
-// `npm run simulate -- --url http://localhost:3000 --key sq_… [--rate 1] [--burst] [--count N]`
+// `npm run simulate -- --url http://localhost:3000 --key sq_… [--rate 1] [--burst] [--count N] [--loop]`
 //
 // Plays the sample calls in samples/ into a running Squelch exactly the way the recorders send
 // them: Trunk-Recorder's libcurl form (audio first, before the key) and SDRTrunk's hand-built body
@@ -42,7 +42,8 @@ const USAGE = `Usage: npm run simulate -- --url http://localhost:3000 --key sq_�
   --rate N         calls per second on average (default 1)
   --burst          send calls in bursts of --burst-size at once instead of one by one
   --burst-size N   calls per burst (default 10)
-  --count N        stop after N calls (default: run until Ctrl-C)
+  --count N        stop after N calls (default: one pass of the samples)
+  --loop           keep going until Ctrl-C (or --count)
   --recorder R     trunk-recorder, sdrtrunk or both (default both)
 `;
 
@@ -74,6 +75,7 @@ const { values } = (() => {
 				burst: { type: 'boolean', default: false },
 				'burst-size': { type: 'string' },
 				count: { type: 'string' },
+				loop: { type: 'boolean', default: false },
 				recorder: { type: 'string' },
 				help: { type: 'boolean', short: 'h', default: false }
 			}
@@ -98,7 +100,7 @@ try {
 const key = values.key;
 const rate = positive('rate', values.rate, 1);
 const burstSize = values.burst ? positive('burst-size', values['burst-size'], 10, true) : 1;
-const count = values.count === undefined ? Infinity : positive('count', values.count, 0, true);
+const countArg = values.count === undefined ? null : positive('count', values.count, 0, true);
 const recorderChoice = values.recorder ?? 'both';
 if (!['trunk-recorder', 'sdrtrunk', 'both'].includes(recorderChoice))
 	fail(`--recorder must be trunk-recorder, sdrtrunk or both`);
@@ -238,6 +240,9 @@ process.on('SIGINT', () => {
 	summary();
 	process.exit(stats.failed ? 1 : 0);
 });
+
+// One pass of the samples unless told otherwise: a first run ends on its own with a summary.
+const count = countArg ?? (values.loop ? Infinity : samples.length);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

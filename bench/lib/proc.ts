@@ -13,6 +13,14 @@ export function cpuSeconds(pid: number): number {
 	return (utime + stime) / TICKS_PER_SECOND;
 }
 
+/** CPU seconds of a process plus those of its children it has waited for (FFmpeg runs). */
+export function cpuSecondsWithChildren(pid: number): number {
+	const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	// utime, stime, cutime, cstime.
+	return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / TICKS_PER_SECOND;
+}
+
 /** Resident set size in bytes, from /proc/<pid>/status. */
 export function rssBytes(pid: number): number {
 	const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -56,6 +56,12 @@ it('a new user creates the admin, signs in from two browsers, sees both devices 
 	await screenshot(desktop, 'account-desktop');
 
 	await desktop.getByRole('button', { name: 'Sign out Chrome on Android' }).click();
+	// It asks first: Cancel keeps the device.
+	const confirm = desktop.getByRole('dialog', { name: 'Sign out Chrome on Android?' });
+	await confirm.getByRole('button', { name: 'Cancel' }).click();
+	expect(await devices.count()).toBe(2);
+	await desktop.getByRole('button', { name: 'Sign out Chrome on Android' }).click();
+	await confirm.getByRole('button', { name: 'Sign it out' }).click();
 	await expect.poll(() => devices.count()).toBe(1);
 
 	// The phone is on the scanner, whose live socket the server closes (4003): one refused refresh

@@ -62,6 +62,8 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 		'Devices',
 		'Upload keys',
 		'Systems',
+		'Forwarding',
+		'Share links',
 		'Settings',
 		'Events'
 	]);
@@ -389,6 +391,10 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 	await expect.poll(() => group.getByTestId('admin-device').count()).toBe(2);
 	await screenshot(admin, 'admin-devices-before-desktop-light');
 	await group.getByRole('button', { name: 'Sign out Chrome on Android of ffan' }).click();
+	await admin
+		.getByRole('dialog', { name: 'Sign out Chrome on Android of ffan?' })
+		.getByRole('button', { name: 'Sign it out' })
+		.click();
 	await expect
 		.poll(() => admin.getByTestId('status').textContent())
 		.toBe("ffan's Chrome on Android was signed out.");
@@ -440,6 +446,8 @@ it('every admin page at phone and desktop size, in light and dark, with a clean 
 		['devices', '/admin/devices', 'Devices'],
 		['keys', '/admin/keys', 'Upload keys'],
 		['systems', '/admin/systems', 'Radio systems'],
+		['forwarding', '/admin/forwarding', 'Forwarding'],
+		['shares', '/admin/shares', 'Share links'],
 		['settings', '/admin/settings', 'Settings'],
 		['events', '/admin/events', 'Live events']
 	];

@@ -57,7 +57,7 @@ it('an admin creates an upload key, sees it once, a recorder uses it, then the a
 	await shown.waitFor();
 	const key = await shown.inputValue();
 	expect(key).toMatch(/^sq_/);
-	await page.getByRole('button', { name: 'Copy' }).click();
+	await page.getByRole('button', { name: 'Copy', exact: true }).click();
 	await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(key);
 	await screenshot(page, 'api-key-created');
 

@@ -192,6 +192,10 @@ it(
 	async () => {
 		await desktop.page.getByRole('link', { name: 'Account' }).click();
 		await desktop.page.getByRole('button', { name: 'Sign out Chrome on Android' }).click();
+		await desktop.page
+			.getByRole('dialog', { name: 'Sign out Chrome on Android?' })
+			.getByRole('button', { name: 'Sign it out' })
+			.click();
 		// The phone stays on the scanner: its socket is closed 4003, one refresh fails, the screen shows why.
 		await phone.page.getByTestId('signed-out').waitFor({ timeout: 10_000 });
 		expect(await phone.page.getByTestId('signed-out-reason').textContent()).toBe(

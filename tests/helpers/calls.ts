@@ -72,9 +72,17 @@ export async function insertCall(db: DB, call: TestCall = {}): Promise<number> {
 			sources: '[]',
 			patches: '[]',
 			api_key_id: null,
-			created_at: now
+			created_at: now,
+			ready_at: now,
+			due_at: now,
+			public_at: now
 		})
 		.returning('id')
 		.executeTakeFirstOrThrow();
+	// Published to everyone, as a call with final audio and no broadcast delay is.
+	await db
+		.insertInto('call_publications')
+		.values({ call_id: row.id, audience: 'all', published_at: now })
+		.execute();
 	return row.id;
 }

@@ -11,6 +11,8 @@ export interface TestServer {
 	dataDir: string;
 	/** Everything the server printed, for assertions on logs. */
 	output: () => string;
+	/** Sends the server process a signal (SIGUSR2: re-read the test clock file; SIGKILL: crash). */
+	signal(name: NodeJS.Signals): void;
 	stop(): Promise<void>;
 	/** Stop and start again on the same data dir and port. */
 	restart(): Promise<void>;
@@ -21,17 +23,25 @@ export interface TestServer {
  * port with a fresh data dir, exactly as a user would run it.
  */
 export async function startServer(
-	opts: { env?: Record<string, string>; dataDir?: string } = {}
+	opts: {
+		env?: Record<string, string>;
+		dataDir?: string;
+		/** A port to reuse (e.g. the same origin after a "deploy"); default ephemeral. */
+		port?: number;
+		/** Another copy of the app to run (see `copyApp`); default this checkout. */
+		root?: string;
+	} = {}
 ): Promise<TestServer> {
 	const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-test-'));
-	let port = 0;
+	const appRoot = opts.root ?? root;
+	let port = opts.port ?? 0;
 	let child: ChildProcess;
 	let log = '';
 
 	const launch = () =>
 		new Promise<void>((resolve, reject) => {
-			child = spawn(process.execPath, [path.join(root, 'scripts/start.js')], {
-				cwd: root,
+			child = spawn(process.execPath, [path.join(appRoot, 'scripts/start.js')], {
+				cwd: appRoot,
 				env: {
 					...process.env,
 					NODE_ENV: 'production',
@@ -39,6 +49,9 @@ export async function startServer(
 					HOST: '127.0.0.1',
 					PORT: String(port),
 					DATA_DIR: dataDir,
+					// The audio pipeline only where a test asks for it (tests/integration/audio-pipeline.test.ts):
+					// elsewhere uploads are compared byte for byte with what was sent.
+					FFMPEG_PATH: 'off',
 					...opts.env
 				},
 				stdio: ['ignore', 'pipe', 'pipe']
@@ -63,7 +76,8 @@ export async function startServer(
 
 	const stop = () =>
 		new Promise<void>((resolve) => {
-			if (!child || child.exitCode !== null) return resolve();
+			// A child killed by a signal has a signalCode and no exitCode.
+			if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
 			const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
 			child.once('exit', () => {
 				clearTimeout(timer);
@@ -82,6 +96,7 @@ export async function startServer(
 		},
 		dataDir,
 		output: () => log,
+		signal: (name) => void child.kill(name),
 		stop,
 		async restart() {
 			await stop();
@@ -90,6 +105,19 @@ export async function startServer(
 		}
 	};
 	return server;
+}
+
+/**
+ * A second copy of the built app (scripts, build, package.json; node_modules linked), as a deploy
+ * of another version would leave it; `edit` changes its files before it is started.
+ */
+export function copyApp(edit: (buildDir: string) => void): string {
+	const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-app-'));
+	for (const name of ['scripts', 'build', 'package.json'])
+		fs.cpSync(path.join(root, name), path.join(copy, name), { recursive: true });
+	fs.symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+	edit(path.join(copy, 'build'));
+	return copy;
 }
 
 /** Runs the start script and resolves with its exit code and output (for bad-config tests). */

@@ -69,3 +69,15 @@ it('stops with a clear message for a bad key or missing arguments', async () => 
 	expect(missing.code).toBe(2);
 	expect(missing.output).toContain('--url is required');
 });
+
+it('without --count or --loop, plays the samples once and stops on its own', async () => {
+	const { key } = await admin.admin.apiKeys.create.mutate({ name: 'one pass' });
+	// The earlier run's calls are seconds old: this run's must not count as their duplicates.
+	await admin.admin.settings.update.mutate({ duplicateWindowMs: 0 });
+	const before = (await admin.calls.search.query({ limit: 100 })).items.length;
+	const run = await simulate(['--url', server.url, '--key', key, '--rate', '40']);
+	expect(run.code).toBe(0);
+	expect(run.output).toContain('8 imported, 0 duplicate, 0 failed.');
+	const after = (await admin.calls.search.query({ limit: 100 })).items.length;
+	expect(after - before).toBe(8);
+});

@@ -86,8 +86,9 @@ it('finishes or discards uploads a crash interrupted, at the next start', async 
 	const first = db.prepare('select * from calls').get() as Record<string, unknown>;
 	const inserted = db
 		.prepare(
-			`insert into calls (system_id, talkgroup_id, date_time, frequency, duration, audio_path, audio_type, audio_size, audio_name, source, frequencies, sources, patches, api_key_id, created_at)
-			 values (?, ?, ?, null, 6.85, ?, 'audio/wav', ?, 'b.wav', null, '[]', '[]', '[]', null, 0)`
+			// Audio final and published, as ingest commits a call when the audio pipeline is off.
+			`insert into calls (system_id, talkgroup_id, date_time, frequency, duration, audio_path, audio_type, audio_size, audio_name, source, frequencies, sources, patches, api_key_id, created_at, ready_at, due_at, public_at)
+			 values (?, ?, ?, null, 6.85, ?, 'audio/wav', ?, 'b.wav', null, '[]', '[]', '[]', null, 0, 0, 0, 0)`
 		)
 		.run(
 			first.system_id,

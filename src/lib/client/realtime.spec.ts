@@ -117,6 +117,49 @@ describe('createRealtimeClient', () => {
 		expect(states).toContain('reconnecting');
 	});
 
+	it('opens no socket while no token can be had: reconnecting meanwhile, then live with a token', async () => {
+		server = await startLiveServer();
+		const device = await signIn(server, 'alice');
+		let sockets = 0;
+		class CountingSocket extends WebSocket {
+			constructor(address: string | URL, protocols?: string | string[]) {
+				super(address, protocols);
+				sockets++;
+			}
+		}
+		let failuresLeft = 2;
+		const client = createRealtimeClient({
+			url: server.wsUrl,
+			WebSocket: CountingSocket as unknown as typeof globalThis.WebSocket,
+			getToken: async () => {
+				if (failuresLeft-- > 0) throw new Error('refresh failed: network');
+				return device.token();
+			}
+		});
+		cleanups.push(() => client.close());
+		const states: ConnectionState[] = [];
+		cleanups.push(connectionStateStore(client).subscribe((s) => states.push(s)));
+		const api = createTRPCClient<AppRouter>({
+			links: [wsLink({ client, transformer: superjson })]
+		});
+		const got: number[] = [];
+		let started = false;
+		const sub = api.live.calls.subscribe(
+			{},
+			{ onStarted: () => (started = true), onData: (e) => got.push(e.data.id) }
+		);
+		cleanups.push(() => sub.unsubscribe());
+		await until(() => states.includes('reconnecting'), 'reconnecting');
+		expect(sockets).toBe(0);
+		await until(() => started, 'started once a token came');
+		expect(failuresLeft).toBe(-1);
+		expect(sockets).toBe(1);
+		expect(states.at(-1)).toBe('connected');
+		const id = await server.publishCall();
+		await until(() => got.length === 1, 'call');
+		expect(got).toEqual([id]);
+	});
+
 	it('builds the socket URL from the page origin', () => {
 		expect(webSocketUrl({ protocol: 'https:', host: 'scanner.example.org' })).toBe(
 			'wss://scanner.example.org/api/ws'

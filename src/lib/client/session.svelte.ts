@@ -1,5 +1,6 @@
 import type { AuthResult } from '$lib/server/trpc/routers/auth';
 import { authApi, trpcErrorCode, trpcErrorData } from './auth-api';
+import { retryDelayMs } from './backoff';
 
 /**
  * The browser's sign-in state. The access token lives in memory only; the refresh token is an
@@ -7,6 +8,10 @@ import { authApi, trpcErrorCode, trpcErrorData } from './auth-api';
  * Lock, with the fresh token shared over a BroadcastChannel so the other tabs need not refresh
  * at all). Every path that needs a token — HTTP 401 retry, the WebSocket's connectionParams,
  * audio retry — goes through getAccessToken()/refresh() here.
+ *
+ * Only a refresh the server refused (UNAUTHORIZED) signs the device out. A refresh that fails
+ * for network reasons (no network, a 5xx, a proxy's 502) keeps the device signed in (or, on page
+ * load, still restoring), sets `retrying`, and is tried again with jittered backoff.
  */
 export type User = AuthResult['user'];
 export type SessionStatus = 'unknown' | 'signed-in' | 'signed-out';
@@ -31,6 +36,8 @@ class Session {
 	signedOutReason = $state<string | null>(null);
 	/** The device cap in force when the reason is 'cap'. */
 	maxSessions = $state(20);
+	/** The last refresh failed for network reasons; another is scheduled. */
+	retrying = $state(false);
 
 	private accessToken: string | null = null;
 	private expiresAt = 0;
@@ -38,6 +45,9 @@ class Session {
 	private timer: ReturnType<typeof setTimeout> | undefined;
 	private channel: BroadcastChannel | null = null;
 	private restored: Promise<boolean> | null = null;
+	/** Refreshes in a row that failed for network reasons: the backoff's attempt number. */
+	private failures = 0;
+	private waiters: Array<(signedIn: boolean) => void> = [];
 
 	/** Restore the session from the refresh cookie (page load, new tab). Idempotent. */
 	restore(): Promise<boolean> {
@@ -50,10 +60,8 @@ class Session {
 			this.status = 'signed-out';
 			this.restored = Promise.resolve(false);
 		}
-		this.restored ??= this.refresh().then((ok) => {
-			if (!ok && this.status === 'unknown') this.status = 'signed-out';
-			return ok;
-		});
+		// A refusal signs out (clear); a network failure leaves the status 'unknown' and retries.
+		this.restored ??= this.refresh();
 		return this.restored;
 	}
 
@@ -64,8 +72,11 @@ class Session {
 		this.accept(result, true);
 	}
 
+	/** Signs this device out here at once (the page reacts), then tells the server. */
 	async logout(): Promise<void> {
 		const token = await this.getAccessToken();
+		this.clear(null);
+		this.channel?.postMessage({ type: 'signed-out', reason: null } satisfies ChannelMessage);
 		if (token) {
 			await fetch('/api/trpc/auth.logout', {
 				method: 'POST',
@@ -73,8 +84,6 @@ class Session {
 				body: '{}'
 			}).catch(() => undefined);
 		}
-		this.clear(null);
-		this.channel?.postMessage({ type: 'signed-out', reason: null } satisfies ChannelMessage);
 	}
 
 	/** A token valid for a while yet, refreshing first if needed; null when signed out. */
@@ -84,13 +93,42 @@ class Session {
 		return (await this.refresh()) ? this.accessToken : null;
 	}
 
+	/**
+	 * The token a new WebSocket authenticates with: null when signed out (an anonymous socket);
+	 * throws while signed in (or restoring) without a usable token because refreshes fail, so the
+	 * socket is not opened at all and the realtime layer tries again with backoff. A signed-in
+	 * client never opens a socket without a token.
+	 */
+	async socketToken(): Promise<string | null> {
+		const token = await this.getAccessToken();
+		if (token || this.status === 'signed-out') return token;
+		throw new Error('no access token: the refresh failed, trying again');
+	}
+
+	/** The server refused our token although it looked valid: forget it and refresh once. */
+	async reauthenticate(): Promise<boolean> {
+		if (this.status !== 'signed-in') return false;
+		this.accessToken = null;
+		this.expiresAt = 0;
+		return this.refresh();
+	}
+
+	/** Resolves true with the next token this tab gets (a retried refresh, another tab), false on sign-out. */
+	nextToken(): Promise<boolean> {
+		if (this.status === 'signed-out') return Promise.resolve(false);
+		return new Promise((resolve) => this.waiters.push(resolve));
+	}
+
 	/** One refresh per tab at a time, and one across tabs. Resolves true when signed in after it. */
 	refresh(): Promise<boolean> {
 		this.inflight ??= this.refreshAcrossTabs().finally(() => (this.inflight = null));
 		return this.inflight;
 	}
 
-	/** A fetch that adds the bearer token and, on 401, refreshes once and retries once. */
+	/**
+	 * A fetch that adds the bearer token and, on 401, refreshes once and retries once. While
+	 * signed in without a usable token (refreshes failing) it rejects like a network error.
+	 */
 	fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
 		const send = async (token: string | null) => {
 			const headers = new Headers(init.headers);
@@ -98,6 +136,10 @@ class Session {
 			return fetch(input, { ...init, headers });
 		};
 		const used = await this.getAccessToken();
+		// Signed in but no token (refreshes failing): the request could only be refused. Fail it
+		// as the network failure it is, without sending it.
+		if (!used && this.status !== 'signed-out')
+			throw new TypeError('offline: the session could not be refreshed');
 		const response = await send(used);
 		if (response.status !== 401) return response;
 		// Another path may have refreshed meanwhile; only refresh if we still hold the failed token.
@@ -153,8 +195,9 @@ class Session {
 				this.clear(typeof reason === 'string' && reason !== 'unknown' ? reason : null);
 				return false;
 			}
-			// Network trouble: keep what we have and try again soon.
-			this.schedule(10_000);
+			// Network trouble (or a 5xx): keep what we have and try again, backing off with jitter.
+			this.retrying = true;
+			this.schedule(retryDelayMs(++this.failures));
 			return this.accessToken !== null && this.expiresAt > Date.now();
 		}
 	}
@@ -167,6 +210,9 @@ class Session {
 		this.sessionId = result.session.id;
 		this.status = 'signed-in';
 		this.signedOutReason = null;
+		this.retrying = false;
+		this.failures = 0;
+		this.wake(true);
 		const ttl = Math.max(0, this.expiresAt - Date.now());
 		// Refresh shortly before expiry: a minute early, or a quarter of a short lifetime.
 		this.schedule(Math.max(1_000, ttl - Math.min(60_000, ttl / 4)));
@@ -194,6 +240,13 @@ class Session {
 		this.sessionId = null;
 		this.status = 'signed-out';
 		this.signedOutReason = reason;
+		this.retrying = false;
+		this.failures = 0;
+		this.wake(false);
+	}
+
+	private wake(signedIn: boolean) {
+		for (const resolve of this.waiters.splice(0)) resolve(signedIn);
 	}
 
 	private listen() {

@@ -5,6 +5,7 @@ import { session } from './session.svelte';
 import {
 	connectionStateStore,
 	createRealtimeClient,
+	dropSocket,
 	webSocketUrl,
 	type ConnectionState,
 	type RealtimeClient
@@ -20,7 +21,7 @@ let realtime: RealtimeClient | null = null;
 function realtimeClient(): RealtimeClient {
 	realtime ??= createRealtimeClient({
 		url: () => webSocketUrl(window.location),
-		getToken: () => session.getAccessToken(),
+		getToken: () => session.socketToken(),
 		// Revoked elsewhere (cap, admin, password change…): one refresh, else the signed-out screen.
 		onRevoked: (reason) => {
 			if (session.status === 'signed-in') void session.handleRevoked(reason);
@@ -59,10 +60,23 @@ export async function closeRealtime(): Promise<void> {
 }
 
 /**
- * Sign out this device: the socket goes first, so the server's `4003 session revoked: logout`
- * for our own logout is not mistaken for someone else signing us out.
+ * A subscription was refused UNAUTHORIZED although we hold a token: refresh once and drop the
+ * socket, so the next subscribe goes out on a new one. Resolves whether resubscribing can help;
+ * the caller resubscribes once per refusal and gives up on a second refusal in a row.
+ */
+export async function recoverFromUnauthorized(): Promise<boolean> {
+	if (!(await session.reauthenticate())) return false;
+	if (realtime) dropSocket(realtime);
+	return true;
+}
+
+/**
+ * Sign out this device. The page reacts at once: the session is cleared before anything waits
+ * on the network or on a socket still connecting (which closes once it opens). Our own
+ * `4003 session revoked: logout` then finds the session already signed out and is ignored.
  */
 export async function logout(): Promise<void> {
-	await closeRealtime();
+	const closing = closeRealtime();
 	await session.logout();
+	await closing;
 }

@@ -4,6 +4,8 @@ import { attachWebSockets } from './realtime/ws';
 import { startCalls } from './calls/lifecycle';
 import { startAlerts } from './alerts/lifecycle';
 import { attachHotRoutes } from './http/hot-routes';
+import { FileClock } from './core/clock';
+import { startForwarding } from './forward/worker';
 
 /** The production start script finds the WebSocket attacher here once the app has initialised. */
 export const ATTACH_KEY = Symbol.for('squelch.attachWebSockets');
@@ -28,6 +30,8 @@ export function startServer(): Promise<void> {
 	started ??= (async () => {
 		const svc = await services();
 		await startCalls(svc);
+		if (svc.clock instanceof FileClock) svc.onShutdown.push(svc.clock.listen());
+		svc.onShutdown.push(startForwarding(svc));
 		await startAlerts(svc);
 		// adapter-node emits this once HTTP has drained (after SIGTERM/SIGINT): stop timers, close SQLite.
 		process.once('sveltekit:shutdown' as 'beforeExit', () => void stopServices(svc));

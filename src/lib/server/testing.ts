@@ -5,6 +5,7 @@ import { createTestDb } from './core/db';
 import { InProcessBus } from './core/bus';
 import { LoginThrottle } from './auth/throttle';
 import { Presence } from './live/presence';
+import { AudioPipeline } from './calls/audio-pipeline/worker';
 import type { Services } from './app';
 
 /** Services on an in-memory SQLite and a manual clock, for unit specs. */
@@ -13,11 +14,14 @@ export async function testServices(
 ): Promise<Services & { clock: ManualClock; config: Config }> {
 	const clock = new ManualClock();
 	const config = parseConfig({ DATA_DIR: '/tmp/squelch-unit', ...env });
+	const db = await createTestDb();
+	const bus = new InProcessBus();
 	return {
 		config,
-		db: await createTestDb(),
+		db,
 		clock,
-		bus: new InProcessBus(),
+		bus,
+		pipeline: new AudioPipeline({ db, clock, bus, config }, null),
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
 		throttle: new LoginThrottle(clock, config.loginAttempts),
 		presence: new Presence(),

@@ -9,6 +9,16 @@ describe('event texts', () => {
 		expect(describeEvent({ type: 'session.revoked', reason: 'cap' })).toBe(
 			'Reason: cap — too many devices'
 		);
+		expect(
+			describeEvent({ type: 'session.revoked', reason: 'admin', device: 'Safari on iPhone' })
+		).toBe('Safari on iPhone · Reason: admin — by an admin');
+	});
+
+	it('says which call the audio pipeline kept as received, and why', () => {
+		expect(describeEvent({ type: 'audio.failed', callId: 7, reason: 'Invalid data found' })).toBe(
+			'call 7 · Reason: Invalid data found'
+		);
+		expect(eventTypeLabel('audio.failed')).toBe('Audio kept as received');
 	});
 
 	it('shows the device of a sign-in and the changes of a user', () => {

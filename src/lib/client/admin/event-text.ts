@@ -6,7 +6,14 @@ export const EVENT_TYPES = [
 	'user.updated',
 	'call.ingested',
 	'upload.rejected',
-	'listeners.changed'
+	'listeners.changed',
+	'audio.failed',
+	'share.created',
+	'share.viewed',
+	'share.revoked',
+	'forward.failed',
+	'forward.recovered',
+	'forward.gaveup'
 ];
 
 const LABELS: Record<string, string> = {
@@ -16,7 +23,14 @@ const LABELS: Record<string, string> = {
 	'user.updated': 'User changed',
 	'call.ingested': 'Call received',
 	'upload.rejected': 'Upload refused',
-	'listeners.changed': 'Listeners'
+	'listeners.changed': 'Listeners',
+	'audio.failed': 'Audio kept as received',
+	'share.created': 'Share link made',
+	'share.viewed': 'Share link opened',
+	'share.revoked': 'Share link revoked',
+	'forward.failed': 'Forwarding failing',
+	'forward.recovered': 'Forwarding back',
+	'forward.gaveup': 'Forwarding gave up'
 };
 
 export const eventTypeLabel = (type: string) => LABELS[type] ?? type;
@@ -43,6 +57,7 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			break;
 		case 'session.revoked': {
 			const reason = str(e.reason);
+			if (e.device) parts.push(str(e.device));
 			parts.push(
 				`Reason: ${reason}${REVOKE_REASONS[reason] ? ` — ${REVOKE_REASONS[reason]}` : ''}`
 			);
@@ -62,6 +77,7 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 			if (changes.length) parts.push(`changed: ${changes.join(', ')}`);
 			break;
 		}
+		case 'audio.failed':
 		case 'call.ingested':
 		case 'upload.rejected': {
 			const call = (e.call ?? {}) as Record<string, unknown>;
@@ -86,6 +102,19 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 		case 'listeners.changed':
 			if (e.count !== undefined || e.listeners !== undefined)
 				parts.push(`${str(e.count ?? e.listeners)} listening`);
+			break;
+		case 'share.created':
+		case 'share.viewed':
+		case 'share.revoked':
+			parts.push(`link #${str(e.linkId)}`);
+			if (e.calls !== undefined) parts.push(`${str(e.calls)} call(s)`);
+			if (e.views !== undefined) parts.push(`view ${str(e.views)}`);
+			break;
+		case 'forward.failed':
+		case 'forward.recovered':
+		case 'forward.gaveup':
+			parts.push(str(e.target));
+			if (e.error) parts.push(str(e.error));
 			break;
 	}
 	return parts.join(' · ') || '—';

@@ -27,7 +27,9 @@ describe('dashboard', () => {
 			db: deps.db,
 			clock: deps.clock,
 			presence,
-			startedAt: deps.clock.now() - 90_500
+			startedAt: deps.clock.now() - 90_500,
+			pipeline: { ffmpeg: null, queueLength: async () => 0 },
+			config: { ffmpegPath: null }
 		});
 
 		expect(result.calls).toEqual({ today: 3, thisWeek: 6, total: 7 });
@@ -77,7 +79,9 @@ describe('dashboard', () => {
 			db: deps.db,
 			clock: deps.clock,
 			presence: new Presence(),
-			startedAt: deps.clock.now()
+			startedAt: deps.clock.now(),
+			pipeline: { ffmpeg: null, queueLength: async () => 0 },
+			config: { ffmpegPath: null }
 		});
 		expect(result.calls).toEqual({ today: 0, thisWeek: 0, total: 0 });
 		expect(result.storage.audioBytes).toBe(0);

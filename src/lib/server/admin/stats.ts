@@ -14,6 +14,8 @@ export interface StatsDeps {
 	clock: Clock;
 	presence: { count(): number };
 	startedAt: number;
+	pipeline: { ffmpeg: { version: string } | null; queueLength(): Promise<number> };
+	config: { ffmpegPath: string | null };
 }
 
 const HOUR = 3_600_000;
@@ -27,6 +29,17 @@ export interface Dashboard {
 	startedAt: Date;
 	uptimeSec: number;
 	storage: { audioBytes: number; databaseBytes: number; totalBytes: number };
+	/** The audio pipeline (docs/audio.md). */
+	audio: {
+		/** FFmpeg's version, or null when it is missing or turned off (see `notice`). */
+		ffmpeg: string | null;
+		notice: string | null;
+		/** Encodes waiting or running. */
+		queueLength: number;
+		encodedCalls: number;
+		/** Bytes as received minus bytes stored, over encoded calls whose original was not kept. */
+		savedBytes: number;
+	};
 	/** Password hashing since start: the most run at once, and checks refused as busy. */
 	passwordChecks: { peakRunning: number; refusedBusy: number };
 	/** 24 hourly buckets, oldest first; the last is the current (partial) hour. */
@@ -85,7 +98,15 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 
 	const audio = await deps.db
 		.selectFrom('calls')
-		.select((eb) => eb.fn.coalesce(eb.fn.sum<number>('audio_size'), sql<number>`0`).as('bytes'))
+		.select([
+			sql<number>`coalesce(sum(audio_size), 0) + coalesce(sum(case when original_path is not null then original_size end), 0)`.as(
+				'bytes'
+			),
+			sql<number>`count(original_size)`.as('encoded'),
+			sql<number>`coalesce(sum(case when original_path is null then original_size - audio_size end), 0)`.as(
+				'saved'
+			)
+		])
 		.executeTakeFirstOrThrow();
 	// The database's own size as SQLite reports it (pages × page size): the main file, whatever its path.
 	const pages = await sql<{
@@ -159,6 +180,17 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 		startedAt: new Date(deps.startedAt),
 		uptimeSec: Math.max(0, Math.floor((now - deps.startedAt) / 1000)),
 		storage: { audioBytes, databaseBytes, totalBytes: audioBytes + databaseBytes },
+		audio: {
+			ffmpeg: deps.pipeline.ffmpeg?.version ?? null,
+			notice: deps.pipeline.ffmpeg
+				? null
+				: deps.config.ffmpegPath === null
+					? 'The audio pipeline is off (FFMPEG_PATH=off): calls are stored as received.'
+					: 'FFmpeg was not found (FFMPEG_PATH or "ffmpeg" on PATH): calls are stored as received. Install it with "apt-get install ffmpeg" and restart.',
+			queueLength: await deps.pipeline.queueLength(),
+			encodedCalls: Number(audio.encoded),
+			savedBytes: Number(audio.saved)
+		},
 		passwordChecks: { peakRunning: passwordQueue().peak, refusedBusy: passwordQueue().refused },
 		activity: {
 			hours: Array.from({ length: 24 }, (_, i) => new Date(firstHour + i * HOUR)),

@@ -91,9 +91,16 @@ export async function seedCall(
 			sources: '[]',
 			patches: '[]',
 			api_key_id: null,
-			created_at: dateTime
+			created_at: dateTime,
+			ready_at: dateTime,
+			due_at: dateTime,
+			public_at: dateTime
 		})
 		.returning('id')
 		.executeTakeFirstOrThrow();
+	await db
+		.insertInto('call_publications')
+		.values({ call_id: id, audience: 'all', published_at: dateTime })
+		.execute();
 	return id;
 }

@@ -106,26 +106,3 @@ export async function allGrants(
 	}
 	return byUser;
 }
-
-/**
- * Whether the change takes away anything the user could hear before. Narrowing signs the user
- * out everywhere (fail safe for open sockets); widening only announces `access.changed`.
- */
-export function isNarrowing(
-	before: { accessAll: boolean; grants: GrantRow[] },
-	after: { accessAll: boolean; grants: GrantRow[] }
-): boolean {
-	if (after.accessAll) return false;
-	if (before.accessAll) return true;
-	const afterSystems = new Set(
-		after.grants.filter((g) => g.talkgroupId === null).map((g) => g.systemId)
-	);
-	const afterTalkgroups = new Set(
-		after.grants.filter((g) => g.talkgroupId !== null).map((g) => g.talkgroupId)
-	);
-	return before.grants.some((g) =>
-		g.talkgroupId === null
-			? !afterSystems.has(g.systemId)
-			: !afterTalkgroups.has(g.talkgroupId) && !afterSystems.has(g.systemId)
-	);
-}

@@ -4,14 +4,7 @@ import type { Database, Role, User } from '../core/db/types';
 import { hashPassword } from '../auth/passwords';
 import { revokeUserSessions, type SessionDeps } from '../auth/sessions';
 import { recordEvent } from '../core/event-log';
-import {
-	allGrants,
-	grantsOf,
-	isNarrowing,
-	replaceGrants,
-	resolveGrants,
-	type AccessInput
-} from './user-access';
+import { allGrants, replaceGrants, resolveGrants, type AccessInput } from './user-access';
 
 /**
  * User administration. Every guard that protects the last admin is checked inside the same
@@ -258,6 +251,9 @@ export async function updateUser(
 	) {
 		await revokeUserSessions(deps, id, 'disabled');
 	}
+	if (after.expires_at !== before.expires_at && !expiredNow)
+		// Open sockets close when the new expiry passes (realtime/connections.ts).
+		deps.bus.publish('account.expiry', { userId: id, expiresAt: after.expires_at });
 	if (after.role !== before.role) {
 		// The role is part of every open socket's context: those sockets must reconnect.
 		await revokeUserSessions(deps, id, 'admin');
@@ -273,7 +269,11 @@ export async function updateUser(
 	return getUser(deps, id);
 }
 
-/** Replaces a user's access. Taking anything away signs them out (reason `admin`). */
+/**
+ * Replaces a user's access. Nobody is signed out: the user's open live streams read their access
+ * again on `access.changed` and stop delivering what was taken away at once (live/calls-stream.ts);
+ * every other path checks access per request.
+ */
 export async function setUserAccess(
 	deps: AdminDeps,
 	actorId: number,
@@ -281,9 +281,8 @@ export async function setUserAccess(
 	input: AccessInput
 ): Promise<UserSummary> {
 	const now = deps.clock.now();
-	const narrowed = await deps.db.transaction().execute(async (trx) => {
-		const user = await loadUser(trx, id);
-		const before = { accessAll: user.access_all === 1, grants: await grantsOf(trx, id) };
+	await deps.db.transaction().execute(async (trx) => {
+		await loadUser(trx, id);
 		const grants = await resolveGrants(trx, input);
 		await trx
 			.updateTable('users')
@@ -291,9 +290,7 @@ export async function setUserAccess(
 			.where('id', '=', id)
 			.execute();
 		await replaceGrants(trx, id, grants);
-		return isNarrowing(before, { accessAll: input.accessAll, grants });
 	});
-	if (narrowed) await revokeUserSessions(deps, id, 'admin');
 	deps.bus.publish('access.changed', { userId: id });
 	const user = await getUser(deps, id);
 	await recordEvent(deps, 'user.updated', {

@@ -11,6 +11,8 @@ export interface Viewer {
 	sessionId: string;
 	/** When the access token that authenticated this viewer expires, epoch ms. */
 	tokenExpiresAt: number;
+	/** When the account itself expires (an admin's expiresAt), epoch ms; null or absent: never. */
+	accountExpiresAt?: number | null;
 }
 
 export interface AccessTokenDeps {
@@ -70,7 +72,14 @@ export async function verifyAccessToken(
 		.executeTakeFirst();
 	if (!row || row.disabled || (row.user_expires_at !== null && row.user_expires_at <= now))
 		return null;
-	return { userId, username: row.username, role: row.role, sessionId, tokenExpiresAt: exp * 1000 };
+	return {
+		userId,
+		username: row.username,
+		role: row.role,
+		sessionId,
+		tokenExpiresAt: exp * 1000,
+		accountExpiresAt: row.user_expires_at
+	};
 }
 
 interface Claims {

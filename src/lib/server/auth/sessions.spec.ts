@@ -250,7 +250,11 @@ describe('sessions', () => {
 			'session.created',
 			'session.revoked'
 		]);
-		expect(JSON.parse(events[2].data)).toMatchObject({ sessionId: session.id, reason: 'logout' });
+		expect(JSON.parse(events[2].data)).toMatchObject({
+			sessionId: session.id,
+			reason: 'logout',
+			device: 'Chrome on Android'
+		});
 		expect(userId).toBeGreaterThan(0);
 	});
 });

@@ -282,7 +282,19 @@ async function announceRevoked(
 	reason: RevokeReason
 ) {
 	deps.bus.publish('session.revoked', { sessionId, userId, reason });
-	await recordEvent(deps, 'session.revoked', { userId, sessionId, reason });
+	// The admin feed says which device went, not only which session id.
+	const row = await deps.db
+		.selectFrom('sessions')
+		.select(['device', 'ip'])
+		.where('id', '=', sessionId)
+		.executeTakeFirst();
+	await recordEvent(deps, 'session.revoked', {
+		userId,
+		sessionId,
+		reason,
+		device: row?.device ?? null,
+		ip: row?.ip ?? null
+	});
 }
 
 export interface SessionSummary {

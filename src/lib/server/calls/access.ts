@@ -1,13 +1,35 @@
 import type { DB } from '../core/db';
 import type { Viewer } from '../auth/access-token';
+import type { Clock } from '../core/clock';
+import { getSettings } from '../core/settings';
+import { audienceOf, type Audience } from './publish';
+
+/** The scope of the archive and audio endpoints: what the viewer may hear, now. */
+export async function audibleScope(
+	deps: { db: DB; clock: Clock },
+	viewer: Viewer | null
+): Promise<AccessScope> {
+	const [scope, audience] = await Promise.all([
+		accessScope(deps.db, viewer),
+		audienceOf(deps.db, viewer)
+	]);
+	return { ...scope, audible: { audience, now: deps.clock.now() } };
+}
 
 /**
  * What a viewer may hear. Admins and users with access_all hear everything; anyone else hears
  * exactly the systems and talkgroups granted in user_access, and nothing when a grant is missing
  * or malformed (fail closed). Anonymous listeners (public listening) hear everything public.
  */
-export type AccessScope =
-	{ all: true } | { all: false; systemIds: Set<number>; talkgroupIds: Set<number> };
+export type AccessScope = (
+	{ all: true } | { all: false; systemIds: Set<number>; talkgroupIds: Set<number> }
+) & {
+	/**
+	 * Broadcast delay and the audio pipeline (calls/publish.ts): with this, the archive and the
+	 * audio endpoint show only calls whose audio is final and, for the `public` audience, due.
+	 */
+	audible?: { audience: Audience; now: number };
+};
 
 export const NO_ACCESS: AccessScope = { all: false, systemIds: new Set(), talkgroupIds: new Set() };
 
@@ -49,4 +71,24 @@ export async function accessScope(db: DB, viewer: Viewer | null): Promise<Access
 /** systemId / talkgroupId are database ids (calls.system_id, calls.talkgroup_id). */
 export function canHear(scope: AccessScope, systemId: number, talkgroupId: number): boolean {
 	return scope.all || scope.systemIds.has(systemId) || scope.talkgroupIds.has(talkgroupId);
+}
+
+/**
+ * What a viewer may hear now, or null when they may not listen at all: an anonymous viewer while
+ * public listening is off, or an account that is gone, disabled or past its expiry. For streams
+ * that outlive the check that let them start (live.calls re-asks whenever access changes).
+ */
+export async function listeningScope(
+	deps: { db: DB; clock: Clock },
+	viewer: Viewer | null
+): Promise<AccessScope | null> {
+	if (!viewer) return (await getSettings(deps.db)).publicListening ? { all: true } : null;
+	const user = await deps.db
+		.selectFrom('users')
+		.select(['disabled', 'expires_at'])
+		.where('id', '=', viewer.userId)
+		.executeTakeFirst();
+	if (!user || user.disabled) return null;
+	if (user.expires_at !== null && user.expires_at <= deps.clock.now()) return null;
+	return accessScope(deps.db, viewer);
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Services } from '../app';
 import type { Viewer } from '../auth/access-token';
 import { getSettings } from '../core/settings';
-import { accessScope } from './access';
+import { audibleScope } from './access';
 import { scopeFilter } from './dto';
 import { absoluteAudioPath } from './storage';
 import { parseRange } from './range';
@@ -24,14 +24,14 @@ export interface AudioRequest {
  * 404, so the URL tells nothing. The file path comes from the database row, never from the request.
  */
 export async function serveAudio(svc: Services, input: AudioRequest): Promise<Reply> {
-	const { viewer, header } = input;
+	const { viewer } = input;
 	if (input.method !== 'GET' && input.method !== 'HEAD')
 		return text(405, 'method not allowed', { allow: 'GET, HEAD' });
 	if (!viewer && !(await getSettings(svc.db)).publicListening) {
 		return text(401, 'sign in required', { 'www-authenticate': 'Bearer' });
 	}
 	const id = /^\d{1,15}$/.test(input.id) ? Number(input.id) : 0;
-	const scope = await accessScope(svc.db, viewer);
+	const scope = await audibleScope(svc, viewer);
 	const row = id
 		? await svc.db
 				.selectFrom('calls')
@@ -40,9 +40,32 @@ export async function serveAudio(svc: Services, input: AudioRequest): Promise<Re
 				.where(scopeFilter(scope))
 				.executeTakeFirst()
 		: undefined;
-	const file = row && absoluteAudioPath(svc.config.dataDir, row.audio_path);
+	if (!row) return text(404, 'not found');
+	// Per user, and revalidated each time so a revoked viewer stops at the next play.
+	return serveStoredAudio(svc, input, row, 'private, no-cache');
+}
+
+/** The stored audio file of a call row the caller was allowed, with validators and Range. */
+export interface AudioRow {
+	id: number;
+	audio_path: string;
+	audio_type: string;
+}
+
+/**
+ * Serves one call's stored file: 304/206/416 as HTTP says. Shared by the viewer-checked route
+ * above and the share-link route (share/), which checks the link instead.
+ */
+export async function serveStoredAudio(
+	svc: Pick<Services, 'config'>,
+	input: Pick<AudioRequest, 'method' | 'header'>,
+	row: AudioRow,
+	cacheControl: string
+): Promise<Reply> {
+	const { header } = input;
+	const file = absoluteAudioPath(svc.config.dataDir, row.audio_path);
 	const stat = file ? await fs.promises.stat(file).catch(() => null) : null;
-	if (!row || !file || !stat?.isFile()) return text(404, 'not found');
+	if (!file || !stat?.isFile()) return text(404, 'not found');
 
 	const etag = `"${row.id}-${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`;
 	const lastModified = new Date(Math.floor(stat.mtimeMs / 1000) * 1000);
@@ -52,8 +75,7 @@ export async function serveAudio(svc: Services, input: AudioRequest): Promise<Re
 		'accept-ranges': 'bytes',
 		etag,
 		'last-modified': lastModified.toUTCString(),
-		// Per user, and revalidated each time so a revoked viewer stops at the next play.
-		'cache-control': 'private, no-cache',
+		'cache-control': cacheControl,
 		'content-disposition': `inline; filename="call-${row.id}.${ext}"`
 	};
 

@@ -2,6 +2,7 @@ import type { Expression, SqlBool, ExpressionBuilder } from 'kysely';
 import type { DB } from '../core/db';
 import type { Database } from '../core/db/types';
 import type { AccessScope } from './access';
+import { audibleFilter } from './publish';
 
 /** A call as every API and the browser see it (CONTRACT.md `Call`). */
 export interface Call {
@@ -94,7 +95,8 @@ export function toCall(row: CallSelection): Call {
 
 /** A where-clause limiting `calls` to what a scope may hear; false (no rows) when it may hear nothing. */
 export function scopeFilter(scope: AccessScope) {
-	return (eb: ExpressionBuilder<Database, 'calls'>): Expression<SqlBool> => {
+	const audible = scope.audible && audibleFilter(scope.audible.audience, scope.audible.now);
+	const granted = (eb: ExpressionBuilder<Database, 'calls'>): Expression<SqlBool> => {
 		if (scope.all) return eb.lit(true);
 		const parts: Expression<SqlBool>[] = [];
 		if (scope.systemIds.size) parts.push(eb('calls.system_id', 'in', [...scope.systemIds]));
@@ -102,6 +104,8 @@ export function scopeFilter(scope: AccessScope) {
 			parts.push(eb('calls.talkgroup_id', 'in', [...scope.talkgroupIds]));
 		return parts.length ? eb.or(parts) : eb.lit(false);
 	};
+	return (eb: ExpressionBuilder<Database, 'calls'>): Expression<SqlBool> =>
+		audible ? eb.and([granted(eb), audible(eb)]) : granted(eb);
 }
 
 /** One call by database id, or undefined when missing or not in scope. */

@@ -5,6 +5,7 @@ import type { DB } from '../core/db';
 import type { AudioType } from './audio-type';
 import type { FrequencyEntry, SourceEntry } from './fields';
 import { absoluteAudioPath, storedPathFor } from './storage';
+import { dueAt, publishReady } from './publish';
 
 export interface IngestDeps {
 	db: DB;
@@ -36,7 +37,15 @@ export interface IncomingCall {
 }
 
 export type StoreResult =
-	| { status: 'stored'; callId: number; systemId: number; talkgroupId: number }
+	| {
+			status: 'stored';
+			callId: number;
+			systemId: number;
+			talkgroupId: number;
+			/** Published now (no encode pending); `delayed` when held back from non-exempt listeners. */
+			published: boolean;
+			delayed: boolean;
+	  }
 	| { status: 'duplicate' }
 	| { status: 'unknown-talkgroup' };
 
@@ -45,25 +54,28 @@ export type StoreResult =
  * later labels only fill blanks, so an admin's edits stay), duplicate check, row insert — all in
  * one transaction — then the temp file is moved to its final place. See storage.ts for why this
  * order leaves no orphan on any failure. The caller removes the temp file on every other outcome.
+ * With `encode`, the same transaction queues the audio pipeline's job and the call is published
+ * when that job ends; otherwise it is published here (publish.ts).
  */
 export async function storeCall(
 	deps: IngestDeps,
 	call: IncomingCall,
-	duplicateWindowMs: number
+	duplicateWindowMs: number,
+	encode = false
 ): Promise<StoreResult> {
 	const now = deps.clock.now();
 	const audioPath = storedPathFor(call.dateTime, call.audio.fileId, call.audio.type.ext);
 	const result = await deps.db.transaction().execute(async (trx): Promise<StoreResult> => {
 		let system = await trx
 			.selectFrom('systems')
-			.select(['id', 'label', 'auto_populate'])
+			.select(['id', 'label', 'auto_populate', 'delay_minutes'])
 			.where('system_ref', '=', call.systemRef)
 			.executeTakeFirst();
 		if (!system) {
 			system = await trx
 				.insertInto('systems')
 				.values({ system_ref: call.systemRef, label: call.systemLabel, created_at: now })
-				.returning(['id', 'label', 'auto_populate'])
+				.returning(['id', 'label', 'auto_populate', 'delay_minutes'])
 				.executeTakeFirstOrThrow();
 		} else if (!system.label && call.systemLabel) {
 			await trx
@@ -76,11 +88,12 @@ export async function storeCall(
 
 		const talkgroup = await trx
 			.selectFrom('talkgroups')
-			.select(['id', 'label', 'name', 'group_name', 'tag'])
+			.select(['id', 'label', 'name', 'group_name', 'tag', 'delay_minutes'])
 			.where('system_id', '=', system.id)
 			.where('talkgroup_ref', '=', call.talkgroupRef)
 			.executeTakeFirst();
 		let talkgroupId: number;
+		const delayMinutes = Math.max(system.delay_minutes, talkgroup?.delay_minutes ?? 0);
 		if (!talkgroup) {
 			if (!autoPopulate) return { status: 'unknown-talkgroup' };
 			const inserted = await trx
@@ -147,6 +160,7 @@ export async function storeCall(
 			}
 		}
 
+		const due = dueAt(call.dateTime, now, delayMinutes);
 		const row = await trx
 			.insertInto('calls')
 			.values({
@@ -164,11 +178,25 @@ export async function storeCall(
 				sources: JSON.stringify(call.sources),
 				patches: JSON.stringify(call.patches),
 				api_key_id: call.apiKeyId,
-				created_at: now
+				created_at: now,
+				due_at: due
 			})
 			.returning('id')
 			.executeTakeFirstOrThrow();
-		return { status: 'stored', callId: row.id, systemId: system.id, talkgroupId };
+		if (encode) {
+			await trx
+				.insertInto('audio_jobs')
+				.values({ call_id: row.id, run_after: now, created_at: now })
+				.execute();
+		} else await publishReady(trx, { id: row.id, dueAt: due }, now);
+		return {
+			status: 'stored',
+			callId: row.id,
+			systemId: system.id,
+			talkgroupId,
+			published: !encode,
+			delayed: due > now
+		};
 	});
 
 	if (result.status !== 'stored') return result;

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../core/clock';
+import type { ExpressionBuilder } from 'kysely';
 import type { DB } from '../core/db';
+import type { Database } from '../core/db/types';
 import { getSettings } from '../core/settings';
 import { pruneEventLog } from '../core/event-log';
 import { absoluteAudioPath, recordingsDir } from './storage';
@@ -24,13 +26,15 @@ export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 export async function pruneOldCalls(deps: RetentionDeps): Promise<{ deleted: number }> {
 	const { retentionDays } = await getSettings(deps.db);
 	if (retentionDays <= 0) return { deleted: 0 };
-	const cutoff = deps.clock.now() - retentionDays * DAY_MS;
+	const now = deps.clock.now();
+	const cutoff = now - retentionDays * DAY_MS;
 	let deleted = 0;
 	for (;;) {
 		const rows = await deps.db
 			.selectFrom('calls')
-			.select(['id', 'audio_path'])
+			.select(['id', 'audio_path', 'original_path'])
 			.where('date_time', '<', cutoff)
+			.where(({ not, exists, selectFrom }) => not(exists(liveShareOf(selectFrom, now))))
 			.orderBy('date_time', 'asc')
 			.limit(BATCH)
 			.execute();
@@ -45,16 +49,30 @@ export async function pruneOldCalls(deps: RetentionDeps): Promise<{ deleted: num
 			.execute();
 		const dirs = new Set<string>();
 		for (const row of rows) {
-			const file = absoluteAudioPath(deps.config.dataDir, row.audio_path);
-			if (!file) continue;
-			await fs.promises.rm(file, { force: true }).catch(() => {});
-			dirs.add(path.dirname(file));
+			for (const stored of [row.audio_path, row.original_path]) {
+				const file = stored && absoluteAudioPath(deps.config.dataDir, stored);
+				if (!file) continue;
+				await fs.promises.rm(file, { force: true }).catch(() => {});
+				dirs.add(path.dirname(file));
+			}
 		}
 		await removeEmptyDirs(deps.config.dataDir, dirs);
 		deleted += rows.length;
 		if (rows.length < BATCH) break;
 	}
 	return { deleted };
+}
+
+/** A live share link (not revoked, not expired) that holds the call: it is kept past retention. */
+function liveShareOf(selectFrom: ExpressionBuilder<Database, 'calls'>['selectFrom'], now: number) {
+	return selectFrom('share_link_calls')
+		.innerJoin('share_links', 'share_links.id', 'share_link_calls.link_id')
+		.select('share_link_calls.call_id')
+		.whereRef('share_link_calls.call_id', '=', 'calls.id')
+		.where('share_links.revoked_at', 'is', null)
+		.where((eb) =>
+			eb.or([eb('share_links.expires_at', 'is', null), eb('share_links.expires_at', '>', now)])
+		);
 }
 
 /** Removes emptied day folders and then their month and year folders, never the root. */

@@ -1,3 +1,4 @@
+import { AudioPipeline } from './audio-pipeline/worker';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -21,7 +22,9 @@ const wav = fs.readFileSync(
 async function setup() {
 	const deps = await callTestDeps();
 	const bus = new InProcessBus();
-	const svc = { ...deps, bus } as unknown as Services;
+	// No FFmpeg: calls are published as stored (the pipeline has its own specs).
+	const pipeline = new AudioPipeline({ ...deps, bus }, null);
+	const svc = { ...deps, bus, pipeline } as unknown as Services;
 	const { key } = await createApiKey(deps, { name: 'unit', rateLimit: 2 });
 	const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
 	/** Sends one upload and runs its follow-ups straight away, as a server does once the reply is out. */

@@ -284,7 +284,8 @@ async function judge(
 	});
 	call.duration = await readDuration(file);
 
-	const result = await storeCall(svc, call, settings.duplicateWindowMs);
+	const encode = settings.audioPipeline && svc.pipeline.ffmpeg !== null;
+	const result = await storeCall(svc, call, settings.duplicateWindowMs, encode);
 	if (result.status === 'duplicate') return reply(200, REPLY.duplicate);
 	if (result.status === 'unknown-talkgroup') {
 		return rejected(
@@ -296,9 +297,11 @@ async function judge(
 		);
 	}
 	ctx.outcome.stored = true;
-	const callId = result.callId;
+	const { callId, published, delayed } = result;
 	ctx.afterReply.push(async () => {
 		svc.bus.publish('call.ingested', { callId });
+		if (published) svc.bus.publish('call.published', { count: 1, delayed });
+		else svc.pipeline.kick();
 		await recordEvent(svc, 'call.ingested', { callId, ...keyInfo });
 	});
 	return reply(200, REPLY.imported);

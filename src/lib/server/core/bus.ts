@@ -7,6 +7,11 @@ import type { RevokeReason } from './db/types';
 export interface BusTopics {
 	/** A call was stored; `callId` is the calls row id. */
 	'call.ingested': { callId: number };
+	/**
+	 * Calls were published (rows added to call_publications): wakes the live feed. `delayed`: at
+	 * least one of them is held back from non-exempt listeners, so the delay scheduler re-arms.
+	 */
+	'call.published': { count: number; delayed?: boolean };
 	/** A session was revoked: its access tokens and sockets must stop now. */
 	'session.revoked': { sessionId: string; userId: number; reason: RevokeReason };
 	/** A row was appended to the admin event log. */
@@ -15,6 +20,8 @@ export interface BusTopics {
 	'access.changed': { userId: number | null };
 	/** Alerts rows were written (alerts/decide.ts); `id` is the newest. */
 	'alert.raised': { id: number };
+	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */
+	'account.expiry': { userId: number; expiresAt: number | null };
 }
 
 export type Topic = keyof BusTopics;

@@ -58,3 +58,40 @@ describe('config', () => {
 		);
 	});
 });
+
+describe('config for sharing, forwarding and folder ingest', () => {
+	it('has the documented defaults', () => {
+		expect(parseConfig({})).toMatchObject({
+			ffmpegPath: 'ffmpeg',
+			stitchTimeoutSec: 120,
+			forwardMaxAgeSec: 172_800,
+			forwardRetryMaxSec: 300,
+			watchDirs: [],
+			watchKey: null,
+			watchMode: 'leave',
+			watchSettleMs: 2000
+		});
+	});
+
+	it('reads SQUELCH_WATCH_DIRS as DIR=SYSTEM entries', () => {
+		const cfg = parseConfig({
+			SQUELCH_WATCH_DIRS: '/srv/tr/a=1; /srv/tr/b=22',
+			SQUELCH_WATCH_KEY: 'sq_x'
+		});
+		expect(cfg.watchDirs).toEqual([
+			{ dir: '/srv/tr/a', system: 1 },
+			{ dir: '/srv/tr/b', system: 22 }
+		]);
+	});
+
+	it.each([
+		[{ SQUELCH_WATCH_DIRS: '/srv/tr', SQUELCH_WATCH_KEY: 'k' }, 'SQUELCH_WATCH_DIRS'],
+		[{ SQUELCH_WATCH_DIRS: '/srv/tr=0', SQUELCH_WATCH_KEY: 'k' }, 'SQUELCH_WATCH_DIRS'],
+		[{ SQUELCH_WATCH_DIRS: '/srv/tr=1' }, 'SQUELCH_WATCH_KEY'],
+		[{ SQUELCH_WATCH_MODE: 'copy' }, 'SQUELCH_WATCH_MODE'],
+		[{ SQUELCH_STITCH_TIMEOUT: '1' }, 'SQUELCH_STITCH_TIMEOUT'],
+		[{ SQUELCH_FORWARD_RETRY_MAX: 'soon' }, 'SQUELCH_FORWARD_RETRY_MAX']
+	])('refuses %o, naming %s', (env, name) => {
+		expect(() => parseConfig(env)).toThrow(new RegExp(`^${name}: `));
+	});
+});

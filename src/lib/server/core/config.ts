@@ -33,6 +33,27 @@ export interface Config {
 	alertsPerMinute: number;
 	/** Allow Web Push endpoints on loopback/private/link-local addresses (tests, LAN push). */
 	pushAllowPrivate: boolean;
+	/** The audio pipeline's encoder: a path or a command on PATH; null when set to `off`. */
+	ffmpegPath: string | null;
+	/**
+	 * Tests only: the clock reads epoch ms from this file (re-read on SIGUSR2) instead of the
+	 * system time, so a real server can be moved through broadcast delays deterministically.
+	 */
+	testClockFile: string | null;
+	/** SQUELCH_STITCH_TIMEOUT: seconds one stitched incident download may spend in FFmpeg. */
+	stitchTimeoutSec: number;
+	/** SQUELCH_FORWARD_MAX_AGE: seconds a call keeps being retried for a downstream target. */
+	forwardMaxAgeSec: number;
+	/** SQUELCH_FORWARD_RETRY_MAX: the longest wait between two tries, seconds. */
+	forwardRetryMaxSec: number;
+	/** SQUELCH_WATCH_DIRS: folders of recorder output to ingest, each with the system number to file under. */
+	watchDirs: Array<{ dir: string; system: number }>;
+	/** SQUELCH_WATCH_KEY: the upload key folder ingest presents (same checks as a recorder's). */
+	watchKey: string | null;
+	/** SQUELCH_WATCH_MODE: leave files where they are, or move them to imported/ and failed/. */
+	watchMode: 'leave' | 'move';
+	/** SQUELCH_WATCH_SETTLE_MS: a file must stay unchanged this long before it is read. */
+	watchSettleMs: number;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +103,31 @@ function trustProxy(raw: string | undefined): boolean {
 	return value !== '' && !['0', 'false', 'no', 'off'].includes(value);
 }
 
+function ffmpegPath(raw: string | undefined): string | null {
+	const value = (raw ?? '').trim();
+	if (value.toLowerCase() === 'off') return null;
+	if (/[\0\n]/.test(value)) throw new ConfigError('FFMPEG_PATH', 'contains a control character');
+	return value || 'ffmpeg';
+}
+
+/** "/a/tr=1;/b/tr=2" → [{ dir: '/a/tr', system: 1 }, …]. */
+function watchDirs(raw: string | undefined): Array<{ dir: string; system: number }> {
+	if (!raw?.trim()) return [];
+	return raw
+		.split(';')
+		.map((s) => s.trim())
+		.filter(Boolean)
+		.map((entry) => {
+			const match = /^(.+)=(\d{1,9})$/.exec(entry);
+			if (!match || Number(match[2]) < 1)
+				throw new ConfigError(
+					'SQUELCH_WATCH_DIRS',
+					`expected DIR=SYSTEM entries separated by ;, got "${entry}"`
+				);
+			return { dir: path.resolve(match[1].trim()), system: Number(match[2]) };
+		});
+}
+
 export function parseConfig(env: Env): Config {
 	const host = env.HOST?.trim() || '0.0.0.0';
 	return {
@@ -105,7 +151,29 @@ export function parseConfig(env: Env): Config {
 		hashConcurrency: int(env, 'SQUELCH_HASH_CONCURRENCY', 1, 1, 16),
 		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000),
 		alertsPerMinute: int(env, 'SQUELCH_ALERTS_PER_MINUTE', 10, 1, 1000),
-		pushAllowPrivate: (env.SQUELCH_PUSH_ALLOW_PRIVATE ?? '').trim() === '1'
+		pushAllowPrivate: (env.SQUELCH_PUSH_ALLOW_PRIVATE ?? '').trim() === '1',
+		ffmpegPath: ffmpegPath(env.FFMPEG_PATH),
+		testClockFile: env.SQUELCH_TEST_CLOCK_FILE?.trim() || null,
+		stitchTimeoutSec: int(env, 'SQUELCH_STITCH_TIMEOUT', 120, 5, 3600),
+		forwardMaxAgeSec: int(env, 'SQUELCH_FORWARD_MAX_AGE', 172_800, 60, 31_536_000),
+		forwardRetryMaxSec: int(env, 'SQUELCH_FORWARD_RETRY_MAX', 300, 1, 86_400),
+		...watchConfig(env)
+	};
+}
+
+function watchConfig(env: Env) {
+	const dirs = watchDirs(env.SQUELCH_WATCH_DIRS);
+	const key = env.SQUELCH_WATCH_KEY?.trim() || null;
+	if (dirs.length && !key)
+		throw new ConfigError('SQUELCH_WATCH_KEY', 'is required when SQUELCH_WATCH_DIRS is set');
+	const mode = (env.SQUELCH_WATCH_MODE?.trim() || 'leave') as 'leave' | 'move';
+	if (mode !== 'leave' && mode !== 'move')
+		throw new ConfigError('SQUELCH_WATCH_MODE', `must be leave or move, got "${mode}"`);
+	return {
+		watchDirs: dirs,
+		watchKey: key,
+		watchMode: mode,
+		watchSettleMs: int(env, 'SQUELCH_WATCH_SETTLE_MS', 2000, 0, 3_600_000)
 	};
 }
 

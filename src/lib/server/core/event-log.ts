@@ -11,6 +11,16 @@ export type AdminEventType =
 	| 'call.ingested'
 	| 'upload.rejected'
 	| 'listeners.changed'
+	/** The audio pipeline could not encode a call; it is served as received (`reason`). */
+	| 'audio.failed'
+	| 'share.created'
+	| 'share.viewed'
+	| 'share.revoked'
+	| 'forward.failed'
+	| 'forward.recovered'
+	| 'forward.gaveup'
+	| 'folder.ingested'
+	| 'folder.rejected'
 	| 'alert.push_failed';
 
 export interface AdminEvent {

@@ -20,6 +20,29 @@ export const settingsSchema = z.object({
 	uploadRateLimitPerMinute: z.number().int().min(1).max(100_000),
 	/** Active sessions (devices) per user; null uses SQUELCH_MAX_SESSIONS. Read at each sign-in. */
 	maxSessions: z.number().int().min(1).max(1000).nullable(),
+	/** Audio pipeline (docs/audio.md): normalise, trim and re-encode each call when FFmpeg is there. */
+	audioPipeline: z.boolean(),
+	/** Integrated loudness target, LUFS (EBU R128). */
+	loudnessTarget: z.number().min(-40).max(-5),
+	/** `aac`: AAC-LC in .m4a (every browser); `opus`: Opus in .webm (Chrome, Firefox, Safari 15+). */
+	audioFormat: z.enum(['aac', 'opus']),
+	audioBitrateKbps: z.number().int().min(8).max(256),
+	/** Trim leading and trailing silence (below the threshold, after normalising), keeping the pad. */
+	trimSilence: z.boolean(),
+	silenceThresholdDb: z.number().min(-90).max(-20),
+	silencePadMs: z.number().int().min(0).max(5000),
+	/** Keep the file as received next to the encoded one. */
+	keepOriginal: z.boolean(),
+	/** Encodes at once; null: half the cores, at least one. */
+	encodeConcurrency: z.number().int().min(1).max(64).nullable(),
+	/** An encode running longer than this is stopped (and retried, then served as received). */
+	encodeTimeLimitSec: z.number().int().min(5).max(3600),
+	/** Signed-in users may make public share links; off also stops every existing link. */
+	shareEnabled: z.boolean(),
+	/** The longest expiry a share link may have, seconds; null allows links that never expire. */
+	shareMaxExpirySec: z.number().int().min(60).max(315_360_000).nullable(),
+	/** The most calls one shared incident may hold. */
+	shareMaxCalls: z.number().int().min(1).max(1000),
 	/** Alerts go out by Web Push; off keeps them to open tabs (alerts.live). */
 	webPush: z.boolean()
 });
@@ -33,6 +56,19 @@ export const DEFAULT_SETTINGS: Settings = {
 	maxUploadBytes: 50 * 1024 * 1024,
 	uploadRateLimitPerMinute: 600,
 	maxSessions: null,
+	audioPipeline: true,
+	loudnessTarget: -16,
+	audioFormat: 'aac',
+	audioBitrateKbps: 32,
+	trimSilence: true,
+	silenceThresholdDb: -50,
+	silencePadMs: 300,
+	keepOriginal: false,
+	encodeConcurrency: null,
+	encodeTimeLimitSec: 120,
+	shareEnabled: true,
+	shareMaxExpirySec: null,
+	shareMaxCalls: 200,
 	webPush: true
 };
 

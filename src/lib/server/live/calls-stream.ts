@@ -1,13 +1,17 @@
+import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
+import { ServiceError } from '../core/errors';
 import type { Presence } from './presence';
 import type { Viewer } from '../auth/access-token';
-import { accessScope, canHear, type AccessScope } from '../calls/access';
-import { scopeFilter, selectCalls } from '../calls/dto';
-import { liveFeeds, toLiveCall } from './feeds';
+import { canHear, listeningScope, type AccessScope } from '../calls/access';
+import { audienceOf } from '../calls/publish';
+import type { Audience } from '../core/db/types';
+import { liveFeeds, publicationsAfter } from './feeds';
 import type { LiveCall } from '../realtime/live-call';
 import { mutedKey, mutedSet } from '../scanner/selection';
+import { resume, type Resumed } from './resumable';
 
 /** A resuming listener gets at most this many missed calls, from at most this far back. */
 export const REPLAY_LIMIT = 500;
@@ -25,80 +29,176 @@ export interface CallStream {
 	close(): void;
 }
 
+export interface CallStreamOptions {
+	lastEventId: number | null;
+	presenceKey: string;
+	deliver(call: LiveCall): void;
+	/**
+	 * The stream ended on its own: the viewer may no longer listen (a ServiceError UNAUTHORIZED,
+	 * e.g. public listening turned off), or their access could not be read again.
+	 */
+	onEnd(error: unknown): void;
+}
+
+/**
+ * What a listener hears: their access scope, minus what they turned off in the scanner, from the
+ * publications of their audience (broadcast delay, calls/publish.ts: a delayed call arrives when
+ * it is due, in order, without a gap).
+ */
+interface Hearing {
+	scope: AccessScope;
+	muted: Set<string>;
+	audiences: Audience[];
+}
+
+async function hearing(deps: CallStreamDeps, viewer: Viewer | null): Promise<Hearing | null> {
+	const scope = await listeningScope(deps, viewer);
+	if (!scope) return null;
+	return {
+		scope,
+		muted: viewer ? await mutedSet(deps.db, viewer.userId) : new Set(),
+		audiences: audiencesFor(await audienceOf(deps.db, viewer))
+	};
+}
+
+const refusal = (viewer: Viewer | null) =>
+	new ServiceError(
+		'UNAUTHORIZED',
+		viewer ? 'this account may no longer listen' : 'public listening is off: sign in to listen'
+	);
+
 /**
  * Opens one listener's stream: `deliver` gets every new call the viewer may hear and has not
  * turned off in the scanner, in id order, with no gap and no duplicate — first those missed
  * since `lastEventId` (the newest REPLAY_LIMIT stored within REPLAY_WINDOW_MS), then live.
  *
- * Delivery is synchronous, straight from the process's one call feed: a live call reaches every
- * listener in one pass, with no per-listener queue or promise in between (the WebSocket side
- * writes a ready frame; a listener that cannot keep up is cut off there as a slow consumer).
+ * Delivery is synchronous, straight from the process's one call feed (resumable.ts): a live call
+ * reaches every listener in one pass (the WebSocket side writes a ready frame; a listener that
+ * cannot keep up is cut off there as a slow consumer).
+ *
+ * Access is not fixed at the start: whenever `access.changed` concerns this viewer (their own
+ * grants, role or selection, or a global change: public listening, systems, talkgroups), live
+ * calls are held back while access is read again and then judged by the new answer; a viewer
+ * who may no longer listen at all gets `onEnd(UNAUTHORIZED)` and nothing more.
  * While open, the listener counts as present under `presenceKey`.
  */
 export async function openCallStream(
 	deps: CallStreamDeps,
 	viewer: Viewer | null,
-	opts: { lastEventId: number | null; presenceKey: string; deliver: (call: LiveCall) => void }
+	opts: CallStreamOptions
 ): Promise<CallStream> {
-	const scope = await accessScope(deps.db, viewer);
-	// The user's scanner selection, read once per stream: changing it publishes access.changed,
-	// which makes the user's sockets reconnect and resubscribe with the new one.
-	const muted = viewer ? await mutedSet(deps.db, viewer.userId) : new Set<string>();
-	const selected = (c: LiveCall) => !muted.has(mutedKey(c.call.system.id, c.call.talkgroup.id));
+	let current = await hearing(deps, viewer);
+	if (!current) throw refusal(viewer);
+	const hears = (c: LiveCall) =>
+		current !== null &&
+		current.audiences.includes(c.audience) &&
+		canHear(current.scope, c.systemId, c.talkgroupId) &&
+		!current.muted.has(mutedKey(c.call.system.id, c.call.talkgroup.id));
 
-	let closed = false;
-	let lastSent = -Infinity;
-	const send = (c: LiveCall) => {
-		if (closed || c.id <= lastSent) return;
-		lastSent = c.id;
-		opts.deliver(c);
-	};
-	// Live calls that arrive while the replay is read wait here, then follow it.
-	let held: LiveCall[] | null = [];
-	const subscription = await liveFeeds(deps).calls.subscribe((c) => {
-		if (!canHear(scope, c.systemId, c.talkgroupId) || !selected(c)) return;
-		if (held) held.push(c);
-		else send(c);
+	let ended = false;
+	// Changes seen before the stream is ready are re-read once it is.
+	let changedEarly = false;
+	let reread: () => void = () => (changedEarly = true);
+	const stopWatching = deps.bus.subscribe('access.changed', ({ userId }) => {
+		if (userId === null || userId === viewer?.userId) reread();
 	});
-	deps.presence.connected(opts.presenceKey);
-	const close = () => {
-		if (closed) return;
-		closed = true;
-		subscription.unsubscribe();
-		deps.presence.disconnected(opts.presenceKey);
-	};
 
+	let stream: Resumed;
 	try {
-		// The feed's seam: rows up to startId are in the table, rows above it come live. A
-		// lastEventId from another history (a reset database) is ahead of the seam: the replay is
-		// empty and live calls still arrive, since only ids this stream sent are skipped.
-		if (opts.lastEventId !== null) {
-			const missed = await missedCalls(deps, scope, opts.lastEventId, subscription.startId);
-			for (const c of missed) if (selected(c)) send(c);
-		}
-		for (const c of held) send(c);
-		held = null;
+		const audiences = current.audiences;
+		// The feed runs on publication seq; the tracked id the client resumes from is a call id.
+		stream = await resume<LiveCall>({
+			feed: liveFeeds(deps).calls,
+			idOf: (c) => c.seq,
+			accept: hears,
+			lastEventId: opts.lastEventId,
+			replay: async (callId, upToSeq) =>
+				missedCalls(deps, audiences, await resumeSeq(deps, callId, audiences), upToSeq),
+			deliver: opts.deliver
+		});
 	} catch (err) {
-		close();
+		stopWatching();
 		throw err;
 	}
+	deps.presence.connected(opts.presenceKey);
+
+	const close = () => {
+		if (ended) return;
+		ended = true;
+		stopWatching();
+		stream.close();
+		deps.presence.disconnected(opts.presenceKey);
+	};
+	let generation = 0;
+	reread = () => {
+		if (ended) return;
+		const mine = ++generation;
+		const release = stream.hold();
+		hearing(deps, viewer).then(
+			(next) => {
+				// An older read finishing after a newer one must not win.
+				if (mine === generation) current = next;
+				if (mine === generation && !next) {
+					close();
+					opts.onEnd(refusal(viewer));
+				}
+				release();
+			},
+			(err) => {
+				// Fail closed: a listener whose access cannot be read hears nothing more.
+				close();
+				opts.onEnd(err);
+			}
+		);
+	};
+	if (changedEarly) reread();
 	return { close };
+}
+
+/** Publications an audience receives: its own, and those for everyone. */
+function audiencesFor(audience: 'exempt' | 'public'): Audience[] {
+	return audience === 'exempt' ? ['all', 'exempt'] : ['all', 'public'];
+}
+
+/**
+ * The tracked id is the call id (CONTRACT.md); the stream resumes after that call's publication
+ * for this audience. A call with none for it (the viewer's audience changed) resumes after its
+ * earliest one: a repeat rather than a miss. An id with no publication (a call since deleted, or
+ * another history) resumes after the publications of every lower call id, as ids did before.
+ */
+async function resumeSeq(
+	deps: CallStreamDeps,
+	callId: number,
+	audiences: Audience[]
+): Promise<number> {
+	const rows = await deps.db
+		.selectFrom('call_publications')
+		.select(['seq', 'audience'])
+		.where('call_id', '=', callId)
+		.orderBy('seq')
+		.execute();
+	const own = rows.find((r) => audiences.includes(r.audience)) ?? rows[0];
+	if (own) return own.seq;
+	const below = await deps.db
+		.selectFrom('call_publications')
+		.select(sql<number | null>`max(seq)`.as('seq'))
+		.where('call_id', '<', callId)
+		.executeTakeFirst();
+	return below?.seq ?? 0;
 }
 
 async function missedCalls(
 	deps: CallStreamDeps,
-	scope: AccessScope,
-	afterId: number,
-	upToId: number
+	audiences: Audience[],
+	afterSeq: number,
+	upToSeq: number
 ): Promise<LiveCall[]> {
-	const newest = await selectCalls(deps.db)
-		.where('calls.id', '>', afterId)
-		.where('calls.id', '<=', upToId)
-		// Stored recently: a recorder's late upload counts from when it arrived.
-		.where('calls.created_at', '>=', deps.clock.now() - REPLAY_WINDOW_MS)
-		.where(scopeFilter(scope))
-		.orderBy('calls.id', 'desc')
-		.limit(REPLAY_LIMIT)
-		.execute();
-	return newest.reverse().map(toLiveCall);
+	// The newest REPLAY_LIMIT published recently (a late upload counts from when it was published);
+	// access and the scanner selection are checked by the caller.
+	return publicationsAfter(deps.db, afterSeq, REPLAY_LIMIT, {
+		upToSeq,
+		since: deps.clock.now() - REPLAY_WINDOW_MS,
+		audiences,
+		newest: true
+	});
 }

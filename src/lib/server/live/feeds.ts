@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
 import { selectCalls, toCall, type CallSelection } from '../calls/dto';
+import type { Audience } from '../core/db/types';
 import { eventsAfter, type AdminEvent } from '../core/event-log';
 import { OrderedFeed } from './ordered-feed';
 import { LiveCall } from '../realtime/live-call';
@@ -11,7 +12,7 @@ export interface LiveFeeds {
 	events: OrderedFeed<AdminEvent>;
 }
 
-async function maxId(db: DB, table: 'calls' | 'events'): Promise<number> {
+async function maxId(db: DB, table: 'events'): Promise<number> {
 	const row = await db
 		.selectFrom(table)
 		.select(sql<number | null>`max(id)`.as('max'))
@@ -19,27 +20,79 @@ async function maxId(db: DB, table: 'calls' | 'events'): Promise<number> {
 	return row?.max ?? 0;
 }
 
-/** A row of selectCalls as the live stream carries it. */
-export function toLiveCall(row: CallSelection): LiveCall {
-	return new LiveCall(toCall(row), row.system_id, row.talkgroup_id);
+/** A publication of a call (row of selectCalls) as the live stream carries it. */
+export function toLiveCall(
+	row: CallSelection,
+	publication: { seq: number; audience: Audience }
+): LiveCall {
+	return new LiveCall(
+		toCall(row),
+		row.system_id,
+		row.talkgroup_id,
+		publication.seq,
+		publication.audience
+	);
 }
 
+/** Publications in (afterSeq, upToSeq], oldest first, with their calls. */
+export async function publicationsAfter(
+	db: DB,
+	afterSeq: number,
+	limit: number,
+	where: { upToSeq?: number; since?: number; audiences?: Audience[]; newest?: boolean } = {}
+): Promise<LiveCall[]> {
+	let query = db
+		.selectFrom('call_publications')
+		.select(['seq', 'call_id', 'audience'])
+		.where('seq', '>', afterSeq);
+	if (where.upToSeq !== undefined) query = query.where('seq', '<=', where.upToSeq);
+	if (where.since !== undefined) query = query.where('published_at', '>=', where.since);
+	if (where.audiences) query = query.where('audience', 'in', where.audiences);
+	const pubs = await query
+		.orderBy('seq', where.newest ? 'desc' : 'asc')
+		.limit(limit)
+		.execute();
+	if (where.newest) pubs.reverse();
+	if (!pubs.length) return [];
+	const rows = await selectCalls(db)
+		.where(
+			'calls.id',
+			'in',
+			pubs.map((p) => p.call_id)
+		)
+		.execute();
+	const byId = new Map(rows.map((r) => [r.id, r]));
+	const out: LiveCall[] = [];
+	for (const p of pubs) {
+		const row = byId.get(p.call_id);
+		// Each LiveCall goes, as this one object, to every subscriber: encoded once.
+		if (row) out.push(toLiveCall(row, p));
+	}
+	return out;
+}
+
+/** The feed reads publications (not calls) by seq: see calls/publish.ts for why. */
 function callFeed(db: DB, bus: Bus): OrderedFeed<LiveCall> {
 	return new OrderedFeed<LiveCall>(
 		{
-			maxId: () => maxId(db, 'calls'),
-			async after(id, limit) {
-				const rows = await selectCalls(db)
-					.where('calls.id', '>', id)
-					.orderBy('calls.id', 'asc')
-					.limit(limit)
-					.execute();
-				// Each LiveCall goes, as this one object, to every subscriber: encoded once.
-				return rows.map(toLiveCall);
+			async maxId() {
+				const row = await db
+					.selectFrom('call_publications')
+					.select(sql<number | null>`max(seq)`.as('max'))
+					.executeTakeFirst();
+				return row?.max ?? 0;
 			},
-			idOf: (row) => row.id
+			after: (seq, limit) => publicationsAfter(db, seq, limit),
+			idOf: (row) => row.seq
 		},
-		(wake) => bus.subscribe('call.ingested', wake)
+		(wake) => {
+			const offPublished = bus.subscribe('call.published', wake);
+			const offIngested = bus.subscribe('call.ingested', wake);
+			return () => {
+				offPublished();
+				offIngested();
+			};
+		}
 	);
 }
 

@@ -2,6 +2,7 @@ import type { RevokeReason } from '../core/db/types';
 
 /** WebSocket close codes and reasons (CONTRACT.md "WebSocket close codes"). */
 export const TOKEN_EXPIRED = { code: 4001, reason: 'token expired' } as const;
+export const ACCOUNT_EXPIRED = { code: 4004, reason: 'account expired' } as const;
 export const SLOW_CONSUMER = { code: 1013, reason: 'slow consumer' } as const;
 /** An anonymous socket held no subscription for SQUELCH_WS_AUTH_TIMEOUT seconds. */
 export const AUTH_TIMEOUT = { code: 4008, reason: 'authentication timeout' } as const;

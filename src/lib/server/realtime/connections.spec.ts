@@ -107,6 +107,41 @@ describe('Connections', () => {
 		expect([alice.sent.length, bob.sent.length, anonymous.sent.length]).toEqual([0, 1, 1]);
 	});
 
+	it('closes 4004 when the account expires before the token, re-armed when the expiry moves', () => {
+		const { bus, connections } = setup();
+		const expiring = new FakeSocket();
+		const moved = new FakeSocket();
+		const cleared = new FakeSocket();
+		const other = new FakeSocket();
+		connections.add(
+			expiring as unknown as WebSocket,
+			viewer({ accountExpiresAt: Date.now() + 5_000 })
+		);
+		connections.add(moved as unknown as WebSocket, viewer({ userId: 2, sessionId: 's2' }));
+		connections.add(
+			cleared as unknown as WebSocket,
+			viewer({ userId: 3, sessionId: 's3', accountExpiresAt: Date.now() + 5_000 })
+		);
+		connections.add(other as unknown as WebSocket, viewer({ userId: 4, sessionId: 's4' }));
+		bus.publish('account.expiry', { userId: 2, expiresAt: Date.now() + 2_000 });
+		bus.publish('account.expiry', { userId: 3, expiresAt: null });
+		vi.advanceTimersByTime(1_999);
+		expect(moved.closedWith).toBeNull();
+		vi.advanceTimersByTime(1);
+		expect(moved.closedWith).toEqual([4004, 'account expired']);
+		vi.advanceTimersByTime(2_999);
+		expect(expiring.closedWith).toBeNull();
+		vi.advanceTimersByTime(1);
+		expect(expiring.closedWith).toEqual([4004, 'account expired']);
+		expect(cleared.closedWith).toBeNull();
+		expect(other.closedWith).toBeNull();
+		expect(connections.count()).toBe(2);
+		// An expiry after the token's own leaves the 4001 at token expiry in charge.
+		bus.publish('account.expiry', { userId: 4, expiresAt: Date.now() + 60 * 60_000 });
+		vi.advanceTimersByTime(15 * 60_000);
+		expect(other.closedWith).toEqual([4001, 'token expired']);
+	});
+
 	it('stops everything on dispose', () => {
 		const { bus, connections } = setup();
 		const socket = new FakeSocket();

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock';
 import type { Bus } from '../core/bus';
 import type { Viewer } from '../auth/access-token';
 import type { RevokeReason } from '../core/db/types';
-import { RECONNECT_NOTICE, sessionRevoked, TOKEN_EXPIRED } from './close-codes';
+import { ACCOUNT_EXPIRED, RECONNECT_NOTICE, sessionRevoked, TOKEN_EXPIRED } from './close-codes';
 
 /** How long before its token expires a socket is asked to reconnect: a fifth of its life, 1–30 s. */
 export function noticeLeadMs(remainingMs: number): number {
@@ -16,12 +16,18 @@ const REVOKED_MEMORY_MS = 60_000;
 interface Entry {
 	viewer: Viewer | null;
 	timers: NodeJS.Timeout[];
+	/** Closes the socket when the account expires before its token does; re-armed on change. */
+	accountTimer?: NodeJS.Timeout;
 }
+
+// setTimeout's largest delay; a later expiry is past any token's life anyway.
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * The authenticated sockets of one WebSocket server and the rules on their lifetime: a reconnect
- * notice shortly before the access token expires and `4001` once it has; `4003` when the session
- * is revoked; a reconnect notice when what a user may see changes (their next socket gets a
+ * notice shortly before the access token expires and `4001` once it has; `4004` when the account
+ * expires first (an admin's expiresAt; re-armed when it changes); `4003` when the session is
+ * revoked; a reconnect notice when what a user may see changes (their next socket gets a
  * fresh context: role, access scope, resuming from its last id).
  */
 export class Connections {
@@ -41,7 +47,11 @@ export class Connections {
 				this.askToReconnect((e) =>
 					userId === null ? e.viewer === null : e.viewer?.userId === userId
 				)
-			)
+			),
+			deps.bus.subscribe('account.expiry', ({ userId, expiresAt }) => {
+				for (const [socket, entry] of this.entries)
+					if (entry.viewer?.userId === userId) this.armAccountExpiry(socket, entry, expiresAt);
+			})
 		];
 	}
 
@@ -68,6 +78,7 @@ export class Connections {
 					Math.max(0, remaining)
 				)
 			);
+			this.armAccountExpiry(socket, entry, viewer.accountExpiresAt ?? null);
 		}
 		this.entries.set(socket, entry);
 		socket.once('close', () => this.remove(socket));
@@ -96,6 +107,18 @@ export class Connections {
 		}
 	}
 
+	private armAccountExpiry(socket: WebSocket, entry: Entry, expiresAt: number | null): void {
+		clearTimeout(entry.accountTimer);
+		entry.accountTimer = undefined;
+		// The token's own expiry (4001) comes first otherwise; the next socket arms it again.
+		if (expiresAt === null || !entry.viewer || expiresAt >= entry.viewer.tokenExpiresAt) return;
+		const delay = Math.min(MAX_DELAY_MS, Math.max(0, expiresAt - this.deps.clock.now()));
+		entry.accountTimer = setTimeout(() => {
+			this.remove(socket);
+			socket.close(ACCOUNT_EXPIRED.code, ACCOUNT_EXPIRED.reason);
+		}, delay);
+	}
+
 	private askToReconnect(match: (entry: Entry) => boolean): void {
 		for (const [socket, entry] of this.entries) if (match(entry)) send(socket, RECONNECT_NOTICE);
 	}
@@ -104,6 +127,7 @@ export class Connections {
 		const entry = this.entries.get(socket);
 		if (!entry) return;
 		for (const timer of entry.timers) clearTimeout(timer);
+		clearTimeout(entry.accountTimer);
 		this.entries.delete(socket);
 	}
 }

@@ -1,5 +1,6 @@
 import superjson from 'superjson';
 import type { Call } from '../calls/dto';
+import type { Audience } from '../core/db/types';
 
 /** Which subscription a frame answers: the JSON-RPC id (and version) of the client's request. */
 export interface RpcRequestId {
@@ -20,7 +21,11 @@ export class LiveCall {
 	constructor(
 		readonly call: Call,
 		readonly systemId: number,
-		readonly talkgroupId: number
+		readonly talkgroupId: number,
+		/** Its place in the publication sequence (the live feed's order; calls/publish.ts). */
+		readonly seq: number = call.id,
+		/** Who this publication is for. */
+		readonly audience: Audience = 'all'
 	) {}
 
 	get id(): number {

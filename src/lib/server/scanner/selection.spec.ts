@@ -97,6 +97,7 @@ describe('scanner selection', () => {
 				{
 					lastEventId: first,
 					presenceKey: `k${userId}`,
+					onEnd: () => {},
 					deliver: (c) => {
 						got.push(c.call);
 						if (got.length === want) resolve();

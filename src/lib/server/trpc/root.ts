@@ -7,6 +7,7 @@ import { liveRouter } from './routers/live';
 import { callsRouter } from './routers/calls';
 import { scannerRouter } from './routers/scanner';
 import { alertsRouter } from './routers/alerts';
+import { shareRouter } from './routers/share';
 
 export const appRouter = router({
 	setup: setupRouter,
@@ -16,7 +17,8 @@ export const appRouter = router({
 	live: liveRouter,
 	calls: callsRouter,
 	scanner: scannerRouter,
-	alerts: alertsRouter
+	alerts: alertsRouter,
+	share: shareRouter
 });
 
 /** The API's type, for typed clients (`import type { AppRouter } from 'squelch/src/lib/server/trpc/root'`). */

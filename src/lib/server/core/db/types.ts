@@ -15,6 +15,8 @@ export interface UsersTable {
 	must_change_password: Generated<number>;
 	/** 1: may hear every system (admins always do); 0: only what user_access grants. */
 	access_all: Generated<number>;
+	/** 1: hears delayed calls at once (admins always do). */
+	delay_exempt: Generated<number>;
 	created_at: number;
 	updated_at: number;
 }
@@ -96,6 +98,8 @@ export interface SystemsTable {
 	system_ref: number;
 	label: string;
 	auto_populate: Generated<number>;
+	/** Broadcast delay, minutes (the longer of system and talkgroup wins). */
+	delay_minutes: Generated<number>;
 	sort_order: Generated<number>;
 	created_at: number;
 }
@@ -115,6 +119,8 @@ export interface TalkgroupsTable {
 	mode: Generated<string>;
 	/** Trunk-Recorder CSV "Priority", or null when the file had none. */
 	priority: number | null;
+	/** Broadcast delay, minutes. */
+	delay_minutes: Generated<number>;
 }
 
 export interface UnitsTable {
@@ -148,6 +154,34 @@ export interface CallsTable {
 	patches: string;
 	api_key_id: number | null;
 	created_at: number;
+	/** When the audio became final (encoded, or kept as received); null while an encode is pending. */
+	ready_at: number | null;
+	/** When listeners who are not delay-exempt may hear it. */
+	due_at: Generated<number>;
+	/** When it was published to them (null until then). */
+	public_at: number | null;
+	/** The file as received, when kept. */
+	original_path: string | null;
+	/** Bytes as received, when the stored file is an encode. */
+	original_size: number | null;
+}
+
+/** The audio pipeline's outbox: one row per call whose audio is still to be encoded. */
+export interface AudioJobsTable {
+	call_id: number;
+	attempts: Generated<number>;
+	run_after: number;
+	created_at: number;
+}
+
+export type Audience = 'all' | 'exempt' | 'public';
+
+/** Append-only: each time a call becomes audible to an audience (the live feed's sequence). */
+export interface CallPublicationsTable {
+	seq: Generated<number>;
+	call_id: number;
+	audience: Audience;
+	published_at: number;
 }
 
 export interface BookmarksTable {
@@ -162,6 +196,81 @@ export interface ScannerMutedTable {
 	system_ref: number;
 	talkgroup_ref: number;
 	created_at: number;
+}
+
+/** A public link to one call or an incident (share/links.ts). */
+export interface ShareLinksTable {
+	id: Generated<number>;
+	/** 128 random bits, base64url; kept as-is so its owner can copy and revoke it (README). */
+	token: string;
+	user_id: number;
+	kind: 'call' | 'incident';
+	/** Talkgroup label(s), for the page and its preview. */
+	title: string;
+	/** The first and last shared call's time, epoch ms. */
+	from_ms: number;
+	to_ms: number;
+	created_at: number;
+	/** Null: never expires. */
+	expires_at: number | null;
+	revoked_at: number | null;
+	views: Generated<number>;
+	last_viewed_at: number | null;
+}
+
+/** The calls a link shows, fixed when it was made. */
+export interface ShareLinkCallsTable {
+	link_id: number;
+	call_id: number;
+}
+
+/** Work decided now and done later (core/outbox.ts). */
+export interface OutboxTable {
+	id: Generated<number>;
+	kind: string;
+	lane: string;
+	/** Unique per kind: the same work is never queued twice. */
+	ref: string;
+	/** JSON. */
+	payload: Generated<string>;
+	created_at: number;
+	attempts: Generated<number>;
+	next_at: number;
+	last_error: string | null;
+	done_at: number | null;
+	gave_up_at: number | null;
+}
+
+/** Another rdio-compatible server that receives a copy of each stored call (forward/). */
+export interface ForwardTargetsTable {
+	id: Generated<number>;
+	name: string;
+	/** Base URL; calls go to {url}/api/call-upload. */
+	url: string;
+	api_key: string;
+	/** JSON arrays of radio numbers, or null for all. */
+	systems: string | null;
+	talkgroups: string | null;
+	/** JSON objects: our radio number → theirs. */
+	system_map: Generated<string>;
+	talkgroup_map: Generated<string>;
+	enabled: Generated<number>;
+	queued_through: number;
+	created_at: number;
+	last_success_at: number | null;
+	last_error: string | null;
+	last_error_at: number | null;
+}
+
+/** A recorder file (pair) folder ingest has handled; keyed by the audio file's path. */
+export interface FolderIngestedTable {
+	path: string;
+	size: number;
+	mtime_ms: number;
+	/** The HTTP status handleUpload answered (200 stored/duplicate), or 400 for a bad sidecar. */
+	status: number;
+	reply: string;
+	at: number;
 }
 
 /** One retired refresh token in every CHECKPOINT_EVERY of a family (auth/sessions.ts). */
@@ -246,6 +355,13 @@ export interface Database {
 	calls: CallsTable;
 	bookmarks: BookmarksTable;
 	scanner_muted: ScannerMutedTable;
+	audio_jobs: AudioJobsTable;
+	call_publications: CallPublicationsTable;
+	share_links: ShareLinksTable;
+	share_link_calls: ShareLinkCallsTable;
+	outbox: OutboxTable;
+	forward_targets: ForwardTargetsTable;
+	folder_ingested: FolderIngestedTable;
 }
 
 export type User = Selectable<UsersTable>;

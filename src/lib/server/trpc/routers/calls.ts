@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, listenerProcedure, router } from '../init';
-import { accessScope } from '../../calls/access';
+import { accessScope, audibleScope } from '../../calls/access';
 import { getCall, searchCalls, setBookmark, visibleSystems } from '../../calls/search';
 
 const radioId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -25,7 +25,7 @@ const searchInput = z.object({
 export const callsRouter = router({
 	/** The archive, newest first, with a keyset cursor (stable while new calls arrive). */
 	search: listenerProcedure.input(searchInput.optional()).query(async ({ ctx, input }) => {
-		const scope = await accessScope(ctx.services.db, ctx.viewer);
+		const scope = await audibleScope(ctx.services, ctx.viewer);
 		return searchCalls(
 			ctx.services.db,
 			scope,
@@ -35,7 +35,7 @@ export const callsRouter = router({
 	}),
 
 	get: listenerProcedure.input(z.object({ id: callId })).query(async ({ ctx, input }) => {
-		const scope = await accessScope(ctx.services.db, ctx.viewer);
+		const scope = await audibleScope(ctx.services, ctx.viewer);
 		return (
 			(await getCall(ctx.services.db, scope, ctx.viewer?.userId ?? null, input.id)) ??
 			Promise.reject(notFound())
@@ -46,7 +46,7 @@ export const callsRouter = router({
 	bookmark: authedProcedure
 		.input(z.object({ id: callId, bookmarked: z.boolean().optional() }))
 		.mutation(async ({ ctx, input }) => {
-			const scope = await accessScope(ctx.services.db, ctx.viewer);
+			const scope = await audibleScope(ctx.services, ctx.viewer);
 			return (
 				(await setBookmark(ctx.services, scope, ctx.viewer.userId, input.id, input.bookmarked)) ??
 				Promise.reject(notFound())

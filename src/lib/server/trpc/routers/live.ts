@@ -1,5 +1,6 @@
 import { TRPCError, type TrackedEnvelope } from '@trpc/server';
 import { z } from 'zod';
+import { ServiceError } from '../../core/errors';
 import { listenerProcedure, router } from '../init';
 import type { Context } from '../context';
 import type { Call } from '../../calls/dto';
@@ -40,6 +41,13 @@ export function requireWebSocket(ctx: Context): void {
 	}
 }
 
+/** A stream's own refusal as the client should see it (errors while iterating skip middleware). */
+function asTrpcError(error: unknown): unknown {
+	return error instanceof ServiceError
+		? new TRPCError({ code: error.code, message: error.message, cause: error })
+		: error;
+}
+
 export const liveRouter = router({
 	/**
 	 * Every new call the viewer may hear, each as `tracked(String(call.id), call)`; resumes after
@@ -61,11 +69,15 @@ export const liveRouter = router({
 				? `session:${ctx.viewer.sessionId}`
 				: `socket:${ctx.connectionId ?? 'unknown'}`;
 			return directSubscription<TrackedEnvelope<Call>>(
-				() =>
+				(fail) =>
 					openCallStream(ctx.services, ctx.viewer, {
 						lastEventId: parseEventId(input?.lastEventId),
 						presenceKey,
-						deliver: (call) => socket.send(call.frame(rpc), { binary: false })
+						deliver: (call) => socket.send(call.frame(rpc), { binary: false }),
+						// Access re-read while streaming: e.g. public listening turned off.
+						onEnd: (error) => fail(asTrpcError(error))
+					}).catch((error) => {
+						throw asTrpcError(error);
 					}),
 				signal
 			);

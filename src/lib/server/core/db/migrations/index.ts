@@ -3,7 +3,11 @@ import * as m0001 from './0001_init';
 import * as m0003admin from './0003_admin_talkgroup_csv';
 import * as m0004scanner from './0004_scanner_selection';
 import * as m0005refresh from './0005_refresh_checkpoints';
-import * as m0009alerts from './0009_alerts';
+import * as m0006audio from './0006_audio_pipeline';
+import * as m0007share from './0007_share_links';
+import * as m0008forward from './0008_forward_outbox';
+import * as m0009folder from './0009_folder_ingest';
+import * as m0010alerts from './0010_alerts';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
@@ -14,7 +18,11 @@ const migrations: Record<string, Migration> = {
 	'0003_admin_talkgroup_csv': m0003admin,
 	'0004_scanner_selection': m0004scanner,
 	'0005_refresh_checkpoints': m0005refresh,
-	'0009_alerts': m0009alerts
+	'0006_audio_pipeline': m0006audio,
+	'0007_share_links': m0007share,
+	'0008_forward_outbox': m0008forward,
+	'0009_folder_ingest': m0009folder,
+	'0010_alerts': m0010alerts
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -6,6 +6,9 @@ import { adminSystemsRouter, adminTalkgroupsRouter, adminUnitsRouter } from './s
 import { adminSettingsRouter } from './settings';
 import { adminStatsRouter } from './stats';
 import { adminEventsProcedure } from './events';
+import { adminDelaysRouter } from './delays';
+import { adminSharesRouter } from '../share';
+import { adminForwardRouter } from './forward';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
@@ -16,5 +19,8 @@ export const adminRouter = router({
 	units: adminUnitsRouter,
 	settings: adminSettingsRouter,
 	stats: adminStatsRouter,
-	events: adminEventsProcedure
+	events: adminEventsProcedure,
+	delays: adminDelaysRouter,
+	shares: adminSharesRouter,
+	forward: adminForwardRouter
 });

@@ -1,0 +1,99 @@
+import type { Expression, ExpressionBuilder, SqlBool, Transaction } from 'kysely';
+import type { DB } from '../core/db';
+import type { Database } from '../core/db/types';
+import type { Viewer } from '../auth/access-token';
+
+/**
+ * When a call becomes audible, and to whom (docs/audio.md "Live ordering").
+ *
+ * A call is stored first and published later: once its audio is final (encoded, or kept as
+ * received) it is published to the delay-exempt audience (admins and users marked exempt), and
+ * once it is also due (its broadcast delay has passed) to everyone. Each publication is a row in
+ * `call_publications`, whose seq is the order the live feed hands calls out in; without a delay
+ * both happen at once as one `all` row.
+ */
+
+/** Whose view of delayed calls applies: `exempt` hears a delayed call at once, `public` when due. */
+export type Audience = 'exempt' | 'public';
+
+export async function audienceOf(db: DB, viewer: Viewer | null): Promise<Audience> {
+	if (!viewer) return 'public';
+	if (viewer.role === 'admin') return 'exempt';
+	const row = await db
+		.selectFrom('users')
+		.select('delay_exempt')
+		.where('id', '=', viewer.userId)
+		.executeTakeFirst();
+	return row?.delay_exempt === 1 ? 'exempt' : 'public';
+}
+
+/** A where-clause limiting `calls` to what the audience may hear now: audio final, and due. */
+export function audibleFilter(audience: Audience, now: number) {
+	return (eb: ExpressionBuilder<Database, 'calls'>): Expression<SqlBool> =>
+		audience === 'exempt'
+			? eb('calls.ready_at', 'is not', null)
+			: eb.and([eb('calls.ready_at', 'is not', null), eb('calls.due_at', '<=', now)]);
+}
+
+/**
+ * When a call may be heard by everyone: its start (or its arrival, if the recorder's clock runs
+ * ahead) plus the longest delay of its system and talkgroup. Never later than arrival + delay.
+ */
+export function dueAt(dateTime: number, receivedAt: number, delayMinutes: number): number {
+	return Math.min(dateTime, receivedAt) + delayMinutes * 60_000;
+}
+
+/** Inside the transaction that makes a call's audio final: publishes it to whoever may hear it now. */
+export async function publishReady(
+	trx: Transaction<Database>,
+	call: { id: number; dueAt: number },
+	now: number
+): Promise<void> {
+	const due = call.dueAt <= now;
+	await trx
+		.insertInto('call_publications')
+		.values({ call_id: call.id, audience: due ? 'all' : 'exempt', published_at: now })
+		.execute();
+	await trx
+		.updateTable('calls')
+		.set({ ready_at: now, ...(due ? { public_at: now } : {}) })
+		.where('id', '=', call.id)
+		.execute();
+}
+
+/** Publishes every ready call that is due and not yet public; returns how many. */
+export async function publishDue(db: DB, now: number): Promise<number> {
+	return db.transaction().execute(async (trx) => {
+		const due = await trx
+			.selectFrom('calls')
+			.select('id')
+			.where('public_at', 'is', null)
+			.where('due_at', '<=', now)
+			.where('ready_at', 'is not', null)
+			.orderBy('due_at')
+			.orderBy('id')
+			.limit(1000)
+			.execute();
+		if (!due.length) return 0;
+		const ids = due.map((r) => r.id);
+		await trx
+			.insertInto('call_publications')
+			.values(ids.map((id) => ({ call_id: id, audience: 'public' as const, published_at: now })))
+			.execute();
+		await trx.updateTable('calls').set({ public_at: now }).where('id', 'in', ids).execute();
+		return ids.length;
+	});
+}
+
+/** The earliest due time of a ready call still waiting for its public publication, or null. */
+export async function nextDue(db: DB): Promise<number | null> {
+	const row = await db
+		.selectFrom('calls')
+		.select('due_at')
+		.where('public_at', 'is', null)
+		.where('ready_at', 'is not', null)
+		.orderBy('due_at')
+		.limit(1)
+		.executeTakeFirst();
+	return row?.due_at ?? null;
+}

@@ -1,0 +1,116 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createTestDeps, type TestDeps } from '../admin/test-support';
+import { createUser, setUserAccess } from '../admin/users';
+import { updateSettings } from '../core/settings';
+import { ServiceError } from '../core/errors';
+import type { Viewer } from '../auth/access-token';
+import { insertCall } from '../../../../tests/helpers/calls';
+import { Presence } from './presence';
+import { liveFeeds } from './feeds';
+import { openCallStream } from './calls-stream';
+
+let deps: TestDeps & { presence: Presence };
+beforeEach(async () => {
+	deps = { ...(await createTestDeps()), presence: new Presence() };
+});
+
+const viewerOf = (userId: number, role: Viewer['role'] = 'listener'): Viewer => ({
+	userId,
+	username: `u${userId}`,
+	role,
+	sessionId: `s${userId}`,
+	tokenExpiresAt: Date.now() + 60_000
+});
+
+/** A stream that records what it got and how it ended. */
+async function listen(viewer: Viewer | null) {
+	const state = { ids: [] as number[], ended: null as unknown };
+	const stream = await openCallStream(deps, viewer, {
+		lastEventId: null,
+		presenceKey: viewer ? `session:${viewer.sessionId}` : `socket:${Math.random()}`,
+		deliver: (c) => state.ids.push(c.id),
+		onEnd: (error) => (state.ended = error)
+	});
+	return Object.assign(state, { close: () => stream.close() });
+}
+
+/** Stores a call and lets the feed hand it to every stream (synchronously, in one pass). */
+async function ingest(systemRef: number, talkgroupRef = 100): Promise<number> {
+	const id = await insertCall(deps.db, { systemRef, talkgroupRef });
+	deps.bus.publish('call.ingested', { callId: id });
+	await liveFeeds(deps).calls.settled();
+	return id;
+}
+
+describe('live.calls re-reads access while open', () => {
+	it('public listening turned off ends anonymous streams UNAUTHORIZED; nothing more reaches them', async () => {
+		const adminId = await createUser(deps, 0, {
+			username: 'root',
+			password: 'password-1',
+			role: 'admin'
+		});
+		await updateSettings(deps, { publicListening: true });
+		const anonymous = await listen(null);
+		const witness = await listen(viewerOf(adminId, 'admin'));
+		const heard = await ingest(1);
+		expect(anonymous.ids).toEqual([heard]);
+
+		await updateSettings(deps, { publicListening: false });
+		const after = await ingest(1);
+		expect(witness.ids).toEqual([heard, after]);
+		expect(anonymous.ids).toEqual([heard]);
+		expect(anonymous.ended).toBeInstanceOf(ServiceError);
+		expect(anonymous.ended).toMatchObject({
+			code: 'UNAUTHORIZED',
+			message: 'public listening is off: sign in to listen'
+		});
+		expect(deps.presence.count()).toBe(1);
+		await expect(listen(null)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+	});
+
+	it('a grant taken away stops that system at once; the rest keep coming on the same stream', async () => {
+		await ingest(1);
+		await ingest(2);
+		const systems = await deps.db.selectFrom('systems').select(['id', 'system_ref']).execute();
+		const idOf = (ref: number) => systems.find((s) => s.system_ref === ref)!.id;
+		const userId = await createUser(deps, 0, {
+			username: 'lis',
+			password: 'password-1',
+			role: 'listener',
+			access: { systems: [idOf(1), idOf(2)], talkgroups: [] }
+		});
+		const stream = await listen(viewerOf(userId));
+		const both = [await ingest(1), await ingest(2)];
+		expect(stream.ids).toEqual(both);
+
+		await setUserAccess(deps, 0, userId, { accessAll: false, systems: [idOf(2)], talkgroups: [] });
+		// Stored the moment the change returns: judged by the new access, never the old.
+		const gone = await ingest(1);
+		const kept = await ingest(2);
+		expect(stream.ids).toEqual([...both, kept]);
+		expect(stream.ids).not.toContain(gone);
+		expect(stream.ended).toBeNull();
+
+		// Widening applies at once too.
+		await setUserAccess(deps, 0, userId, { accessAll: true, systems: [], talkgroups: [] });
+		const back = await ingest(1);
+		expect(stream.ids).toEqual([...both, kept, back]);
+	});
+
+	it('an account disabled behind the stream’s back ends it UNAUTHORIZED at the next access change', async () => {
+		const userId = await createUser(deps, 0, {
+			username: 'lis',
+			password: 'password-1',
+			role: 'listener'
+		});
+		const stream = await listen(viewerOf(userId));
+		await deps.db.updateTable('users').set({ disabled: 1 }).where('id', '=', userId).execute();
+		deps.bus.publish('access.changed', { userId: null });
+		await ingest(1);
+		expect(stream.ids).toEqual([]);
+		expect(stream.ended).toMatchObject({
+			code: 'UNAUTHORIZED',
+			message: 'this account may no longer listen'
+		});
+	});
+});
