@@ -3,6 +3,7 @@
 /// <reference lib="webworker" />
 /// <reference types="@sveltejs/kit" />
 import { build, files, version } from '$service-worker';
+import { installAlertHandlers } from '$lib/sw/alert-notifications';
 
 /**
  * Caches the app shell only: this build's hashed files, the static files and the one HTML page
@@ -58,3 +59,6 @@ sw.addEventListener('fetch', (event) => {
 		caches.match(url.pathname, { cacheName: CACHE }).then((hit) => hit ?? fetch(request))
 	);
 });
+
+// Alerts: `push` shows the notification, `notificationclick` opens the call (alert-notifications.ts).
+installAlertHandlers(sw);

@@ -319,7 +319,7 @@ it('an admin sets up systems, a limited listener and settings, sees the dashboar
 			.getByRole('navigation', { name: 'Main' })
 			.getByRole('link')
 			.allTextContents()
-	).toEqual(['Scanner', 'Archive', 'Account']);
+	).toEqual(['Scanner', 'Archive', 'Alerts', 'Account']);
 	await listenerDesktop.goto(`${server.url}/admin/users`);
 	await listenerDesktop.getByTestId('admins-only').waitFor();
 	await screenshot(listenerDesktop, 'admins-only-desktop-dark');

@@ -15,6 +15,7 @@ import { Presence } from './live/presence';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { findFfmpeg } from './calls/audio-pipeline/ffmpeg';
 import { startForwarding } from './forward/worker';
+import { startAlerts } from './alerts/lifecycle';
 import { createLiveFeeds } from './live/feeds';
 import { logPresenceChanges } from './live/presence-log';
 import { appRouter } from './trpc/root';
@@ -74,7 +75,7 @@ export interface App {
 /**
  * Builds the services and starts the background work: interrupted uploads, retention, the audio
  * pipeline and broadcast delay, folder ingest, the presence log, the upload-rejection log's
- * flushes, downstream forwarding.
+ * flushes, downstream forwarding, alert decisions and Web Push.
  */
 export async function createApp(cfg: Config, clock: Clock = systemClock): Promise<App> {
 	const svc = await buildServices(cfg, clock);
@@ -82,7 +83,8 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 		await startCalls(svc),
 		logPresenceChanges(svc),
 		svc.rejectionLog.start(),
-		startForwarding(svc)
+		startForwarding(svc),
+		await startAlerts(svc)
 	);
 	if (svc.clock instanceof FileClock) svc.onShutdown.push(svc.clock.listen());
 	const sockets: WebSocketHandle[] = [];

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import { passwordQueue } from '../auth/passwords';
+import { alertCounts, type AlertCount } from '../alerts/stats';
 
 /**
  * The admin dashboard's numbers. Calls are counted by when they were recorded (`date_time`).
@@ -52,6 +53,8 @@ export interface Dashboard {
 			total: number;
 		}>;
 	};
+	/** Alerts raised and push failures per user, last 24 hours. */
+	alerts: AlertCount[];
 	/** The ten talkgroups with the most calls in the last 24 hours. */
 	busiestTalkgroups: Array<{
 		id: number;
@@ -193,6 +196,7 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 			hours: Array.from({ length: 24 }, (_, i) => new Date(firstHour + i * HOUR)),
 			systems: [...systems.values()].sort((a, b) => b.total - a.total || a.systemRef - b.systemRef)
 		},
+		alerts: await alertCounts(deps.db, now - DAY),
 		busiestTalkgroups: busiest.map((r) => ({
 			id: r.id,
 			talkgroupRef: r.talkgroup_ref,

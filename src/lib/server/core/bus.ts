@@ -18,6 +18,8 @@ export interface BusTopics {
 	'admin.event': { id: number };
 	/** Something that changes what a user may hear (grants, role, talkgroups). */
 	'access.changed': { userId: number | null };
+	/** Alerts rows were written (alerts/decide.ts); `id` is the newest. */
+	'alert.raised': { id: number };
 	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */
 	'account.expiry': { userId: number; expiresAt: number | null };
 }

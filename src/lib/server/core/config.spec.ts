@@ -18,7 +18,9 @@ describe('config', () => {
 			loginAttempts: { perUsername: 5, perIp: 20 },
 			trpcMaxBatch: 10,
 			hashConcurrency: 1,
-			hashQueue: 32
+			hashQueue: 32,
+			alertsPerMinute: 10,
+			pushAllowPrivate: false
 		});
 	});
 
@@ -36,7 +38,8 @@ describe('config', () => {
 		['SQUELCH_HASH_CONCURRENCY', '17'],
 		['SQUELCH_HASH_QUEUE', 'many'],
 		['SQUELCH_LOGIN_USER_ATTEMPTS', '0'],
-		['SQUELCH_LOGIN_IP_ATTEMPTS', '-5']
+		['SQUELCH_LOGIN_IP_ATTEMPTS', '-5'],
+		['SQUELCH_ALERTS_PER_MINUTE', '0']
 	])('refuses a malformed %s, naming it', (name, value) => {
 		expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
 		expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

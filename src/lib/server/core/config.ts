@@ -36,6 +36,10 @@ export interface Config {
 	hashConcurrency: number;
 	/** Password checks allowed to wait for a slot; past it sign-in answers TOO_MANY_REQUESTS. */
 	hashQueue: number;
+	/** Alerts one user may get per minute, across rules; the rest fold into the next one. */
+	alertsPerMinute: number;
+	/** Allow Web Push endpoints on loopback/private/link-local addresses (tests, LAN push). */
+	pushAllowPrivate: boolean;
 	/** The audio pipeline's encoder: a path or a command on PATH; null when set to `off`. */
 	ffmpegPath: string | null;
 	/**
@@ -167,6 +171,8 @@ export function parseConfig(env: Env): Config {
 		trpcMaxBatch: int(env, 'SQUELCH_TRPC_MAX_BATCH', 10, 1, 100),
 		hashConcurrency: int(env, 'SQUELCH_HASH_CONCURRENCY', 1, 1, 16),
 		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000),
+		alertsPerMinute: int(env, 'SQUELCH_ALERTS_PER_MINUTE', 10, 1, 1000),
+		pushAllowPrivate: (env.SQUELCH_PUSH_ALLOW_PRIVATE ?? '').trim() === '1',
 		ffmpegPath: ffmpegPath(env.FFMPEG_PATH),
 		testClockFile: env.SQUELCH_TEST_CLOCK_FILE?.trim() || null,
 		stitchTimeoutSec: int(env, 'SQUELCH_STITCH_TIMEOUT', 120, 5, 3600),

@@ -20,7 +20,8 @@ export type AdminEventType =
 	| 'forward.recovered'
 	| 'forward.gaveup'
 	| 'folder.ingested'
-	| 'folder.rejected';
+	| 'folder.rejected'
+	| 'alert.push_failed';
 
 export interface AdminEvent {
 	id: number;

@@ -42,7 +42,9 @@ export const settingsSchema = z.object({
 	/** The longest expiry a share link may have, seconds; null allows links that never expire. */
 	shareMaxExpirySec: z.number().int().min(60).max(315_360_000).nullable(),
 	/** The most calls one shared incident may hold. */
-	shareMaxCalls: z.number().int().min(1).max(1000)
+	shareMaxCalls: z.number().int().min(1).max(1000),
+	/** Alerts go out by Web Push; off keeps them to open tabs (alerts.live). */
+	webPush: z.boolean()
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -66,7 +68,8 @@ export const DEFAULT_SETTINGS: Settings = {
 	encodeTimeLimitSec: 120,
 	shareEnabled: true,
 	shareMaxExpirySec: null,
-	shareMaxCalls: 200
+	shareMaxCalls: 200,
+	webPush: true
 };
 
 export async function getSettings(db: DB): Promise<Settings> {

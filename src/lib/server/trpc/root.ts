@@ -6,6 +6,7 @@ import { adminRouter } from './routers/admin';
 import { liveRouter } from './routers/live';
 import { callsRouter } from './routers/calls';
 import { scannerRouter } from './routers/scanner';
+import { alertsRouter } from './routers/alerts';
 import { shareRouter } from './routers/share';
 
 export const appRouter = router({
@@ -16,6 +17,7 @@ export const appRouter = router({
 	live: liveRouter,
 	calls: callsRouter,
 	scanner: scannerRouter,
+	alerts: alertsRouter,
 	share: shareRouter
 });
 

@@ -280,7 +280,67 @@ export interface RefreshCheckpointsTable {
 	rotation: number;
 }
 
+/** A user's alert rule (alerts/rules.ts). */
+export interface AlertRulesTable {
+	id: Generated<number>;
+	user_id: number;
+	name: string;
+	/** JSON RuleMatch. */
+	match: string;
+	sound: Generated<string>;
+	cooldown_seconds: number;
+	/** JSON QuietHours or null. */
+	quiet_hours: string | null;
+	created_at: number;
+	updated_at: number;
+}
+
+/** An alert a rule raised for a stored call: the in-page feed and the push decision. */
+export interface AlertsTable {
+	id: Generated<number>;
+	user_id: number;
+	rule_id: number;
+	call_id: number;
+	at: number;
+	suppressed: Generated<number>;
+	/** JSON AlertPayload. */
+	data: string;
+}
+
+/** One row (id 1): the last call id the alert decision has handled. */
+export interface AlertCursorTable {
+	id: number;
+	call_id: number;
+}
+
+/** A browser's Web Push subscription, owned by one session (device). */
+export interface PushSubscriptionsTable {
+	id: Generated<number>;
+	session_id: string;
+	user_id: number;
+	endpoint: string;
+	p256dh: string;
+	auth: string;
+	created_at: number;
+}
+
+/** A push still to send: one alert to one device. */
+export interface PushOutboxTable {
+	id: Generated<number>;
+	alert_id: number;
+	subscription_id: number;
+	attempts: Generated<number>;
+	/** Not before this time (backoff, Retry-After). */
+	next_at: number;
+	created_at: number;
+}
+
 export interface Database {
+	push_outbox: PushOutboxTable;
+	alert_rules: AlertRulesTable;
+	alerts: AlertsTable;
+	alert_cursor: AlertCursorTable;
+	push_subscriptions: PushSubscriptionsTable;
 	users: UsersTable;
 	refresh_checkpoints: RefreshCheckpointsTable;
 	user_access: UserAccessTable;

@@ -1,0 +1,30 @@
+import type { DecideDeps } from './decide';
+import { startAlertDecisions } from './worker';
+import { startPushWorker } from './push-outbox';
+import { dropSessionPush, loadVapidKeys } from './push';
+
+/**
+ * Start-up work for alerts: the decision worker (stored calls → alerts rows), the push worker
+ * (outbox → push services), and dropping a device's push subscription when its session ends.
+ */
+export async function startAlerts(
+	svc: DecideDeps & { config: { origin: string | null } }
+): Promise<() => Promise<void>> {
+	const vapid = await loadVapidKeys(svc.db, svc.clock);
+	const offRevoked = svc.bus.subscribe('session.revoked', ({ sessionId }) => {
+		dropSessionPush(svc.db, sessionId).catch((err) =>
+			console.error('Squelch: dropping push subscription failed:', err)
+		);
+	});
+	const stopDecisions = startAlertDecisions(svc);
+	const stopPush = startPushWorker({
+		...svc,
+		vapid,
+		subject: svc.config.origin ?? 'mailto:squelch@localhost'
+	});
+	return async () => {
+		offRevoked();
+		await stopDecisions();
+		await stopPush();
+	};
+}

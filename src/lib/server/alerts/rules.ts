@@ -1,0 +1,205 @@
+import { ServiceError } from '../core/errors';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import type { Selectable } from 'kysely';
+import type { AlertRulesTable } from '../core/db/types';
+import { isEmptyMatch, isTimeZone, type QuietHours, type RuleMatch } from './match';
+
+/** Bounds on what one user may store (router schemas use the same numbers). */
+export const MAX_RULES_PER_USER = 50;
+export const MAX_LIST = 100;
+export const MAX_NAME = 80;
+export const MAX_LABEL = 100;
+export const MAX_COOLDOWN_SECONDS = 86_400;
+export const SOUNDS = ['beep', 'chime', 'siren', 'none'] as const;
+export type Sound = (typeof SOUNDS)[number];
+
+export interface RuleInput extends RuleMatch {
+	name: string;
+	sound: Sound;
+	cooldownSeconds: number;
+	quietHours: QuietHours | null;
+}
+
+export interface AlertRule extends RuleInput {
+	id: number;
+	userId: number;
+	createdAt: number;
+	updatedAt: number;
+}
+
+export interface RuleDeps {
+	db: DB;
+	clock: Clock;
+}
+
+function parseJson<T>(text: string | null, fallback: T): T {
+	if (text === null) return fallback;
+	try {
+		return JSON.parse(text) as T;
+	} catch {
+		return fallback;
+	}
+}
+
+const EMPTY_MATCH: RuleMatch = {
+	systems: [],
+	talkgroups: [],
+	units: [],
+	groups: [],
+	tags: [],
+	emergency: false
+};
+
+export function toRule(row: Selectable<AlertRulesTable>): AlertRule {
+	const match = { ...EMPTY_MATCH, ...parseJson<Partial<RuleMatch>>(row.match, {}) };
+	return {
+		id: row.id,
+		userId: row.user_id,
+		name: row.name,
+		sound: (SOUNDS as readonly string[]).includes(row.sound) ? (row.sound as Sound) : 'beep',
+		cooldownSeconds: row.cooldown_seconds,
+		quietHours: parseJson<QuietHours | null>(row.quiet_hours, null),
+		systems: match.systems,
+		talkgroups: match.talkgroups,
+		units: match.units,
+		groups: match.groups,
+		tags: match.tags,
+		emergency: match.emergency,
+		createdAt: row.created_at,
+		updatedAt: row.updated_at
+	};
+}
+
+/** Checks the service owns beyond the router's shapes, and de-duplicates the lists. */
+function normalise(input: RuleInput): RuleInput {
+	const name = input.name.trim();
+	if (!name) throw new ServiceError('BAD_REQUEST', 'name: must not be empty');
+	if (input.quietHours && !isTimeZone(input.quietHours.timeZone))
+		throw new ServiceError('BAD_REQUEST', 'quietHours.timeZone: not a known IANA time zone');
+	const out: RuleInput = {
+		...input,
+		name,
+		systems: [...new Set(input.systems)],
+		talkgroups: [...new Set(input.talkgroups)],
+		units: [...new Set(input.units)],
+		groups: [...new Set(input.groups.map((g) => g.trim()).filter(Boolean))],
+		tags: [...new Set(input.tags.map((t) => t.trim()).filter(Boolean))]
+	};
+	if (isEmptyMatch(out))
+		throw new ServiceError(
+			'BAD_REQUEST',
+			'match: name at least one system, talkgroup, unit, group, tag or emergency'
+		);
+	return out;
+}
+
+const matchJson = (r: RuleMatch) =>
+	JSON.stringify({
+		systems: r.systems,
+		talkgroups: r.talkgroups,
+		units: r.units,
+		groups: r.groups,
+		tags: r.tags,
+		emergency: r.emergency
+	});
+
+export async function listRules(db: DB, userId: number): Promise<AlertRule[]> {
+	const rows = await db
+		.selectFrom('alert_rules')
+		.selectAll()
+		.where('user_id', '=', userId)
+		.orderBy('id')
+		.execute();
+	return rows.map(toRule);
+}
+
+// Every rule on the server, kept per database for the ingest decision and dropped on any change
+// made through this module. (Several instances would drop it on a bus topic instead.)
+const cache = new WeakMap<DB, Promise<AlertRule[]>>();
+
+export function allRules(db: DB): Promise<AlertRule[]> {
+	let rules = cache.get(db);
+	if (!rules) {
+		rules = db
+			.selectFrom('alert_rules')
+			.selectAll()
+			.orderBy('id')
+			.execute()
+			.then((rows) => rows.map(toRule));
+		cache.set(db, rules);
+		rules.catch(() => cache.delete(db));
+	}
+	return rules;
+}
+
+export async function createRule(
+	deps: RuleDeps,
+	userId: number,
+	input: RuleInput
+): Promise<AlertRule> {
+	const rule = normalise(input);
+	const now = deps.clock.now();
+	const created = await deps.db.transaction().execute(async (trx) => {
+		const { count } = await trx
+			.selectFrom('alert_rules')
+			.select((eb) => eb.fn.countAll<number>().as('count'))
+			.where('user_id', '=', userId)
+			.executeTakeFirstOrThrow();
+		if (Number(count) >= MAX_RULES_PER_USER)
+			throw new ServiceError('BAD_REQUEST', `rules: at most ${MAX_RULES_PER_USER} per user`);
+		const row = await trx
+			.insertInto('alert_rules')
+			.values({
+				user_id: userId,
+				name: rule.name,
+				match: matchJson(rule),
+				sound: rule.sound,
+				cooldown_seconds: rule.cooldownSeconds,
+				quiet_hours: rule.quietHours ? JSON.stringify(rule.quietHours) : null,
+				created_at: now,
+				updated_at: now
+			})
+			.returningAll()
+			.executeTakeFirstOrThrow();
+		return toRule(row);
+	});
+	cache.delete(deps.db);
+	return created;
+}
+
+export async function updateRule(
+	deps: RuleDeps,
+	userId: number,
+	id: number,
+	input: RuleInput
+): Promise<AlertRule> {
+	const rule = normalise(input);
+	const row = await deps.db
+		.updateTable('alert_rules')
+		.set({
+			name: rule.name,
+			match: matchJson(rule),
+			sound: rule.sound,
+			cooldown_seconds: rule.cooldownSeconds,
+			quiet_hours: rule.quietHours ? JSON.stringify(rule.quietHours) : null,
+			updated_at: deps.clock.now()
+		})
+		.where('id', '=', id)
+		.where('user_id', '=', userId)
+		.returningAll()
+		.executeTakeFirst();
+	if (!row) throw new ServiceError('NOT_FOUND', 'id: no such rule');
+	cache.delete(deps.db);
+	return toRule(row);
+}
+
+export async function deleteRule(deps: RuleDeps, userId: number, id: number): Promise<void> {
+	const res = await deps.db
+		.deleteFrom('alert_rules')
+		.where('id', '=', id)
+		.where('user_id', '=', userId)
+		.executeTakeFirst();
+	if (Number(res.numDeletedRows) === 0) throw new ServiceError('NOT_FOUND', 'id: no such rule');
+	cache.delete(deps.db);
+}
