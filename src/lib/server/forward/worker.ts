@@ -85,7 +85,6 @@ export async function forwardPass(deps: ForwardDeps): Promise<void> {
 		// Targets are independent: one that is down (and waits on its timeout) holds up no other.
 		await Promise.all(heads.map((item) => forwardOne(deps, item, policy)));
 	}
-	await pruneOutbox(deps.db, deps.clock, 7 * 86_400_000);
 }
 
 async function forwardOne(deps: ForwardDeps, item: OutboxItem, policy: RetryPolicy) {
@@ -148,9 +147,19 @@ async function forwardOne(deps: ForwardDeps, item: OutboxItem, policy: RetryPoli
 		});
 }
 
+const PRUNE_EVERY_MS = 10 * 60_000;
+const KEEP_DONE_MS = 7 * 86_400_000;
+
 /** Starts forwarding: a pass now, on every stored call, and every few seconds; returns stop. */
 export function startForwarding(deps: ForwardDeps, intervalMs = 2000): () => Promise<void> {
-	const worker = startOutboxWorker(() => forwardPass(deps), intervalMs);
+	let prunedAt = -Infinity;
+	const worker = startOutboxWorker(async () => {
+		await forwardPass(deps);
+		// Pruning deletes rows: a write that would compete with ingest on every stored call.
+		if (deps.clock.now() - prunedAt < PRUNE_EVERY_MS) return;
+		prunedAt = deps.clock.now();
+		await pruneOutbox(deps.db, deps.clock, KEEP_DONE_MS);
+	}, intervalMs);
 	const unsubscribe = deps.bus.subscribe('call.ingested', () => worker.wake());
 	return async () => {
 		unsubscribe();
