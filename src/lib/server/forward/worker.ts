@@ -29,7 +29,9 @@ const BATCH = 500;
  * crash is still queued at the next start), in id order, filtered by the target's systems and
  * talkgroups. The mark and the rows move in one transaction.
  */
-export async function queueNewCalls(deps: Pick<ForwardDeps, 'db' | 'clock'>): Promise<number> {
+export async function queueNewCalls(
+	deps: Pick<ForwardDeps, 'db' | 'clock'>
+): Promise<{ queued: number; targets: number }> {
 	const targets = await deps.db
 		.selectFrom('forward_targets')
 		.selectAll()
@@ -68,12 +70,16 @@ export async function queueNewCalls(deps: Pick<ForwardDeps, 'db' | 'clock'>): Pr
 				.execute();
 		});
 	}
-	return queued;
+	return { queued, targets: targets.length };
 }
 
-/** One pass: queue new calls, then send each target's oldest pending call until none is due. */
-export async function forwardPass(deps: ForwardDeps): Promise<void> {
-	while ((await queueNewCalls(deps)) > 0);
+/**
+ * One pass: queue new calls, then send each target's oldest pending call until none is due.
+ * Returns how many targets are enabled.
+ */
+export async function forwardPass(deps: ForwardDeps): Promise<number> {
+	let pass = await queueNewCalls(deps);
+	while (pass.queued > 0) pass = await queueNewCalls(deps);
 	const policy: RetryPolicy = {
 		baseDelayMs: 1000,
 		maxDelayMs: deps.config.forwardRetryMaxSec * 1000,
@@ -85,6 +91,7 @@ export async function forwardPass(deps: ForwardDeps): Promise<void> {
 		// Targets are independent: one that is down (and waits on its timeout) holds up no other.
 		await Promise.all(heads.map((item) => forwardOne(deps, item, policy)));
 	}
+	return pass.targets;
 }
 
 async function forwardOne(deps: ForwardDeps, item: OutboxItem, policy: RetryPolicy) {
@@ -153,14 +160,18 @@ const KEEP_DONE_MS = 7 * 86_400_000;
 /** Starts forwarding: a pass now, on every stored call, and every few seconds; returns stop. */
 export function startForwarding(deps: ForwardDeps, intervalMs = 2000): () => Promise<void> {
 	let prunedAt = -Infinity;
+	// With no target, a stored call wakes nothing: the timer notices a new target within intervalMs.
+	let targets = 0;
 	const worker = startOutboxWorker(async () => {
-		await forwardPass(deps);
+		targets = await forwardPass(deps);
 		// Pruning deletes rows: a write that would compete with ingest on every stored call.
 		if (deps.clock.now() - prunedAt < PRUNE_EVERY_MS) return;
 		prunedAt = deps.clock.now();
 		await pruneOutbox(deps.db, deps.clock, KEEP_DONE_MS);
 	}, intervalMs);
-	const unsubscribe = deps.bus.subscribe('call.ingested', () => worker.wake());
+	const unsubscribe = deps.bus.subscribe('call.ingested', () => {
+		if (targets > 0) worker.wake();
+	});
 	return async () => {
 		unsubscribe();
 		await worker.stop();
