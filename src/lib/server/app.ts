@@ -6,6 +6,8 @@ import { FileClock, systemClock, type Clock } from './core/clock';
 import { createDb, migrateToLatest } from './core/db';
 import { InProcessBus } from './core/bus';
 import { loadAuthKeys } from './auth/secrets';
+import { Passwords } from './auth/passwords';
+import { IncidentStitcher } from './share/stitch';
 import { VerifiedTokens } from './auth/access-token';
 import { LoginThrottle } from './auth/throttle';
 import { UploadRateLimiter } from './calls/rate-limit';
@@ -28,6 +30,9 @@ import { serveHttp, type HttpServerHandle } from './http/server';
  * only the inputs it declares. Nothing below this file imports it (architecture.spec.ts).
  */
 export type { Services };
+
+/** Incident joins at once: each is a whole FFmpeg encode on a small server. */
+const STITCHES_AT_ONCE = 1;
 
 /** The per-process objects over a migrated database; no background work starts here. */
 export async function buildServices(
@@ -52,6 +57,12 @@ export async function buildServices(
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),
 		rejectionLog: new RejectionLog({ db, clock, bus }),
+		passwords: new Passwords({ concurrency: cfg.hashConcurrency, maxWaiting: cfg.hashQueue }),
+		stitcher: new IncidentStitcher({
+			ffmpegPath: cfg.ffmpegPath,
+			timeoutSec: cfg.stitchTimeoutSec,
+			maxRunning: STITCHES_AT_ONCE
+		}),
 		startedAt: clock.now(),
 		onShutdown: []
 	};

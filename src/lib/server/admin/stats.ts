@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
-import { passwordQueue } from '../auth/passwords';
+import type { Passwords } from '../auth/passwords';
 import { alertCounts, type AlertCount } from '../alerts/stats';
 
 /**
@@ -16,6 +16,7 @@ export interface StatsDeps {
 	startedAt: number;
 	pipeline: { ffmpeg: { version: string } | null; queueLength(): Promise<number> };
 	config: { ffmpegPath: string | null };
+	passwords: Pick<Passwords, 'queue'>;
 }
 
 const HOUR = 3_600_000;
@@ -191,7 +192,10 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 			encodedCalls: Number(audio.encoded),
 			savedBytes: Number(audio.saved)
 		},
-		passwordChecks: { peakRunning: passwordQueue().peak, refusedBusy: passwordQueue().refused },
+		passwordChecks: {
+			peakRunning: deps.passwords.queue.peak,
+			refusedBusy: deps.passwords.queue.refused
+		},
 		activity: {
 			hours: Array.from({ length: 24 }, (_, i) => new Date(firstHour + i * HOUR)),
 			systems: [...systems.values()].sort((a, b) => b.total - a.total || a.systemRef - b.systemRef)

@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
 import { codeOf, testServices } from '../testing';
 import { insertUser, login } from './accounts';
-import { passwordQueue, verifyPassword } from './passwords';
 
 const DEVICE = { userAgent: 'test', ip: '10.0.0.1', rememberMe: true };
 
@@ -27,14 +26,14 @@ it('40 parallel sign-ins for one user: 5 are checked, the rest and then the righ
 
 it('a sign-in refused because the password queue is full is not counted against the user', async () => {
 	const svc = await setup();
-	const queue = passwordQueue();
+	const queue = svc.passwords.queue;
 	const stored = (
 		await svc.db.selectFrom('users').select('password_hash').executeTakeFirstOrThrow()
 	).password_hash;
 	// Fill the running slot and the whole waiting line with checks of our own.
 	const filling: Promise<boolean>[] = [];
 	while (queue.pending < svc.config.hashConcurrency + svc.config.hashQueue)
-		filling.push(verifyPassword(stored, 'x'));
+		filling.push(svc.passwords.verify(stored, 'x'));
 	const refusedBefore = queue.refused;
 	for (let i = 0; i < 8; i++) {
 		const err = await login(svc, { username: 'ann', password: 'wrong' }, DEVICE).catch((e) => e);

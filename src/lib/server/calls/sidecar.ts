@@ -1,4 +1,4 @@
-import { trunkRecorderForm, type Multipart } from '../../../../scripts/lib/recorder-forms';
+import { trunkRecorderForm, type Multipart } from './recorder-forms';
 
 /**
  * A Trunk-Recorder call (audio file + its `.json` sidecar, as written with `audioArchive` and
