@@ -21,7 +21,7 @@ async function setup(mode: 'leave' | 'move') {
 		...base,
 		config: {
 			...base.config,
-			watchDirs: [{ dir: watch, system: 3 }],
+			watchDirs: [{ dir: watch, system: 3, format: 'trunk-recorder' as const }],
 			watchKey: key,
 			watchMode: mode,
 			watchSettleMs: 1000
