@@ -112,6 +112,9 @@ export async function sdrtrunkRecordingForm(
 	} catch (err) {
 		throw new SidecarError(`unreadable recording: ${(err as Error).message}`);
 	}
+	// Tags alone (a file cut short) or bytes of nothing known: no call to store.
+	if (!meta.format.container || !meta.format.codec)
+		throw new SidecarError('unreadable recording: no MP3 or WAV audio found');
 	const m = sdrtrunkMeta(fileName, meta);
 	return sdrtrunkCall({
 		key: opts.key,
