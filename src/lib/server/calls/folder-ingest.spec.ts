@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { testServices } from '../testing';
+import { testServices, type TestServices } from '../testing';
 import { createApiKey, deleteApiKey } from './upload-keys';
 import { createWatchFolder, updateWatchFolder } from './watch-folders';
 import {
@@ -40,7 +40,7 @@ const pair = (watch: string, base: string, json: string) => {
 	fs.writeFileSync(path.join(watch, `${base}.json`), json);
 	fs.copyFileSync(WAV, path.join(watch, `${base}.wav`));
 };
-const count = async (svc: Awaited<ReturnType<typeof setup>>['svc']) =>
+const count = async (svc: Pick<TestServices, 'db'>) =>
 	(await svc.db.selectFrom('calls').select('id').execute()).length;
 
 describe('folder ingest (manual clock)', () => {
@@ -112,7 +112,7 @@ describe('folder ingest of SDRTrunk recordings from an admin’s folder (manual 
 		const deps = { ...svc, config: { ...svc.config, watchSettleMs: 1000 } };
 		return { svc: deps, watch, made, id, apiKeyId, seen: new Map<string, Seen>() };
 	}
-	const folderEvents = async (svc: { db: Awaited<ReturnType<typeof testServices>>['db'] }) =>
+	const folderEvents = async (svc: Pick<TestServices, 'db'>) =>
 		(await svc.db.selectFrom('events').select(['type', 'data']).orderBy('id').execute())
 			.filter((e) => e.type.startsWith('folder.'))
 			.map((e) => ({ type: e.type, ...JSON.parse(e.data) }));
