@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testServices, type TestServices } from '../testing';
+import { updateSettings } from '../core/settings';
 import { createApiKey, deleteApiKey } from './upload-keys';
 import { createWatchFolder, updateWatchFolder } from './watch-folders';
 import {
@@ -211,6 +212,25 @@ describe('folder ingest of SDRTrunk recordings from an admin’s folder (manual 
 				type: 'folder.rejected',
 				status: 401,
 				reply: 'Invalid API key for system 8 talkgroup 52198.'
+			})
+		]);
+	});
+
+	it('refuses a recording over the upload size limit without reading it (413, as an upload)', async () => {
+		const { svc, watch, made, seen } = await sdrSetup('leave');
+		await updateSettings(svc, { maxUploadBytes: 1024 });
+		const file = path.join(watch, sdrtrunkFileName(TAGS, 'wav'));
+		fs.copyFileSync(makeSdrtrunkRecording(made, TAGS, 'wav'), file);
+		expect(fs.statSync(file).size).toBeGreaterThan(1024);
+		await scanFolders(svc, seen);
+		svc.clock.advance(1000);
+		await scanFolders(svc, seen);
+		expect(await count(svc)).toBe(0);
+		expect(await folderEvents(svc)).toEqual([
+			expect.objectContaining({
+				type: 'folder.rejected',
+				status: 413,
+				reply: 'Audio larger than the 1024-byte upload limit.'
 			})
 		]);
 	});

@@ -81,8 +81,23 @@ describe('watch folders (admin settings)', () => {
 		expect(await message(createWatchFolder(svc, { ...input, apiKeyId: 999 }))).toBe(
 			'apiKeyId: no such upload key'
 		);
-		await createWatchFolder(svc, input);
+		const id = await createWatchFolder(svc, input);
 		expect(await codeOf(createWatchFolder(svc, input))).toBe('CONFLICT');
+		// Nested either way would scan the same files twice.
+		const inner = path.join(input.path, 'sub');
+		fs.mkdirSync(inner);
+		expect(await message(createWatchFolder(svc, { ...input, path: inner }))).toBe(
+			`path: overlaps the watched folder ${input.path}`
+		);
+		const parent = tmp();
+		const child = path.join(parent, 'child');
+		fs.mkdirSync(child);
+		await createWatchFolder(svc, { ...input, path: child });
+		expect(await message(createWatchFolder(svc, { ...input, path: parent }))).toBe(
+			`path: overlaps the watched folder ${child}`
+		);
+		// A folder may be saved again under its own path.
+		await updateWatchFolder(svc, id, { path: input.path, system: 6 });
 	});
 
 	it('lists the environment’s folders as read-only beside the admin’s, and scans both', async () => {

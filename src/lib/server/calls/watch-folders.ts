@@ -70,13 +70,20 @@ async function checkKey(db: DB, id: number): Promise<void> {
 	if (!key) throw new ServiceError('BAD_REQUEST', 'apiKeyId: no such upload key');
 }
 
+/** One folder is scanned by one entry: the same path, or one inside another, is refused. */
 async function assertFree(db: DB, dir: string, except: number | null, env: EnvWatchDir[]) {
-	if (env.some((e) => e.dir === dir))
+	const overlaps = (other: string) => inside(dir, other) || inside(other, dir);
+	if (env.some((e) => overlaps(e.dir)))
 		throw new ServiceError('CONFLICT', 'path: already watched (SQUELCH_WATCH_DIRS)');
-	let query = db.selectFrom('watch_folders').select('id').where('path', '=', dir);
-	if (except !== null) query = query.where('id', '!=', except);
-	if (await query.executeTakeFirst())
-		throw new ServiceError('CONFLICT', 'path: this folder is already watched');
+	const rows = await db.selectFrom('watch_folders').select(['id', 'path']).execute();
+	const clash = rows.find((r) => r.id !== except && overlaps(r.path));
+	if (clash)
+		throw new ServiceError(
+			'CONFLICT',
+			clash.path === dir
+				? 'path: this folder is already watched'
+				: `path: overlaps the watched folder ${clash.path}`
+		);
 }
 
 export async function createWatchFolder(deps: WatchDeps, input: WatchFolderInput) {
