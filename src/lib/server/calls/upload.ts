@@ -193,17 +193,19 @@ async function receive(
 /** Looks each key text up once per upload (the form's key is checked mid-body, then judged). */
 class KeyLookup {
 	private found = new Map<string, Promise<UploadKey | null>>();
-	/** The key chosen by id (folder ingest), looked up once. */
-	readonly preset: Promise<UploadKey | null> | null;
+	private presetKey: Promise<UploadKey | null> | undefined;
 	constructor(
 		private svc: UploadDeps,
-		presetId?: number
-	) {
-		this.preset = presetId === undefined ? null : findUploadKeyById(svc.db, presetId);
+		/** The key chosen by id (folder ingest); the form's key text is then not looked at. */
+		private presetId?: number
+	) {}
+	get preset(): boolean {
+		return this.presetId !== undefined;
 	}
 	/** The key this upload is judged by: the preset one, else the key text's. */
 	judged(text: string | null): Promise<UploadKey | null> {
-		if (this.preset) return this.preset;
+		if (this.presetId !== undefined)
+			return (this.presetKey ??= findUploadKeyById(this.svc.db, this.presetId));
 		return text ? this.find(text) : Promise.resolve(null);
 	}
 	find(text: string): Promise<UploadKey | null> {
