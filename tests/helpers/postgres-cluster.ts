@@ -92,3 +92,15 @@ export async function startPgCluster(): Promise<PgCluster> {
 		throw err;
 	}
 }
+
+/**
+ * For a test file that needs PostgreSQL whatever the suite runs on: the suite's server under
+ * SQUELCH_TEST_DB=postgres, else a cluster of its own (stop it in afterAll).
+ */
+export async function postgresForTest(): Promise<{ adminUrl: string; stop(): void }> {
+	const shared = process.env.SQUELCH_TEST_PG_URL;
+	if ((process.env.SQUELCH_TEST_DB ?? '').trim().toLowerCase() === 'postgres' && shared)
+		return { adminUrl: shared, stop: () => {} };
+	const own = await startPgCluster();
+	return { adminUrl: own.url, stop: own.stop };
+}
