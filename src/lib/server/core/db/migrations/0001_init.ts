@@ -9,7 +9,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 		// Usernames are unique and matched without regard to case (auth/username.ts): SQLite's
 		// nocase collation; on PostgreSQL a unique index on lower(username), made below.
 		.addColumn('username', 'text', (c) =>
-			isPostgres(db) ? c.notNull() : c.notNull().unique().modifyEnd(sql`collate nocase`)
+			isPostgres(db)
+				? c.notNull()
+				: c
+						.notNull()
+						.unique()
+						.modifyEnd(sql`collate nocase`)
 		)
 		.addColumn('password_hash', 'text', (c) => c.notNull())
 		.addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'listener')`))
