@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -76,6 +76,18 @@ export async function startPgCluster(): Promise<PgCluster> {
 			fs.rmSync(dir, { recursive: true, force: true });
 		}
 	};
+	// Should the test run be killed before its teardown, a detached watchdog stops the cluster
+	// and removes its directory once this process is gone.
+	const pgCtl = `${asRoot ? 'runuser -u postgres -- ' : ''}'${path.join(bin, 'pg_ctl')}'`;
+	spawn(
+		'sh',
+		[
+			'-c',
+			`while kill -0 ${process.pid} 2>/dev/null; do sleep 2; done; ` +
+				`[ -d '${data}' ] && ${pgCtl} -D '${data}' -m immediate -w stop; rm -rf '${dir}'`
+		],
+		{ detached: true, stdio: 'ignore' }
+	).unref();
 	try {
 		const password = randomBytes(12).toString('hex');
 		const admin = new pg.Client({ host: dir, port, user: SUPERUSER, database: 'postgres' });
