@@ -1,9 +1,8 @@
-import path from 'node:path';
 import fs from 'node:fs';
 import type { RequestListener, Server } from 'node:http';
 import { config, type Config } from './core/config';
 import { FileClock, systemClock, type Clock } from './core/clock';
-import { createDb, migrateToLatest } from './core/db';
+import { migrateToLatest, openDatabase, type DB } from './core/db';
 import { InProcessBus } from './core/bus';
 import { loadAuthKeys } from './auth/secrets';
 import { Passwords } from './auth/passwords';
@@ -34,14 +33,17 @@ export type { Services };
 /** Incident joins at once: each is a whole FFmpeg encode on a small server. */
 const STITCHES_AT_ONCE = 1;
 
-/** The per-process objects over a migrated database; no background work starts here. */
+/**
+ * The per-process objects over a migrated database (the configured one, unless a test hands its
+ * own); no background work starts here.
+ */
 export async function buildServices(
 	cfg: Config,
 	clock: Clock = systemClock,
-	dbFile?: string
+	database?: DB
 ): Promise<Services> {
-	fs.mkdirSync(path.join(cfg.dataDir, 'recordings'), { recursive: true });
-	const db = createDb(dbFile ?? path.join(cfg.dataDir, 'squelch.db'));
+	fs.mkdirSync(cfg.recordingsDir, { recursive: true });
+	const db = database ?? openDatabase(cfg);
 	await migrateToLatest(db);
 	const bus = new InProcessBus();
 	return {
