@@ -45,7 +45,7 @@ export async function buildServices(
 		clock,
 		bus,
 		keys: await loadAuthKeys(db, clock),
-		throttle: new LoginThrottle(clock, cfg.loginAttempts),
+		throttle: new LoginThrottle({ db, clock }, cfg.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
 		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
