@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { RequestListener, Server } from 'node:http';
 import { config, type Config } from './core/config';
@@ -12,6 +13,7 @@ import { UploadRateLimiter } from './calls/rate-limit';
 import { RejectionLog } from './calls/rejection-log';
 import { startCalls } from './calls/lifecycle';
 import { Presence } from './live/presence';
+import { PresenceSync } from './live/presence-sync';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { findFfmpeg } from './calls/audio-pipeline/ffmpeg';
 import { startForwarding } from './forward/worker';
@@ -38,6 +40,7 @@ export async function buildServices(
 	fs.mkdirSync(path.join(cfg.dataDir, 'recordings'), { recursive: true });
 	const db = createDb(dbFile ?? path.join(cfg.dataDir, 'squelch.db'));
 	await migrateToLatest(db);
+	const instanceId = randomUUID();
 	const bus = new InProcessBus();
 	return {
 		config: cfg,
@@ -53,6 +56,7 @@ export async function buildServices(
 		uploadLimiter: new UploadRateLimiter(clock),
 		rejectionLog: new RejectionLog({ db, clock, bus }),
 		startedAt: clock.now(),
+		instanceId,
 		onShutdown: []
 	};
 }
@@ -73,13 +77,16 @@ export interface App {
 }
 
 /**
- * Builds the services and starts the background work: interrupted uploads, retention, the audio
+ * Builds the services and starts the background work: presence shared with other instances, interrupted uploads, retention, the audio
  * pipeline and broadcast delay, folder ingest, the presence log, the upload-rejection log's
  * flushes, downstream forwarding, alert decisions and Web Push.
  */
 export async function createApp(cfg: Config, clock: Clock = systemClock): Promise<App> {
 	const svc = await buildServices(cfg, clock);
+	const presenceSync = new PresenceSync({ ...svc, ttlMs: cfg.presenceTtlMs });
+	await presenceSync.start();
 	svc.onShutdown.push(
+		() => presenceSync.stop(),
 		await startCalls(svc),
 		logPresenceChanges(svc),
 		svc.rejectionLog.start(),

@@ -62,6 +62,7 @@ export async function testServices(
 		uploadLimiter: new UploadRateLimiter(clock),
 		rejectionLog: new RejectionLog({ db, clock, bus }),
 		startedAt: clock.now(),
+		instanceId: 'test',
 		onShutdown: []
 	};
 }

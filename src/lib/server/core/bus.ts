@@ -20,6 +20,8 @@ export interface BusTopics {
 	'access.changed': { userId: number | null };
 	/** Alerts rows were written (alerts/decide.ts); `id` is the newest. */
 	'alert.raised': { id: number };
+	/** An instance wrote a change of its listening sessions (live/presence-sync.ts). */
+	'presence.changed': { instanceId: string };
 	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */
 	'account.expiry': { userId: number; expiresAt: number | null };
 }
