@@ -1,3 +1,4 @@
+import { lockFeed } from '../core/db/feed-lock';
 import { sql, type Insertable } from 'kysely';
 import type { AlertsTable } from '../core/db/types';
 import type { Clock } from '../core/clock';
@@ -172,6 +173,7 @@ export async function decideAlerts(deps: DecideDeps, callId: number): Promise<nu
 		if (rows.length === 0) return [];
 		const push = (await getSettings(trx)).webPush;
 		const ids: number[] = [];
+		await lockFeed(trx, 'alerts');
 		for (const row of rows) {
 			const { id } = await trx
 				.insertInto('alerts')
