@@ -10,7 +10,7 @@ import { dueAt, publishReady } from './publish';
 export interface IngestDeps {
 	db: DB;
 	clock: Clock;
-	config: { dataDir: string };
+	config: { recordingsDir: string };
 }
 
 /** A validated upload, ready to store. */
@@ -201,7 +201,7 @@ export async function storeCall(
 
 	if (result.status !== 'stored') return result;
 	try {
-		const target = absoluteAudioPath(deps.config.dataDir, audioPath);
+		const target = absoluteAudioPath(deps.config.recordingsDir, audioPath);
 		if (!target) throw new Error(`bad audio path ${audioPath}`);
 		await moveIntoPlace(call.audio.tmpPath, target);
 	} catch (err) {

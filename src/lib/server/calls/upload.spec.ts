@@ -142,7 +142,7 @@ describe('handleUpload', () => {
 			console.error = original;
 		}
 		expect(errors).toHaveLength(1);
-		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
+		expect(filesUnder(incomingDir(svc.config.recordingsDir))).toEqual([]);
 	});
 
 	it('answers a wrong X-API-Key or ?key= with 401 before reading the body', async () => {
@@ -166,7 +166,7 @@ describe('handleUpload', () => {
 			await new Promise((r) => body.once('end', r)); // drained, not parsed
 			expect(read).toBe(3 * 1024 * 1024);
 		}
-		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
+		expect(filesUnder(incomingDir(svc.config.recordingsDir))).toEqual([]);
 	});
 
 	it('answers an audio part over the cap 413 (also when spilled to disk) and stores exactly the cap', async () => {
@@ -208,6 +208,6 @@ describe('handleUpload', () => {
 		});
 		const stored = await deps.db.selectFrom('calls').select('audio_size').execute();
 		expect(stored).toEqual([{ audio_size: cap }]);
-		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
+		expect(filesUnder(incomingDir(svc.config.recordingsDir))).toEqual([]);
 	});
 });

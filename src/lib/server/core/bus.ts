@@ -40,6 +40,8 @@ export interface Bus {
 	publish<T extends Topic>(topic: T, payload: BusTopics[T]): void;
 	/** Returns the unsubscribe function. */
 	subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void;
+	/** Closes connections (PgBus); the last step of shutdown before the database. */
+	stop?(): Promise<void>;
 }
 
 export class InProcessBus implements Bus {

@@ -35,6 +35,8 @@ const RESYNC: Array<{ [T in Topic]: [T, BusTopics[T]] }[Topic]> = [
 
 export interface PgBusOptions {
 	connectionString: string;
+	/** This process's id (app.ts): its own messages come back through LISTEN and are dropped. */
+	instanceId?: string;
 	/** Reconnect backoff of the listening connection: first wait, and the longest (ms). */
 	minBackoffMs?: number;
 	maxBackoffMs?: number;
@@ -47,7 +49,7 @@ export interface PgBusOptions {
  * so every local subscriber sees each message exactly once.
  */
 export class PgBus implements Bus {
-	readonly instanceId = randomUUID();
+	readonly instanceId: string;
 	private local = new InProcessBus();
 	private sent = 0;
 	private queue: string[] = [];
@@ -62,6 +64,7 @@ export class PgBus implements Bus {
 	private stateListeners = new Set<(state: BusHealth['state']) => void>();
 
 	constructor(private opts: PgBusOptions) {
+		this.instanceId = opts.instanceId ?? randomUUID();
 		this.backoffMs = opts.minBackoffMs ?? 100;
 		// One connection: messages leave in the order they were published.
 		this.publisher = new pg.Pool({ connectionString: opts.connectionString, max: 1 });
@@ -86,6 +89,7 @@ export class PgBus implements Bus {
 
 	publish<T extends Topic>(topic: T, payload: BusTopics[T]): void {
 		this.local.publish(topic, payload);
+		if (this.stopped) return;
 		const wire = JSON.stringify({ o: this.instanceId, n: ++this.sent, t: topic, p: payload });
 		if (Buffer.byteLength(wire) > MAX_PAYLOAD_BYTES) {
 			console.error(`Squelch bus: a ${topic} message is over ${MAX_PAYLOAD_BYTES} bytes; not sent`);
