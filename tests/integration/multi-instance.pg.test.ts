@@ -1,0 +1,224 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRPCClientError } from '@trpc/client';
+import { testDatabase } from '../../src/lib/server/core/config';
+import { createPgDatabase, PG_TEMPLATE } from '../../src/lib/server/core/db/test-db';
+import { startServer, type TestServer } from '../helpers/server';
+import { refreshingDevice, signInAdmin, trpc, type Client } from '../helpers/client';
+import { liveClient, until } from '../helpers/live-server';
+import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
+import { startRoundRobinProxy, type RoundRobinProxy } from '../helpers/round-robin-proxy';
+
+// Two production servers on one PostgreSQL and one RECORDINGS_DIR, behind a round-robin proxy
+// with no stickiness (docs/scaling.md). PostgreSQL only: *.pg.test.ts run under npm run test:pg.
+
+const TOKEN_TTL_SEC = 4;
+let a: TestServer;
+let b: TestServer;
+let proxy: RoundRobinProxy;
+let recordings: string;
+const cleanups: Array<() => unknown> = [];
+
+beforeAll(async () => {
+	const target = testDatabase();
+	if (target.kind !== 'postgres') throw new Error('run with SQUELCH_TEST_DB=postgres');
+	recordings = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-shared-recordings-'));
+	const env = {
+		DATABASE_URL: await createPgDatabase(target.adminUrl, PG_TEMPLATE),
+		RECORDINGS_DIR: recordings,
+		SQUELCH_ACCESS_TTL: String(TOKEN_TTL_SEC)
+	};
+	[a, b] = await Promise.all([startServer({ env }), startServer({ env })]);
+	proxy = await startRoundRobinProxy(() => [a.url, b.url]);
+});
+
+afterAll(async () => {
+	for (const fn of cleanups.splice(0)) await fn();
+	await proxy?.close();
+	await Promise.all([a?.stop(), b?.stop()]);
+});
+
+const wsUrl = (s: TestServer) => `${s.url.replace('http', 'ws')}/api/ws`;
+const audio = fixture(M4A);
+let sequence = 0;
+
+async function upload(s: TestServer, key: string) {
+	const n = sequence++;
+	const form = trunkRecorderForm({
+		key,
+		audio,
+		audioName: M4A,
+		audioType: 'audio/mp4',
+		dateTime: 1_718_145_700 + n * 10,
+		system: 11,
+		systemLabel: 'County',
+		talkgroup: 100 + (n % 4),
+		talkgroupLabel: `Dispatch ${n % 4}`
+	});
+	const reply = await post(`${s.url}/api/call-upload`, form);
+	expect(reply.status, reply.body).toBe(200);
+}
+
+async function storedIds(admin: Client): Promise<number[]> {
+	const ids: number[] = [];
+	let cursor: string | null = null;
+	do {
+		const page: { items: Array<{ id: number }>; nextCursor: string | null } =
+			await admin.calls.search.query({ limit: 100, cursor });
+		ids.push(...page.items.map((c) => c.id));
+		cursor = page.nextCursor;
+	} while (cursor);
+	return ids.sort((x, y) => x - y);
+}
+
+function follow(client: ReturnType<typeof liveClient>['client']) {
+	const state = { ids: [] as number[], started: false, errors: [] as string[] };
+	const sub = client.live.calls.subscribe(
+		{},
+		{
+			onStarted: () => (state.started = true),
+			onData: (e) => state.ids.push(e.data.id),
+			onError: (e) => state.errors.push(e.data?.code ?? e.message)
+		}
+	);
+	cleanups.push(() => sub.unsubscribe());
+	return state;
+}
+
+async function listener(username: string) {
+	const admin = await signInAdmin(proxy.url);
+	const password = `${username}-password-1`;
+	await admin.client.admin.users.create.mutate({ username, password, role: 'listener' });
+	const auth = await trpc(proxy.url).auth.login.mutate({
+		username,
+		password,
+		refreshTokenInBody: true
+	});
+	return { admin, password, auth };
+}
+
+const codeOf = (outcome: PromiseSettledResult<unknown>) =>
+	outcome.status === 'fulfilled'
+		? 'OK'
+		: outcome.reason instanceof TRPCClientError
+			? outcome.reason.data?.code
+			: String(outcome.reason);
+
+describe('two instances on one PostgreSQL behind a round-robin proxy', () => {
+	it('each instance reports its database and its bus as healthy', async () => {
+		for (const s of [a, b]) {
+			const res = await fetch(`${s.url}/api/health`);
+			expect(res.status).toBe(200);
+			expect(await res.json()).toMatchObject({
+				status: 'ok',
+				database: { dialect: 'postgres', ok: true },
+				bus: { kind: 'postgres', state: 'listening' }
+			});
+		}
+	});
+
+	it(
+		'listening on B while calls upload to A, refreshing through the proxy on alternating instances: every call once, in order, across a restart of each',
+		{ timeout: 180_000 },
+		async () => {
+			const { admin, auth } = await listener('lena');
+			const { key } = await admin.client.admin.apiKeys.create.mutate({ name: 'recorder' });
+			const device = refreshingDevice(proxy.url, auth);
+			const live = liveClient(wsUrl(b), { token: () => device.token(TOKEN_TTL_SEC * 500) });
+			cleanups.push(() => live.close());
+			const seen = follow(live.client);
+			await until(() => seen.started, 'subscribed on B');
+			const startedAt = Date.now();
+
+			const burst = async (n: number) => {
+				for (let i = 0; i < n; i++) {
+					await upload(a, key);
+					await new Promise((r) => setTimeout(r, 150));
+				}
+			};
+			await burst(15);
+			// B (the listener's instance) restarts while A keeps storing calls.
+			await Promise.all([b.restart(), burst(10)]);
+			await burst(10);
+			// A (the uploader's instance) restarts; uploads go on once it is back.
+			await a.restart();
+			await burst(15);
+			const uploaded = 50;
+			await until(
+				() => seen.ids.length >= uploaded,
+				`all ${uploaded} calls (got ${seen.ids.length})`,
+				30_000
+			);
+			const stored = await storedIds((await signInAdmin(a.url)).client);
+			expect(stored).toHaveLength(uploaded);
+			expect(seen.ids).toEqual(stored);
+			expect(seen.errors).toEqual([]);
+
+			// Several token lifetimes went by, every refresh through the proxy, on both instances in turn.
+			expect(Date.now() - startedAt).toBeGreaterThan(3 * TOKEN_TTL_SEC * 1000);
+			const refreshes = proxy.served.filter((r) => r.path.includes('auth.refresh'));
+			expect(refreshes.length).toBeGreaterThanOrEqual(3);
+			expect(new Set(refreshes.map((r) => r.backend))).toEqual(new Set([0, 1]));
+			// The audio is in the shared directory: either instance serves it.
+			const token = await device.token(TOKEN_TTL_SEC * 500);
+			for (const s of [a, b]) {
+				const res = await fetch(`${s.url}/api/calls/${stored.at(-1)}/audio`, {
+					headers: { authorization: `Bearer ${token}` }
+				});
+				expect(res.status).toBe(200);
+				expect(Buffer.from(await res.arrayBuffer())).toEqual(audio);
+			}
+		}
+	);
+
+	it('a session revoked on A closes its socket on B with 4003 within a second', async () => {
+		const { auth } = await listener('rita');
+		const live = liveClient(wsUrl(b), { token: async () => auth.accessToken });
+		cleanups.push(() => live.close());
+		const seen = follow(live.client);
+		await until(() => seen.started, 'subscribed on B');
+		let closedAt = 0;
+		const push = live.closes.push.bind(live.closes);
+		live.closes.push = (...records) => {
+			closedAt ||= performance.now();
+			return push(...records);
+		};
+
+		const admin = await signInAdmin(a.url);
+		await admin.client.admin.sessions.revoke.mutate({ id: auth.session.id });
+		const revokedAt = performance.now();
+		await until(() => live.closes.length > 0, 'socket on B closed');
+		expect(live.closes[0]).toEqual({ code: 4003, reason: 'session revoked: admin' });
+		expect(closedAt - revokedAt).toBeLessThan(1000);
+	});
+
+	it('the login throttle holds across instances: 40 parallel wrong passwords, exactly 5 checked', async () => {
+		const { password } = await listener('tess');
+		const anon = trpc(proxy.url);
+		const before = proxy.served.length;
+		const outcomes = await Promise.allSettled(
+			Array.from({ length: 40 }, () =>
+				anon.auth.login.mutate({ username: 'tess', password: 'not-the-password' })
+			)
+		);
+		const codes = outcomes.map(codeOf);
+		expect(codes.filter((c) => c === 'UNAUTHORIZED')).toHaveLength(5);
+		expect(codes.filter((c) => c === 'TOO_MANY_REQUESTS')).toHaveLength(35);
+		const backends = proxy.served.slice(before).map((r) => r.backend);
+		expect(backends.filter((x) => x === 0)).toHaveLength(20);
+		expect(backends.filter((x) => x === 1)).toHaveLength(20);
+		// The right password now waits too, on either instance.
+		for (const s of [a, b])
+			expect(
+				codeOf(
+					(
+						await Promise.allSettled([
+							trpc(s.url).auth.login.mutate({ username: 'tess', password })
+						])
+					)[0]
+				)
+			).toBe('TOO_MANY_REQUESTS');
+	});
+});
