@@ -14,9 +14,7 @@ describe('storeCall', () => {
 		expect(result.status).toBe('stored');
 		const row = await deps.db.selectFrom('calls').selectAll().executeTakeFirstOrThrow();
 		expect(row.audio_path).toBe(`2024/06/15/${call.audio.fileId}.wav`);
-		expect(filesUnder(deps.config.recordingsDir)).toEqual([
-			`2024/06/15/${call.audio.fileId}.wav`
-		]);
+		expect(filesUnder(deps.config.recordingsDir)).toEqual([`2024/06/15/${call.audio.fileId}.wav`]);
 		expect(await deps.db.selectFrom('units').select(['unit_ref', 'alias']).execute()).toEqual([
 			{ unit_ref: 1234, alias: 'Engine 5' }
 		]);
@@ -26,19 +24,35 @@ describe('storeCall', () => {
 		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		const base = Date.UTC(2024, 5, 15, 11);
 		expect(
-			(await storeCall(deps, incomingCall(deps.config.recordingsDir, { dateTime: base }), 2000)).status
+			(await storeCall(deps, incomingCall(deps.config.recordingsDir, { dateTime: base }), 2000))
+				.status
 		).toBe('stored');
 		expect(
-			(await storeCall(deps, incomingCall(deps.config.recordingsDir, { dateTime: base + 1999 }), 2000))
-				.status
+			(
+				await storeCall(
+					deps,
+					incomingCall(deps.config.recordingsDir, { dateTime: base + 1999 }),
+					2000
+				)
+			).status
 		).toBe('duplicate');
 		expect(
-			(await storeCall(deps, incomingCall(deps.config.recordingsDir, { dateTime: base - 2000 }), 2000))
-				.status
+			(
+				await storeCall(
+					deps,
+					incomingCall(deps.config.recordingsDir, { dateTime: base - 2000 }),
+					2000
+				)
+			).status
 		).toBe('duplicate');
 		expect(
-			(await storeCall(deps, incomingCall(deps.config.recordingsDir, { dateTime: base + 2001 }), 2000))
-				.status
+			(
+				await storeCall(
+					deps,
+					incomingCall(deps.config.recordingsDir, { dateTime: base + 2001 }),
+					2000
+				)
+			).status
 		).toBe('stored');
 		expect(
 			(
@@ -136,10 +150,7 @@ describe('storeCall', () => {
 		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		// A file where the day folder should be makes mkdir fail.
 		fs.mkdirSync(path.join(deps.config.recordingsDir, '2024', '06'), { recursive: true });
-		fs.writeFileSync(
-			path.join(deps.config.recordingsDir, '2024', '06', '15'),
-			'in the way'
-		);
+		fs.writeFileSync(path.join(deps.config.recordingsDir, '2024', '06', '15'), 'in the way');
 		await expect(storeCall(deps, incomingCall(deps.config.recordingsDir), 0)).rejects.toThrow();
 		expect(await deps.db.selectFrom('calls').select('id').execute()).toEqual([]);
 	});
@@ -189,10 +200,31 @@ describe('sweepIncoming', () => {
 		const orphan = incomingCall(deps.config.recordingsDir);
 		fs.writeFileSync(path.join(incomingDir(deps.config.recordingsDir), 'junk.tmp'), 'x');
 
-		expect(await sweepIncoming(deps.db, deps.config.recordingsDir)).toEqual({ completed: 1, removed: 2 });
+		expect(await sweepIncoming(deps.db, deps.config.recordingsDir)).toEqual({
+			completed: 1,
+			removed: 2
+		});
 		expect(fs.existsSync(orphan.audio.tmpPath)).toBe(false);
 		expect(filesUnder(deps.config.recordingsDir)).toEqual([
 			`2024/06/15/${committed.audio.fileId}.wav`
 		]);
+	});
+
+	it('on a shared directory, leaves files written since `settledBefore` (another instance’s uploads)', async () => {
+		const deps = await testServices();
+		const dir = incomingDir(deps.config.recordingsDir);
+		const inFlight = incomingCall(deps.config.recordingsDir);
+		const old = path.join(dir, 'left-by-a-crash.tmp');
+		fs.writeFileSync(old, 'x');
+		const hourAgo = new Date(Date.now() - 3_600_000);
+		fs.utimesSync(old, hourAgo, hourAgo);
+
+		const settledBefore = Date.now() - 900_000;
+		expect(await sweepIncoming(deps.db, deps.config.recordingsDir, { settledBefore })).toEqual({
+			completed: 0,
+			removed: 1
+		});
+		expect(fs.existsSync(inFlight.audio.tmpPath)).toBe(true);
+		expect(fs.existsSync(old)).toBe(false);
 	});
 });
