@@ -213,13 +213,15 @@ describe('admin users', () => {
 			});
 			await updateUser(deps, root, expired, { expiresAt: new Date(deps.clock.now() + 1000) });
 			deps.clock.advance(2000);
+			// One after another: each refusal is awaited before the next attempt starts.
 			for (const attempt of [
-				updateUser(deps, expired, root, { disabled: true }),
-				updateUser(deps, expired, root, { role: 'listener' }),
-				updateUser(deps, expired, root, { expiresAt: new Date(deps.clock.now() + 86_400_000) }),
-				deleteUser(deps, expired, root)
+				() => updateUser(deps, expired, root, { disabled: true }),
+				() => updateUser(deps, expired, root, { role: 'listener' }),
+				() =>
+					updateUser(deps, expired, root, { expiresAt: new Date(deps.clock.now() + 86_400_000) }),
+				() => deleteUser(deps, expired, root)
 			]) {
-				const err = await attempt.then(
+				const err = await attempt().then(
 					() => null,
 					(e: Error & { code: string }) => e
 				);

@@ -68,6 +68,8 @@ async function assertAnotherLastingAdmin(
 	target: User,
 	what: string
 ): Promise<void> {
+	// Two admins demoting each other at once: the second waits and then sees the first's change.
+	await serializeOn(trx, 'users.admins');
 	const other = await trx
 		.selectFrom('users')
 		.select('id')
