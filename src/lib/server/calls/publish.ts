@@ -66,6 +66,9 @@ export async function publishReady(
 /** Publishes every ready call that is due and not yet public; returns how many. */
 export async function publishDue(db: DB, now: number): Promise<number> {
 	return db.transaction().execute(async (trx) => {
+		// Locked before the read: two instances' schedulers run one after the other, and the
+		// second sees the first one's public_at (no call published twice).
+		await lockFeed(trx, 'calls');
 		const due = await trx
 			.selectFrom('calls')
 			.select('id')
@@ -78,7 +81,6 @@ export async function publishDue(db: DB, now: number): Promise<number> {
 			.execute();
 		if (!due.length) return 0;
 		const ids = due.map((r) => r.id);
-		await lockFeed(trx, 'calls');
 		await trx
 			.insertInto('call_publications')
 			.values(ids.map((id) => ({ call_id: id, audience: 'public' as const, published_at: now })))
