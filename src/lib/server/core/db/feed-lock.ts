@@ -20,3 +20,20 @@ export async function lockFeed(trx: Kysely<Database>, feed: FeedTable): Promise<
 	if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
 	await sql`select pg_advisory_xact_lock(${FEED_KEYS[feed]})`.execute(trx);
 }
+
+/**
+ * Runs a single append to a feed's table in feed order: on PostgreSQL inside a transaction that
+ * holds the feed lock, on SQLite as it is (one statement is its own transaction there, and the
+ * ingest path that logs an event per call pays nothing extra).
+ */
+export async function appendInOrder<T>(
+	db: Kysely<Database>,
+	feed: FeedTable,
+	append: (db: Kysely<Database>) => Promise<T>
+): Promise<T> {
+	if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return append(db);
+	return db.transaction().execute(async (trx) => {
+		await lockFeed(trx, feed);
+		return append(trx);
+	});
+}
