@@ -6,9 +6,10 @@ import { TRPCClientError } from '@trpc/client';
 import { testDatabase } from '../../src/lib/server/core/config';
 import { createPgDatabase, PG_TEMPLATE } from '../../src/lib/server/core/db/test-db';
 import { startServer, type TestServer } from '../helpers/server';
-import { refreshingDevice, signInAdmin, trpc, type Client } from '../helpers/client';
+import { refreshingDevice, signInAdmin, trpc } from '../helpers/client';
+import { followCalls, storedCallIds, uploadCountyCall } from '../helpers/live-calls';
 import { liveClient, until } from '../helpers/live-server';
-import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
+import { fixture, M4A } from '../helpers/recorders';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../helpers/round-robin-proxy';
 
 // Two production servers on one PostgreSQL and one RECORDINGS_DIR, behind a round-robin proxy
@@ -19,6 +20,10 @@ let a: TestServer;
 let b: TestServer;
 let proxy: RoundRobinProxy;
 const cleanups: Array<() => unknown> = [];
+
+const follow = (client: ReturnType<typeof liveClient>['client']) =>
+	followCalls(client, (fn) => cleanups.push(fn));
+const storedIds = storedCallIds;
 
 /** Two servers on a fresh database and one shared recordings folder, and the proxy in front. */
 async function startPair(extraEnv: Record<string, string> = {}) {
@@ -50,49 +55,10 @@ afterAll(async () => {
 
 const wsUrl = (s: TestServer) => `${s.url.replace('http', 'ws')}/api/ws`;
 const audio = fixture(M4A);
-let sequence = 0;
 
 async function upload(s: TestServer, key: string) {
-	const n = sequence++;
-	const form = trunkRecorderForm({
-		key,
-		audio,
-		audioName: M4A,
-		audioType: 'audio/mp4',
-		dateTime: 1_718_145_700 + n * 10,
-		system: 11,
-		systemLabel: 'County',
-		talkgroup: 100 + (n % 4),
-		talkgroupLabel: `Dispatch ${n % 4}`
-	});
-	const reply = await post(`${s.url}/api/call-upload`, form);
+	const reply = await uploadCountyCall(s.url, key);
 	expect(reply.status, reply.body).toBe(200);
-}
-
-async function storedIds(admin: Client): Promise<number[]> {
-	const ids: number[] = [];
-	let cursor: string | null = null;
-	do {
-		const page: { items: Array<{ id: number }>; nextCursor: string | null } =
-			await admin.calls.search.query({ limit: 100, cursor });
-		ids.push(...page.items.map((c) => c.id));
-		cursor = page.nextCursor;
-	} while (cursor);
-	return ids.sort((x, y) => x - y);
-}
-
-function follow(client: ReturnType<typeof liveClient>['client']) {
-	const state = { ids: [] as number[], started: false, errors: [] as string[] };
-	const sub = client.live.calls.subscribe(
-		{},
-		{
-			onStarted: () => (state.started = true),
-			onData: (e) => state.ids.push(e.data.id),
-			onError: (e) => state.errors.push(e.data?.code ?? e.message)
-		}
-	);
-	cleanups.push(() => sub.unsubscribe());
-	return state;
 }
 
 async function listener(username: string, via = proxy) {
