@@ -19,7 +19,7 @@ export interface PgCluster {
 
 const SUPERUSER = 'squelch_test_admin';
 
-function binDir(): string {
+export function binDir(): string {
 	const base = '/usr/lib/postgresql';
 	const versions = fs.existsSync(base)
 		? fs

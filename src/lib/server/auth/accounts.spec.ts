@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { codeOf, testServices } from '../testing';
 import { insertUser, login } from './accounts';
-import { passwordQueue, verifyPassword } from './passwords';
+import { passwordQueue } from './passwords';
 
 const DEVICE = { userAgent: 'test', ip: '10.0.0.1', rememberMe: true };
 

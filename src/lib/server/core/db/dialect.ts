@@ -48,3 +48,12 @@ export function caseInsensitive(db: AnyDb, column: string) {
 export async function serializeOn(trx: AnyDb, key: string): Promise<void> {
 	if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
 }
+
+/**
+ * A read that locks the rows it returns until the transaction ends (`for update`), so a
+ * read-then-write on PostgreSQL sees the latest committed row and holds it. SQLite has no row
+ * locks and needs none: its transactions already run one at a time.
+ */
+export function forUpdate<Q extends { forUpdate(): Q }>(db: AnyDb, query: Q): Q {
+	return isPostgres(db) ? query.forUpdate() : query;
+}
