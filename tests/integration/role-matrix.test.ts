@@ -207,7 +207,11 @@ describe('role matrix for subscriptions (createCaller, same middleware)', () => 
 
 	beforeAll(async () => {
 		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-matrix-'));
-		services = await buildServices(parseConfig({ DATA_DIR: dataDir }), undefined, await createTestDb());
+		services = await buildServices(
+			parseConfig({ DATA_DIR: dataDir }),
+			undefined,
+			await createTestDb()
+		);
 	});
 
 	it('admin subscriptions refuse anonymous and listeners; listener subscriptions follow public listening', async () => {

@@ -60,10 +60,7 @@ export async function searchCalls(
 	if (f.unit !== undefined) {
 		const unit = f.unit;
 		query = query.where((eb) =>
-			eb.or([
-				eb('calls.source', '=', unit),
-				eb.exists(sourcesInclude(db, unit))
-			])
+			eb.or([eb('calls.source', '=', unit), eb.exists(sourcesInclude(db, unit))])
 		);
 	}
 	if (f.from) query = query.where('calls.date_time', '>=', f.from.getTime());

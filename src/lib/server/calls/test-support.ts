@@ -6,7 +6,10 @@ import { incomingDir } from './storage';
 import { tempPathFor } from './multipart';
 
 /** An uploaded temp file plus the call that describes it. */
-export function incomingCall(recordingsDir: string, over: Partial<IncomingCall> = {}): IncomingCall {
+export function incomingCall(
+	recordingsDir: string,
+	over: Partial<IncomingCall> = {}
+): IncomingCall {
 	const fileId = randomUUID();
 	const tmpPath = tempPathFor(incomingDir(recordingsDir), fileId);
 	fs.writeFileSync(tmpPath, Buffer.alloc(100, 1));

@@ -76,7 +76,9 @@ describe('AudioPipeline', { timeout: 60_000 }, () => {
 		expect(after.duration).toBeGreaterThan(5);
 		expect(after.ready_at).toBe(deps.clock.now());
 		expect(Math.abs(loudness(file) - -16)).toBeLessThanOrEqual(1);
-		expect(fs.existsSync(absoluteAudioPath(deps.config.recordingsDir, before.audio_path)!)).toBe(false);
+		expect(fs.existsSync(absoluteAudioPath(deps.config.recordingsDir, before.audio_path)!)).toBe(
+			false
+		);
 		expect(after.original_path).toBeNull();
 		expect(await publications(id)).toEqual(['all']);
 		expect(published).toEqual([{ count: 1, delayed: false }]);
@@ -93,9 +95,9 @@ describe('AudioPipeline', { timeout: 60_000 }, () => {
 		expect(after.audio_path).toMatch(/\.enc\.webm$/);
 		expect(after.audio_type).toBe('audio/webm');
 		expect(after.original_path).toBe(original);
-		expect(fs.readFileSync(absoluteAudioPath(deps.config.recordingsDir, original)!).equals(wav)).toBe(
-			true
-		);
+		expect(
+			fs.readFileSync(absoluteAudioPath(deps.config.recordingsDir, original)!).equals(wav)
+		).toBe(true);
 	});
 
 	it('keeps a file FFmpeg cannot decode as received, publishes it and logs why', async () => {
