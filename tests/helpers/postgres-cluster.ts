@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -76,6 +76,18 @@ export async function startPgCluster(): Promise<PgCluster> {
 			fs.rmSync(dir, { recursive: true, force: true });
 		}
 	};
+	// Should the test run be killed before its teardown, a detached watchdog stops the cluster
+	// and removes its directory once this process is gone.
+	const pgCtl = `${asRoot ? 'runuser -u postgres -- ' : ''}'${path.join(bin, 'pg_ctl')}'`;
+	spawn(
+		'sh',
+		[
+			'-c',
+			`while kill -0 ${process.pid} 2>/dev/null; do sleep 2; done; ` +
+				`[ -d '${data}' ] && ${pgCtl} -D '${data}' -m immediate -w stop; rm -rf '${dir}'`
+		],
+		{ detached: true, stdio: 'ignore' }
+	).unref();
 	try {
 		const password = randomBytes(12).toString('hex');
 		const admin = new pg.Client({ host: dir, port, user: SUPERUSER, database: 'postgres' });
@@ -91,4 +103,16 @@ export async function startPgCluster(): Promise<PgCluster> {
 		stop();
 		throw err;
 	}
+}
+
+/**
+ * For a test file that needs PostgreSQL whatever the suite runs on: the suite's server under
+ * SQUELCH_TEST_DB=postgres, else a cluster of its own (stop it in afterAll).
+ */
+export async function postgresForTest(): Promise<{ adminUrl: string; stop(): void }> {
+	const shared = process.env.SQUELCH_TEST_PG_URL;
+	if ((process.env.SQUELCH_TEST_DB ?? '').trim().toLowerCase() === 'postgres' && shared)
+		return { adminUrl: shared, stop: () => {} };
+	const own = await startPgCluster();
+	return { adminUrl: own.url, stop: own.stop };
 }

@@ -5,13 +5,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabase } from '../../src/lib/server/core/config';
 import { createPgDatabase } from '../../src/lib/server/core/db/test-db';
 import { tablesInOrder } from '../../src/lib/server/core/db/copy-to-postgres';
 import { startServer, type TestServer } from '../helpers/server';
 import { ADMIN, createAndSignIn, signInAdmin, trpc } from '../helpers/client';
 import { fixture, post, trunkRecorderForm, WAV } from '../helpers/recorders';
-import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
+import { postgresForTest } from '../helpers/postgres-cluster';
 
 /**
  * `npm run migrate-to-postgres`: a SQLite install with users, sessions, calls, share links and
@@ -20,7 +19,7 @@ import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
  * PostgreSQL when the suite is on SQLite.
  */
 const root = path.resolve(import.meta.dirname, '../..');
-let own: PgCluster | null = null;
+let own: { stop(): void } | null = null;
 let adminUrl: string;
 let sqliteServer: TestServer;
 let listener: { password: string };
@@ -53,12 +52,9 @@ async function pgCounts(url: string, tables: string[]): Promise<Record<string, n
 }
 
 beforeAll(async () => {
-	const target = testDatabase();
-	if (target.kind === 'postgres') adminUrl = target.adminUrl;
-	else {
-		own = await startPgCluster();
-		adminUrl = own.url;
-	}
+	const pgTest = await postgresForTest();
+	own = pgTest;
+	adminUrl = pgTest.adminUrl;
 	// The SQLite install, whatever the suite runs on.
 	sqliteServer = await startServer({ env: { DATABASE_URL: '' } });
 	const admin = await signInAdmin(sqliteServer.url);
