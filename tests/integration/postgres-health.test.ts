@@ -81,12 +81,15 @@ describe('Squelch on PostgreSQL', () => {
 		await asAdmin((c) => c.query(`alter database ${name} connection limit -1`));
 		// The bus's listening connection was ended too: it comes back on its own backoff (at most
 		// 5 s), and the instance is healthy again once it listens.
-		const back = await waitFor(
-			() => fetch(`${server.url}/api/health`),
-			(res) => res.status === 200
-		);
-		expect(back.status).toBe(200);
-		expect(await back.json()).toMatchObject({ bus: { kind: 'postgres', state: 'listening' } });
+		const health = async () => {
+			const res = await fetch(`${server.url}/api/health`);
+			return { status: res.status, body: await res.json() };
+		};
+		const back = await waitFor(health, (h) => h.status === 200);
+		expect(back).toMatchObject({
+			status: 200,
+			body: { database: { ok: true }, bus: { kind: 'postgres', state: 'listening' } }
+		});
 		expect(server.output()).not.toContain(new URL(url).password);
 	});
 });
