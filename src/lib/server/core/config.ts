@@ -62,6 +62,8 @@ export interface Config {
 	 * file under and the recorder that writes it (admins add more in the settings page).
 	 */
 	watchDirs: EnvWatchDir[];
+	/** SQUELCH_PRESENCE_TTL: an instance that has not beaten its heartbeat this long is gone (ms). */
+	presenceTtlMs: number;
 	/** SQUELCH_WATCH_KEY: the upload key folder ingest presents (same checks as a recorder's). */
 	watchKey: string | null;
 	/** SQUELCH_WATCH_MODE: leave files where they are, or move them to imported/ and failed/. */
@@ -211,6 +213,7 @@ export function parseConfig(env: Env): Config {
 		stitchTimeoutSec: int(env, 'SQUELCH_STITCH_TIMEOUT', 120, 5, 3600),
 		forwardMaxAgeSec: int(env, 'SQUELCH_FORWARD_MAX_AGE', 172_800, 60, 31_536_000),
 		forwardRetryMaxSec: int(env, 'SQUELCH_FORWARD_RETRY_MAX', 300, 1, 86_400),
+		presenceTtlMs: int(env, 'SQUELCH_PRESENCE_TTL', 30, 3, 3600) * 1000,
 		...watchConfig(env)
 	};
 }

@@ -41,6 +41,8 @@ export interface Services {
 	/** Joins shared incidents into one MP3 (share/stitch.ts), a bounded number at once. */
 	stitcher: IncidentStitcher;
 	startedAt: number;
+	/** This process among the instances sharing one database (bus echoes, presence rows). */
+	instanceId: string;
 	/** Hooks run on shutdown (timers, sockets), in registration order. */
 	onShutdown: Array<() => Promise<void> | void>;
 }
