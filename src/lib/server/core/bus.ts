@@ -20,6 +20,8 @@ export interface BusTopics {
 	'access.changed': { userId: number | null };
 	/** Alerts rows were written (alerts/decide.ts); `id` is the newest. */
 	'alert.raised': { id: number };
+	/** A user's alert rules were created, changed or deleted: rule indexes are rebuilt. */
+	'alert.rules_changed': { userId: number };
 	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */
 	'account.expiry': { userId: number; expiresAt: number | null };
 }
