@@ -78,10 +78,14 @@ export async function enablePush(): Promise<PushState> {
 	if ((await Notification.requestPermission()) !== 'granted') return 'denied';
 	const reg = await navigator.serviceWorker.ready;
 	const { publicKey } = await api.alerts.push.publicKey.query();
-	const sub = await reg.pushManager.subscribe({
-		userVisibleOnly: true,
-		applicationServerKey: publicKey
-	});
+	const sub = await reg.pushManager
+		.subscribe({ userVisibleOnly: true, applicationServerKey: publicKey })
+		.catch((err: unknown) => {
+			// The browser's own push service (FCM, Mozilla's, Apple's) is out of reach: offline, a
+			// blocked network, or a browser built without one (headless Chromium).
+			const why = err instanceof Error ? err.message : String(err);
+			throw new Error(`This browser could not reach its push service (${why}). Try again later.`);
+		});
 	const json = sub.toJSON();
 	await api.alerts.push.subscribe.mutate({
 		endpoint: sub.endpoint,

@@ -76,19 +76,24 @@ async function firingRules(
  * Moves the decision cursor up to `callId`; false when an evaluator (this or another instance)
  * already decided it. Conditional, so two evaluators cannot both decide one call.
  */
-async function claimThrough(db: DB, callId: number): Promise<boolean> {
-	await db
+export async function claimThrough(db: DB, callId: number): Promise<boolean> {
+	const claim = () =>
+		db
+			.updateTable('alert_cursor')
+			.set({ call_id: callId })
+			.where('id', '=', 1)
+			.where('call_id', '<', callId)
+			.executeTakeFirst();
+	if (Number((await claim()).numUpdatedRows) === 1) return true;
+	// No cursor row yet (a decision before the worker's first start): make it, then claim.
+	const made = await db
 		.insertInto('alert_cursor')
 		.values({ id: 1, call_id: 0 })
 		.onConflict((oc) => oc.column('id').doNothing())
-		.execute();
-	const res = await db
-		.updateTable('alert_cursor')
-		.set({ call_id: callId })
-		.where('id', '=', 1)
-		.where('call_id', '<', callId)
 		.executeTakeFirst();
-	return Number(res.numUpdatedRows) === 1;
+	return (
+		Number(made.numInsertedOrUpdatedRows ?? 0) === 1 && Number((await claim()).numUpdatedRows) === 1
+	);
 }
 
 function payloadOf(rule: AlertRule, call: CallFacts, suppressed: number): AlertPayload {
@@ -147,8 +152,9 @@ async function decideCall(
 }
 
 /**
- * Decides stored calls in id order: only calls with firing rules cost a transaction; the cursor
- * then moves past the rest in one write. Returns the alerts raised.
+ * Decides stored calls in id order; only calls with firing rules cost a transaction (which claims
+ * the call through the shared cursor). Returns the alerts raised. Moving the cursor past calls
+ * that raised nothing is the caller's (the worker batches it; see worker.ts).
  */
 export async function decideCalls(deps: DecideDeps, calls: CallFacts[]): Promise<number[]> {
 	if (!calls.length) return [];
@@ -160,12 +166,14 @@ export async function decideCalls(deps: DecideDeps, calls: CallFacts[]): Promise
 		const rules = await firingRules(deps, index, call, hearing, now);
 		if (rules.length) ids.push(...(await decideCall(deps, call, rules, now)));
 	}
-	await claimThrough(deps.db, calls[calls.length - 1].callId);
 	return ids;
 }
 
 /** Decides one stored call (the worker decides batches; see decideCalls). */
 export async function decideAlerts(deps: DecideDeps, callId: number): Promise<number[]> {
 	const call = await callFactsOf(deps.db, callId);
-	return call ? decideCalls(deps, [call]) : [];
+	if (!call) return [];
+	const ids = await decideCalls(deps, [call]);
+	await claimThrough(deps.db, callId);
+	return ids;
 }

@@ -1,11 +1,17 @@
 import { sql } from 'kysely';
 import type { DB } from '../core/db';
-import { decideCalls, type DecideDeps } from './decide';
+import { claimThrough, decideCalls, type DecideDeps } from './decide';
 import { callFactsAfter } from './facts';
 import { dropRuleIndex, ruleIndex } from './rules';
 
 /** Calls decided per database read; the worker loops until it has caught up. */
 const BATCH = 200;
+/**
+ * The shared cursor moves past calls that raised nothing at most this often (a write per stored
+ * call would compete with ingest). Calls that raise alerts move it at once, in their own
+ * transaction; after a restart the calls in between are decided again, raising nothing again.
+ */
+const SAVE_EVERY_MS = 1000;
 
 async function cursorOf(db: DB): Promise<number> {
 	const row = await db.selectFrom('alert_cursor').select('call_id').executeTakeFirst();
@@ -52,24 +58,54 @@ export function startAlertDecisions(
 	let again = false;
 	let stopped = false;
 	let hadRules: boolean | null = null;
+	/** Where this worker has decided up to; null: read the shared cursor. */
+	let position: number | null = null;
+	let savedAt = -Infinity;
+	let saveTimer: ReturnType<typeof setTimeout> | null = null;
+
+	async function save() {
+		if (position === null) return;
+		savedAt = deps.clock.now();
+		await claimThrough(deps.db, position);
+	}
+
+	/** Persists the position now if it has not been for a while, else a little later. */
+	function saveSoon() {
+		if (saveTimer) return;
+		const wait = Math.min(SAVE_EVERY_MS, Math.max(0, savedAt + SAVE_EVERY_MS - deps.clock.now()));
+		saveTimer = setTimeout(() => {
+			saveTimer = null;
+			save().catch((err) =>
+				console.error(
+					'Squelch: saving the alert cursor failed:',
+					err instanceof Error ? err.message : err
+				)
+			);
+		}, wait);
+		saveTimer.unref?.();
+	}
 
 	async function drain() {
 		do {
 			again = false;
 			const index = await ruleIndex(deps.db);
 			const hasRules = index.size > 0;
-			if (hasRules && hadRules === false) await skipToLatest(deps.db);
+			if (hasRules && hadRules === false) {
+				await skipToLatest(deps.db);
+				position = null;
+			}
 			hadRules = hasRules;
 			if (!hasRules) return;
-			let cursor = await cursorOf(deps.db);
+			let cursor = position ?? (await cursorOf(deps.db));
 			for (;;) {
 				if (stopped) return;
 				const calls = await callFactsAfter(deps.db, cursor, BATCH);
 				if (!calls.length) break;
 				await decideCalls(deps, calls);
-				cursor = calls[calls.length - 1].callId;
+				cursor = position = calls[calls.length - 1].callId;
 				if (calls.length < BATCH) break;
 			}
+			saveSoon();
 		} while (again && !stopped);
 	}
 
@@ -102,6 +138,8 @@ export function startAlertDecisions(
 		offRules();
 		await ready.catch(() => {});
 		await running;
+		if (saveTimer) clearTimeout(saveTimer);
+		await save();
 	};
 	return Object.assign(stop, { ready });
 }
