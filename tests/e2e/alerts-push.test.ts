@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,6 +10,7 @@ import {
 	DESKTOP,
 	PHONE,
 	launchBrowser,
+	launchProfile,
 	screenshot,
 	signIn,
 	watchConsole
@@ -53,7 +56,7 @@ afterAll(async () => {
 });
 
 let n = 0;
-async function upload() {
+async function upload(talkgroup = 4200, emergency?: number) {
 	const reply = await post(
 		`${server.url}/api/call-upload`,
 		trunkRecorderForm({
@@ -61,19 +64,32 @@ async function upload() {
 			audio: fixture(M4A),
 			audioName: M4A,
 			audioType: 'audio/mp4',
-			dateTime: Math.floor(Date.now() / 1000) + n++,
+			// A minute apart: never inside the duplicate window.
+			dateTime: 1_718_145_700 + 60 * n++,
 			system: 11,
 			systemLabel: 'County',
-			talkgroup: 4200
+			talkgroup,
+			emergency
 		})
 	);
-	expect(reply.status, reply.body).toBe(200);
+	expect(reply.body).toBe('Call imported successfully.');
 }
 
 const count = (query: string) => {
 	const db = new Database(path.join(server.dataDir, 'squelch.db'), { readonly: true });
 	try {
 		return (db.prepare(query).get() as { n: number }).n;
+	} finally {
+		db.close();
+	}
+};
+
+const webPushSetting = () => {
+	const db = new Database(path.join(server.dataDir, 'squelch.db'), { readonly: true });
+	try {
+		const row = db.prepare("select value from settings where key = 'webPush'").get() as
+			{ value: string } | undefined;
+		return row?.value ?? null;
 	} finally {
 		db.close();
 	}
@@ -88,8 +104,10 @@ const subscriptions = () => {
 	}
 };
 
-async function openAlerts(viewport: typeof DESKTOP | typeof PHONE) {
-	const context = await browser.newContext(viewport);
+async function openAlerts(viewport: typeof DESKTOP | typeof PHONE, persistent = false) {
+	const context = persistent
+		? await launchProfile(fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-profile-')), viewport)
+		: await browser.newContext(viewport);
 	await context.grantPermissions(['notifications'], { origin: server.url });
 	const page = await signIn(context, server.url, ADMIN.username, ADMIN.password);
 	const console = watchConsole(page);
@@ -98,27 +116,34 @@ async function openAlerts(viewport: typeof DESKTOP | typeof PHONE) {
 	return { context, page, console };
 }
 
-it('the real subscribe call: the page says why it failed and the console stays clean', async () => {
-	const { context, page, console } = await openAlerts(PHONE);
-	const keyRequests: string[] = [];
-	page.on('request', (r) => {
-		if (r.url().includes('alerts.push.publicKey')) keyRequests.push(r.url());
-	});
-	await page.getByRole('button', { name: 'Enable push on this device' }).click();
-	const error = page.getByRole('alert');
-	await expect.poll(() => error.count(), { timeout: 15_000 }).toBe(1);
-	expect(await error.textContent()).toMatch(/could not reach its push service/i);
-	expect(keyRequests).toHaveLength(1);
-	expect(await page.evaluate(() => Notification.permission)).toBe('granted');
-	// Still offered again, not stuck busy.
-	expect(await page.getByRole('button', { name: 'Enable push on this device' }).isEnabled()).toBe(
-		true
-	);
-	expect(subscriptions()).toEqual([]);
-	await screenshot(page, 'alerts-push-unavailable-phone');
-	expect(console.problems()).toEqual([]);
-	await context.close();
-});
+it(
+	'the real subscribe call: the page says why it failed and the console stays clean',
+	{ timeout: 60_000 },
+	async () => {
+		// A real profile (a persistent context): Chromium refuses the Push API in incognito-like
+		// contexts with a console error of its own, which is not what a user's browser does.
+		const { context, page, console } = await openAlerts(PHONE, true);
+		const keyRequests: string[] = [];
+		page.on('request', (r) => {
+			if (r.url().includes('alerts.push.publicKey')) keyRequests.push(r.url());
+		});
+		await page.getByRole('button', { name: 'Enable push on this device' }).click();
+		const error = page.getByRole('alert');
+		// Chromium without a push service never answers; the page gives up after 10 s.
+		await expect.poll(() => error.count(), { timeout: 20_000 }).toBe(1);
+		expect(await error.textContent()).toMatch(/could not reach its push service/i);
+		expect(keyRequests).toHaveLength(1);
+		expect(await page.evaluate(() => Notification.permission)).toBe('granted');
+		// Still offered again, not stuck busy.
+		expect(await page.getByRole('button', { name: 'Enable push on this device' }).isEnabled()).toBe(
+			true
+		);
+		expect(subscriptions()).toEqual([]);
+		await screenshot(page, 'alerts-push-unavailable-phone');
+		expect(console.problems()).toEqual([]);
+		await context.close();
+	}
+);
 
 it(
 	'with a push service answering: the page binds the device, an alert arrives encrypted, and the admin sees counts and failures',
@@ -177,7 +202,7 @@ it(
 		await page.goto(`${server.url}/admin/settings`);
 		await page.getByLabel('Web Push alerts').uncheck();
 		await page.getByRole('button', { name: 'Save settings' }).click();
-		await expect.poll(() => page.getByText('Saved: Web Push alerts').count()).toBe(1);
+		await expect.poll(webPushSetting).toBe('false');
 		await upload();
 		await expect.poll(() => count('select count(*) as n from alerts')).toBe(2);
 		expect(
@@ -188,7 +213,7 @@ it(
 		expect(push.requests).toHaveLength(1);
 		await page.getByLabel('Web Push alerts').check();
 		await page.getByRole('button', { name: 'Save settings' }).click();
-		await expect.poll(() => page.getByText('Saved: Web Push alerts').count()).toBe(1);
+		await expect.poll(webPushSetting).toBe('true');
 
 		// The push service forgets the device (410): it is removed, and the admin sees why.
 		push.script('chromium', [{ status: 410 }]);
@@ -205,5 +230,39 @@ it(
 
 		expect(console.problems()).toEqual([]);
 		await context.close();
+	}
+);
+
+it(
+	'an emergency call carries its badge in the archive and the scanner, on a phone and a desktop',
+	{
+		timeout: 60_000
+	},
+	async () => {
+		await upload(4300, 1);
+		await upload(4300);
+		for (const [name, viewport] of [
+			['phone', PHONE],
+			['desktop', DESKTOP]
+		] as const) {
+			const context = await browser.newContext(viewport);
+			const page = await signIn(context, server.url, ADMIN.username, ADMIN.password);
+			const console = watchConsole(page);
+			await expect.poll(() => page.getByTestId('emergency-badge').count()).toBeGreaterThan(0);
+			await page.goto(`${server.url}/calls`);
+			await expect.poll(() => page.getByTestId('archive-call').count()).toBeGreaterThan(1);
+			const flagged = page
+				.getByTestId('archive-call')
+				.filter({ has: page.getByTestId('emergency-badge') });
+			expect(await flagged.count()).toBe(1);
+			await screenshot(page, `emergency-archive-${name}`);
+			if (name === 'phone') await page.getByText(/^Filters/).click();
+			await page.getByLabel('Emergencies only').check();
+			await page.getByRole('button', { name: 'Search' }).click();
+			await expect.poll(() => page.getByTestId('archive-call').count()).toBe(1);
+			expect(await page.getByTestId('emergency-badge').count()).toBe(1);
+			expect(console.problems()).toEqual([]);
+			await context.close();
+		}
 	}
 );
