@@ -118,7 +118,7 @@ export async function listRules(db: DB, userId: number): Promise<AlertRule[]> {
 }
 
 // Every rule on the server, indexed, kept per database for the ingest decision. A change made
-// here drops it at once; `alert.rules_changed` drops it in every instance (alerts/lifecycle.ts).
+// here drops it at once; `alert.rules.changed` drops it in every instance (alerts/lifecycle.ts).
 const cache = new WeakMap<DB, Promise<RuleIndex>>();
 
 export function ruleIndex(db: DB): Promise<RuleIndex> {
@@ -140,9 +140,9 @@ export function dropRuleIndex(db: DB): void {
 	cache.delete(db);
 }
 
-function changed(deps: RuleDeps, userId: number) {
+function rulesChanged(deps: RuleDeps) {
 	cache.delete(deps.db);
-	deps.bus.publish('alert.rules_changed', { userId });
+	deps.bus.publish('alert.rules.changed', {});
 }
 
 export async function createRule(
@@ -176,7 +176,7 @@ export async function createRule(
 			.executeTakeFirstOrThrow();
 		return toRule(row);
 	});
-	changed(deps, userId);
+	rulesChanged(deps);
 	return created;
 }
 
@@ -202,7 +202,7 @@ export async function updateRule(
 		.returningAll()
 		.executeTakeFirst();
 	if (!row) throw new ServiceError('NOT_FOUND', 'id: no such rule');
-	changed(deps, userId);
+	rulesChanged(deps);
 	return toRule(row);
 }
 
@@ -213,5 +213,5 @@ export async function deleteRule(deps: RuleDeps, userId: number, id: number): Pr
 		.where('user_id', '=', userId)
 		.executeTakeFirst();
 	if (Number(res.numDeletedRows) === 0) throw new ServiceError('NOT_FOUND', 'id: no such rule');
-	changed(deps, userId);
+	rulesChanged(deps);
 }

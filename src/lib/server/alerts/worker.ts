@@ -126,7 +126,7 @@ export function startAlertDecisions(
 	};
 	const offCalls = deps.bus.subscribe('call.ingested', wake);
 	// Another instance (or this one) changed rules: rebuild the index on the next wake.
-	const offRules = deps.bus.subscribe('alert.rules_changed', () => {
+	const offRules = deps.bus.subscribe('alert.rules.changed', () => {
 		dropRuleIndex(deps.db);
 		wake();
 	});
