@@ -7,8 +7,8 @@
  *   npm run bench -- --postgres   the same rows with DATABASE_URL on a throwaway PostgreSQL
  *                                 cluster, plus fan-out over two instances (combines with --quick)
  * Environment: BENCH_SECONDS, BENCH_SUBSCRIBERS, BENCH_ROUNDS (fan-out repeats),
- * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_WARMUP_SECONDS, BENCH_CPU_PROF=<dir> (server --cpu-prof),
- * BENCH_ONLY=fanout|ingest|pipeline|auth (one section, e.g. while profiling it).
+ * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_ALERT_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_CPU_PROF=<dir> (server --cpu-prof),
+ * BENCH_ONLY=fanout|ingest|alerts|pipeline|auth (one section, e.g. while profiling it).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import type { SubscribersReport, SubscribersStart } from './subscribers';
 import type { LoadJob, LoadResult } from './load';
 import { pipelineIngest } from './pipeline';
 import { benchPostgres } from './lib/postgres';
+import { ALERT_USERS, alertUsers } from './alerts';
 
 const quick = process.argv.includes('--quick');
 const postgres = process.argv.includes('--postgres');
@@ -34,10 +35,13 @@ const SHORT_SECONDS = Math.max(3, Math.round(SECONDS / 3));
 const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 2);
 const RATE = 10;
 const ONLY = process.env.BENCH_ONLY;
-const section = (name: 'fanout' | 'ingest' | 'pipeline' | 'auth') => !ONLY || ONLY === name;
+const section = (name: 'fanout' | 'ingest' | 'alerts' | 'pipeline' | 'auth') =>
+	!ONLY || ONLY === name;
 /** WAV uploads per audio-pipeline run (bench/pipeline.ts). */
 const PIPELINE_CALLS = env('BENCH_PIPELINE_CALLS', quick ? 20 : 100);
 const INGEST_SUBSCRIBERS = 100;
+/** Alternating no-rules / rules ingest runs (bench/alerts.ts). */
+const ALERT_ROUNDS = env('BENCH_ALERT_ROUNDS', quick ? 1 : 2);
 /** Calls carry dateTime = BASE + seq; seqs are unique across the whole run. */
 const BASE = 1_700_000_000;
 let nextSeq = 0;
@@ -466,6 +470,49 @@ async function main() {
 				value: ingestOurs.p99,
 				baseline: ingestTheirs.p99,
 				baselineName: 'bare HTTP to file',
+				unit: 'ms',
+				target: '',
+				met: null
+			});
+		}
+
+		// Ingest with 1,000 alert rules over 100 users next to the same run with none, alternating
+		// (rules deleted between rounds) so neither side gets the emptier database; the best round
+		// of each counts. Server CPU per call is the steadier figure on a busy machine.
+		if (section('alerts')) {
+			const users = await alertUsers(squelch.url, accounts.admin);
+			const none: Array<Awaited<ReturnType<typeof ingest>>> = [];
+			const ruled: typeof none = [];
+			let rules = 0;
+			for (let round = 1; round <= ALERT_ROUNDS; round++) {
+				console.log(`alerts round ${round}/${ALERT_ROUNDS}: ingest with no rules…`);
+				none.push(await ingest(target, 0));
+				rules = await users.seed();
+				console.log(`alerts round ${round}/${ALERT_ROUNDS}: ingest with ${rules} rules…`);
+				ruled.push(await ingest(target, 0));
+				await users.clear();
+				const [a, b] = [none.at(-1)!, ruled.at(-1)!];
+				console.log(
+					`  no rules ${fmt(a.perSecond)} calls/s at ${fmt(a.cpu)} cores; rules ${fmt(b.perSecond)} calls/s at ${fmt(b.cpu)} cores`
+				);
+			}
+			const best = (list: typeof none) => Math.max(...list.map((r) => r.perSecond));
+			const cpuPerCall = (list: typeof none) =>
+				Math.min(...list.map((r) => (r.cpu / r.perSecond) * 1000));
+			rows.push({
+				figure: `Ingest, ${rules} alert rules (${ALERT_USERS} users)`,
+				value: best(ruled),
+				baseline: best(none),
+				baselineName: 'no rules',
+				unit: 'calls/s',
+				target: '≥ 0.9× no rules',
+				met: best(ruled) >= 0.9 * best(none)
+			});
+			rows.push({
+				figure: 'Server CPU per ingested call, alert rules',
+				value: cpuPerCall(ruled),
+				baseline: cpuPerCall(none),
+				baselineName: 'no rules',
 				unit: 'ms',
 				target: '',
 				met: null

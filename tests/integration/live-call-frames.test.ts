@@ -19,7 +19,8 @@ const call: Call = {
 	source: { id: 7, alias: 'Engine 7' },
 	frequencies: [],
 	sources: [{ pos: 0, src: 7, tag: 'Engine 7' }],
-	patches: [200, 201]
+	patches: [200, 201],
+	emergency: true
 };
 
 /** What tRPC's ws handler sends for `yield tracked(String(id), call)` on subscription `rpcId`. */

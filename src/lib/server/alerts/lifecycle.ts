@@ -2,7 +2,6 @@ import type { DecideDeps } from './decide';
 import { startAlertDecisions } from './worker';
 import { startPushWorker } from './push-outbox';
 import { dropSessionPush, loadVapidKeys } from './push';
-import { dropRulesCache } from './rules';
 
 /**
  * Start-up work for alerts: the decision worker (stored calls → alerts rows), the push worker
@@ -17,8 +16,6 @@ export async function startAlerts(
 			console.error('Squelch: dropping push subscription failed:', err)
 		);
 	});
-	// Another instance changed a rule: decide the next call with the new set.
-	const offRules = svc.bus.subscribe('alert.rules.changed', () => dropRulesCache(svc.db));
 	const stopDecisions = startAlertDecisions(svc);
 	const stopPush = startPushWorker({
 		...svc,
@@ -27,7 +24,6 @@ export async function startAlerts(
 	});
 	return async () => {
 		offRevoked();
-		offRules();
 		await stopDecisions();
 		await stopPush();
 	};

@@ -4,6 +4,7 @@ import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
 import type { Selectable } from 'kysely';
 import type { AlertRulesTable } from '../core/db/types';
+import { RuleIndex } from './rule-index';
 import { isEmptyMatch, isTimeZone, type QuietHours, type RuleMatch } from './match';
 
 /** Bounds on what one user may store (router schemas use the same numbers). */
@@ -116,33 +117,32 @@ export async function listRules(db: DB, userId: number): Promise<AlertRule[]> {
 	return rows.map(toRule);
 }
 
-// Every rule on the server, kept per database for the ingest decision and dropped on any change
-// made through this module, here and (through the bus) on every other instance.
-const cache = new WeakMap<DB, Promise<AlertRule[]>>();
+// Every rule on the server, indexed, kept per database for the ingest decision. A change made
+// here drops it at once; `alert.rules.changed` drops it in every instance (alerts/lifecycle.ts).
+const cache = new WeakMap<DB, Promise<RuleIndex>>();
 
-/** Forget the cached rules (alerts/lifecycle.ts calls it on `alert.rules.changed`). */
-export function dropRulesCache(db: DB): void {
-	cache.delete(db);
-}
-
-function rulesChanged(deps: RuleDeps): void {
-	cache.delete(deps.db);
-	deps.bus.publish('alert.rules.changed', {});
-}
-
-export function allRules(db: DB): Promise<AlertRule[]> {
-	let rules = cache.get(db);
-	if (!rules) {
-		rules = db
+export function ruleIndex(db: DB): Promise<RuleIndex> {
+	let index = cache.get(db);
+	if (!index) {
+		index = db
 			.selectFrom('alert_rules')
 			.selectAll()
 			.orderBy('id')
 			.execute()
-			.then((rows) => rows.map(toRule));
-		cache.set(db, rules);
-		rules.catch(() => cache.delete(db));
+			.then((rows) => new RuleIndex(rows.map(toRule)));
+		cache.set(db, index);
+		index.catch(() => cache.delete(db));
 	}
-	return rules;
+	return index;
+}
+
+export function dropRuleIndex(db: DB): void {
+	cache.delete(db);
+}
+
+function rulesChanged(deps: RuleDeps) {
+	cache.delete(deps.db);
+	deps.bus.publish('alert.rules.changed', {});
 }
 
 export async function createRule(

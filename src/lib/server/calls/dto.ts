@@ -23,6 +23,8 @@ export interface Call {
 	frequencies: unknown[];
 	sources: Array<{ pos: number; src: number; tag?: string }>;
 	patches: number[];
+	/** The recorder flagged it as an emergency. */
+	emergency: boolean;
 }
 
 /** Selects everything toCall needs; add where/order/limit to it. */
@@ -46,6 +48,7 @@ export function selectCalls(db: DB) {
 			'calls.frequencies',
 			'calls.sources',
 			'calls.patches',
+			'calls.emergency',
 			'calls.system_id',
 			'calls.talkgroup_id',
 			'systems.system_ref',
@@ -89,7 +92,8 @@ export function toCall(row: CallSelection): Call {
 		source: row.source === null ? null : { id: row.source, alias: row.unit_alias ?? '' },
 		frequencies: parseJsonArray(row.frequencies),
 		sources: parseJsonArray(row.sources),
-		patches: parseJsonArray(row.patches)
+		patches: parseJsonArray(row.patches),
+		emergency: row.emergency === 1
 	};
 }
 

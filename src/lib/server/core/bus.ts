@@ -22,7 +22,7 @@ export interface BusTopics {
 	'alert.raised': { id: number };
 	/** An instance wrote a change of its listening sessions (live/presence-sync.ts). */
 	'presence.changed': { instanceId: string };
-	/** Alert rules were created, changed or deleted: cached rule sets are dropped (alerts/rules.ts). */
+	/** Alert rules were created, changed or deleted: rule indexes are rebuilt (alerts/rules.ts). */
 	'alert.rules.changed': Record<string, never>;
 	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */
 	'account.expiry': { userId: number; expiresAt: number | null };
