@@ -7,6 +7,7 @@ import { createDb, migrateToLatest } from './core/db';
 import { InProcessBus } from './core/bus';
 import { loadAuthKeys } from './auth/secrets';
 import { VerifiedTokens } from './auth/access-token';
+import { audioFiles } from './calls/audio-files';
 import { LoginThrottle } from './auth/throttle';
 import { UploadRateLimiter } from './calls/rate-limit';
 import { RejectionLog } from './calls/rejection-log';
@@ -47,6 +48,7 @@ export async function buildServices(
 		keys: await loadAuthKeys(db, clock),
 		throttle: new LoginThrottle(clock, cfg.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
+		audioFiles: audioFiles(clock, cfg),
 		presence: new Presence(),
 		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
 		feeds: createLiveFeeds({ db, bus }),

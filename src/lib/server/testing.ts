@@ -8,6 +8,7 @@ import { createTestDb } from './core/db';
 import { InProcessBus, type BusTopics, type Topic } from './core/bus';
 import { LoginThrottle } from './auth/throttle';
 import { VerifiedTokens } from './auth/access-token';
+import { audioFiles } from './calls/audio-files';
 import { Presence } from './live/presence';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { createLiveFeeds } from './live/feeds';
@@ -57,6 +58,7 @@ export async function testServices(
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
 		throttle: new LoginThrottle(clock, config.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
+		audioFiles: audioFiles(clock, config),
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),

@@ -61,6 +61,10 @@ export interface Config {
 	watchMode: 'leave' | 'move';
 	/** SQUELCH_WATCH_SETTLE_MS: a file must stay unchanged this long before it is read. */
 	watchSettleMs: number;
+	/** SQUELCH_AUDIO_CACHE_MB: bytes of small recordings held in memory for the audio endpoint (0: off). */
+	audioCacheBytes: number;
+	/** SQUELCH_AUDIO_CACHE_REVALIDATE_MS: a held recording is re-checked on disk after this long. */
+	audioCacheRevalidateMs: number;
 }
 
 export class ConfigError extends Error {
@@ -164,6 +168,8 @@ export function parseConfig(env: Env): Config {
 		wsMaxSubscriptions: int(env, 'SQUELCH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
 		wsMaxSocketsPerIp: int(env, 'SQUELCH_WS_MAX_PER_IP', 32, 1, 100_000),
 		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600),
+		audioCacheBytes: int(env, 'SQUELCH_AUDIO_CACHE_MB', 64, 0, 4096) * 2 ** 20,
+		audioCacheRevalidateMs: int(env, 'SQUELCH_AUDIO_CACHE_REVALIDATE_MS', 1000, 0, 60_000),
 		loginAttempts: {
 			perUsername: int(env, 'SQUELCH_LOGIN_USER_ATTEMPTS', 5, 1, 1000),
 			perIp: int(env, 'SQUELCH_LOGIN_IP_ATTEMPTS', 20, 1, 100_000)

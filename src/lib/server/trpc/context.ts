@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
 import { verifyAccessToken, type VerifiedTokens, type Viewer } from '../auth/access-token';
+import type { AudioFiles } from '../calls/audio-files';
 import type { AuthKeys } from '../auth/secrets';
 import type { LoginThrottle } from '../auth/throttle';
 import { clientIp } from '../auth/client-ip';
@@ -28,6 +29,8 @@ export interface Services {
 	keys: AuthKeys;
 	throttle: LoginThrottle;
 	verifiedTokens: VerifiedTokens;
+	/** Small recordings held in memory for the audio endpoint. */
+	audioFiles: AudioFiles;
 	presence: Presence;
 	feeds: LiveFeeds;
 	uploadLimiter: UploadRateLimiter;
