@@ -8,6 +8,7 @@ import { InProcessBus } from './core/bus';
 import { loadAuthKeys } from './auth/secrets';
 import { VerifiedTokens } from './auth/access-token';
 import { audioFiles } from './calls/audio-files';
+import { BusView } from './core/bus-view';
 import { LoginThrottle } from './auth/throttle';
 import { UploadRateLimiter } from './calls/rate-limit';
 import { RejectionLog } from './calls/rejection-log';
@@ -49,6 +50,8 @@ export async function buildServices(
 		throttle: new LoginThrottle(clock, cfg.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
 		audioFiles: audioFiles(clock, cfg),
+		sessionView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus, true),
+		scopeView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus),
 		presence: new Presence(),
 		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
 		feeds: createLiveFeeds({ db, bus }),

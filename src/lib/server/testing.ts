@@ -9,6 +9,7 @@ import { InProcessBus, type BusTopics, type Topic } from './core/bus';
 import { LoginThrottle } from './auth/throttle';
 import { VerifiedTokens } from './auth/access-token';
 import { audioFiles } from './calls/audio-files';
+import { BusView } from './core/bus-view';
 import { Presence } from './live/presence';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { createLiveFeeds } from './live/feeds';
@@ -59,6 +60,8 @@ export async function testServices(
 		throttle: new LoginThrottle(clock, config.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
 		audioFiles: audioFiles(clock, config),
+		sessionView: new BusView(clock, config.audioAuthMaxAgeMs, bus, true),
+		scopeView: new BusView(clock, config.audioAuthMaxAgeMs, bus),
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),

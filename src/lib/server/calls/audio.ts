@@ -3,7 +3,7 @@ import type { DB } from '../core/db';
 import type { Clock } from '../core/clock';
 import type { Viewer } from '../auth/access-token';
 import { getSettings } from '../core/settings';
-import { audibleScope } from './access';
+import { audibleScope, type ScopeView } from './access';
 import { scopeFilter } from './dto';
 import { absoluteAudioPath } from './storage';
 import { parseRange } from './range';
@@ -17,6 +17,8 @@ export interface AudioDeps {
 	config: { dataDir: string };
 	/** Small recordings held in memory (app.ts); without it every request reads the disk. */
 	audioFiles?: AudioFiles;
+	/** Listeners' grants held in memory (app.ts); without it they are read per request. */
+	scopeView?: ScopeView;
 }
 
 export interface AudioRequest {
@@ -42,7 +44,7 @@ export async function serveAudio(svc: AudioDeps, input: AudioRequest): Promise<R
 		return text(401, 'sign in required', { 'www-authenticate': 'Bearer' });
 	}
 	const id = /^\d{1,15}$/.test(input.id) ? Number(input.id) : 0;
-	const scope = await audibleScope(svc, viewer);
+	const scope = await audibleScope(svc, viewer, svc.scopeView);
 	const row = id
 		? await svc.db
 				.selectFrom('calls')

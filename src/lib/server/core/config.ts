@@ -65,6 +65,11 @@ export interface Config {
 	audioCacheBytes: number;
 	/** SQUELCH_AUDIO_CACHE_REVALIDATE_MS: a held recording is re-checked on disk after this long. */
 	audioCacheRevalidateMs: number;
+	/**
+	 * SQUELCH_AUDIO_AUTH_MAX_AGE_MS: the audio endpoint's in-memory sessions and grants (kept
+	 * current by the bus) are read again after this long; 0 reads them on every request.
+	 */
+	audioAuthMaxAgeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -170,6 +175,7 @@ export function parseConfig(env: Env): Config {
 		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600),
 		audioCacheBytes: int(env, 'SQUELCH_AUDIO_CACHE_MB', 64, 0, 4096) * 2 ** 20,
 		audioCacheRevalidateMs: int(env, 'SQUELCH_AUDIO_CACHE_REVALIDATE_MS', 1000, 0, 60_000),
+		audioAuthMaxAgeMs: int(env, 'SQUELCH_AUDIO_AUTH_MAX_AGE_MS', 1000, 0, 1000),
 		loginAttempts: {
 			perUsername: int(env, 'SQUELCH_LOGIN_USER_ATTEMPTS', 5, 1, 1000),
 			perIp: int(env, 'SQUELCH_LOGIN_IP_ATTEMPTS', 20, 1, 100_000)
