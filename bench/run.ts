@@ -313,7 +313,7 @@ const fmt = (n: number) =>
 				: n.toFixed(2);
 /** A ratio only means something between two positive figures. */
 const ratio = (a: number, b: number | null) =>
-	b && a > 0 && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
+	b && a > 0 && b > 0 && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '–';
 
 function printTable(load: { before: string; after: string }) {
 	const header = ['Figure', 'Squelch', 'Baseline', 'Ratio', 'Target', 'Met'];
@@ -362,7 +362,7 @@ function playsRows(listeners: number, ours: PlaysResult, theirs: PlaysResult) {
 			baseline: theirs[k],
 			unit: 'ms',
 			target: strict && k === 'p99' ? '≤ 2× baseline' : '',
-			met: strict && k === 'p99' ? ours.p99 <= 2 * theirs.p99 : null
+			met: strict && k === 'p99' ? Number.isFinite(ours.p99) && ours.p99 <= 2 * theirs.p99 : null
 		});
 }
 
