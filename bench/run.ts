@@ -341,6 +341,12 @@ function printTable(load: { before: string; after: string }) {
 	);
 }
 
+function showBig(f: FanOut) {
+	console.log(
+		`  p99 ${fmt(f.p99)} ms, ${f.received}/${f.expected} delivered, ${fmt(f.cpuPerDeliveryUs)} µs CPU per delivery, ${fmt(f.perSubscriberKB)} KB per idle subscriber, connect ${fmt(f.connectMs)} ms`
+	);
+}
+
 /** Everyone plays: the 1,000-listener targets are a share and a p99; at 10,000, the same share. */
 function playsRows(listeners: number, ours: PlaysResult, theirs: PlaysResult) {
 	const base = { baselineName: 'raw ws + static', unit: '' };
@@ -457,10 +463,12 @@ async function main() {
 			const plan = { subscribers: BIG_SUBSCRIBERS, rate: PLAY_RATE, seconds: BIG_SECONDS };
 			console.log(`fan-out, ${BIG_SUBSCRIBERS} subscribers: Squelch…`);
 			const big = await fanOut(target, plan);
+			showBig(big);
 			console.log(`fan-out, ${BIG_SUBSCRIBERS} subscribers: raw ws baseline…`);
 			const raw = await startBaseline(big.messageBytes || payloadBytes);
 			const bigRaw = await fanOut(raw.target, plan);
 			await raw.stop();
+			showBig(bigRaw);
 			const bigRow = (figure: string, k: keyof FanOut, unit: string, limit?: number) =>
 				rows.push({
 					figure: `${figure} (${BIG_SUBSCRIBERS} subs)`,
@@ -723,7 +731,8 @@ const watchdog = setTimeout(
 		for (const c of children) c.kill('SIGKILL');
 		void (stopServer?.() ?? Promise.resolve()).then(() => process.exit(1));
 	},
-	(15 * 60 + ROUNDS * SECONDS * 3) * 1000
+	// Generous: on a shared machine connecting 10,000 sockets alone can take a minute.
+	(15 * 60 + ROUNDS * SECONDS * 3 + (quick ? 0 : 20 * 60)) * 1000
 );
 watchdog.unref();
 

@@ -30,7 +30,10 @@ export async function startSquelch(opts: { cpuProfDir?: string } = {}): Promise<
 			NODE_ENV: 'production',
 			HOST: '127.0.0.1',
 			PORT: '0',
-			DATA_DIR: dataDir
+			DATA_DIR: dataDir,
+			// The listeners' tokens must outlast a full run on a busy machine (the scanner page
+			// refreshes them; the bench's raw clients do not).
+			SQUELCH_ACCESS_TTL: '7200'
 		}
 	});
 	let log = '';
