@@ -65,12 +65,26 @@ function fetchAudio(agent: http.Agent, start: PlayersStart, path: string): Promi
 	});
 }
 
+/**
+ * A browser sends a GET again, once, when a kept-alive connection is reset under it (the server
+ * closed it as idle while the request was on its way); Node's client does not, so the player
+ * does, for both servers alike.
+ */
+async function fetchLikeABrowser(agent: http.Agent, start: PlayersStart, path: string) {
+	try {
+		return await fetchAudio(agent, start, path);
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+		return fetchAudio(agent, start, path);
+	}
+}
+
 async function play(agent: http.Agent, start: PlayersStart, listener: Listener) {
 	listener.busy = true;
 	while (listener.queue.length && !stopping) {
 		const next = listener.queue.shift()!;
 		try {
-			await fetchAudio(agent, start, next.path);
+			await fetchLikeABrowser(agent, start, next.path);
 			seqs.push(next.seq);
 			times.push(now());
 		} catch (err) {
