@@ -2,6 +2,7 @@ import { sql, type Insertable } from 'kysely';
 import type { AlertsTable } from '../core/db/types';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { greatest } from '../core/db/dialect';
 import type { Bus } from '../core/bus';
 import type { Viewer } from '../auth/access-token';
 import { accessScope, canHear } from '../calls/access';
@@ -166,7 +167,9 @@ export async function decideAlerts(deps: DecideDeps, callId: number): Promise<nu
 			.insertInto('alert_cursor')
 			.values({ id: 1, call_id: callId })
 			.onConflict((oc) =>
-				oc.column('id').doUpdateSet({ call_id: sql<number>`max(call_id, excluded.call_id)` })
+				oc.column('id').doUpdateSet({
+					call_id: greatest(trx, sql.ref('alert_cursor.call_id'), sql.ref('excluded.call_id'))
+				})
 			)
 			.execute();
 		if (rows.length === 0) return [];

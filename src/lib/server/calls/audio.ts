@@ -14,7 +14,7 @@ import type { AudioFiles, AudioFileInfo } from './audio-files';
 export interface AudioDeps {
 	db: DB;
 	clock: Clock;
-	config: { dataDir: string };
+	config: { recordingsDir: string };
 	/** Small recordings held in memory (app.ts); without it every request reads the disk. */
 	audioFiles?: AudioFiles;
 	/** Listeners' grants held in memory (app.ts); without it they are read per request. */
@@ -76,7 +76,7 @@ export async function serveStoredAudio(
 	cacheControl: string
 ): Promise<Reply> {
 	const { header } = input;
-	const file = absoluteAudioPath(svc.config.dataDir, row.audio_path);
+	const file = absoluteAudioPath(svc.config.recordingsDir, row.audio_path);
 	const stat = file ? await fileInfo(svc, file) : null;
 	if (!file || !stat) return text(404, 'not found');
 
