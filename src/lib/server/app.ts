@@ -10,6 +10,8 @@ import { loadAuthKeys } from './auth/secrets';
 import { Passwords } from './auth/passwords';
 import { IncidentStitcher } from './share/stitch';
 import { VerifiedTokens } from './auth/access-token';
+import { audioFiles } from './calls/audio-files';
+import { BusView } from './core/bus-view';
 import { LoginThrottle } from './auth/throttle';
 import { UploadRateLimiter } from './calls/rate-limit';
 import { RejectionLog } from './calls/rejection-log';
@@ -61,6 +63,9 @@ export async function buildServices(
 		keys: await loadAuthKeys(db, clock),
 		throttle: new LoginThrottle({ db, clock }, cfg.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
+		audioFiles: audioFiles(clock, cfg),
+		sessionView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus, true),
+		scopeView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus),
 		presence: new Presence(),
 		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
 		feeds: createLiveFeeds({ db, bus }),

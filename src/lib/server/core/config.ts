@@ -70,6 +70,15 @@ export interface Config {
 	watchMode: 'leave' | 'move';
 	/** SQUELCH_WATCH_SETTLE_MS: a file must stay unchanged this long before it is read. */
 	watchSettleMs: number;
+	/** SQUELCH_AUDIO_CACHE_MB: bytes of small recordings held in memory for the audio endpoint (0: off). */
+	audioCacheBytes: number;
+	/** SQUELCH_AUDIO_CACHE_REVALIDATE_MS: a held recording is re-checked on disk after this long. */
+	audioCacheRevalidateMs: number;
+	/**
+	 * SQUELCH_AUDIO_AUTH_MAX_AGE_MS: the audio endpoint's in-memory sessions and grants (kept
+	 * current by the bus) are read again after this long; 0 reads them on every request.
+	 */
+	audioAuthMaxAgeMs: number;
 }
 
 export type WatchFormat = 'trunk-recorder' | 'sdrtrunk';
@@ -199,6 +208,9 @@ export function parseConfig(env: Env): Config {
 		wsMaxSubscriptions: int(env, 'SQUELCH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
 		wsMaxSocketsPerIp: int(env, 'SQUELCH_WS_MAX_PER_IP', 32, 1, 100_000),
 		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600),
+		audioCacheBytes: int(env, 'SQUELCH_AUDIO_CACHE_MB', 64, 0, 4096) * 2 ** 20,
+		audioCacheRevalidateMs: int(env, 'SQUELCH_AUDIO_CACHE_REVALIDATE_MS', 1000, 0, 60_000),
+		audioAuthMaxAgeMs: int(env, 'SQUELCH_AUDIO_AUTH_MAX_AGE_MS', 1000, 0, 1000),
 		loginAttempts: {
 			perUsername: int(env, 'SQUELCH_LOGIN_USER_ATTEMPTS', 5, 1, 1000),
 			perIp: int(env, 'SQUELCH_LOGIN_IP_ATTEMPTS', 20, 1, 100_000)
