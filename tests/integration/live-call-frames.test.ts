@@ -20,6 +20,7 @@ const call: Call = {
 	frequencies: [],
 	sources: [{ pos: 0, src: 7, tag: 'Engine 7' }],
 	patches: [200, 201],
+	emergency: true,
 	transcript: {
 		text: 'Engine 7 on scene',
 		segments: [{ start: 0, end: 1.5, text: 'on scene', unit: 7, alias: 'Engine 7' }]

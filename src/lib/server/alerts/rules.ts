@@ -1,8 +1,10 @@
 import { ServiceError } from '../core/errors';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import type { Bus } from '../core/bus';
 import type { Selectable } from 'kysely';
 import type { AlertRulesTable } from '../core/db/types';
+import { RuleIndex } from './rule-index';
 import { isEmptyMatch, isTimeZone, type QuietHours, type RuleMatch } from './match';
 
 /** Bounds on what one user may store (router schemas use the same numbers). */
@@ -31,6 +33,7 @@ export interface AlertRule extends RuleInput {
 export interface RuleDeps {
 	db: DB;
 	clock: Clock;
+	bus: Bus;
 }
 
 function parseJson<T>(text: string | null, fallback: T): T {
@@ -114,23 +117,32 @@ export async function listRules(db: DB, userId: number): Promise<AlertRule[]> {
 	return rows.map(toRule);
 }
 
-// Every rule on the server, kept per database for the ingest decision and dropped on any change
-// made through this module. (Several instances would drop it on a bus topic instead.)
-const cache = new WeakMap<DB, Promise<AlertRule[]>>();
+// Every rule on the server, indexed, kept per database for the ingest decision. A change made
+// here drops it at once; `alert.rules_changed` drops it in every instance (alerts/lifecycle.ts).
+const cache = new WeakMap<DB, Promise<RuleIndex>>();
 
-export function allRules(db: DB): Promise<AlertRule[]> {
-	let rules = cache.get(db);
-	if (!rules) {
-		rules = db
+export function ruleIndex(db: DB): Promise<RuleIndex> {
+	let index = cache.get(db);
+	if (!index) {
+		index = db
 			.selectFrom('alert_rules')
 			.selectAll()
 			.orderBy('id')
 			.execute()
-			.then((rows) => rows.map(toRule));
-		cache.set(db, rules);
-		rules.catch(() => cache.delete(db));
+			.then((rows) => new RuleIndex(rows.map(toRule)));
+		cache.set(db, index);
+		index.catch(() => cache.delete(db));
 	}
-	return rules;
+	return index;
+}
+
+export function dropRuleIndex(db: DB): void {
+	cache.delete(db);
+}
+
+function changed(deps: RuleDeps, userId: number) {
+	cache.delete(deps.db);
+	deps.bus.publish('alert.rules_changed', { userId });
 }
 
 export async function createRule(
@@ -164,7 +176,7 @@ export async function createRule(
 			.executeTakeFirstOrThrow();
 		return toRule(row);
 	});
-	cache.delete(deps.db);
+	changed(deps, userId);
 	return created;
 }
 
@@ -190,7 +202,7 @@ export async function updateRule(
 		.returningAll()
 		.executeTakeFirst();
 	if (!row) throw new ServiceError('NOT_FOUND', 'id: no such rule');
-	cache.delete(deps.db);
+	changed(deps, userId);
 	return toRule(row);
 }
 
@@ -201,5 +213,5 @@ export async function deleteRule(deps: RuleDeps, userId: number, id: number): Pr
 		.where('user_id', '=', userId)
 		.executeTakeFirst();
 	if (Number(res.numDeletedRows) === 0) throw new ServiceError('NOT_FOUND', 'id: no such rule');
-	cache.delete(deps.db);
+	changed(deps, userId);
 }

@@ -23,6 +23,8 @@ export interface Call {
 	frequencies: unknown[];
 	sources: Array<{ pos: number; src: number; tag?: string }>;
 	patches: number[];
+	/** The recorder flagged it as an emergency. */
+	emergency: boolean;
 	/** Its transcript (transcripts/), or null: none yet, or transcripts are off. */
 	transcript: Transcript | null;
 }
@@ -64,6 +66,7 @@ export function selectCalls(db: DB) {
 			'calls.frequencies',
 			'calls.sources',
 			'calls.patches',
+			'calls.emergency',
 			'calls.system_id',
 			'calls.talkgroup_id',
 			'systems.system_ref',
@@ -110,6 +113,7 @@ export function toCall(row: CallSelection): Call {
 		frequencies: parseJsonArray(row.frequencies),
 		sources: parseJsonArray(row.sources),
 		patches: parseJsonArray(row.patches),
+		emergency: row.emergency === 1,
 		transcript:
 			row.transcript_text === null
 				? null

@@ -21,6 +21,8 @@ export interface SearchFilters {
 	unit?: number;
 	from?: Date;
 	to?: Date;
+	/** Only calls the recorder flagged as an emergency (true) or not (false). */
+	emergency?: boolean;
 	/** Only calls the viewer bookmarked. */
 	bookmarked?: boolean;
 	/** Full text over transcripts: words and "phrases", all required; ranked best first. */
@@ -85,6 +87,7 @@ export async function searchCalls(
 			])
 		);
 	}
+	if (f.emergency !== undefined) query = query.where('calls.emergency', '=', f.emergency ? 1 : 0);
 	if (f.from) query = query.where('calls.date_time', '>=', f.from.getTime());
 	if (f.to) query = query.where('calls.date_time', '<=', f.to.getTime());
 	if (f.bookmarked && userId !== null) {

@@ -64,6 +64,8 @@ export function sidecarForm(
 		frequency: typeof meta.freq === 'number' ? meta.freq : undefined,
 		frequencies: JSON.stringify(frequencies),
 		sources: JSON.stringify(sources),
-		patches: JSON.stringify(array(meta.patched_talkgroups))
+		patches: JSON.stringify(array(meta.patched_talkgroups)),
+		// The call JSON's 0/1 (or true/false): sent as text, read by the upload's lenient parser.
+		...(meta.emergency === undefined ? {} : { emergency: String(meta.emergency) })
 	});
 }

@@ -20,6 +20,8 @@ export interface BusTopics {
 	'access.changed': { userId: number | null };
 	/** Alerts rows were written (alerts/decide.ts); `id` is the newest. */
 	'alert.raised': { id: number };
+	/** A user's alert rules were created, changed or deleted: rule indexes are rebuilt. */
+	'alert.rules_changed': { userId: number };
 	/** A call's transcript was stored (transcripts/): keyword alert rules are decided now. */
 	'transcript.stored': { callId: number };
 	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */

@@ -81,6 +81,38 @@ export async function dueHeads(db: DB, clock: Clock, kind: string, limit = 100) 
 	}));
 }
 
+/**
+ * Claims a due row for `leaseMs` (its next_at moves past now), so another worker or instance that
+ * read the same head skips it; false when someone else claimed or finished it first. A worker that
+ * dies holding a claim leaves the row to be retried when the lease ends.
+ */
+export async function claimDue(
+	db: DB,
+	clock: Clock,
+	id: number,
+	leaseMs: number
+): Promise<boolean> {
+	const now = clock.now();
+	const result = await db
+		.updateTable('outbox')
+		.set({ next_at: now + leaseMs })
+		.where('id', '=', id)
+		.where('next_at', '<=', now)
+		.where('done_at', 'is', null)
+		.where('gave_up_at', 'is', null)
+		.executeTakeFirst();
+	return Number(result.numUpdatedRows) === 1;
+}
+
+/** Ends a row without doing it (its subject is gone); kept as given up with the reason. */
+export async function markDropped(db: DB, clock: Clock, id: number, reason: string): Promise<void> {
+	await db
+		.updateTable('outbox')
+		.set({ gave_up_at: clock.now(), last_error: reason.slice(0, 500) })
+		.where('id', '=', id)
+		.execute();
+}
+
 export async function markDone(db: DB, clock: Clock, id: number): Promise<void> {
 	await db
 		.updateTable('outbox')

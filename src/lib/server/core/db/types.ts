@@ -164,6 +164,8 @@ export interface CallsTable {
 	original_path: string | null;
 	/** Bytes as received, when the stored file is an encode. */
 	original_size: number | null;
+	/** 0/1: the recorder flagged it as an emergency. */
+	emergency: Generated<number>;
 }
 
 /** The audio pipeline's outbox: one row per call whose audio is still to be encoded. */
@@ -356,19 +358,29 @@ export interface PushSubscriptionsTable {
 	created_at: number;
 }
 
-/** A push still to send: one alert to one device. */
-export interface PushOutboxTable {
-	id: Generated<number>;
-	alert_id: number;
-	subscription_id: number;
-	attempts: Generated<number>;
-	/** Not before this time (backoff, Retry-After). */
-	next_at: number;
-	created_at: number;
+/** The cool-down of one rule on one talkgroup (alerts/limits.ts). */
+export interface AlertCooldownsTable {
+	user_id: number;
+	rule_id: number;
+	talkgroup_id: number;
+	/** When its last alert went out, epoch ms; 0: never. */
+	last_at: number;
+	/** Alerts held back since then. */
+	suppressed: Generated<number>;
+	/** What the last alert folded in (read back by the claim). */
+	carried: Generated<number>;
+}
+
+/** A user's per-minute alert cap: the current window. */
+export interface AlertMinutesTable {
+	user_id: number;
+	window_start: number;
+	count: number;
 }
 
 export interface Database {
-	push_outbox: PushOutboxTable;
+	alert_cooldowns: AlertCooldownsTable;
+	alert_minutes: AlertMinutesTable;
 	alert_rules: AlertRulesTable;
 	alerts: AlertsTable;
 	alert_cursor: AlertCursorTable;

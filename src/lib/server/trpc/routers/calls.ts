@@ -19,6 +19,7 @@ const searchInput = z.object({
 	unit: radioId.optional(),
 	from: z.date().optional(),
 	to: z.date().optional(),
+	emergency: z.boolean().optional(),
 	bookmarked: z.boolean().optional(),
 	q: z.string().max(200).optional()
 });

@@ -8,6 +8,7 @@ import * as m0007share from './0007_share_links';
 import * as m0008forward from './0008_forward_outbox';
 import * as m0009folder from './0009_folder_ingest';
 import * as m0010alerts from './0010_alerts';
+import * as m0012alerts from './0012_alerts_durable';
 import * as m0013transcripts from './0013_transcripts';
 
 /**
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
 	'0008_forward_outbox': m0008forward,
 	'0009_folder_ingest': m0009folder,
 	'0010_alerts': m0010alerts,
+	'0012_alerts_durable': m0012alerts,
 	'0013_transcripts': m0013transcripts
 };
 
