@@ -62,7 +62,7 @@ function readForm(req: http.IncomingMessage): Promise<Omit<SttRequest, 'path' | 
 			const chunks: Buffer[] = [];
 			stream.on('data', (c: Buffer) => chunks.push(c));
 			stream.on('end', () => {
-				file = { name: info.filename, mime: info.mimeType, bytes: Buffer.concat(chunks) };
+				file = { name: info.filename ?? '', mime: info.mimeType, bytes: Buffer.concat(chunks) };
 			});
 		});
 		parser.on('close', () => resolve({ fields, file }));

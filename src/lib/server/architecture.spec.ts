@@ -19,17 +19,7 @@ const ALLOWED: Record<string, readonly string[]> = {
 	share: ['core', 'auth', 'calls'],
 	forward: ['core', 'calls'],
 	alerts: ['core', 'auth', 'calls', 'live', 'transcripts'],
-	admin: [
-		'core',
-		'auth',
-		'calls',
-		'scanner',
-		'live',
-		'transcripts',
-		'share',
-		'forward',
-		'alerts'
-	],
+	admin: ['core', 'auth', 'calls', 'scanner', 'live', 'transcripts', 'share', 'forward', 'alerts'],
 	realtime: [
 		'core',
 		'auth',

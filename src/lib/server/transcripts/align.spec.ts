@@ -19,7 +19,13 @@ describe('who said what', () => {
 	it('gives each segment to the unit holding the air, joining neighbours of one unit', () => {
 		const lines = alignSegments(segments, threeUnits, new Map([[7654321, 'Dispatch']]));
 		expect(lines).toEqual([
-			{ start: 0, end: 2.0, text: 'Dispatch, Engine 5 on scene.', unit: 1234567, alias: 'Engine 5' },
+			{
+				start: 0,
+				end: 2.0,
+				text: 'Dispatch, Engine 5 on scene.',
+				unit: 1234567,
+				alias: 'Engine 5'
+			},
 			{
 				start: 2.3,
 				end: 4.6,

@@ -60,7 +60,11 @@ export function alignSegments(
 		while (first + 1 < spans.length && spans[first + 1].pos <= seg.start) first++;
 		let best = first;
 		let bestOverlap = -1;
-		for (let i = first; i < spans.length && spans[i].pos < Math.max(seg.end, seg.start + 1e-9); i++) {
+		for (
+			let i = first;
+			i < spans.length && spans[i].pos < Math.max(seg.end, seg.start + 1e-9);
+			i++
+		) {
 			const from = Math.max(seg.start, spans[i].pos);
 			const to = Math.min(seg.end, i + 1 < spans.length ? spans[i + 1].pos : Infinity);
 			if (to - from > bestOverlap) {

@@ -70,7 +70,11 @@ describe('OpenAI-compatible engine', () => {
 
 	it('asks for a retry after what 429 Retry-After says', async () => {
 		stt.script([
-			{ status: 429, json: { error: { message: 'Rate limit reached' } }, headers: { 'retry-after': '7' } }
+			{
+				status: 429,
+				json: { error: { message: 'Rate limit reached' } },
+				headers: { 'retry-after': '7' }
+			}
 		]);
 		expect(await engine().transcribe(request())).toEqual({
 			ok: false,

@@ -52,7 +52,8 @@ async function readCapped(res: Response): Promise<string> {
 	let size = 0;
 	for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
 		size += chunk.byteLength;
-		if (size > MAX_RESPONSE_BYTES) throw new Error(`answer larger than ${MAX_RESPONSE_BYTES} bytes`);
+		if (size > MAX_RESPONSE_BYTES)
+			throw new Error(`answer larger than ${MAX_RESPONSE_BYTES} bytes`);
 		chunks.push(chunk);
 	}
 	return Buffer.concat(chunks).toString('utf8');

@@ -11,7 +11,9 @@ const BATCH = 500;
 
 /** Whether the admin's scope ("SYSTEM" or "SYSTEM:TALKGROUP" entries; empty: all) takes a call. */
 export function inScope(scope: readonly string[], system: number, talkgroup: number): boolean {
-	return scope.length === 0 || scope.includes(`${system}`) || scope.includes(`${system}:${talkgroup}`);
+	return (
+		scope.length === 0 || scope.includes(`${system}`) || scope.includes(`${system}:${talkgroup}`)
+	);
 }
 
 /**
@@ -27,50 +29,59 @@ export async function queueFinishedCalls(
 	settings: Settings,
 	engineOn: boolean
 ): Promise<number> {
-	return deps.db.transaction().execute(async (trx) => {
-		const cursor = await trx
-			.selectFrom('transcript_cursor')
-			.select('seq')
-			.where('id', '=', 1)
-			.executeTakeFirst();
-		const from = Number(cursor?.seq ?? 0);
-		const rows = await trx
-			.selectFrom('call_publications as p')
-			.innerJoin('calls', 'calls.id', 'p.call_id')
-			.innerJoin('systems', 'systems.id', 'calls.system_id')
-			.innerJoin('talkgroups', 'talkgroups.id', 'calls.talkgroup_id')
-			.select(['p.seq', 'calls.id', 'calls.duration', 'systems.system_ref', 'talkgroups.talkgroup_ref'])
-			.where('p.seq', '>', from)
-			.where('p.kind', '=', 'call')
-			.orderBy('p.seq')
-			.limit(BATCH)
-			.execute();
-		if (!rows.length) return 0;
-		if (engineOn)
-			for (const r of rows) {
-				if (r.duration < settings.sttMinDurationSec) continue;
-				if (!inScope(settings.sttScope, r.system_ref, r.talkgroup_ref)) continue;
-				await enqueue(trx, deps.clock, {
-					kind: TRANSCRIPT_KIND,
-					lane: laneOf(r.id),
-					ref: `call:${r.id}`,
-					payload: { callId: r.id }
-				});
-			}
-		const to = rows[rows.length - 1].seq;
-		const moved = await trx
-			.updateTable('transcript_cursor')
-			.set({ seq: to })
-			.where('id', '=', 1)
-			.where('seq', '=', from)
-			.executeTakeFirst();
-		// Another instance moved it first: undo ours (its rows are the same calls).
-		if (Number(moved.numUpdatedRows) !== 1) throw new CursorMoved();
-		return rows.length;
-	}).catch((err) => {
-		if (err instanceof CursorMoved) return 0;
-		throw err;
-	});
+	return deps.db
+		.transaction()
+		.execute(async (trx) => {
+			const cursor = await trx
+				.selectFrom('transcript_cursor')
+				.select('seq')
+				.where('id', '=', 1)
+				.executeTakeFirst();
+			const from = Number(cursor?.seq ?? 0);
+			const rows = await trx
+				.selectFrom('call_publications as p')
+				.innerJoin('calls', 'calls.id', 'p.call_id')
+				.innerJoin('systems', 'systems.id', 'calls.system_id')
+				.innerJoin('talkgroups', 'talkgroups.id', 'calls.talkgroup_id')
+				.select([
+					'p.seq',
+					'calls.id',
+					'calls.duration',
+					'systems.system_ref',
+					'talkgroups.talkgroup_ref'
+				])
+				.where('p.seq', '>', from)
+				.where('p.kind', '=', 'call')
+				.orderBy('p.seq')
+				.limit(BATCH)
+				.execute();
+			if (!rows.length) return 0;
+			if (engineOn)
+				for (const r of rows) {
+					if (r.duration < settings.sttMinDurationSec) continue;
+					if (!inScope(settings.sttScope, r.system_ref, r.talkgroup_ref)) continue;
+					await enqueue(trx, deps.clock, {
+						kind: TRANSCRIPT_KIND,
+						lane: laneOf(r.id),
+						ref: `call:${r.id}`,
+						payload: { callId: r.id }
+					});
+				}
+			const to = rows[rows.length - 1].seq;
+			const moved = await trx
+				.updateTable('transcript_cursor')
+				.set({ seq: to })
+				.where('id', '=', 1)
+				.where('seq', '=', from)
+				.executeTakeFirst();
+			// Another instance moved it first: undo ours (its rows are the same calls).
+			if (Number(moved.numUpdatedRows) !== 1) throw new CursorMoved();
+			return rows.length;
+		})
+		.catch((err) => {
+			if (err instanceof CursorMoved) return 0;
+			throw err;
+		});
 }
 
 class CursorMoved extends Error {}

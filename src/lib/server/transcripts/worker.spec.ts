@@ -168,9 +168,9 @@ describe('transcript queue and worker', () => {
 		await pass();
 		expect(await backlogLength(svc.db)).toBe(3);
 		const rows = await outbox();
-		expect(rows.filter((r) => r.gave_up_at !== null).map((r) => JSON.parse(r.payload).callId)).toEqual(
-			ids.slice(0, 2)
-		);
+		expect(
+			rows.filter((r) => r.gave_up_at !== null).map((r) => JSON.parse(r.payload).callId)
+		).toEqual(ids.slice(0, 2));
 		const [event] = await events('transcript.dropped');
 		expect(JSON.parse(event.data)).toMatchObject({ count: 2 });
 	});

@@ -20,7 +20,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 		.addColumn('elapsed_ms', 'integer', (c) => c.notNull().defaultTo(0))
 		.addColumn('created_at', 'integer', (c) => c.notNull())
 		.execute();
-	await db.schema.createIndex('transcripts_created').on('transcripts').column('created_at').execute();
+	await db.schema
+		.createIndex('transcripts_created')
+		.on('transcripts')
+		.column('created_at')
+		.execute();
 
 	if (db.getExecutor().adapter instanceof PostgresAdapter) {
 		await sql`create index transcripts_tsv on transcripts using gin (to_tsvector('english', text))`.execute(
