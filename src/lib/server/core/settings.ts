@@ -3,6 +3,9 @@ import type { Clock } from './clock';
 import type { DB } from './db';
 import type { Bus } from './bus';
 
+/** Stands in for a stored API key in what the admin page reads: the key itself is never sent back. */
+export const SECRET_SET = '(set)';
+
 /** Settings an admin changes at run time; each read goes to SQLite, so changes apply at once. */
 export const settingsSchema = z.object({
 	/** Anonymous listeners may hear live calls, audio and the archive (never the admin area). */
@@ -50,7 +53,12 @@ export const settingsSchema = z.object({
 	/** Base URL, model, API key and language; null falls back to SQUELCH_STT_*. */
 	sttUrl: z.string().url().max(500).nullable(),
 	sttModel: z.string().min(1).max(100).nullable(),
-	sttApiKey: z.string().min(1).max(500).nullable(),
+	sttApiKey: z
+		.string()
+		.min(1)
+		.max(500)
+		.refine((key) => key !== SECRET_SET, 'send the key itself, or leave it out to keep it')
+		.nullable(),
 	/** ISO-639-1 code sent as `language`; null lets the engine detect it. */
 	sttLanguage: z
 		.string()
@@ -124,6 +132,10 @@ export async function getSettings(db: DB): Promise<Settings> {
 		if (parsed.success) (merged as Record<string, unknown>)[key] = parsed.data;
 	}
 	return merged;
+}
+
+export function withoutSecrets(settings: Settings): Settings {
+	return { ...settings, sttApiKey: settings.sttApiKey === null ? null : SECRET_SET };
 }
 
 /** The session cap in force: the admin's setting, else the environment's. */
