@@ -86,7 +86,10 @@ export async function queueFinishedCalls(
 
 class CursorMoved extends Error {}
 
-/** Queues calls again on the admin's request (re-transcribe): a fresh row each, even if done. */
+/**
+ * Queues calls again on the admin's request (re-transcribe): a fresh row each, even if done before;
+ * a call still waiting is not queued twice. Returns how many were queued.
+ */
 export async function requeueCalls(
 	deps: { db: DB; clock: Clock },
 	callIds: readonly number[]
@@ -94,16 +97,32 @@ export async function requeueCalls(
 	const stamp = deps.clock.now();
 	let queued = 0;
 	await deps.db.transaction().execute(async (trx) => {
-		for (const id of callIds)
-			if (
-				await enqueue(trx, deps.clock, {
+		for (let i = 0; i < callIds.length; i += 500) {
+			const ids = callIds.slice(i, i + 500);
+			const waiting = await trx
+				.selectFrom('outbox')
+				.select('lane')
+				.where('kind', '=', TRANSCRIPT_KIND)
+				.where(
+					'lane',
+					'in',
+					ids.map((id) => laneOf(id))
+				)
+				.where('done_at', 'is', null)
+				.where('gave_up_at', 'is', null)
+				.execute();
+			const skip = new Set(waiting.map((w) => w.lane));
+			for (const id of ids) {
+				if (skip.has(laneOf(id))) continue;
+				const added = await enqueue(trx, deps.clock, {
 					kind: TRANSCRIPT_KIND,
 					lane: laneOf(id),
 					ref: `call:${id}:again:${stamp}`,
 					payload: { callId: id }
-				})
-			)
-				queued++;
+				});
+				if (added) queued++;
+			}
+		}
 	});
 	return queued;
 }
