@@ -179,49 +179,93 @@ async function unitAliases(
 }
 
 /**
- * One pass: queue calls whose audio became final, trim the backlog, then keep up to
- * `sttConcurrency` requests in flight until nothing is due. Reads the settings each pass, so an
- * admin's change applies at the next one.
+ * The transcription worker of one process: each `fill` queues calls whose audio became final,
+ * trims the backlog, and starts requests up to `sttConcurrency` without waiting for them, so a
+ * slow engine never holds up queueing (a finished request asks for the next fill). Settings are
+ * read on each fill, so an admin's change applies at once.
  */
-export async function transcriptPass(deps: TranscriptDeps, signal: AbortSignal): Promise<void> {
-	const settings = await getSettings(deps.db);
-	const choice = engineChoice(settings, deps.config.stt);
-	const engine = engineFor(choice, () => deps.clock.now());
-	while ((await queueFinishedCalls(deps, settings, engine !== null)) > 0) {
-		if (signal.aborted) return;
-	}
-	const dropped = await trimBacklog(deps, settings.sttBacklog);
-	if (dropped > 0)
-		await recordEvent(deps, 'transcript.dropped', {
-			count: dropped,
-			reason: `more than ${settings.sttBacklog} calls waiting`
-		});
-	if (!engine) return;
-	const leaseMs = choice.timeoutMs + 60_000;
-	const slot = async () => {
-		for (;;) {
-			if (signal.aborted) return;
-			const item = await claim(deps, leaseMs);
-			if (!item) return;
-			await transcribeOne(deps, engine, choice.language, item, settings, signal);
+export class TranscriptWorker {
+	private inFlight = new Set<Promise<void>>();
+
+	constructor(
+		private deps: TranscriptDeps,
+		private signal: AbortSignal,
+		/** Called when a request finishes: there may be room for the next. */
+		private onFinished: () => void = () => {}
+	) {}
+
+	/** Returns how many requests it started. */
+	async fill(): Promise<number> {
+		const { deps, signal } = this;
+		const settings = await getSettings(deps.db);
+		const choice = engineChoice(settings, deps.config.stt);
+		const engine = engineFor(choice, () => deps.clock.now());
+		while ((await queueFinishedCalls(deps, settings, engine !== null)) > 0) {
+			if (signal.aborted) return 0;
 		}
-	};
-	await Promise.all(Array.from({ length: settings.sttConcurrency }, slot));
+		const dropped = await trimBacklog(deps, settings.sttBacklog);
+		if (dropped > 0)
+			await recordEvent(deps, 'transcript.dropped', {
+				count: dropped,
+				reason: `more than ${settings.sttBacklog} calls waiting`
+			});
+		if (!engine) return 0;
+		let started = 0;
+		while (!signal.aborted && this.inFlight.size < settings.sttConcurrency) {
+			const item = await claim(deps, choice.timeoutMs + 60_000);
+			if (!item) break;
+			const request: Promise<void> = transcribeOne(
+				deps,
+				engine,
+				choice.language,
+				item,
+				settings,
+				signal
+			)
+				.catch((err) =>
+					console.error('Squelch: transcription failed:', err instanceof Error ? err.message : err)
+				)
+				.finally(() => {
+					this.inFlight.delete(request);
+					this.onFinished();
+				});
+			this.inFlight.add(request);
+			started++;
+		}
+		return started;
+	}
+
+	/** Resolves once no request is in flight. */
+	async idle(): Promise<void> {
+		while (this.inFlight.size) await Promise.all(this.inFlight);
+	}
+}
+
+/** Fills and waits until nothing more is due (tests, and a one-off drain). */
+export async function transcriptPass(deps: TranscriptDeps, signal: AbortSignal): Promise<void> {
+	const worker = new TranscriptWorker(deps, signal);
+	let started: number;
+	do {
+		started = await worker.fill();
+		await worker.idle();
+	} while (started > 0 && !signal.aborted);
 }
 
 const KEEP_FAILURES_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
 /**
- * Starts transcription: a pass at start (calls a crash left waiting are sent), whenever a call is
- * published, and every few seconds (retries coming due). Never on the ingest path: a published
- * call only wakes this worker. Returns the stop function.
+ * Starts transcription: a fill at start (calls a crash left waiting are sent), whenever a call is
+ * published or a request finishes, and every few seconds (retries coming due). Never on the
+ * ingest path: a published call only wakes this worker. Returns the stop function, which aborts
+ * requests in flight (their calls are due again at the next start) and waits for them.
  */
 export function startTranscripts(deps: TranscriptDeps, intervalMs = 2000): () => Promise<void> {
 	const stopping = new AbortController();
 	let prunedAt = -Infinity;
+	const transcriber = new TranscriptWorker(deps, stopping.signal, () => worker.wake());
 	const worker = startOutboxWorker(async () => {
-		await transcriptPass(deps, stopping.signal);
+		await transcriber.fill();
 		// A delete on every pass would compete with ingest: the failure log is pruned now and then.
 		if (deps.clock.now() - prunedAt < PRUNE_EVERY_MS) return;
 		prunedAt = deps.clock.now();
@@ -235,5 +279,6 @@ export function startTranscripts(deps: TranscriptDeps, intervalMs = 2000): () =>
 		unsubscribe();
 		stopping.abort();
 		await worker.stop();
+		await transcriber.idle();
 	};
 }
