@@ -15,7 +15,13 @@ export interface SttRequest {
 }
 
 export type SttReply =
-	| { status: number; json?: unknown; headers?: Record<string, string> }
+	| {
+			status: number;
+			json?: unknown;
+			headers?: Record<string, string>;
+			/** Answer only once this settles (the test decides when the transcript arrives). */
+			after?: Promise<unknown>;
+	  }
 	/** Never answer (a request past the client's timeout); the socket is closed at close(). */
 	| 'hang';
 
@@ -93,6 +99,7 @@ export async function startSttServer(
 		}
 		const reply = replies.shift();
 		if (reply === 'hang') return;
+		if (reply?.after) await reply.after;
 		if (req.method !== 'POST' || request.path !== '/v1/audio/transcriptions') {
 			res.writeHead(404, { 'content-type': 'application/json' });
 			res.end(JSON.stringify({ error: { message: 'not found' } }));
