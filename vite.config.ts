@@ -34,7 +34,13 @@ export default defineConfig({
 		projects: [
 			{
 				extends: true,
-				test: { name: 'unit', include: ['src/**/*.spec.ts'], environment: 'node' }
+				test: {
+					name: 'unit',
+					include: ['src/**/*.spec.ts'],
+					environment: 'node',
+					// SQUELCH_TEST_DB=postgres only: a throwaway PostgreSQL cluster for the run.
+					globalSetup: ['tests/helpers/pg-global-setup.ts']
+				}
 			},
 			{
 				extends: true,
@@ -42,7 +48,7 @@ export default defineConfig({
 					name: 'integration',
 					include: ['tests/integration/**/*.test.ts'],
 					environment: 'node',
-					globalSetup: ['tests/helpers/global-setup.ts'],
+					globalSetup: ['tests/helpers/global-setup.ts', 'tests/helpers/pg-global-setup.ts'],
 					testTimeout: 120_000,
 					hookTimeout: 120_000
 				}

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openServerDb } from './server-db';
 
 /**
  * Recorder-shaped request bodies (built in scripts/lib/recorder-forms.ts, shared with the simulator)
@@ -96,12 +96,7 @@ export function rawHttp(
 	});
 }
 
-/** The test server's SQLite file, opened read-write next to the running server (WAL). */
-export function openServerDb(dataDir: string) {
-	const db = new Database(path.join(dataDir, 'squelch.db'));
-	db.pragma('busy_timeout = 5000');
-	return db;
-}
+export { openServerDb };
 
 export function setSetting(dataDir: string, key: string, value: unknown) {
 	const db = openServerDb(dataDir);

@@ -2,8 +2,27 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { testDatabase } from '../../src/lib/server/core/config';
+import { createPgDatabase } from '../../src/lib/server/core/db/test-db';
+import { DATABASE_URL_FILE, serverDatabaseUrl } from './server-db';
 
 const root = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * SQUELCH_TEST_DB=postgres: each new data dir gets a fresh, empty PostgreSQL database (the server
+ * creates its tables on first start, as in production), kept across restarts of that server.
+ * Its URL is left in the data dir for openServerDb (server-db.ts).
+ */
+async function databaseEnv(dataDir: string, env: Record<string, string> = {}) {
+	if (env.DATABASE_URL !== undefined) return {};
+	let url = serverDatabaseUrl(dataDir);
+	const target = testDatabase();
+	if (!url && target.kind === 'postgres') {
+		url = await createPgDatabase(target.adminUrl);
+		fs.writeFileSync(path.join(dataDir, DATABASE_URL_FILE), url);
+	}
+	return url ? { DATABASE_URL: url } : {};
+}
 
 export interface ServerExit {
 	code: number | null;
@@ -43,6 +62,7 @@ export async function startServer(
 	let port = opts.port ?? 0;
 	let child: ChildProcess;
 	let log = '';
+	const database = await databaseEnv(dataDir, opts.env);
 
 	const launch = () =>
 		new Promise<void>((resolve, reject) => {
@@ -58,6 +78,7 @@ export async function startServer(
 					// The audio pipeline only where a test asks for it (tests/integration/audio-pipeline.test.ts):
 					// elsewhere uploads are compared byte for byte with what was sent.
 					FFMPEG_PATH: 'off',
+					...database,
 					...opts.env
 				},
 				stdio: ['ignore', 'pipe', 'pipe']

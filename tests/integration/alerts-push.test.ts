@@ -1,10 +1,8 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server';
 import { createAndSignIn, errorCode, signInAdmin, trpc, type Client } from '../helpers/client';
 import { liveClient, until } from '../helpers/live-server';
-import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
+import { fixture, M4A, openServerDb, post, trunkRecorderForm } from '../helpers/recorders';
 import {
 	browserKeys,
 	decryptPush,
@@ -61,7 +59,7 @@ async function upload(talkgroup = 4200): Promise<number> {
 		})
 	);
 	expect(reply.status, reply.body).toBe(200);
-	const db = new Database(path.join(server.dataDir, 'squelch.db'), { readonly: true });
+	const db = openServerDb(server.dataDir);
 	try {
 		return (db.prepare('select max(id) as id from calls').get() as { id: number }).id;
 	} finally {
@@ -70,7 +68,7 @@ async function upload(talkgroup = 4200): Promise<number> {
 }
 
 function dbRows<T>(query: string, ...params: unknown[]): T[] {
-	const db = new Database(path.join(server.dataDir, 'squelch.db'), { readonly: true });
+	const db = openServerDb(server.dataDir);
 	try {
 		return db.prepare(query).all(...params) as T[];
 	} finally {

@@ -9,6 +9,7 @@ import { appRouter } from '../../src/lib/server/trpc/root';
 import { createCallerFactory, type Meta } from '../../src/lib/server/trpc/init';
 import type { Context } from '../../src/lib/server/trpc/context';
 import { buildServices, type Services } from '../../src/lib/server/app';
+import { createTestDb } from '../../src/lib/server/core/db';
 import { parseConfig } from '../../src/lib/server/core/config';
 import type { Viewer } from '../../src/lib/server/auth/access-token';
 import { createAndSignIn, signInAdmin, type Client } from '../helpers/client';
@@ -206,7 +207,11 @@ describe('role matrix for subscriptions (createCaller, same middleware)', () => 
 
 	beforeAll(async () => {
 		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-matrix-'));
-		services = await buildServices(parseConfig({ DATA_DIR: dataDir }));
+		services = await buildServices(
+			parseConfig({ DATA_DIR: dataDir }),
+			undefined,
+			await createTestDb()
+		);
 	});
 
 	it('admin subscriptions refuse anonymous and listeners; listener subscriptions follow public listening', async () => {

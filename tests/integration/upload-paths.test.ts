@@ -84,25 +84,26 @@ it('finishes or discards uploads a crash interrupted, at the next start', async 
 	fs.writeFileSync(path.join(incoming, `${randomUUID()}.upload`), audio.subarray(0, 1000));
 	const db = openServerDb(server.dataDir);
 	const first = db.prepare('select * from calls').get() as Record<string, unknown>;
-	const inserted = db
-		.prepare(
-			// Audio final and published, as ingest commits a call when the audio pipeline is off.
-			`insert into calls (system_id, talkgroup_id, date_time, frequency, duration, audio_path, audio_type, audio_size, audio_name, source, frequencies, sources, patches, api_key_id, created_at, ready_at, due_at, public_at)
+	db.prepare(
+		// Audio final and published, as ingest commits a call when the audio pipeline is off.
+		`insert into calls (system_id, talkgroup_id, date_time, frequency, duration, audio_path, audio_type, audio_size, audio_name, source, frequencies, sources, patches, api_key_id, created_at, ready_at, due_at, public_at)
 			 values (?, ?, ?, null, 6.85, ?, 'audio/wav', ?, 'b.wav', null, '[]', '[]', '[]', null, 0, 0, 0, 0)`
-		)
-		.run(
-			first.system_id,
-			first.talkgroup_id,
-			1718150000000,
-			`2024/06/12/${committedId}.wav`,
-			audio.length
-		);
+	).run(
+		first.system_id,
+		first.talkgroup_id,
+		1718150000000,
+		`2024/06/12/${committedId}.wav`,
+		audio.length
+	);
+	const inserted = db
+		.prepare('select id from calls where audio_path = ?')
+		.get(`2024/06/12/${committedId}.wav`) as { id: number };
 	db.close();
 
 	await server.restart();
 	expect(recordingFiles(server.dataDir).filter((f) => f.startsWith('.incoming'))).toEqual([]);
 	expect(recordingFiles(server.dataDir)).toContain(`2024/06/12/${committedId}.wav`);
-	const res = await fetch(`${server.url}/api/calls/${inserted.lastInsertRowid}/audio`, {
+	const res = await fetch(`${server.url}/api/calls/${inserted.id}/audio`, {
 		headers: { authorization: `Bearer ${(await signInAdmin(server.url)).token}` }
 	});
 	expect(res.status).toBe(200);

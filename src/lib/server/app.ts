@@ -1,9 +1,8 @@
-import path from 'node:path';
 import fs from 'node:fs';
 import type { RequestListener, Server } from 'node:http';
 import { config, type Config } from './core/config';
 import { FileClock, systemClock, type Clock } from './core/clock';
-import { createDb, migrateToLatest } from './core/db';
+import { migrateToLatest, openDatabase, type DB } from './core/db';
 import { InProcessBus } from './core/bus';
 import { loadAuthKeys } from './auth/secrets';
 import { VerifiedTokens } from './auth/access-token';
@@ -30,14 +29,17 @@ import { serveHttp, type HttpServerHandle } from './http/server';
  */
 export type { Services };
 
-/** The per-process objects over a migrated database; no background work starts here. */
+/**
+ * The per-process objects over a migrated database (the configured one, unless a test hands its
+ * own); no background work starts here.
+ */
 export async function buildServices(
 	cfg: Config,
 	clock: Clock = systemClock,
-	dbFile?: string
+	database?: DB
 ): Promise<Services> {
-	fs.mkdirSync(path.join(cfg.dataDir, 'recordings'), { recursive: true });
-	const db = createDb(dbFile ?? path.join(cfg.dataDir, 'squelch.db'));
+	fs.mkdirSync(cfg.recordingsDir, { recursive: true });
+	const db = database ?? openDatabase(cfg);
 	await migrateToLatest(db);
 	const bus = new InProcessBus();
 	return {

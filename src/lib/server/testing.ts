@@ -45,8 +45,8 @@ export async function testServices(
 	const db = await createTestDb();
 	const bus = new RecordingBus();
 	const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-unit-'));
-	fs.mkdirSync(incomingDir(dataDir), { recursive: true });
 	const config = parseConfig({ ...env, DATA_DIR: dataDir });
+	fs.mkdirSync(incomingDir(config.recordingsDir), { recursive: true });
 	return {
 		config,
 		db,

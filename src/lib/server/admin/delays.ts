@@ -1,6 +1,7 @@
 import { ServiceError } from '../core/errors';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { caseInsensitive } from '../core/db/dialect';
 import type { Bus } from '../core/bus';
 
 /**
@@ -47,7 +48,7 @@ export async function delayOverview(db: DB, now: number): Promise<DelayOverview>
 		.selectFrom('users')
 		.select(['id', 'username'])
 		.where('delay_exempt', '=', 1)
-		.orderBy('username')
+		.orderBy(caseInsensitive(db, 'username'))
 		.execute();
 	const waiting = await db
 		.selectFrom('calls')

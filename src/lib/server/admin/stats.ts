@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { isPostgres } from '../core/db/dialect';
 import { passwordQueue } from '../auth/passwords';
 import { alertCounts, type AlertCount } from '../alerts/stats';
 
@@ -83,6 +84,19 @@ async function countSince(db: DB, since: number | null): Promise<number> {
 	return Number((await query.executeTakeFirstOrThrow()).n);
 }
 
+/**
+ * The database's own size: SQLite's pages × page size (the main file, whatever its path);
+ * PostgreSQL's pg_database_size (needs only CONNECT on the database).
+ */
+async function databaseSize(db: DB): Promise<number> {
+	const query = isPostgres(db)
+		? sql<{ bytes: number }>`select pg_database_size(current_database()) as bytes`
+		: sql<{
+				bytes: number;
+			}>`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`;
+	return Number((await query.execute(db)).rows[0]?.bytes ?? 0);
+}
+
 export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 	const now = deps.clock.now();
 	const todayStart = startOfUtcDay(now);
@@ -108,14 +122,8 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 			)
 		])
 		.executeTakeFirstOrThrow();
-	// The database's own size as SQLite reports it (pages × page size): the main file, whatever its path.
-	const pages = await sql<{
-		bytes: number;
-	}>`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`.execute(
-		deps.db
-	);
 	const audioBytes = Number(audio.bytes);
-	const databaseBytes = Number(pages.rows[0]?.bytes ?? 0);
+	const databaseBytes = await databaseSize(deps.db);
 
 	const perHour = await deps.db
 		.selectFrom('calls')
@@ -166,7 +174,8 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 		])
 		.where('calls.date_time', '>=', now - DAY)
 		.where('calls.date_time', '<=', now)
-		.groupBy('talkgroups.id')
+		// Both keys: PostgreSQL wants every selected column's table grouped (by its primary key).
+		.groupBy(['talkgroups.id', 'systems.id'])
 		.orderBy('n', 'desc')
 		.orderBy('talkgroups.id')
 		.limit(10)

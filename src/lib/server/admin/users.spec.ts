@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createSession, rotateRefreshToken } from '../auth/sessions';
-import { insertUser } from '../auth/accounts';
+import { insertUser, login } from '../auth/accounts';
 import { verifyPassword } from '../auth/passwords';
 import { codeOf, testServices, type TestServices } from '../testing';
 import { seedSystem } from './test-support';
@@ -46,6 +46,51 @@ describe('admin users', () => {
 	beforeEach(async () => {
 		deps = await testServices();
 		root = await insertUser(deps, { username: 'root', password: 'root-password', role: 'admin' });
+	});
+
+	it('usernames are unique and signed in with regardless of case, on SQLite and PostgreSQL alike', async () => {
+		const id = await createUser(deps, root, {
+			username: 'Dispatch',
+			password: 'password-1',
+			role: 'listener'
+		});
+		for (const clash of ['dispatch', 'DISPATCH', 'disPATCH'])
+			expect(
+				await codeOf(
+					createUser(deps, root, { username: clash, password: 'password-2', role: 'listener' })
+				)
+			).toBe('CONFLICT');
+		expect(await codeOf(updateUser(deps, root, root, { username: 'DISPATCH' }))).toBe('CONFLICT');
+		// The database itself refuses a case variant that bypassed the service.
+		await expect(
+			deps.db
+				.insertInto('users')
+				.values({
+					username: 'DiSpAtCh',
+					password_hash: 'x',
+					role: 'listener',
+					created_at: 0,
+					updated_at: 0
+				})
+				.execute()
+		).rejects.toThrow(/unique/i);
+		for (const name of ['dispatch', 'DISPATCH'])
+			expect((await login(deps, { username: name, password: 'password-1' }, device)).user.id).toBe(
+				id
+			);
+		expect(await codeOf(login(deps, { username: 'dispatch', password: 'nope-nope' }, device))).toBe(
+			'UNAUTHORIZED'
+		);
+		// Renaming to another case of one's own name is no clash; the list sorts without case.
+		await updateUser(deps, root, id, { username: 'DISPATCH' });
+		await createUser(deps, root, { username: 'alpha', password: 'password-3', role: 'listener' });
+		await createUser(deps, root, { username: 'Zulu', password: 'password-4', role: 'listener' });
+		expect((await listUsers(deps)).map((u) => u.username)).toEqual([
+			'alpha',
+			'DISPATCH',
+			'root',
+			'Zulu'
+		]);
 	});
 
 	it('creates a user who must change the password, with access inferred from grants', async () => {
@@ -213,13 +258,15 @@ describe('admin users', () => {
 			});
 			await updateUser(deps, root, expired, { expiresAt: new Date(deps.clock.now() + 1000) });
 			deps.clock.advance(2000);
+			// One after another: each refusal is awaited before the next attempt starts.
 			for (const attempt of [
-				updateUser(deps, expired, root, { disabled: true }),
-				updateUser(deps, expired, root, { role: 'listener' }),
-				updateUser(deps, expired, root, { expiresAt: new Date(deps.clock.now() + 86_400_000) }),
-				deleteUser(deps, expired, root)
+				() => updateUser(deps, expired, root, { disabled: true }),
+				() => updateUser(deps, expired, root, { role: 'listener' }),
+				() =>
+					updateUser(deps, expired, root, { expiresAt: new Date(deps.clock.now() + 86_400_000) }),
+				() => deleteUser(deps, expired, root)
 			]) {
-				const err = await attempt.then(
+				const err = await attempt().then(
 					() => null,
 					(e: Error & { code: string }) => e
 				);

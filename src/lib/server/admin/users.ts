@@ -1,4 +1,5 @@
 import { ServiceError } from '../core/errors';
+import { caseInsensitive, equalsIgnoringCase, serializeOn } from '../core/db/dialect';
 import type { Transaction } from 'kysely';
 import type { Database, Role, User } from '../core/db/types';
 import { hashPassword } from '../auth/passwords';
@@ -67,6 +68,8 @@ async function assertAnotherLastingAdmin(
 	target: User,
 	what: string
 ): Promise<void> {
+	// Two admins demoting each other at once: the second waits and then sees the first's change.
+	await serializeOn(trx, 'users.admins');
 	const other = await trx
 		.selectFrom('users')
 		.select('id')
@@ -94,7 +97,11 @@ async function assertUsernameFree(
 	username: string,
 	exceptId?: number
 ): Promise<void> {
-	let query = trx.selectFrom('users').select('id').where('username', '=', username);
+	await serializeOn(trx, 'users.username');
+	let query = trx
+		.selectFrom('users')
+		.select('id')
+		.where(equalsIgnoringCase(trx, 'username', username));
 	if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
 	if (await query.executeTakeFirst())
 		throw new ServiceError('CONFLICT', `username: "${username}" is taken`);
@@ -119,7 +126,7 @@ export async function listUsers(deps: Pick<AdminDeps, 'db' | 'clock'>): Promise<
 				.whereRef('sessions.user_id', '=', 'users.id')
 				.as('last_seen')
 		])
-		.orderBy('users.username')
+		.orderBy(caseInsensitive(deps.db, 'users.username'))
 		.execute();
 	const grants = await allGrants(deps.db);
 	return rows.map((u) => ({

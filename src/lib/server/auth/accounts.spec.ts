@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { codeOf, testServices } from '../testing';
 import { insertUser, login } from './accounts';
-import { passwordQueue, verifyPassword } from './passwords';
+import { passwordQueue } from './passwords';
 
 const DEVICE = { userAgent: 'test', ip: '10.0.0.1', rememberMe: true };
 
@@ -28,13 +28,13 @@ it('40 parallel sign-ins for one user: 5 are checked, the rest and then the righ
 it('a sign-in refused because the password queue is full is not counted against the user', async () => {
 	const svc = await setup();
 	const queue = passwordQueue();
-	const stored = (
-		await svc.db.selectFrom('users').select('password_hash').executeTakeFirstOrThrow()
-	).password_hash;
-	// Fill the running slot and the whole waiting line with checks of our own.
-	const filling: Promise<boolean>[] = [];
+	// Fill the running slot and the whole waiting line with work of our own that holds until
+	// released, so sign-in's database read (a network round trip on PostgreSQL) cannot let one finish.
+	let release!: () => void;
+	const gate = new Promise<void>((resolve) => (release = resolve));
+	const filling: Promise<void>[] = [];
 	while (queue.pending < svc.config.hashConcurrency + svc.config.hashQueue)
-		filling.push(verifyPassword(stored, 'x'));
+		filling.push(queue.run(() => gate));
 	const refusedBefore = queue.refused;
 	for (let i = 0; i < 8; i++) {
 		const err = await login(svc, { username: 'ann', password: 'wrong' }, DEVICE).catch((e) => e);
@@ -42,6 +42,7 @@ it('a sign-in refused because the password queue is full is not counted against 
 		expect(err.message).toMatch(/busy checking passwords/);
 	}
 	expect(queue.refused - refusedBefore).toBe(8);
+	release();
 	await Promise.all(filling);
 	// Eight refusals later the user still has all five attempts, and the right password works.
 	for (let i = 0; i < 4; i++)

@@ -1,6 +1,7 @@
 import { ServiceError } from '../core/errors';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { equalsIgnoringCase, serializeOn } from '../core/db/dialect';
 import type { Role, User } from '../core/db/types';
 import type { Bus } from '../core/bus';
 import { recordEvent } from '../core/event-log';
@@ -29,14 +30,16 @@ export async function insertUser(
 	const passwordHash = await hashPassword(input.password);
 	const now = deps.clock.now();
 	const id = await deps.db.transaction().execute(async (trx) => {
-		// The check and the insert share one transaction, so two racing setups create one admin.
+		// The check and the insert share one transaction, serialized, so two racing setups create
+		// one admin and two racing sign-ups one user.
+		await serializeOn(trx, 'users.username');
 		if (onlyIfNoUsers && (await trx.selectFrom('users').select('id').limit(1).executeTakeFirst())) {
 			throw new ServiceError('FORBIDDEN', 'setup is already complete');
 		}
 		const clash = await trx
 			.selectFrom('users')
 			.select('id')
-			.where('username', '=', input.username)
+			.where(equalsIgnoringCase(trx, 'username', input.username))
 			.executeTakeFirst();
 		if (clash) throw new ServiceError('CONFLICT', `username "${input.username}" is taken`);
 		const row = await trx
@@ -86,7 +89,7 @@ export async function login(
 		user = await deps.db
 			.selectFrom('users')
 			.selectAll()
-			.where('username', '=', input.username)
+			.where(equalsIgnoringCase(deps.db, 'username', input.username))
 			.executeTakeFirst();
 		if (user) ok = await verifyPassword(user.password_hash, input.password);
 		else await burnPasswordCheck(input.password);

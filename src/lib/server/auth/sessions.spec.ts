@@ -120,6 +120,29 @@ describe('sessions', () => {
 		expect((await rotateRefreshToken(svc, a.refreshToken)).ok).toBe(true);
 	});
 
+	it('many refreshes racing with one token (separate pool connections on PostgreSQL) give one successor and move the family once', async () => {
+		const { svc, userId, revoked } = await setup();
+		const { session, refreshToken } = await createSession(svc, userId, PHONE);
+		const outcomes = await Promise.all(
+			Array.from({ length: 8 }, () => rotateRefreshToken(svc, refreshToken))
+		);
+		const successors = new Set(outcomes.map((o) => (o.ok ? o.refreshToken : o.reason)));
+		expect([...successors]).toHaveLength(1);
+		expect(outcomes.every((o) => o.ok)).toBe(true);
+		const row = await svc.db
+			.selectFrom('sessions')
+			.select(['rotation', 'revoked_at'])
+			.where('id', '=', session.id)
+			.executeTakeFirstOrThrow();
+		expect(row).toEqual({ rotation: 1, revoked_at: null });
+		expect(revoked).toEqual([]);
+		// The family goes on from that one successor; the original is now the previous token.
+		const [successor] = successors;
+		const next = await rotateRefreshToken(svc, successor);
+		expect(next.ok).toBe(true);
+		expect((await rotateRefreshToken(svc, refreshToken)).ok).toBe(false);
+	});
+
 	it('the previous token after the grace window revokes the session, and its access tokens stop', async () => {
 		const { svc, userId, revoked } = await setup({ SQUELCH_REFRESH_GRACE: '30' });
 		const { session, refreshToken } = await createSession(svc, userId, PHONE);
@@ -149,36 +172,43 @@ describe('sessions', () => {
 		if (r2.ok) expect(await rotateRefreshToken(svc, r2.refreshToken)).toMatchObject({ ok: false });
 	});
 
-	it('catches reuse of any token a family ever had, far past the last checkpoint, and logs it', async () => {
-		for (const age of [2, 31, 32, 33, 95, 150]) {
-			const { svc, userId, revoked } = await setup();
-			const { session, refreshToken } = await createSession(svc, userId, PHONE);
-			const chain = [refreshToken];
-			for (let i = 0; i < 150; i++) {
-				svc.clock.advance(60_000);
-				const next = await rotateRefreshToken(svc, chain[chain.length - 1]);
-				if (!next.ok) throw new Error(`rotation ${i} failed: ${next.reason}`);
-				chain.push(next.refreshToken);
+	// 900 rotations: a few seconds over PostgreSQL's round trips.
+	it(
+		'catches reuse of any token a family ever had, far past the last checkpoint, and logs it',
+		{
+			timeout: 60_000
+		},
+		async () => {
+			for (const age of [2, 31, 32, 33, 95, 150]) {
+				const { svc, userId, revoked } = await setup();
+				const { session, refreshToken } = await createSession(svc, userId, PHONE);
+				const chain = [refreshToken];
+				for (let i = 0; i < 150; i++) {
+					svc.clock.advance(60_000);
+					const next = await rotateRefreshToken(svc, chain[chain.length - 1]);
+					if (!next.ok) throw new Error(`rotation ${i} failed: ${next.reason}`);
+					chain.push(next.refreshToken);
+				}
+				const old = chain[chain.length - 1 - age];
+				expect(await rotateRefreshToken(svc, old), `age ${age}`).toEqual({
+					ok: false,
+					reason: 'reused'
+				});
+				expect(revoked).toEqual([`${session.id}:reuse`]);
+				expect(await rotateRefreshToken(svc, chain[chain.length - 1])).toEqual({
+					ok: false,
+					reason: 'revoked',
+					revokeReason: 'reuse'
+				});
+				const logged = await svc.db
+					.selectFrom('events')
+					.select('data')
+					.where('type', '=', 'session.revoked')
+					.execute();
+				expect(logged.map((e) => JSON.parse(e.data).reason)).toEqual(['reuse']);
 			}
-			const old = chain[chain.length - 1 - age];
-			expect(await rotateRefreshToken(svc, old), `age ${age}`).toEqual({
-				ok: false,
-				reason: 'reused'
-			});
-			expect(revoked).toEqual([`${session.id}:reuse`]);
-			expect(await rotateRefreshToken(svc, chain[chain.length - 1])).toEqual({
-				ok: false,
-				reason: 'revoked',
-				revokeReason: 'reuse'
-			});
-			const logged = await svc.db
-				.selectFrom('events')
-				.select('data')
-				.where('type', '=', 'session.revoked')
-				.execute();
-			expect(logged.map((e) => JSON.parse(e.data).reason)).toEqual(['reuse']);
 		}
-	});
+	);
 
 	it('a token no family ever had is unknown and harms no session; checkpoints stay few', async () => {
 		const { svc, userId, revoked } = await setup();

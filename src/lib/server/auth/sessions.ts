@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { forUpdate, serializeOn } from '../core/db/dialect';
 import type { Transaction } from 'kysely';
 import type { Database, RevokeReason, Session } from '../core/db/types';
 import type { Bus } from '../core/bus';
@@ -63,6 +64,8 @@ export async function createSession(
 		revoke_reason: null
 	};
 	const evicted = await deps.db.transaction().execute(async (trx) => {
+		// Two sign-ins of one user at once (PostgreSQL) count each other: the cap holds.
+		await serializeOn(trx, `sessions.user:${userId}`);
 		const active = await trx
 			.selectFrom('sessions')
 			.select('id')
@@ -161,8 +164,16 @@ export async function rotateRefreshToken(
 					.selectAll()
 					.where('prev_refresh_hash', '=', hash)
 					.executeTakeFirst();
-		const session = current ?? previous ?? (await familyOfRetired(trx, deps, presented));
-		if (!session) return { ok: false, reason: 'unknown' };
+		const found = current ?? previous ?? (await familyOfRetired(trx, deps, presented));
+		if (!found) return { ok: false, reason: 'unknown' };
+		// Read again under a row lock (PostgreSQL): two requests presenting one token on two
+		// connections take turns, and the second sees the first's rotation (the grace case).
+		const session = await forUpdate(
+			trx,
+			trx.selectFrom('sessions').selectAll().where('id', '=', found.id)
+		).executeTakeFirstOrThrow();
+		const isCurrent = session.refresh_hash === hash;
+		const isPrevious = session.prev_refresh_hash === hash;
 		if (session.revoked_at !== null)
 			return { ok: false, reason: 'revoked', revokeReason: session.revoke_reason ?? 'logout' };
 		if (session.expires_at <= now) return { ok: false, reason: 'expired' };
@@ -177,7 +188,7 @@ export async function rotateRefreshToken(
 
 		const successor = successorOf(deps, presented);
 		const expires_at = now + deps.config.refreshTtlSec * 1000;
-		if (current) {
+		if (isCurrent) {
 			await rememberRetired(trx, session, hash);
 			const next = {
 				refresh_hash: hashToken(successor),
@@ -191,7 +202,7 @@ export async function rotateRefreshToken(
 			return { ok: true, session: { ...session, ...next }, refreshToken: successor };
 		}
 		if (
-			previous &&
+			isPrevious &&
 			now - session.rotated_at <= deps.config.refreshGraceSec * 1000 &&
 			hashToken(successor) === session.refresh_hash
 		) {

@@ -4,6 +4,18 @@ import { seedSystem } from '../admin/test-support';
 import type { Viewer } from '../auth/access-token';
 import { accessScope, canHear } from './access';
 import { testServices } from '../testing';
+import { isPostgres } from '../core/db/dialect';
+import type { DB } from '../core/db';
+
+/**
+ * Lets rows outlive their targets, as after a manual repair: SQLite turns foreign keys off;
+ * PostgreSQL (no superuser to disable the checks) drops user_access's constraints.
+ */
+async function foreignKeysOff(db: DB): Promise<void> {
+	if (!isPostgres(db)) return void (await sql`pragma foreign_keys = off`.execute(db));
+	await sql`alter table user_access drop constraint user_access_system_id_fkey`.execute(db);
+	await sql`alter table user_access drop constraint user_access_talkgroup_id_fkey`.execute(db);
+}
 
 async function setup() {
 	const deps = await testServices();
@@ -57,7 +69,7 @@ describe('access scope (fails closed)', () => {
 	it('a grant left pointing at a deleted talkgroup or system grants nothing', async () => {
 		const { db, fire, viewer, userId } = await setup();
 		// Simulate rows that outlived their target (foreign keys off, as after a manual repair).
-		await sql`pragma foreign_keys = off`.execute(db);
+		await foreignKeysOff(db);
 		await db
 			.insertInto('user_access')
 			.values([
@@ -67,31 +79,45 @@ describe('access scope (fails closed)', () => {
 			.execute();
 		const scope = await accessScope(db, viewer);
 		expect(scope).toEqual({ all: false, systemIds: new Set(), talkgroupIds: new Set() });
-		// And a real delete cascades the grant away.
-		await sql`pragma foreign_keys = on`.execute(db);
-		await db.deleteFrom('user_access').execute();
-		await db
+		// And a real delete cascades the grant away (on a fresh database where the keys are on).
+		const fresh = await setup();
+		await fresh.db
 			.insertInto('user_access')
-			.values({ user_id: userId, system_id: fire.systemId, talkgroup_id: fire.talkgroupIds[0] })
+			.values({
+				user_id: fresh.userId,
+				system_id: fresh.fire.systemId,
+				talkgroup_id: fresh.fire.talkgroupIds[0]
+			})
 			.execute();
-		await db.deleteFrom('talkgroups').where('id', '=', fire.talkgroupIds[0]).execute();
-		expect(canHear(await accessScope(db, viewer), fire.systemId, fire.talkgroupIds[0])).toBe(false);
+		await fresh.db.deleteFrom('talkgroups').where('id', '=', fresh.fire.talkgroupIds[0]).execute();
+		expect(
+			canHear(
+				await accessScope(fresh.db, fresh.viewer),
+				fresh.fire.systemId,
+				fresh.fire.talkgroupIds[0]
+			)
+		).toBe(false);
+		expect(await fresh.db.selectFrom('user_access').selectAll().execute()).toEqual([]);
 	});
 
 	it('malformed rows grant nothing: text ids, a talkgroup filed under another system, a strange access_all', async () => {
 		const { db, fire, police, viewer, userId } = await setup();
-		await sql`pragma foreign_keys = off`.execute(db);
-		await sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, 'fire', null)`.execute(
-			db
-		);
-		await sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, ${fire.systemId}, 'eleven')`.execute(
-			db
-		);
+		await foreignKeysOff(db);
+		const malformed = [
+			sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, 'fire', null)`,
+			sql`insert into user_access (user_id, system_id, talkgroup_id) values (${userId}, ${fire.systemId}, 'eleven')`,
+			sql`update users set access_all = 'yes' where id = ${userId}`
+		];
+		for (const statement of malformed) {
+			// SQLite stores whatever it is given; PostgreSQL's typed columns refuse it outright.
+			if (isPostgres(db))
+				await expect(statement.execute(db)).rejects.toThrow(/invalid input syntax/);
+			else await statement.execute(db);
+		}
 		await db
 			.insertInto('user_access')
 			.values({ user_id: userId, system_id: police.systemId, talkgroup_id: fire.talkgroupIds[0] })
 			.execute();
-		await sql`update users set access_all = 'yes' where id = ${userId}`.execute(db);
 		const scope = await accessScope(db, viewer);
 		expect(scope).toEqual({ all: false, systemIds: new Set(), talkgroupIds: new Set() });
 		expect(canHear(scope, fire.systemId, fire.talkgroupIds[0])).toBe(false);

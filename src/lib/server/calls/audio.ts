@@ -13,7 +13,7 @@ import { textReply as text, type Reply } from './reply';
 export interface AudioDeps {
 	db: DB;
 	clock: Clock;
-	config: { dataDir: string };
+	config: { recordingsDir: string };
 }
 
 export interface AudioRequest {
@@ -71,7 +71,7 @@ export async function serveStoredAudio(
 	cacheControl: string
 ): Promise<Reply> {
 	const { header } = input;
-	const file = absoluteAudioPath(svc.config.dataDir, row.audio_path);
+	const file = absoluteAudioPath(svc.config.recordingsDir, row.audio_path);
 	const stat = file ? await fs.promises.stat(file).catch(() => null) : null;
 	if (!file || !stat?.isFile()) return text(404, 'not found');
 

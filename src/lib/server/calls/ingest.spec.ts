@@ -2,21 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { storeCall } from './ingest';
-import { incomingDir, recordingsDir, sweepIncoming } from './storage';
+import { incomingDir, sweepIncoming } from './storage';
 import { filesUnder, incomingCall } from './test-support';
 import { testServices } from '../testing';
 
 describe('storeCall', () => {
 	it('stores the row and moves the file to YYYY/MM/DD/<id>.<ext>', async () => {
 		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
-		const call = incomingCall(deps.config.dataDir);
+		const call = incomingCall(deps.config.recordingsDir);
 		const result = await storeCall(deps, call, 2000);
 		expect(result.status).toBe('stored');
 		const row = await deps.db.selectFrom('calls').selectAll().executeTakeFirstOrThrow();
 		expect(row.audio_path).toBe(`2024/06/15/${call.audio.fileId}.wav`);
-		expect(filesUnder(recordingsDir(deps.config.dataDir))).toEqual([
-			`2024/06/15/${call.audio.fileId}.wav`
-		]);
+		expect(filesUnder(deps.config.recordingsDir)).toEqual([`2024/06/15/${call.audio.fileId}.wav`]);
 		expect(await deps.db.selectFrom('units').select(['unit_ref', 'alias']).execute()).toEqual([
 			{ unit_ref: 1234, alias: 'Engine 5' }
 		]);
@@ -26,25 +24,32 @@ describe('storeCall', () => {
 		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		const base = Date.UTC(2024, 5, 15, 11);
 		expect(
-			(await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base }), 2000)).status
-		).toBe('stored');
-		expect(
-			(await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base + 1999 }), 2000))
-				.status
-		).toBe('duplicate');
-		expect(
-			(await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base - 2000 }), 2000))
-				.status
-		).toBe('duplicate');
-		expect(
-			(await storeCall(deps, incomingCall(deps.config.dataDir, { dateTime: base + 2001 }), 2000))
+			(await storeCall(deps, incomingCall(deps.config.recordingsDir, { dateTime: base }), 2000))
 				.status
 		).toBe('stored');
 		expect(
 			(
 				await storeCall(
 					deps,
-					incomingCall(deps.config.dataDir, { dateTime: base, talkgroupRef: 101 }),
+					incomingCall(deps.config.recordingsDir, { dateTime: base + 1999 }),
+					2000
+				)
+			).status
+		).toBe('duplicate');
+		expect(
+			(
+				await storeCall(
+					deps,
+					incomingCall(deps.config.recordingsDir, { dateTime: base - 2000 }),
+					2000
+				)
+			).status
+		).toBe('duplicate');
+		expect(
+			(
+				await storeCall(
+					deps,
+					incomingCall(deps.config.recordingsDir, { dateTime: base + 2001 }),
 					2000
 				)
 			).status
@@ -53,7 +58,16 @@ describe('storeCall', () => {
 			(
 				await storeCall(
 					deps,
-					incomingCall(deps.config.dataDir, { dateTime: base, systemRef: 2 }),
+					incomingCall(deps.config.recordingsDir, { dateTime: base, talkgroupRef: 101 }),
+					2000
+				)
+			).status
+		).toBe('stored');
+		expect(
+			(
+				await storeCall(
+					deps,
+					incomingCall(deps.config.recordingsDir, { dateTime: base, systemRef: 2 }),
 					2000
 				)
 			).status
@@ -71,7 +85,7 @@ describe('storeCall', () => {
 		const t = Date.UTC(2024, 5, 15, 11);
 		await storeCall(
 			deps,
-			incomingCall(deps.config.dataDir, {
+			incomingCall(deps.config.recordingsDir, {
 				dateTime: t,
 				systemLabel: '',
 				talkgroupLabel: '',
@@ -83,7 +97,7 @@ describe('storeCall', () => {
 		await deps.db.updateTable('talkgroups').set({ name: 'Edited by admin' }).execute();
 		await storeCall(
 			deps,
-			incomingCall(deps.config.dataDir, {
+			incomingCall(deps.config.recordingsDir, {
 				dateTime: t + 60_000,
 				systemLabel: 'County',
 				talkgroupLabel: 'FD1',
@@ -110,9 +124,9 @@ describe('storeCall', () => {
 
 	it('refuses unknown talkgroups when the system does not auto-populate', async () => {
 		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
-		await storeCall(deps, incomingCall(deps.config.dataDir), 0);
+		await storeCall(deps, incomingCall(deps.config.recordingsDir), 0);
 		await deps.db.updateTable('systems').set({ auto_populate: 0 }).execute();
-		const call = incomingCall(deps.config.dataDir, {
+		const call = incomingCall(deps.config.recordingsDir, {
 			talkgroupRef: 555,
 			dateTime: Date.UTC(2024, 5, 15, 11, 5)
 		});
@@ -125,7 +139,7 @@ describe('storeCall', () => {
 			(
 				await storeCall(
 					deps,
-					incomingCall(deps.config.dataDir, { dateTime: Date.UTC(2024, 5, 15, 11, 6) }),
+					incomingCall(deps.config.recordingsDir, { dateTime: Date.UTC(2024, 5, 15, 11, 6) }),
 					0
 				)
 			).status
@@ -135,12 +149,9 @@ describe('storeCall', () => {
 	it('takes the row back when the file cannot be moved into place', async () => {
 		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		// A file where the day folder should be makes mkdir fail.
-		fs.mkdirSync(path.join(recordingsDir(deps.config.dataDir), '2024', '06'), { recursive: true });
-		fs.writeFileSync(
-			path.join(recordingsDir(deps.config.dataDir), '2024', '06', '15'),
-			'in the way'
-		);
-		await expect(storeCall(deps, incomingCall(deps.config.dataDir), 0)).rejects.toThrow();
+		fs.mkdirSync(path.join(deps.config.recordingsDir, '2024', '06'), { recursive: true });
+		fs.writeFileSync(path.join(deps.config.recordingsDir, '2024', '06', '15'), 'in the way');
+		await expect(storeCall(deps, incomingCall(deps.config.recordingsDir), 0)).rejects.toThrow();
 		expect(await deps.db.selectFrom('calls').select('id').execute()).toEqual([]);
 	});
 });
@@ -148,7 +159,7 @@ describe('storeCall', () => {
 describe('sweepIncoming', () => {
 	it('finishes a committed upload and deletes every other leftover', async () => {
 		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
-		const committed = incomingCall(deps.config.dataDir);
+		const committed = incomingCall(deps.config.recordingsDir);
 		// Simulate a crash after the commit, before the rename: the row exists, the file is still incoming.
 		await deps.db
 			.insertInto('systems')
@@ -186,12 +197,15 @@ describe('sweepIncoming', () => {
 				created_at: 0
 			})
 			.execute();
-		const orphan = incomingCall(deps.config.dataDir);
-		fs.writeFileSync(path.join(incomingDir(deps.config.dataDir), 'junk.tmp'), 'x');
+		const orphan = incomingCall(deps.config.recordingsDir);
+		fs.writeFileSync(path.join(incomingDir(deps.config.recordingsDir), 'junk.tmp'), 'x');
 
-		expect(await sweepIncoming(deps.db, deps.config.dataDir)).toEqual({ completed: 1, removed: 2 });
+		expect(await sweepIncoming(deps.db, deps.config.recordingsDir)).toEqual({
+			completed: 1,
+			removed: 2
+		});
 		expect(fs.existsSync(orphan.audio.tmpPath)).toBe(false);
-		expect(filesUnder(recordingsDir(deps.config.dataDir))).toEqual([
+		expect(filesUnder(deps.config.recordingsDir)).toEqual([
 			`2024/06/15/${committed.audio.fileId}.wav`
 		]);
 	});

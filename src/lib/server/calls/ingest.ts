@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { serializeOn } from '../core/db/dialect';
 import type { AudioType } from './audio-type';
 import type { FrequencyEntry, SourceEntry } from './fields';
 import { absoluteAudioPath, storedPathFor } from './storage';
@@ -10,7 +11,7 @@ import { dueAt, publishReady } from './publish';
 export interface IngestDeps {
 	db: DB;
 	clock: Clock;
-	config: { dataDir: string };
+	config: { recordingsDir: string };
 }
 
 /** A validated upload, ready to store. */
@@ -68,6 +69,10 @@ export async function storeCall(
 	const now = deps.clock.now();
 	const audioPath = storedPathFor(call.dateTime, call.audio.fileId, call.audio.type.ext);
 	const result = await deps.db.transaction().execute(async (trx): Promise<StoreResult> => {
+		// One upload per system at a time (PostgreSQL; SQLite already runs them in turn): a new
+		// system, talkgroup or unit is created once, and a call uploaded twice at once is caught
+		// by the duplicate check below.
+		await serializeOn(trx, `ingest.system:${call.systemRef}`);
 		let system = await trx
 			.selectFrom('systems')
 			.select(['id', 'label', 'auto_populate', 'delay_minutes'])
@@ -204,7 +209,7 @@ export async function storeCall(
 
 	if (result.status !== 'stored') return result;
 	try {
-		const target = absoluteAudioPath(deps.config.dataDir, audioPath);
+		const target = absoluteAudioPath(deps.config.recordingsDir, audioPath);
 		if (!target) throw new Error(`bad audio path ${audioPath}`);
 		await moveIntoPlace(call.audio.tmpPath, target);
 	} catch (err) {

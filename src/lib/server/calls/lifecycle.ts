@@ -29,7 +29,7 @@ export function ffmpegNotice(deps: {
  * crash interrupted) and folder ingest. Returns the function that stops them.
  */
 export async function startCalls(deps: CallsLifecycleDeps): Promise<() => Promise<void>> {
-	const swept = await sweepIncoming(deps.db, deps.config.dataDir);
+	const swept = await sweepIncoming(deps.db, deps.config.recordingsDir);
 	if (swept.completed || swept.removed) {
 		console.log(
 			`Squelch: recovered ${swept.completed} and discarded ${swept.removed} interrupted upload(s)`

@@ -61,27 +61,39 @@ export async function publishReady(
 		.execute();
 }
 
-/** Publishes every ready call that is due and not yet public; returns how many. */
+/**
+ * Publishes every ready call that is due and not yet public; returns how many. The calls are
+ * claimed by a conditional update, so two instances (PostgreSQL) never publish one call twice:
+ * the second waits on the first's row locks and then finds `public_at` set.
+ */
 export async function publishDue(db: DB, now: number): Promise<number> {
 	return db.transaction().execute(async (trx) => {
-		const due = await trx
-			.selectFrom('calls')
-			.select('id')
+		const claimed = await trx
+			.updateTable('calls')
+			.set({ public_at: now })
 			.where('public_at', 'is', null)
-			.where('due_at', '<=', now)
-			.where('ready_at', 'is not', null)
-			.orderBy('due_at')
-			.orderBy('id')
-			.limit(1000)
+			.where('id', 'in', (eb) =>
+				eb
+					.selectFrom('calls')
+					.select('id')
+					.where('public_at', 'is', null)
+					.where('due_at', '<=', now)
+					.where('ready_at', 'is not', null)
+					.orderBy('due_at')
+					.orderBy('id')
+					.limit(1000)
+			)
+			.returning(['id', 'due_at'])
 			.execute();
-		if (!due.length) return 0;
-		const ids = due.map((r) => r.id);
+		if (!claimed.length) return 0;
+		claimed.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
 		await trx
 			.insertInto('call_publications')
-			.values(ids.map((id) => ({ call_id: id, audience: 'public' as const, published_at: now })))
+			.values(
+				claimed.map(({ id }) => ({ call_id: id, audience: 'public' as const, published_at: now }))
+			)
 			.execute();
-		await trx.updateTable('calls').set({ public_at: now }).where('id', 'in', ids).execute();
-		return ids.length;
+		return claimed.length;
 	});
 }
 

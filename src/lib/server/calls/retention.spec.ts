@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { updateSettings } from '../core/settings';
 import { storeCall } from './ingest';
 import { pruneOldCalls } from './retention';
-import { recordingsDir } from './storage';
 import { filesUnder, incomingCall } from './test-support';
 import { testServices } from '../testing';
 
@@ -14,23 +13,23 @@ describe('pruneOldCalls', () => {
 		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		await storeCall(
 			deps,
-			incomingCall(deps.config.dataDir, { dateTime: deps.clock.now() - 400 * DAY }),
+			incomingCall(deps.config.recordingsDir, { dateTime: deps.clock.now() - 400 * DAY }),
 			0
 		);
 		expect(await pruneOldCalls(deps)).toEqual({ deleted: 0 });
-		expect(filesUnder(recordingsDir(deps.config.dataDir))).toHaveLength(1);
+		expect(filesUnder(deps.config.recordingsDir)).toHaveLength(1);
 	});
 
 	it('deletes rows older than the setting, with their files and emptied folders', async () => {
 		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 		await updateSettings(deps, { retentionDays: 7 });
 		const now = deps.clock.now();
-		const old = incomingCall(deps.config.dataDir, { dateTime: now - 8 * DAY });
-		const edge = incomingCall(deps.config.dataDir, {
+		const old = incomingCall(deps.config.recordingsDir, { dateTime: now - 8 * DAY });
+		const edge = incomingCall(deps.config.recordingsDir, {
 			dateTime: now - 7 * DAY + 1000,
 			talkgroupRef: 2
 		});
-		const fresh = incomingCall(deps.config.dataDir, { dateTime: now - DAY, talkgroupRef: 3 });
+		const fresh = incomingCall(deps.config.recordingsDir, { dateTime: now - DAY, talkgroupRef: 3 });
 		for (const c of [old, edge, fresh]) expect((await storeCall(deps, c, 0)).status).toBe('stored');
 		const bookmarkUser = await deps.db
 			.insertInto('users')
@@ -55,15 +54,15 @@ describe('pruneOldCalls', () => {
 				(r) => r.date_time
 			)
 		).toEqual([edge.dateTime, fresh.dateTime]);
-		const files = filesUnder(recordingsDir(deps.config.dataDir));
+		const files = filesUnder(deps.config.recordingsDir);
 		expect(files).toHaveLength(2);
 		expect(files.some((f) => f.includes(old.audio.fileId))).toBe(false);
-		expect(fs.existsSync(`${recordingsDir(deps.config.dataDir)}/2024/06/07`)).toBe(false);
+		expect(fs.existsSync(`${deps.config.recordingsDir}/2024/06/07`)).toBe(false);
 
 		// A day later the edge call is old too.
 		deps.clock.advance(DAY);
 		expect(await pruneOldCalls(deps)).toEqual({ deleted: 1 });
-		expect(filesUnder(recordingsDir(deps.config.dataDir))).toEqual([
+		expect(filesUnder(deps.config.recordingsDir)).toEqual([
 			expect.stringContaining(fresh.audio.fileId)
 		]);
 	});

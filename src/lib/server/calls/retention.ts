@@ -6,12 +6,12 @@ import type { DB } from '../core/db';
 import type { Database } from '../core/db/types';
 import { getSettings } from '../core/settings';
 import { pruneEventLog } from '../core/event-log';
-import { absoluteAudioPath, recordingsDir } from './storage';
+import { absoluteAudioPath } from './storage';
 
 export interface RetentionDeps {
 	db: DB;
 	clock: Clock;
-	config: { dataDir: string };
+	config: { recordingsDir: string };
 }
 
 const DAY_MS = 86_400_000;
@@ -50,13 +50,13 @@ export async function pruneOldCalls(deps: RetentionDeps): Promise<{ deleted: num
 		const dirs = new Set<string>();
 		for (const row of rows) {
 			for (const stored of [row.audio_path, row.original_path]) {
-				const file = stored && absoluteAudioPath(deps.config.dataDir, stored);
+				const file = stored && absoluteAudioPath(deps.config.recordingsDir, stored);
 				if (!file) continue;
 				await fs.promises.rm(file, { force: true }).catch(() => {});
 				dirs.add(path.dirname(file));
 			}
 		}
-		await removeEmptyDirs(deps.config.dataDir, dirs);
+		await removeEmptyDirs(deps.config.recordingsDir, dirs);
 		deleted += rows.length;
 		if (rows.length < BATCH) break;
 	}
@@ -76,8 +76,7 @@ function liveShareOf(selectFrom: ExpressionBuilder<Database, 'calls'>['selectFro
 }
 
 /** Removes emptied day folders and then their month and year folders, never the root. */
-async function removeEmptyDirs(dataDir: string, dirs: Set<string>): Promise<void> {
-	const root = recordingsDir(dataDir);
+async function removeEmptyDirs(root: string, dirs: Set<string>): Promise<void> {
 	for (const start of dirs) {
 		let dir = start;
 		while (dir.startsWith(root + path.sep)) {

@@ -22,7 +22,7 @@ async function seeded() {
 		const unit = 1000 + i;
 		await storeCall(
 			deps,
-			incomingCall(deps.config.dataDir, {
+			incomingCall(deps.config.recordingsDir, {
 				...p,
 				dateTime,
 				source: unit,
@@ -61,7 +61,7 @@ describe('searchCalls', () => {
 		// New calls arrive (newer than everything) between pages.
 		await storeCall(
 			deps,
-			incomingCall(deps.config.dataDir, { dateTime: t0 + 3_600_000, talkgroupRef: 300 }),
+			incomingCall(deps.config.recordingsDir, { dateTime: t0 + 3_600_000, talkgroupRef: 300 }),
 			0
 		);
 		const seen = first.items.map((c) => c.id);

@@ -2,6 +2,7 @@ import { ServiceError } from '../core/errors';
 import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { isPostgres } from '../core/db/dialect';
 import type { AccessScope } from './access';
 import { callById, scopeFilter, selectCalls, toCall, type Call } from './dto';
 import { highlightParts, transcriptMatches, type HighlightPart } from './transcript-search';
@@ -57,6 +58,13 @@ export function decodeCursor(cursor: string): { dateTime: number; id: number } {
 	return { dateTime: Number(match[1]), id: Number(match[2]) };
 }
 
+/** calls.sources (a JSON array of { src, … }) names the unit: SQLite's json_each, PostgreSQL's jsonb. */
+function sourcesInclude(db: DB, unit: number) {
+	return isPostgres(db)
+		? sql`(select 1 from jsonb_array_elements(calls.sources::jsonb) as s where s ->> 'src' = ${String(unit)})`
+		: sql`(select 1 from json_each(calls.sources) where json_extract(json_each.value, '$.src') = ${unit})`;
+}
+
 export async function searchCalls(
 	db: DB,
 	scope: AccessScope,
@@ -79,12 +87,7 @@ export async function searchCalls(
 	if (f.unit !== undefined) {
 		const unit = f.unit;
 		query = query.where((eb) =>
-			eb.or([
-				eb('calls.source', '=', unit),
-				eb.exists(
-					sql`(select 1 from json_each(calls.sources) where json_extract(json_each.value, '$.src') = ${unit})`
-				)
-			])
+			eb.or([eb('calls.source', '=', unit), eb.exists(sourcesInclude(db, unit))])
 		);
 	}
 	if (f.emergency !== undefined) query = query.where('calls.emergency', '=', f.emergency ? 1 : 0);
@@ -191,6 +194,8 @@ export async function setBookmark(
 			await trx
 				.insertInto('bookmarks')
 				.values({ user_id: userId, call_id: callId, created_at: deps.clock.now() })
+				// A concurrent request (another connection, PostgreSQL) may have added it first.
+				.onConflict((oc) => oc.columns(['user_id', 'call_id']).doNothing())
 				.execute();
 		} else if (!want && existing) {
 			await trx

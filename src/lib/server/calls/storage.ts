@@ -4,7 +4,8 @@ import type { DB } from '../core/db';
 
 /**
  * Where recordings live. Every stored path is generated here (date folders + a random id), never
- * taken from an upload, and is relative to the recordings directory.
+ * taken from an upload, and is relative to the recordings directory (RECORDINGS_DIR, default
+ * DATA_DIR/recordings; the functions here take that directory).
  *
  * Write order, so that no failure leaves a row without its file or a file without its row:
  *   1. the upload streams to `.incoming/<id>.upload`;
@@ -13,12 +14,8 @@ import type { DB } from '../core/db';
  *   on a failed rename the row is deleted again. A crash between 2 and 3 leaves a committed row
  *   and its temp file: the start-up sweep finishes the rename; any other leftover is deleted.
  */
-export function recordingsDir(dataDir: string): string {
-	return path.join(dataDir, 'recordings');
-}
-
-export function incomingDir(dataDir: string): string {
-	return path.join(recordingsDir(dataDir), '.incoming');
+export function incomingDir(recordingsDir: string): string {
+	return path.join(recordingsDir, '.incoming');
 }
 
 /** `YYYY/MM/DD/<id>.<ext>` for the call's UTC date. */
@@ -29,8 +26,7 @@ export function storedPathFor(dateTimeMs: number, id: string, ext: string): stri
 }
 
 /** The absolute path of a stored recording, refusing anything that would leave the directory. */
-export function absoluteAudioPath(dataDir: string, relative: string): string | null {
-	const root = recordingsDir(dataDir);
+export function absoluteAudioPath(root: string, relative: string): string | null {
 	const full = path.resolve(root, relative);
 	if (!full.startsWith(root + path.sep) || relative.startsWith('.incoming')) return null;
 	return full;
@@ -44,9 +40,9 @@ const TEMP_NAME = /^([0-9a-f-]{36})\.upload$/;
  */
 export async function sweepIncoming(
 	db: DB,
-	dataDir: string
+	recordingsDir: string
 ): Promise<{ completed: number; removed: number }> {
-	const dir = incomingDir(dataDir);
+	const dir = incomingDir(recordingsDir);
 	await fs.promises.mkdir(dir, { recursive: true });
 	let completed = 0;
 	let removed = 0;
@@ -60,7 +56,7 @@ export async function sweepIncoming(
 					.where('audio_path', 'like', `%/${match[1]}.%`)
 					.executeTakeFirst()
 			: undefined;
-		const target = row && absoluteAudioPath(dataDir, row.audio_path);
+		const target = row && absoluteAudioPath(recordingsDir, row.audio_path);
 		if (target) {
 			try {
 				await fs.promises.mkdir(path.dirname(target), { recursive: true });

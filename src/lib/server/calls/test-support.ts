@@ -6,9 +6,12 @@ import { incomingDir } from './storage';
 import { tempPathFor } from './multipart';
 
 /** An uploaded temp file plus the call that describes it. */
-export function incomingCall(dataDir: string, over: Partial<IncomingCall> = {}): IncomingCall {
+export function incomingCall(
+	recordingsDir: string,
+	over: Partial<IncomingCall> = {}
+): IncomingCall {
 	const fileId = randomUUID();
-	const tmpPath = tempPathFor(incomingDir(dataDir), fileId);
+	const tmpPath = tempPathFor(incomingDir(recordingsDir), fileId);
 	fs.writeFileSync(tmpPath, Buffer.alloc(100, 1));
 	return {
 		systemRef: 1,

@@ -20,6 +20,10 @@ const wav = fs.readFileSync(
 	)
 );
 
+/** Resolves once the stream has ended, also when it ended before we asked. */
+const ended = (body: Readable) =>
+	new Promise<void>((resolve) => (body.readableEnded ? resolve() : body.once('end', resolve)));
+
 async function setup() {
 	const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
 	const bus = new InProcessBus();
@@ -69,9 +73,13 @@ describe('handleUpload', () => {
 		await nextTurn();
 		expect(published).toEqual([]); // the caller decides when: after its reply is out
 		expect(await deps.db.selectFrom('events').select('type').execute()).toEqual([]);
+		// Done when both follow-ups are: the call is published and the admin log row is written.
+		const done = Promise.all([
+			new Promise<void>((resolve) => bus.subscribe('call.ingested', () => resolve())),
+			new Promise<void>((resolve) => bus.subscribe('admin.event', () => resolve()))
+		]);
 		runFollowUps(afterReply, 'spec');
-		await nextTurn();
-		await nextTurn();
+		await done;
 		const row = await deps.db.selectFrom('calls').select('id').executeTakeFirstOrThrow();
 		expect(published).toEqual([row.id]);
 		const events = await deps.db.selectFrom('events').select(['type', 'data']).execute();
@@ -126,7 +134,7 @@ describe('handleUpload', () => {
 		});
 		expect(json.reply).toMatchObject({ status: 400, body: 'Expected a multipart/form-data body.' });
 		expect(json.afterReply).toHaveLength(1); // the upload.rejected entry
-		await new Promise((r) => body.once('end', r)); // drained, not left hanging
+		await ended(body); // drained, not left hanging
 	});
 
 	it('never throws: a failing store answers 500 with the retry text and leaves no temp file', async () => {
@@ -142,7 +150,7 @@ describe('handleUpload', () => {
 			console.error = original;
 		}
 		expect(errors).toHaveLength(1);
-		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
+		expect(filesUnder(incomingDir(svc.config.recordingsDir))).toEqual([]);
 	});
 
 	it('answers a wrong X-API-Key or ?key= with 401 before reading the body', async () => {
@@ -163,10 +171,10 @@ describe('handleUpload', () => {
 				ip: '192.0.2.1'
 			});
 			expect(reply).toMatchObject({ status: 401, body: REPLY.badKey(0, 0) });
-			await new Promise((r) => body.once('end', r)); // drained, not parsed
+			await ended(body); // drained, not parsed
 			expect(read).toBe(3 * 1024 * 1024);
 		}
-		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
+		expect(filesUnder(incomingDir(svc.config.recordingsDir))).toEqual([]);
 	});
 
 	it('answers an audio part over the cap 413 (also when spilled to disk) and stores exactly the cap', async () => {
@@ -208,6 +216,6 @@ describe('handleUpload', () => {
 		});
 		const stored = await deps.db.selectFrom('calls').select('audio_size').execute();
 		expect(stored).toEqual([{ audio_size: cap }]);
-		expect(filesUnder(incomingDir(svc.config.dataDir))).toEqual([]);
+		expect(filesUnder(incomingDir(svc.config.recordingsDir))).toEqual([]);
 	});
 });

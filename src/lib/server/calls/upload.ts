@@ -57,7 +57,7 @@ const readyDirs = new Set<string>();
 
 /** What an upload needs: the platform, where recordings go, the process's limiter and rejection log. */
 export interface UploadDeps extends EventLogDeps {
-	config: { dataDir: string };
+	config: { recordingsDir: string };
 	uploadLimiter: UploadRateLimiter;
 	/** The process's aggregated upload.rejected log (started and stopped by app.ts). */
 	rejectionLog: RejectionLog;
@@ -132,7 +132,7 @@ async function receive(
 
 	const settings = await getSettings(svc.db);
 	const fileId = randomUUID();
-	const dir = incomingDir(svc.config.dataDir);
+	const dir = incomingDir(svc.config.recordingsDir);
 	const tmpPath = tempPathFor(dir, fileId);
 	if (!readyDirs.has(dir)) {
 		await fs.promises.mkdir(dir, { recursive: true });

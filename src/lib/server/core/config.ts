@@ -8,6 +8,10 @@ export interface Config {
 	port: number;
 	host: string;
 	dataDir: string;
+	/** DATABASE_URL: a postgres:// URL switches the store to PostgreSQL; null keeps SQLite in dataDir. */
+	databaseUrl: string | null;
+	/** RECORDINGS_DIR: where audio lives (default DATA_DIR/recordings); shared by every instance. */
+	recordingsDir: string;
 	/** Public origin (e.g. https://scanner.example.org), or null to derive it from each request. */
 	origin: string | null;
 	accessTtlSec: number;
@@ -147,12 +151,30 @@ function kitOnlyOptions(env: Env): string[] {
 	return set;
 }
 
+function databaseUrl(raw: string | undefined): string | null {
+	const value = raw?.trim();
+	if (!value) return null;
+	let url: URL;
+	try {
+		url = new URL(value);
+	} catch {
+		throw new ConfigError('DATABASE_URL', 'expected a URL such as postgres://user:pass@host/db');
+	}
+	// The URL carries a password: never echo it back.
+	if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+		throw new ConfigError('DATABASE_URL', `must start with postgres://, got ${url.protocol}//…`);
+	return value;
+}
+
 export function parseConfig(env: Env): Config {
 	const host = env.HOST?.trim() || '0.0.0.0';
+	const dataDir = path.resolve(env.DATA_DIR?.trim() || './data');
 	return {
 		port: int(env, 'PORT', 3000, 0, 65535),
 		host,
-		dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
+		dataDir,
+		databaseUrl: databaseUrl(env.DATABASE_URL),
+		recordingsDir: path.resolve(env.RECORDINGS_DIR?.trim() || path.join(dataDir, 'recordings')),
 		origin: origin(env),
 		accessTtlSec: int(env, 'SQUELCH_ACCESS_TTL', 900, 2, 86_400),
 		refreshTtlSec: int(env, 'SQUELCH_REFRESH_TTL', 2_592_000, 60, 31_536_000),
@@ -227,4 +249,18 @@ let cached: Config | undefined;
 export function config(): Config {
 	cached ??= parseConfig(process.env);
 	return cached;
+}
+
+/**
+ * Tests only: SQUELCH_TEST_DB=postgres runs service tests on PostgreSQL, at the server URL the
+ * test set-up put in SQUELCH_TEST_PG_URL (tests/helpers/postgres-cluster.ts). Default SQLite.
+ */
+export function testDatabase(): { kind: 'sqlite' } | { kind: 'postgres'; adminUrl: string } {
+	const kind = (process.env.SQUELCH_TEST_DB ?? '').trim().toLowerCase();
+	if (kind === '' || kind === 'sqlite') return { kind: 'sqlite' };
+	if (kind !== 'postgres') throw new ConfigError('SQUELCH_TEST_DB', 'must be sqlite or postgres');
+	const adminUrl = process.env.SQUELCH_TEST_PG_URL;
+	if (!adminUrl)
+		throw new ConfigError('SQUELCH_TEST_PG_URL', 'not set: run through vitest (npm run test:pg)');
+	return { kind: 'postgres', adminUrl };
 }

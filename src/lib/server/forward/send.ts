@@ -29,7 +29,7 @@ export type SendOutcome = { ok: true; body: string } | { ok: false; error: strin
 
 export async function sendCall(
 	db: DB,
-	dataDir: string,
+	recordingsDir: string,
 	target: SendTarget,
 	callId: number,
 	timeoutMs = 30_000
@@ -59,7 +59,7 @@ export async function sendCall(
 		.executeTakeFirst();
 	// A call deleted since (retention, admin) has nothing left to send.
 	if (!call) return { ok: false, error: 'the call no longer exists', final: true };
-	const file = absoluteAudioPath(dataDir, call.audio_path);
+	const file = absoluteAudioPath(recordingsDir, call.audio_path);
 	const audio = file ? await fs.promises.readFile(file).catch(() => null) : null;
 	if (!audio) return { ok: false, error: 'the audio file is missing', final: true };
 

@@ -19,7 +19,7 @@ export interface ForwardDeps {
 	db: DB;
 	clock: Clock;
 	bus: Bus;
-	config: { dataDir: string; forwardMaxAgeSec: number; forwardRetryMaxSec: number };
+	config: { recordingsDir: string; forwardMaxAgeSec: number; forwardRetryMaxSec: number };
 }
 
 const BATCH = 500;
@@ -110,7 +110,7 @@ async function forwardOne(deps: ForwardDeps, item: OutboxItem, policy: RetryPoli
 			.execute();
 		return;
 	}
-	const outcome = await sendCall(deps.db, deps.config.dataDir, target, callId);
+	const outcome = await sendCall(deps.db, deps.config.recordingsDir, target, callId);
 	const now = deps.clock.now();
 	if (outcome.ok) {
 		await markDone(deps.db, deps.clock, item.id);

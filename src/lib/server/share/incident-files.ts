@@ -25,12 +25,12 @@ const stamp = (ms: number) => new Date(ms).toISOString().replace(/[:.]/g, '-');
 
 /** The link's calls with their files checked on disk, in order; a missing file is listed, not fatal. */
 export async function incidentEntries(
-	dataDir: string,
+	recordingsDir: string,
 	rows: Array<CallSelection & { audio_path: string }>
 ): Promise<IncidentEntry[]> {
 	const entries: IncidentEntry[] = [];
 	for (const [i, r] of rows.entries()) {
-		const abs = absoluteAudioPath(dataDir, r.audio_path);
+		const abs = absoluteAudioPath(recordingsDir, r.audio_path);
 		const ok = abs ? (await fs.promises.stat(abs).catch(() => null))?.isFile() : false;
 		const ext = (r.audio_path.split('.').pop() ?? 'bin').replace(/[^a-z0-9]/gi, '');
 		const n = i + 1;

@@ -43,7 +43,7 @@ async function setup() {
 	for (let i = 0; i < 5; i++) {
 		const stored = await storeCall(
 			deps,
-			incomingCall(deps.config.dataDir, { dateTime: now - 10 * DAY + i * 60_000 }),
+			incomingCall(deps.config.recordingsDir, { dateTime: now - 10 * DAY + i * 60_000 }),
 			0
 		);
 		if (stored.status !== 'stored') throw new Error('not stored');

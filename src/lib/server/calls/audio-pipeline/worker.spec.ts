@@ -29,7 +29,7 @@ async function setup(opts: { ffmpeg?: boolean } = {}) {
 	deps.bus.subscribe('call.published', (p) => published.push(p));
 	/** Stores a call whose audio is `audio` (bytes), queued for the pipeline. */
 	const store = async (audio: Buffer, over: Parameters<typeof incomingCall>[1] = {}) => {
-		const call = incomingCall(deps.config.dataDir, over);
+		const call = incomingCall(deps.config.recordingsDir, over);
 		fs.writeFileSync(call.audio.tmpPath, audio);
 		call.audio.size = audio.length;
 		call.dateTime = deps.clock.now();
@@ -67,7 +67,7 @@ describe('AudioPipeline', { timeout: 60_000 }, () => {
 
 		await run();
 		const after = await row(id);
-		const file = absoluteAudioPath(deps.config.dataDir, after.audio_path)!;
+		const file = absoluteAudioPath(deps.config.recordingsDir, after.audio_path)!;
 		expect(after.audio_path).toMatch(/\.enc\.m4a$/);
 		expect(after.audio_type).toBe('audio/mp4');
 		expect(after.audio_size).toBe(fs.statSync(file).size);
@@ -76,7 +76,9 @@ describe('AudioPipeline', { timeout: 60_000 }, () => {
 		expect(after.duration).toBeGreaterThan(5);
 		expect(after.ready_at).toBe(deps.clock.now());
 		expect(Math.abs(loudness(file) - -16)).toBeLessThanOrEqual(1);
-		expect(fs.existsSync(absoluteAudioPath(deps.config.dataDir, before.audio_path)!)).toBe(false);
+		expect(fs.existsSync(absoluteAudioPath(deps.config.recordingsDir, before.audio_path)!)).toBe(
+			false
+		);
 		expect(after.original_path).toBeNull();
 		expect(await publications(id)).toEqual(['all']);
 		expect(published).toEqual([{ count: 1, delayed: false }]);
@@ -93,9 +95,9 @@ describe('AudioPipeline', { timeout: 60_000 }, () => {
 		expect(after.audio_path).toMatch(/\.enc\.webm$/);
 		expect(after.audio_type).toBe('audio/webm');
 		expect(after.original_path).toBe(original);
-		expect(fs.readFileSync(absoluteAudioPath(deps.config.dataDir, original)!).equals(wav)).toBe(
-			true
-		);
+		expect(
+			fs.readFileSync(absoluteAudioPath(deps.config.recordingsDir, original)!).equals(wav)
+		).toBe(true);
 	});
 
 	it('keeps a file FFmpeg cannot decode as received, publishes it and logs why', async () => {
@@ -108,7 +110,7 @@ describe('AudioPipeline', { timeout: 60_000 }, () => {
 		expect(after.audio_type).toBe('audio/wav');
 		expect(after.ready_at).not.toBeNull();
 		expect(
-			fs.readFileSync(absoluteAudioPath(deps.config.dataDir, after.audio_path)!).equals(junk)
+			fs.readFileSync(absoluteAudioPath(deps.config.recordingsDir, after.audio_path)!).equals(junk)
 		).toBe(true);
 		expect(await publications(id)).toEqual(['all']);
 		const events = await deps.db.selectFrom('events').selectAll().execute();

@@ -16,7 +16,7 @@ export interface PipelineDeps {
 	db: DB;
 	clock: Clock;
 	bus: Bus;
-	config: { dataDir: string };
+	config: { recordingsDir: string };
 }
 
 /** Tries per call before its audio is served as received; the backoff doubles from this. */
@@ -147,7 +147,7 @@ export class AudioPipeline {
 			await db.deleteFrom('audio_jobs').where('call_id', '=', callId).execute();
 			return;
 		}
-		const source = absoluteAudioPath(this.deps.config.dataDir, call.audio_path);
+		const source = absoluteAudioPath(this.deps.config.recordingsDir, call.audio_path);
 		if (!this.ffmpeg || !source) return this.keepAsReceived(call, null);
 
 		// Counted before the work: a file that crashes the process every time still stops.
@@ -159,7 +159,7 @@ export class AudioPipeline {
 		const out = OUTPUT[settings.audioFormat];
 		// Written in the incoming folder: the start-up sweep removes anything a crash left there.
 		const temp = path.join(
-			incomingDir(this.deps.config.dataDir),
+			incomingDir(this.deps.config.recordingsDir),
 			`${randomUUID()}.encode.${out.ext}`
 		);
 		try {
@@ -217,7 +217,7 @@ export class AudioPipeline {
 		const duration = await readDuration(temp);
 		// Beside the original, named after it: a redo after a crash overwrites the same name.
 		const relative = call.audio_path.replace(/\.[^./]+$/, '') + `.enc.${out.ext}`;
-		const target = absoluteAudioPath(config.dataDir, relative);
+		const target = absoluteAudioPath(config.recordingsDir, relative);
 		if (!target) throw new Error(`bad audio path ${relative}`);
 		await fs.promises.rename(temp, target);
 		const now = clock.now();
@@ -244,7 +244,7 @@ export class AudioPipeline {
 			return;
 		}
 		if (!keepOriginal) {
-			const original = absoluteAudioPath(config.dataDir, call.audio_path);
+			const original = absoluteAudioPath(config.recordingsDir, call.audio_path);
 			if (original) await fs.promises.rm(original, { force: true }).catch(() => {});
 		}
 		this.announce(call, now);

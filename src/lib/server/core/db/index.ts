@@ -5,6 +5,10 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { migrationProvider } from './migrations';
 import type { Database } from './types';
 import { withStatementCache } from './statement-cache';
+import { isPostgres } from './dialect';
+import { PgSchemaPlugin } from './pg-schema';
+import { createPgDb } from './postgres';
+import { createTestDb as createTestDbFor } from './test-db';
 
 export type DB = Kysely<Database>;
 
@@ -19,14 +23,26 @@ export function openSqlite(file: string): SQLite.Database {
 	return sqlite;
 }
 
+/** A SQLite database (the statement cache is SQLite-only: pg prepares per connection). */
 export function createDb(file: string): DB {
 	return new Kysely<Database>({
 		dialect: new SqliteDialect({ database: withStatementCache(openSqlite(file)) })
 	});
 }
 
+export function sqliteFile(dataDir: string): string {
+	return path.join(dataDir, 'squelch.db');
+}
+
+/** The configured store: PostgreSQL when DATABASE_URL is set, else SQLite in DATA_DIR. */
+export function openDatabase(cfg: { databaseUrl: string | null; dataDir: string }): DB {
+	return cfg.databaseUrl ? createPgDb(cfg.databaseUrl) : createDb(sqliteFile(cfg.dataDir));
+}
+
 export async function migrateToLatest(db: DB): Promise<void> {
-	const migrator = new Migrator({ db, provider: migrationProvider });
+	// One set of migrations: on PostgreSQL their SQLite column types are rewritten (pg-schema.ts).
+	const target = isPostgres(db) ? db.withPlugin(new PgSchemaPlugin()) : db;
+	const migrator = new Migrator({ db: target, provider: migrationProvider });
 	const { error, results } = await migrator.migrateToLatest();
 	const failed = results?.find((r) => r.status === 'Error');
 	if (error || failed) {
@@ -34,9 +50,7 @@ export async function migrateToLatest(db: DB): Promise<void> {
 	}
 }
 
-/** A migrated in-memory database, for service tests. */
+/** A migrated, empty database for service tests (SQUELCH_TEST_DB picks which: test-db.ts). */
 export async function createTestDb(): Promise<DB> {
-	const db = createDb(':memory:');
-	await migrateToLatest(db);
-	return db;
+	return createTestDbFor({ createDb, migrateToLatest });
 }

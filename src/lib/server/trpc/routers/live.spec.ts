@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config';
 import { buildServices } from '../../app';
+import { createTestDb } from '../../core/db';
 import { createCallerFactory } from '../init';
 import { appRouter } from '../root';
 import type { Context } from '../context';
@@ -13,7 +14,7 @@ describe('live router over HTTP', () => {
 		const services = await buildServices(
 			parseConfig({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-live-')) }),
 			undefined,
-			':memory:'
+			await createTestDb()
 		);
 		const { updateSettings } = await import('../../core/settings');
 		await updateSettings(services, { publicListening: true });

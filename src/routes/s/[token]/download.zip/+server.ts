@@ -13,7 +13,7 @@ export const GET: RequestHandler = async ({ params }) => {
 	const found = await sharedFiles(svc, params.token);
 	if (found.status !== 200)
 		return toWebResponse(textReply(found.status, shareMessage(found.reason)));
-	const entries = await incidentEntries(svc.config.dataDir, found.rows);
+	const entries = await incidentEntries(svc.config.recordingsDir, found.rows);
 	const body = Readable.toWeb(incidentZip(found.link.title, entries)) as ReadableStream<Uint8Array>;
 	return new Response(body, {
 		headers: {

@@ -16,7 +16,7 @@ export const GET: RequestHandler = async ({ params }) => {
 	const found = await sharedFiles(svc, params.token);
 	if (found.status !== 200)
 		return toWebResponse(textReply(found.status, shareMessage(found.reason)));
-	const entries = await incidentEntries(svc.config.dataDir, found.rows);
+	const entries = await incidentEntries(svc.config.recordingsDir, found.rows);
 	const inputs = entries.flatMap((e) => (e.path ? [e.path] : []));
 	const result = await stitchIncident(svc.config.ffmpegPath, inputs, svc.config.stitchTimeoutSec);
 	if (!result.ok) {

@@ -1,15 +1,20 @@
 import { sql, type Kysely } from 'kysely';
+import { isPostgres } from '../dialect';
 
 // Schema for every capability in one first migration; later changes get their own files.
 export async function up(db: Kysely<unknown>): Promise<void> {
 	await db.schema
 		.createTable('users')
 		.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+		// Usernames are unique and matched without regard to case (auth/username.ts): SQLite's
+		// nocase collation; on PostgreSQL a unique index on lower(username), made below.
 		.addColumn('username', 'text', (c) =>
-			c
-				.notNull()
-				.unique()
-				.modifyEnd(sql`collate nocase`)
+			isPostgres(db)
+				? c.notNull()
+				: c
+						.notNull()
+						.unique()
+						.modifyEnd(sql`collate nocase`)
 		)
 		.addColumn('password_hash', 'text', (c) => c.notNull())
 		.addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'listener')`))
@@ -20,6 +25,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 		.addColumn('created_at', 'integer', (c) => c.notNull())
 		.addColumn('updated_at', 'integer', (c) => c.notNull())
 		.execute();
+	if (isPostgres(db))
+		await sql`create unique index users_username_lower on users (lower(username))`.execute(db);
 
 	await db.schema
 		.createTable('sessions')

@@ -13,7 +13,7 @@ import * as m0013transcripts from './0013_transcripts';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
- * (which has no migration files on disk) and kysely-ctl run the same set. Add new ones in order.
+ * (which has no migration files on disk) and `npm run migrate` run the same set. Add new ones in order.
  */
 const migrations: Record<string, Migration> = {
 	'0001_init': m0001,
