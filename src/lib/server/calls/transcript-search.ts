@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type AliasedRawBuilder } from 'kysely';
+import { sql, type AliasedRawBuilder } from 'kysely';
+import { isPostgres } from '../core/db/dialect';
 import { ServiceError } from '../core/errors';
 import type { DB } from '../core/db';
 
@@ -26,9 +27,15 @@ export function queryTerms(q: string): string[][] {
 
 /** Every term must appear; a phrase as a phrase. Quoted, so no word is read as an operator. */
 const ftsQuery = (terms: string[][]) => terms.map((t) => `"${t.join(' ')}"`).join(' AND ');
-/** websearch_to_tsquery reads the same: words are AND-ed, quotes make phrases. */
+/**
+ * The same on PostgreSQL: each term a quoted websearch_to_tsquery (so `or` and `-` are words, not
+ * operators; the terms hold only letters and digits), AND-ed together.
+ */
 const webQuery = (terms: string[][]) =>
-	terms.map((t) => (t.length > 1 ? `"${t.join(' ')}"` : t[0])).join(' ');
+	sql.join(
+		terms.map((t) => sql`websearch_to_tsquery('english', ${`"${t.join(' ')}"`})`),
+		sql` && `
+	);
 
 export type TextMatches = AliasedRawBuilder<
 	{ call_id: number; rank: number; snippet: string },
@@ -42,12 +49,12 @@ export type TextMatches = AliasedRawBuilder<
  */
 export function transcriptMatches(db: DB, q: string): TextMatches {
 	const terms = queryTerms(q);
-	if (db.getExecutor().adapter instanceof PostgresAdapter) {
+	if (isPostgres(db)) {
 		const options = `StartSel=${HIT_OPEN}, StopSel=${HIT_CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`;
 		return sql<{ call_id: number; rank: number; snippet: string }>`(
 			select t.call_id, ts_rank(to_tsvector('english', t.text), wq) as rank,
 				ts_headline('english', t.text, wq, ${options}) as snippet
-			from transcripts t, websearch_to_tsquery('english', ${webQuery(terms)}) wq
+			from transcripts t, (select ${webQuery(terms)} as wq) q
 			where to_tsvector('english', t.text) @@ wq
 		)`.as('m');
 	}

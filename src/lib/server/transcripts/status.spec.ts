@@ -19,7 +19,7 @@ beforeEach(async () => {
 afterEach(() => stt.close());
 
 async function store(minute: number) {
-	const incoming = incomingCall(svc.config.dataDir, {
+	const incoming = incomingCall(svc.config.recordingsDir, {
 		dateTime: Date.UTC(2025, 11, 31, 12, minute),
 		duration: 4
 	});

@@ -23,7 +23,7 @@ afterEach(() => stt.close());
 
 let minute = 0;
 async function store(over: Partial<IncomingCall> = {}): Promise<number> {
-	const incoming = incomingCall(svc.config.dataDir, {
+	const incoming = incomingCall(svc.config.recordingsDir, {
 		dateTime: Date.UTC(2025, 11, 31, 12, minute++),
 		...over
 	});
@@ -63,7 +63,7 @@ describe('transcript queue and worker', () => {
 			.select('audio_path')
 			.where('id', '=', id)
 			.executeTakeFirstOrThrow();
-		const stored = fs.readFileSync(absoluteAudioPath(svc.config.dataDir, row.audio_path)!);
+		const stored = fs.readFileSync(absoluteAudioPath(svc.config.recordingsDir, row.audio_path)!);
 		expect(stt.requests[0].file?.bytes.equals(stored)).toBe(true);
 		expect(stt.requests[0].fields.model).toBe('whisper-1');
 		const call = await callById(svc.db, { all: true } as never, id);

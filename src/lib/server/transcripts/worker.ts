@@ -17,7 +17,7 @@ export interface TranscriptDeps {
 	db: DB;
 	clock: Clock;
 	bus: Bus;
-	config: { dataDir: string; stt: Config['stt'] };
+	config: { recordingsDir: string; stt: Config['stt'] };
 }
 
 /** First retry after this long, doubling per attempt up to RETRY_MAX_MS. */
@@ -93,7 +93,7 @@ async function transcribeOne(
 		.select(['id', 'audio_path', 'audio_type', 'duration', 'sources', 'system_id'])
 		.where('id', '=', callId)
 		.executeTakeFirst();
-	const audioPath = call && absoluteAudioPath(deps.config.dataDir, call.audio_path);
+	const audioPath = call && absoluteAudioPath(deps.config.recordingsDir, call.audio_path);
 	if (!call || !audioPath) {
 		await markDone(deps.db, deps.clock, item.id); // deleted meanwhile (retention)
 		return;

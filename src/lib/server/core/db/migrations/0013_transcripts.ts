@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { isPostgres } from '../dialect';
 
 // Transcripts (docs/transcripts.md): one row per transcribed call, its full-text index, the
 // queue's cursor over publications, the engine's failure log, and the kind of a publication
@@ -26,7 +27,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 		.column('created_at')
 		.execute();
 
-	if (db.getExecutor().adapter instanceof PostgresAdapter) {
+	if (isPostgres(db)) {
 		await sql`create index transcripts_tsv on transcripts using gin (to_tsvector('english', text))`.execute(
 			db
 		);
@@ -80,7 +81,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
 	await db.schema.alterTable('call_publications').dropColumn('kind').execute();
 	await db.schema.dropTable('transcript_failures').execute();
 	await db.schema.dropTable('transcript_cursor').execute();
-	if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
+	if (!isPostgres(db)) {
 		await sql`drop table transcripts_fts`.execute(db);
 	}
 	await db.schema.dropTable('transcripts').execute();
