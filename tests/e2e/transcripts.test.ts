@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server';
-import { signInAdmin, type Client } from '../helpers/client';
+import { ADMIN, signInAdmin, type Client } from '../helpers/client';
 import {
 	DESKTOP,
 	PHONE,
@@ -147,6 +147,49 @@ it('the archive finds the call by its words, with the matches marked, and /calls
 		await page.getByTestId('archive-call').first().locator('a').first().click();
 		await page.getByTestId('call-detail').getByTestId('transcript').waitFor();
 		await screenshot(page, `transcripts-call-${name}`);
+		expect(console.problems()).toEqual([]);
+	}
+});
+
+it('an admin sets the engine up, sees its health on the dashboard and re-transcribes a call', async () => {
+	for (const [size, name] of [
+		[DESKTOP, 'desktop'],
+		[PHONE, 'phone']
+	] as const) {
+		const context = await browser.newContext(size);
+		contexts.push(context);
+		const page = await signIn(context, server.url, ADMIN.username, ADMIN.password);
+		const console = watchConsole(page);
+		await page.goto(`${server.url}/admin/settings`);
+		const form = page.getByRole('form', { name: 'Transcripts' });
+		await form.getByTestId('setting-sttScope').fill('11, 12:abc');
+		await form.getByRole('button', { name: 'Save transcripts' }).click();
+		await expect
+			.poll(() => form.getByRole('alert').innerText())
+			.toContain('expected SYSTEM or SYSTEM:TALKGROUP');
+		await form.getByTestId('setting-sttScope').fill('11');
+		await form.getByTestId('setting-sttUrl').fill(stt.url);
+		await form.getByTestId('setting-sttApiKey').fill(`sk-${name}`);
+		await form.getByRole('button', { name: 'Save transcripts' }).click();
+		await form.getByRole('status').waitFor();
+		// The key is stored, never shown back.
+		expect(await form.getByTestId('setting-sttApiKey').inputValue()).toBe('');
+		expect(await form.getByTestId('setting-sttApiKey').getAttribute('placeholder')).toContain(
+			'stored'
+		);
+		await screenshot(page, `transcripts-settings-${name}`);
+
+		await page.goto(`${server.url}/admin`);
+		const card = page.getByTestId('transcript-status');
+		await expect.poll(() => card.getByTestId('stt-last').innerText()).not.toBe('never');
+		const before = stt.requests.length;
+		const [call] = (await admin.calls.search.query({ limit: 1 })).items;
+		await card.getByTestId('stt-call').fill(String(call.id));
+		await card.getByRole('button', { name: 'Queue' }).click();
+		await expect.poll(() => card.getByRole('status').innerText()).toBe('1 call queued.');
+		await stt.received(before + 1);
+		expect(stt.requests[before].authorization).toBe(`Bearer sk-${name}`);
+		await screenshot(page, `transcripts-dashboard-${name}`);
 		expect(console.problems()).toEqual([]);
 	}
 });

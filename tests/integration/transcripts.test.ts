@@ -73,10 +73,15 @@ it('restarted with 50 calls waiting, transcribes every one of them once', async 
 		expect((await post(`${squelch.url}/api/call-upload`, form)).status).toBe(200);
 	}
 	await stt.received(2);
-	const pending = rows<{ n: number }>(
-		"select count(*) as n from outbox where kind = 'transcript' and done_at is null"
+	// Every call queued (the worker queues each one after its publication).
+	const pending = await waitFor(
+		() =>
+			rows<{ n: number }>(
+				"select count(*) as n from outbox where kind = 'transcript' and done_at is null"
+			)[0].n,
+		(n) => n === CALLS
 	);
-	expect(pending[0].n).toBe(CALLS);
+	expect(pending).toBe(CALLS);
 	await squelch.restart();
 
 	const done = await waitFor(

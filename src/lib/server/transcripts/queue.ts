@@ -29,53 +29,63 @@ export async function queueFinishedCalls(
 	settings: Settings,
 	engineOn: boolean
 ): Promise<number> {
+	// Read outside any transaction: on SQLite a transaction that reads and then writes cannot wait
+	// for another process's write lock (it fails at once), so the one below starts by writing.
+	const cursor = await deps.db
+		.selectFrom('transcript_cursor')
+		.select('seq')
+		.where('id', '=', 1)
+		.executeTakeFirst();
+	const from = Number(cursor?.seq ?? 0);
+	const rows = await deps.db
+		.selectFrom('call_publications as p')
+		.innerJoin('calls', 'calls.id', 'p.call_id')
+		.innerJoin('systems', 'systems.id', 'calls.system_id')
+		.innerJoin('talkgroups', 'talkgroups.id', 'calls.talkgroup_id')
+		.select([
+			'p.seq',
+			'calls.id',
+			'calls.duration',
+			'systems.system_ref',
+			'talkgroups.talkgroup_ref'
+		])
+		.where('p.seq', '>', from)
+		.where('p.kind', '=', 'call')
+		.orderBy('p.seq')
+		.limit(BATCH)
+		.execute();
+	if (!rows.length) return 0;
+	const to = rows[rows.length - 1].seq;
+	const moveCursor = async (db: DB) =>
+		Number(
+			(
+				await db
+					.updateTable('transcript_cursor')
+					.set({ seq: to })
+					.where('id', '=', 1)
+					.where('seq', '=', from)
+					.executeTakeFirst()
+			).numUpdatedRows
+		) === 1;
+	// Off: calls published meanwhile are passed over, in one statement.
+	if (!engineOn) return (await moveCursor(deps.db)) ? rows.length : 0;
+	const wanted = rows.filter(
+		(r) =>
+			r.duration >= settings.sttMinDurationSec &&
+			inScope(settings.sttScope, r.system_ref, r.talkgroup_ref)
+	);
 	return deps.db
 		.transaction()
 		.execute(async (trx) => {
-			const cursor = await trx
-				.selectFrom('transcript_cursor')
-				.select('seq')
-				.where('id', '=', 1)
-				.executeTakeFirst();
-			const from = Number(cursor?.seq ?? 0);
-			const rows = await trx
-				.selectFrom('call_publications as p')
-				.innerJoin('calls', 'calls.id', 'p.call_id')
-				.innerJoin('systems', 'systems.id', 'calls.system_id')
-				.innerJoin('talkgroups', 'talkgroups.id', 'calls.talkgroup_id')
-				.select([
-					'p.seq',
-					'calls.id',
-					'calls.duration',
-					'systems.system_ref',
-					'talkgroups.talkgroup_ref'
-				])
-				.where('p.seq', '>', from)
-				.where('p.kind', '=', 'call')
-				.orderBy('p.seq')
-				.limit(BATCH)
-				.execute();
-			if (!rows.length) return 0;
-			if (engineOn)
-				for (const r of rows) {
-					if (r.duration < settings.sttMinDurationSec) continue;
-					if (!inScope(settings.sttScope, r.system_ref, r.talkgroup_ref)) continue;
-					await enqueue(trx, deps.clock, {
-						kind: TRANSCRIPT_KIND,
-						lane: laneOf(r.id),
-						ref: `call:${r.id}`,
-						payload: { callId: r.id }
-					});
-				}
-			const to = rows[rows.length - 1].seq;
-			const moved = await trx
-				.updateTable('transcript_cursor')
-				.set({ seq: to })
-				.where('id', '=', 1)
-				.where('seq', '=', from)
-				.executeTakeFirst();
+			for (const r of wanted)
+				await enqueue(trx, deps.clock, {
+					kind: TRANSCRIPT_KIND,
+					lane: laneOf(r.id),
+					ref: `call:${r.id}`,
+					payload: { callId: r.id }
+				});
 			// Another instance moved it first: undo ours (its rows are the same calls).
-			if (Number(moved.numUpdatedRows) !== 1) throw new CursorMoved();
+			if (!(await moveCursor(trx))) throw new CursorMoved();
 			return rows.length;
 		})
 		.catch((err) => {
