@@ -36,7 +36,20 @@ export async function queueFinishedCalls(
 		.select('seq')
 		.where('id', '=', 1)
 		.executeTakeFirst();
-	const from = Number(cursor?.seq ?? 0);
+	if (!cursor) {
+		// First start: begin after the archive (only calls published from now on are sent).
+		const max = await deps.db
+			.selectFrom('call_publications')
+			.select((eb) => eb.fn.max('seq').as('seq'))
+			.executeTakeFirst();
+		await deps.db
+			.insertInto('transcript_cursor')
+			.values({ id: 1, seq: Number(max?.seq ?? 0) })
+			.onConflict((oc) => oc.column('id').doNothing())
+			.execute();
+		return 0;
+	}
+	const from = Number(cursor.seq);
 	const rows = await deps.db
 		.selectFrom('call_publications as p')
 		.innerJoin('calls', 'calls.id', 'p.call_id')

@@ -15,6 +15,7 @@ const signal = new AbortController().signal;
 beforeEach(async () => {
 	stt = await startSttServer();
 	svc = await testServices({ SQUELCH_STT_URL: stt.url });
+	await transcriptPass(svc, signal); // the first start: the queue begins here
 });
 afterEach(() => stt.close());
 

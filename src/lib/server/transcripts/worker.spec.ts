@@ -18,6 +18,7 @@ const running = new AbortController();
 beforeEach(async () => {
 	stt = await startSttServer();
 	svc = await testServices({ SQUELCH_STT_URL: stt.url, SQUELCH_STT_MODEL: 'whisper-1' });
+	await transcriptPass(svc, running.signal); // the first start: the queue begins here
 });
 afterEach(() => stt.close());
 

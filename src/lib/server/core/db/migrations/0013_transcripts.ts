@@ -47,15 +47,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 			insert into transcripts_fts(rowid, text) values (new.call_id, new.text); end`.execute(db);
 	}
 
-	// The queue reads call publications in seq order from here on (only calls published later).
+	// The queue reads call publications in seq order; its first start begins after the archive.
 	await db.schema
 		.createTable('transcript_cursor')
 		.addColumn('id', 'integer', (c) => c.primaryKey())
 		.addColumn('seq', 'integer', (c) => c.notNull())
 		.execute();
-	await sql`insert into transcript_cursor (id, seq) select 1, coalesce(max(seq), 0) from call_publications`.execute(
-		db
-	);
 
 	await db.schema
 		.createTable('transcript_failures')
