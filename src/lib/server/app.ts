@@ -22,6 +22,7 @@ import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { findFfmpeg } from './calls/audio-pipeline/ffmpeg';
 import { startForwarding } from './forward/worker';
 import { startAlerts } from './alerts/lifecycle';
+import { startTranscripts } from './transcripts/worker';
 import { createLiveFeeds } from './live/feeds';
 import { logPresenceChanges } from './live/presence-log';
 import { appRouter } from './trpc/root';
@@ -101,7 +102,7 @@ export interface App {
 /**
  * Builds the services and starts the background work: presence shared with other instances, interrupted uploads, retention, the audio
  * pipeline and broadcast delay, folder ingest, the presence log, the upload-rejection log's
- * flushes, downstream forwarding, alert decisions and Web Push.
+ * flushes, downstream forwarding, transcription, alert decisions and Web Push.
  */
 export async function createApp(cfg: Config, clock: Clock = systemClock): Promise<App> {
 	const svc = await buildServices(cfg, clock);
@@ -113,6 +114,7 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 		logPresenceChanges(svc),
 		svc.rejectionLog.start(),
 		startForwarding(svc),
+		startTranscripts(svc),
 		await startAlerts(svc)
 	);
 	if (svc.clock instanceof FileClock) svc.onShutdown.push(svc.clock.listen());

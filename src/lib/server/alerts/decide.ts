@@ -118,10 +118,11 @@ async function decideCall(
 	deps: DecideDeps,
 	call: CallFacts,
 	rules: AlertRule[],
-	now: number
+	now: number,
+	claim = true
 ): Promise<number[]> {
 	const ids = await deps.db.transaction().execute(async (trx) => {
-		if (!(await claimThrough(trx, call.callId))) return [];
+		if (claim && !(await claimThrough(trx, call.callId))) return [];
 		// Alert ids must commit in order for `alerts.live` readers (several instances write them).
 		await lockFeed(trx, 'alerts');
 		const push = (await getSettings(trx)).webPush;
@@ -179,4 +180,24 @@ export async function decideAlerts(deps: DecideDeps, callId: number): Promise<nu
 	const ids = await decideCalls(deps, [call]);
 	await claimThrough(deps.db, callId);
 	return ids;
+}
+
+/**
+ * Decides the keyword rules of a call whose transcript just arrived (alerts/keywords.ts): the
+ * rest of each rule's match, quiet hours, access and the flood limits apply as at ingest. Not
+ * through the cursor (the call was decided at ingest); an alert per rule and call at most.
+ */
+export async function decideTranscript(
+	deps: DecideDeps,
+	callId: number,
+	transcript: string
+): Promise<number[]> {
+	const facts = await callFactsOf(deps.db, callId);
+	if (!facts) return [];
+	const call = { ...facts, transcript };
+	const now = deps.clock.now();
+	const rules = (await firingRules(deps, await ruleIndex(deps.db), call, new Map(), now)).filter(
+		(r) => r.keywords.length > 0
+	);
+	return rules.length ? decideCall(deps, call, rules, now, false) : [];
 }

@@ -2,9 +2,11 @@ import type { DecideDeps } from './decide';
 import { startAlertDecisions } from './worker';
 import { startPushWorker } from './push-outbox';
 import { dropSessionPush, loadVapidKeys } from './push';
+import { watchTranscripts } from './transcript-alerts';
 
 /**
- * Start-up work for alerts: the decision worker (stored calls → alerts rows), the push worker
+ * Start-up work for alerts: the decision worker (stored calls → alerts rows), keyword rules as
+ * transcripts arrive, the push worker
  * (outbox → push services), and dropping a device's push subscription when its session ends.
  */
 export async function startAlerts(
@@ -17,6 +19,7 @@ export async function startAlerts(
 		);
 	});
 	const stopDecisions = startAlertDecisions(svc);
+	const stopKeywords = watchTranscripts(svc);
 	const stopPush = startPushWorker({
 		...svc,
 		vapid,
@@ -25,6 +28,7 @@ export async function startAlerts(
 	return async () => {
 		offRevoked();
 		await stopDecisions();
+		await stopKeywords();
 		await stopPush();
 	};
 }

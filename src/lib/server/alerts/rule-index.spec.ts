@@ -17,6 +17,7 @@ const rule = (m: Partial<AlertRule>): AlertRule => ({
 	groups: [],
 	tags: [],
 	emergency: false,
+	keywords: [],
 	createdAt: 0,
 	updatedAt: 0,
 	...m

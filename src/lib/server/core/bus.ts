@@ -24,6 +24,8 @@ export interface BusTopics {
 	'presence.changed': { instanceId: string };
 	/** Alert rules were created, changed or deleted: rule indexes are rebuilt (alerts/rules.ts). */
 	'alert.rules.changed': Record<string, never>;
+	/** A call's transcript was stored (transcripts/): keyword alert rules are decided now. */
+	'transcript.stored': { callId: number };
 	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */
 	'account.expiry': { userId: number; expiresAt: number | null };
 }

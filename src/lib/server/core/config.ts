@@ -79,6 +79,8 @@ export interface Config {
 	 * current by the bus) are read again after this long; 0 reads them on every request.
 	 */
 	audioAuthMaxAgeMs: number;
+	/** SQUELCH_STT_*: the transcription engine for a headless install (admin settings override). */
+	stt: { url: string | null; model: string; apiKey: string | null; language: string | null };
 }
 
 export type WatchFormat = 'trunk-recorder' | 'sdrtrunk';
@@ -226,7 +228,8 @@ export function parseConfig(env: Env): Config {
 		forwardMaxAgeSec: int(env, 'SQUELCH_FORWARD_MAX_AGE', 172_800, 60, 31_536_000),
 		forwardRetryMaxSec: int(env, 'SQUELCH_FORWARD_RETRY_MAX', 300, 1, 86_400),
 		presenceTtlMs: int(env, 'SQUELCH_PRESENCE_TTL', 30, 3, 3600) * 1000,
-		...watchConfig(env)
+		...watchConfig(env),
+		stt: sttConfig(env)
 	};
 }
 
@@ -244,6 +247,26 @@ function watchConfig(env: Env) {
 		watchMode: mode,
 		watchSettleMs: int(env, 'SQUELCH_WATCH_SETTLE_MS', 2000, 0, 3_600_000)
 	};
+}
+
+function sttConfig(env: Env): Config['stt'] {
+	const raw = env.SQUELCH_STT_URL?.trim() || null;
+	if (raw) {
+		let url: URL;
+		try {
+			url = new URL(raw);
+		} catch {
+			throw new ConfigError('SQUELCH_STT_URL', `expected a URL such as http://127.0.0.1:8000`);
+		}
+		if (url.protocol !== 'http:' && url.protocol !== 'https:')
+			throw new ConfigError('SQUELCH_STT_URL', 'must be http or https');
+	}
+	const language = env.SQUELCH_STT_LANGUAGE?.trim().toLowerCase() || null;
+	if (language && !/^[a-z]{2,3}$/.test(language))
+		throw new ConfigError('SQUELCH_STT_LANGUAGE', `expected a language code such as en`);
+	const model = env.SQUELCH_STT_MODEL?.trim() || 'whisper-1';
+	if (model.length > 100) throw new ConfigError('SQUELCH_STT_MODEL', 'longer than 100 characters');
+	return { url: raw, model, apiKey: env.SQUELCH_STT_API_KEY?.trim() || null, language };
 }
 
 let cached: Config | undefined;

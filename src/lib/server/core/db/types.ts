@@ -184,6 +184,38 @@ export interface CallPublicationsTable {
 	call_id: number;
 	audience: Audience;
 	published_at: number;
+	/** `call`: the call became audible; `transcript`: its transcript arrived (an update). */
+	kind: Generated<PublicationKind>;
+}
+
+export type PublicationKind = 'call' | 'transcript';
+
+/** One transcribed call (transcripts/); searched through transcripts_fts or to_tsvector. */
+export interface TranscriptsTable {
+	call_id: number;
+	text: string;
+	/** JSON: [{ start, end, text, unit }]. */
+	segments: string;
+	language: string | null;
+	engine: string;
+	model: string;
+	audio_seconds: number;
+	elapsed_ms: number;
+	created_at: number;
+}
+
+/** The transcript queue has looked at call publications up to this seq. */
+export interface TranscriptCursorTable {
+	id: number;
+	seq: number;
+}
+
+/** Each failed engine request (the dashboard's failures per hour); pruned after a week. */
+export interface TranscriptFailuresTable {
+	id: Generated<number>;
+	call_id: number;
+	at: number;
+	error: string;
 }
 
 export interface BookmarksTable {
@@ -415,6 +447,9 @@ export interface Database {
 	forward_targets: ForwardTargetsTable;
 	folder_ingested: FolderIngestedTable;
 	watch_folders: WatchFoldersTable;
+	transcripts: TranscriptsTable;
+	transcript_cursor: TranscriptCursorTable;
+	transcript_failures: TranscriptFailuresTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -20,7 +20,8 @@ const searchInput = z.object({
 	from: z.date().optional(),
 	to: z.date().optional(),
 	emergency: z.boolean().optional(),
-	bookmarked: z.boolean().optional()
+	bookmarked: z.boolean().optional(),
+	q: z.string().max(200).optional()
 });
 
 export const callsRouter = router({
