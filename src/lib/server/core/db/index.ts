@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator } from 'kysely';
 import { migrationProvider } from './migrations';
 import type { Database } from './types';
 import { withStatementCache } from './statement-cache';
+import { ImmediateSqliteDialect } from './sqlite-dialect';
 import { isPostgres } from './dialect';
 import { PgSchemaPlugin } from './pg-schema';
 import { createPgDb } from './postgres';
@@ -26,7 +27,7 @@ export function openSqlite(file: string): SQLite.Database {
 /** A SQLite database (the statement cache is SQLite-only: pg prepares per connection). */
 export function createDb(file: string): DB {
 	return new Kysely<Database>({
-		dialect: new SqliteDialect({ database: withStatementCache(openSqlite(file)) })
+		dialect: new ImmediateSqliteDialect({ database: withStatementCache(openSqlite(file)) })
 	});
 }
 
