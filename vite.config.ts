@@ -28,6 +28,9 @@ function squelchWebSockets(): Plugin {
 	};
 }
 
+/** SQUELCH_TEST_DB=postgres (npm run test:pg): the suites run on PostgreSQL, plus its own tests. */
+const onPostgres = (process.env.SQUELCH_TEST_DB ?? '').trim().toLowerCase() === 'postgres';
+
 export default defineConfig({
 	plugins: [sveltekit(), squelchWebSockets()],
 	test: {
@@ -37,6 +40,8 @@ export default defineConfig({
 				test: {
 					name: 'unit',
 					include: ['src/**/*.spec.ts'],
+					// *.pg.spec.ts exercise PostgreSQL itself (LISTEN/NOTIFY, concurrent commits).
+					exclude: onPostgres ? [] : ['src/**/*.pg.spec.ts'],
 					environment: 'node',
 					// SQUELCH_TEST_DB=postgres only: a throwaway PostgreSQL cluster for the run.
 					globalSetup: ['tests/helpers/pg-global-setup.ts']
@@ -47,6 +52,8 @@ export default defineConfig({
 				test: {
 					name: 'integration',
 					include: ['tests/integration/**/*.test.ts'],
+					// *.pg.test.ts need several servers on one PostgreSQL (multi-instance).
+					exclude: onPostgres ? [] : ['tests/integration/**/*.pg.test.ts'],
 					environment: 'node',
 					globalSetup: ['tests/helpers/global-setup.ts', 'tests/helpers/pg-global-setup.ts'],
 					testTimeout: 120_000,

@@ -4,6 +4,8 @@
  *
  *   npm run bench                 full run (1,000 subscribers, 30 s of uploads at 10 calls/s)
  *   npm run bench -- --quick      a short smoke run (200 subscribers, 5 s)
+ *   npm run bench -- --postgres   the same rows with DATABASE_URL on a throwaway PostgreSQL
+ *                                 cluster, plus fan-out over two instances (combines with --quick)
  * Environment: BENCH_SECONDS, BENCH_SUBSCRIBERS, BENCH_ROUNDS (fan-out repeats),
  * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_WARMUP_SECONDS, BENCH_CPU_PROF=<dir> (server --cpu-prof),
  * BENCH_ONLY=fanout|ingest|pipeline|auth (one section, e.g. while profiling it).
@@ -16,8 +18,10 @@ import { summarize } from './lib/stats';
 import type { SubscribersReport, SubscribersStart } from './subscribers';
 import type { LoadJob, LoadResult } from './load';
 import { pipelineIngest } from './pipeline';
+import { benchPostgres } from './lib/postgres';
 
 const quick = process.argv.includes('--quick');
+const postgres = process.argv.includes('--postgres');
 const env = (name: string, fallback: number) =>
 	process.env[name] ? Number(process.env[name]) : fallback;
 const SECONDS = env('BENCH_SECONDS', quick ? 5 : 30);
@@ -81,6 +85,8 @@ async function load(jobs: LoadJob[]): Promise<LoadResult[]> {
 interface Target {
 	url: string;
 	wsUrl: string;
+	/** Several instances: subscriber processes spread over these, in turn (else all on wsUrl). */
+	wsUrls?: string[];
 	uploadUrl: string;
 	pid: number;
 	tokens: string[];
@@ -103,7 +109,7 @@ class Subscribers {
 				const r = nextMessage<SubscribersReport & { type: 'ready' }>(p);
 				const msg: SubscribersStart = {
 					type: 'start',
-					url: target.wsUrl,
+					url: target.wsUrls ? target.wsUrls[i % target.wsUrls.length] : target.wsUrl,
 					mode: target.mode,
 					tokens: [target.tokens[i % target.tokens.length]],
 					count: Math.min(per, count - i * per),
@@ -334,14 +340,24 @@ function printTable(load: { before: string; after: string }) {
 
 async function main() {
 	const loadBefore = loadAverage();
-	console.log(`bench: ${quick ? 'quick' : 'full'} run; starting the production server…`);
-	const squelch: Squelch = await startSquelch({ cpuProfDir: process.env.BENCH_CPU_PROF });
+	console.log(
+		`bench: ${quick ? 'quick' : 'full'} run${postgres ? ' on PostgreSQL' : ''}; starting the production server…`
+	);
+	const pg = postgres ? await benchPostgres() : null;
+	stopDatabase = () => pg?.stop();
+	const squelch: Squelch = await startSquelch({
+		cpuProfDir: process.env.BENCH_CPU_PROF,
+		env: pg?.env
+	});
 	stopServer = squelch.stop;
 	// Ctrl-C: the server is a plain child (no IPC), so stop it explicitly; the forks follow on disconnect.
 	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 		process.once(signal, () => {
 			for (const c of children) c.kill('SIGTERM');
-			void squelch.stop().then(() => process.exit(130));
+			void squelch.stop().then(() => {
+				pg?.stop();
+				process.exit(130);
+			});
 		});
 	}
 	try {
@@ -416,6 +432,7 @@ async function main() {
 			fanoutRow('Fan-out server RSS', 'rssMB', 'MB');
 			const perSub = worst(ours, 'perSubscriberKB');
 			fanoutRow('RSS per idle subscriber', 'perSubscriberKB', 'KB', '< 100 KB', perSub < 100);
+			if (pg) await twoInstanceFanOut(target, pg.env, ours);
 		}
 		const payloadBytes = ours[0]?.messageBytes || 1500;
 		const baseline = await startBaseline(payloadBytes);
@@ -582,20 +599,64 @@ async function main() {
 	} finally {
 		await squelch.stop();
 		for (const c of children) c.kill('SIGTERM');
+		pg?.stop();
 	}
+	if (postgres) for (const r of rows) r.figure += ' [PostgreSQL]';
 	printTable({ before: loadBefore, after: loadAverage() });
 	if (process.env.BENCH_CPU_PROF)
 		console.log(`Server CPU profile written to ${process.env.BENCH_CPU_PROF}`);
 }
 
 let stopServer: (() => Promise<void>) | null = null;
+let stopDatabase: () => void = () => {};
+
+/**
+ * A second instance on the same PostgreSQL and recordings folder: the subscribers split over the
+ * two (processes in turn), every call uploaded to the first, so half of them hear it through
+ * LISTEN/NOTIFY. Printed next to the single-instance figures of this run.
+ */
+async function twoInstanceFanOut(one: Target, env: Record<string, string>, single: FanOut[]) {
+	console.log('fan-out over two instances (uploads to the first)…');
+	const second = await startSquelch({ env });
+	try {
+		const wsUrl = `${second.url.replace('http', 'ws')}/api/ws`;
+		const two = await fanOut({ ...one, wsUrls: [one.wsUrl, wsUrl] });
+		console.log(
+			`  p50 ${fmt(two.p50)} ms, p99 ${fmt(two.p99)} ms, ${two.received}/${two.expected} delivered`
+		);
+		const worst = (k: keyof FanOut) => Math.max(...single.map((f) => f[k]));
+		const row = (figure: string, value: number, baseline: number, unit: string) =>
+			rows.push({
+				figure: `${figure}, two instances`,
+				value,
+				baseline,
+				baselineName: 'one instance',
+				unit,
+				target: '',
+				met: null
+			});
+		row(`Fan-out latency p50 (${SUBSCRIBERS} subs split)`, two.p50, worst('p50'), 'ms');
+		row(`Fan-out latency p99 (${SUBSCRIBERS} subs split)`, two.p99, worst('p99'), 'ms');
+		row(
+			'Fan-out deliveries (received / expected)',
+			(two.received / two.expected) * 100,
+			Math.min(...single.map((f) => f.received / f.expected)) * 100,
+			'%'
+		);
+	} finally {
+		await second.stop();
+	}
+}
 
 // Bounded: whatever happens, the bench stops by itself.
 const watchdog = setTimeout(
 	() => {
 		console.error('bench: overall time limit reached, stopping');
 		for (const c of children) c.kill('SIGKILL');
-		void (stopServer?.() ?? Promise.resolve()).then(() => process.exit(1));
+		void (stopServer?.() ?? Promise.resolve()).then(() => {
+			stopDatabase();
+			process.exit(1);
+		});
 	},
 	(15 * 60 + ROUNDS * SECONDS * 3) * 1000
 );

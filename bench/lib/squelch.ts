@@ -19,7 +19,9 @@ export interface Squelch {
  * loopback, an ephemeral port and a fresh data dir. With cpuProfDir the server writes a
  * .cpuprofile there when it stops.
  */
-export async function startSquelch(opts: { cpuProfDir?: string } = {}): Promise<Squelch> {
+export async function startSquelch(
+	opts: { cpuProfDir?: string; env?: Record<string, string> } = {}
+): Promise<Squelch> {
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-bench-'));
 	const profArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
 	const child: ChildProcess = spawn(
@@ -32,7 +34,8 @@ export async function startSquelch(opts: { cpuProfDir?: string } = {}): Promise<
 				NODE_ENV: 'production',
 				HOST: '127.0.0.1',
 				PORT: '0',
-				DATA_DIR: dataDir
+				DATA_DIR: dataDir,
+				...opts.env
 			},
 			stdio: ['ignore', 'pipe', 'pipe']
 		}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type TestServer } from '../helpers/server';
 import { signInAdmin, trpc } from '../helpers/client';
+import { followCalls } from '../helpers/live-calls';
 import { liveClient, until } from '../helpers/live-server';
 import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
 
@@ -11,6 +12,9 @@ import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
 
 let server: TestServer | undefined;
 const cleanups: Array<() => unknown> = [];
+
+const follow = (client: ReturnType<typeof liveClient>['client']) =>
+	followCalls(client, (fn) => cleanups.push(fn));
 afterEach(async () => {
 	for (const fn of cleanups.splice(0)) await fn();
 	await server?.stop();
@@ -90,21 +94,6 @@ async function rawListener(s: TestServer, token?: string) {
 			await until(() => frames.some((f) => f.id === id), 'round trip');
 		}
 	};
-}
-
-/** A signed-in listener following live.calls with the real client; records calls and errors. */
-function follow(client: ReturnType<typeof liveClient>['client']) {
-	const state = { ids: [] as number[], started: false, errors: [] as string[] };
-	const sub = client.live.calls.subscribe(
-		{},
-		{
-			onStarted: () => (state.started = true),
-			onData: (e) => state.ids.push(e.data.id),
-			onError: (e) => state.errors.push(e.data?.code ?? e.message)
-		}
-	);
-	cleanups.push(() => sub.unsubscribe());
-	return state;
 }
 
 async function setUp() {

@@ -1,14 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server';
-import { refreshingDevice, signInAdmin, trpc, type Client } from '../helpers/client';
+import { refreshingDevice, signInAdmin, trpc } from '../helpers/client';
+import { followCalls, storedCallIds, uploadCountyCall } from '../helpers/live-calls';
 import { liveClient, until } from '../helpers/live-server';
-import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
 
 // live.calls end to end: recorders upload to the production server (POST /api/call-upload), the
 // server publishes, listeners follow over real WebSockets with the real @trpc/client.
 
 let server: TestServer | undefined;
 const cleanups: Array<() => unknown> = [];
+
+const follow = (client: ReturnType<typeof liveClient>['client']) =>
+	followCalls(client, (fn) => cleanups.push(fn));
+const storedIds = storedCallIds;
+const upload = (s: TestServer, key: string) => uploadCountyCall(s.url, key);
 afterEach(async () => {
 	for (const fn of cleanups.splice(0)) await fn();
 	await server?.stop();
@@ -32,52 +37,6 @@ async function setUp(env: Record<string, string> = {}) {
 		refreshTokenInBody: true
 	});
 	return { admin, key, listener: refreshingDevice(server.url, auth) };
-}
-
-const audio = fixture(M4A);
-let sequence = 0;
-/** One Trunk-Recorder upload; each on its own talkgroup time slot, so none is a duplicate. */
-async function upload(s: TestServer, key: string) {
-	const n = sequence++;
-	const form = trunkRecorderForm({
-		key,
-		audio,
-		audioName: M4A,
-		audioType: 'audio/mp4',
-		dateTime: 1_718_145_700 + n * 10,
-		system: 11,
-		systemLabel: 'County',
-		talkgroup: 100 + (n % 4),
-		talkgroupLabel: `Dispatch ${n % 4}`
-	});
-	return post(`${s.url}/api/call-upload`, form);
-}
-
-/** Every stored call id, oldest first (the archive, read by an admin). */
-async function storedIds(admin: Client): Promise<number[]> {
-	const ids: number[] = [];
-	let cursor: string | null = null;
-	do {
-		const page: { items: Array<{ id: number }>; nextCursor: string | null } =
-			await admin.calls.search.query({ limit: 100, cursor });
-		ids.push(...page.items.map((c) => c.id));
-		cursor = page.nextCursor;
-	} while (cursor);
-	return ids.sort((a, b) => a - b);
-}
-
-function follow(client: ReturnType<typeof liveClient>['client']) {
-	const state = { ids: [] as number[], started: false, errors: [] as string[] };
-	const sub = client.live.calls.subscribe(
-		{},
-		{
-			onStarted: () => (state.started = true),
-			onData: (e) => state.ids.push(e.data.id),
-			onError: (e) => state.errors.push(e.data?.code ?? e.message)
-		}
-	);
-	cleanups.push(() => sub.unsubscribe());
-	return state;
 }
 
 describe('live calls from real uploads', () => {

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { RequestListener, Server } from 'node:http';
 import { config, type Config } from './core/config';
 import { FileClock, systemClock, type Clock } from './core/clock';
 import { migrateToLatest, openDatabase, type DB } from './core/db';
 import { InProcessBus } from './core/bus';
+import { PgBus } from './core/pg-bus';
 import { loadAuthKeys } from './auth/secrets';
 import { VerifiedTokens } from './auth/access-token';
 import { LoginThrottle } from './auth/throttle';
@@ -11,6 +13,7 @@ import { UploadRateLimiter } from './calls/rate-limit';
 import { RejectionLog } from './calls/rejection-log';
 import { startCalls } from './calls/lifecycle';
 import { Presence } from './live/presence';
+import { PresenceSync } from './live/presence-sync';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { findFfmpeg } from './calls/audio-pipeline/ffmpeg';
 import { startForwarding } from './forward/worker';
@@ -40,14 +43,18 @@ export async function buildServices(
 	fs.mkdirSync(cfg.recordingsDir, { recursive: true });
 	const db = database ?? openDatabase(cfg);
 	await migrateToLatest(db);
-	const bus = new InProcessBus();
+	const instanceId = randomUUID();
+	const bus = cfg.databaseUrl
+		? new PgBus({ connectionString: cfg.databaseUrl, instanceId })
+		: new InProcessBus();
+	if (bus instanceof PgBus) await bus.started();
 	return {
 		config: cfg,
 		db,
 		clock,
 		bus,
 		keys: await loadAuthKeys(db, clock),
-		throttle: new LoginThrottle(clock, cfg.loginAttempts),
+		throttle: new LoginThrottle({ db, clock }, cfg.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
 		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
@@ -55,6 +62,7 @@ export async function buildServices(
 		uploadLimiter: new UploadRateLimiter(clock),
 		rejectionLog: new RejectionLog({ db, clock, bus }),
 		startedAt: clock.now(),
+		instanceId,
 		onShutdown: []
 	};
 }
@@ -75,13 +83,16 @@ export interface App {
 }
 
 /**
- * Builds the services and starts the background work: interrupted uploads, retention, the audio
+ * Builds the services and starts the background work: presence shared with other instances, interrupted uploads, retention, the audio
  * pipeline and broadcast delay, folder ingest, the presence log, the upload-rejection log's
  * flushes, downstream forwarding, alert decisions and Web Push.
  */
 export async function createApp(cfg: Config, clock: Clock = systemClock): Promise<App> {
 	const svc = await buildServices(cfg, clock);
+	const presenceSync = new PresenceSync({ ...svc, ttlMs: cfg.presenceTtlMs });
+	await presenceSync.start();
 	svc.onShutdown.push(
+		() => presenceSync.stop(),
 		await startCalls(svc),
 		logPresenceChanges(svc),
 		svc.rejectionLog.start(),
@@ -121,6 +132,7 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 						);
 					}
 				}
+				await svc.bus.stop?.();
 				await svc.db.destroy();
 			})())
 	};

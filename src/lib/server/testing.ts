@@ -55,13 +55,14 @@ export async function testServices(
 		pipeline: new AudioPipeline({ db, clock, bus, config }, null),
 		published: bus.published,
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
-		throttle: new LoginThrottle(clock, config.loginAttempts),
+		throttle: new LoginThrottle({ db, clock }, config.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),
 		rejectionLog: new RejectionLog({ db, clock, bus }),
 		startedAt: clock.now(),
+		instanceId: 'test',
 		onShutdown: []
 	};
 }

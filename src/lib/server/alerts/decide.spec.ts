@@ -206,6 +206,16 @@ describe('deciding alerts for a stored call', () => {
 		expect((await alertsOf(ana)).map((a) => a.suppressed)).toEqual([0, 0, 0, 7]);
 	});
 
+	it('two deciders on one call (two instances) write its alerts once: the cursor is a claim', async () => {
+		const ana = await addUser('ana');
+		await createRule(svc, ana, input({ units: [4214] }));
+		const id = await call();
+		const [first, second] = await Promise.all([decideAlerts(svc, id), decideAlerts(svc, id)]);
+		expect(first.length + second.length).toBe(1);
+		expect(await alertsOf(ana)).toHaveLength(1);
+		expect(await decideAlerts(svc, id)).toEqual([]);
+	});
+
 	it('a deleted rule raises nothing more', async () => {
 		const ana = await addUser('ana');
 		const rule = await createRule(svc, ana, input({ systems: [1] }));

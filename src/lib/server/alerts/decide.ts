@@ -1,8 +1,8 @@
-import { sql, type Insertable } from 'kysely';
+import { lockFeed } from '../core/db/feed-lock';
+import type { Insertable } from 'kysely';
 import type { AlertsTable } from '../core/db/types';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
-import { greatest } from '../core/db/dialect';
 import type { Bus } from '../core/bus';
 import type { Viewer } from '../auth/access-token';
 import { accessScope, canHear } from '../calls/access';
@@ -163,16 +163,18 @@ async function hearingOf(db: DB, userIds: number[], now: number) {
 export async function decideAlerts(deps: DecideDeps, callId: number): Promise<number[]> {
 	const rows = await planAlerts(deps, callId);
 	const ids = await deps.db.transaction().execute(async (trx) => {
-		await trx
+		// The claim: the cursor moves past this call only once, so with several instances
+		// deciding (each wakes on every stored call) one of them writes its alerts.
+		const claimed = await trx
 			.insertInto('alert_cursor')
 			.values({ id: 1, call_id: callId })
 			.onConflict((oc) =>
-				oc.column('id').doUpdateSet({
-					call_id: greatest(trx, sql.ref('alert_cursor.call_id'), sql.ref('excluded.call_id'))
-				})
+				oc.column('id').doUpdateSet({ call_id: callId }).where('alert_cursor.call_id', '<', callId)
 			)
-			.execute();
-		if (rows.length === 0) return [];
+			.returning('call_id')
+			.executeTakeFirst();
+		if (!claimed || rows.length === 0) return [];
+		await lockFeed(trx, 'alerts');
 		const push = (await getSettings(trx)).webPush;
 		const ids: number[] = [];
 		for (const row of rows) {

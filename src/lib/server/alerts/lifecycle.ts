@@ -2,6 +2,7 @@ import type { DecideDeps } from './decide';
 import { startAlertDecisions } from './worker';
 import { startPushWorker } from './push-outbox';
 import { dropSessionPush, loadVapidKeys } from './push';
+import { dropRulesCache } from './rules';
 
 /**
  * Start-up work for alerts: the decision worker (stored calls → alerts rows), the push worker
@@ -16,6 +17,8 @@ export async function startAlerts(
 			console.error('Squelch: dropping push subscription failed:', err)
 		);
 	});
+	// Another instance changed a rule: decide the next call with the new set.
+	const offRules = svc.bus.subscribe('alert.rules.changed', () => dropRulesCache(svc.db));
 	const stopDecisions = startAlertDecisions(svc);
 	const stopPush = startPushWorker({
 		...svc,
@@ -24,6 +27,7 @@ export async function startAlerts(
 	});
 	return async () => {
 		offRevoked();
+		offRules();
 		await stopDecisions();
 		await stopPush();
 	};

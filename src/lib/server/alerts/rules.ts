@@ -1,6 +1,7 @@
 import { ServiceError } from '../core/errors';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import type { Bus } from '../core/bus';
 import type { Selectable } from 'kysely';
 import type { AlertRulesTable } from '../core/db/types';
 import { isEmptyMatch, isTimeZone, type QuietHours, type RuleMatch } from './match';
@@ -31,6 +32,7 @@ export interface AlertRule extends RuleInput {
 export interface RuleDeps {
 	db: DB;
 	clock: Clock;
+	bus: Bus;
 }
 
 function parseJson<T>(text: string | null, fallback: T): T {
@@ -115,8 +117,18 @@ export async function listRules(db: DB, userId: number): Promise<AlertRule[]> {
 }
 
 // Every rule on the server, kept per database for the ingest decision and dropped on any change
-// made through this module. (Several instances would drop it on a bus topic instead.)
+// made through this module, here and (through the bus) on every other instance.
 const cache = new WeakMap<DB, Promise<AlertRule[]>>();
+
+/** Forget the cached rules (alerts/lifecycle.ts calls it on `alert.rules.changed`). */
+export function dropRulesCache(db: DB): void {
+	cache.delete(db);
+}
+
+function rulesChanged(deps: RuleDeps): void {
+	cache.delete(deps.db);
+	deps.bus.publish('alert.rules.changed', {});
+}
 
 export function allRules(db: DB): Promise<AlertRule[]> {
 	let rules = cache.get(db);
@@ -164,7 +176,7 @@ export async function createRule(
 			.executeTakeFirstOrThrow();
 		return toRule(row);
 	});
-	cache.delete(deps.db);
+	rulesChanged(deps);
 	return created;
 }
 
@@ -190,7 +202,7 @@ export async function updateRule(
 		.returningAll()
 		.executeTakeFirst();
 	if (!row) throw new ServiceError('NOT_FOUND', 'id: no such rule');
-	cache.delete(deps.db);
+	rulesChanged(deps);
 	return toRule(row);
 }
 
@@ -201,5 +213,5 @@ export async function deleteRule(deps: RuleDeps, userId: number, id: number): Pr
 		.where('user_id', '=', userId)
 		.executeTakeFirst();
 	if (Number(res.numDeletedRows) === 0) throw new ServiceError('NOT_FOUND', 'id: no such rule');
-	cache.delete(deps.db);
+	rulesChanged(deps);
 }

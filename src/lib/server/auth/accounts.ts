@@ -74,7 +74,7 @@ export async function login(
 	device: DeviceInfo
 ): Promise<{ user: User } & IssuedSession> {
 	// Counted before the password check, so parallel attempts cannot share one allowance.
-	const attempt = deps.throttle.reserve(device.ip, input.username);
+	const attempt = await deps.throttle.reserve(device.ip, input.username);
 	if ('retryAfterSec' in attempt) {
 		const wait = attempt.retryAfterSec;
 		throw new ServiceError(
@@ -95,7 +95,7 @@ export async function login(
 		else await burnPasswordCheck(input.password);
 	} catch (err) {
 		// Never checked (busy, or the database failed): not the caller's failure.
-		attempt.abandoned();
+		await attempt.abandoned();
 		throw err;
 	}
 	const now = deps.clock.now();
@@ -103,7 +103,7 @@ export async function login(
 	if (!user || !ok || user.disabled || (user.expires_at !== null && user.expires_at <= now)) {
 		throw new ServiceError('UNAUTHORIZED', INVALID_LOGIN);
 	}
-	attempt.succeeded();
+	await attempt.succeeded();
 	const issued = await createSession(deps, user.id, device);
 	return { user, ...issued };
 }

@@ -209,4 +209,22 @@ describe('sweepIncoming', () => {
 			`2024/06/15/${committed.audio.fileId}.wav`
 		]);
 	});
+
+	it('on a shared directory, leaves files written since `settledBefore` (another instance’s uploads)', async () => {
+		const deps = await testServices();
+		const dir = incomingDir(deps.config.recordingsDir);
+		const inFlight = incomingCall(deps.config.recordingsDir);
+		const old = path.join(dir, 'left-by-a-crash.tmp');
+		fs.writeFileSync(old, 'x');
+		const hourAgo = new Date(Date.now() - 3_600_000);
+		fs.utimesSync(old, hourAgo, hourAgo);
+
+		const settledBefore = Date.now() - 900_000;
+		expect(await sweepIncoming(deps.db, deps.config.recordingsDir, { settledBefore })).toEqual({
+			completed: 0,
+			removed: 1
+		});
+		expect(fs.existsSync(inFlight.audio.tmpPath)).toBe(true);
+		expect(fs.existsSync(old)).toBe(false);
+	});
 });

@@ -9,7 +9,7 @@ export type CallsLifecycleDeps = RetentionDeps &
 	FolderIngestDeps & {
 		bus: Bus;
 		pipeline: AudioPipeline;
-		config: { ffmpegPath: string | null };
+		config: { ffmpegPath: string | null; databaseUrl: string | null; requestTimeoutMs: number };
 	};
 
 /** What the admin dashboard and the start-up log say when FFmpeg is missing. */
@@ -24,17 +24,39 @@ export function ffmpegNotice(deps: {
 }
 
 /**
+ * Finishes or discards what interrupted uploads left in RECORDINGS_DIR/.incoming. On SQLite this
+ * process is the only writer: everything there is a leftover. On PostgreSQL the directory may be
+ * shared: only files older than the longest request (SQUELCH_REQUEST_TIMEOUT) are leftovers, and
+ * the sweep repeats at that interval, so a crashed instance's files are cleared by the others.
+ */
+async function sweepInterrupted(deps: CallsLifecycleDeps): Promise<() => void> {
+	const shared = deps.config.databaseUrl !== null;
+	const sweep = async () => {
+		// File times are wall-clock times: compared with the system clock, not the injectable one.
+		const settledBefore = shared ? Date.now() - deps.config.requestTimeoutMs : undefined;
+		const swept = await sweepIncoming(deps.db, deps.config.recordingsDir, { settledBefore });
+		if (swept.completed || swept.removed)
+			console.log(
+				`Squelch: recovered ${swept.completed} and discarded ${swept.removed} interrupted upload(s)`
+			);
+	};
+	await sweep();
+	if (!shared) return () => {};
+	const timer = setInterval(
+		() => void sweep().catch((err) => console.error('Squelch: incoming sweep failed:', err)),
+		deps.config.requestTimeoutMs
+	);
+	timer.unref?.();
+	return () => clearInterval(timer);
+}
+
+/**
  * Start-up work for calls: finish or discard uploads a crash interrupted, start the hourly
  * retention prune, the broadcast-delay scheduler, the audio pipeline (which picks up any encode a
  * crash interrupted) and folder ingest. Returns the function that stops them.
  */
 export async function startCalls(deps: CallsLifecycleDeps): Promise<() => Promise<void>> {
-	const swept = await sweepIncoming(deps.db, deps.config.recordingsDir);
-	if (swept.completed || swept.removed) {
-		console.log(
-			`Squelch: recovered ${swept.completed} and discarded ${swept.removed} interrupted upload(s)`
-		);
-	}
+	const stopSweeps = await sweepInterrupted(deps);
 	const stopRetention = startRetention(deps);
 	const notice = ffmpegNotice(deps);
 	if (notice) console.log(`Squelch: ${notice}`);
@@ -43,6 +65,7 @@ export async function startCalls(deps: CallsLifecycleDeps): Promise<() => Promis
 	deps.pipeline.kick();
 	const stopFolderIngest = startFolderIngest(deps);
 	return async () => {
+		stopSweeps();
 		stopRetention();
 		delays.stop();
 		await deps.pipeline.stop();

@@ -2,6 +2,7 @@ import type { Expression, ExpressionBuilder, SqlBool, Transaction } from 'kysely
 import type { DB } from '../core/db';
 import type { Database } from '../core/db/types';
 import type { Viewer } from '../auth/access-token';
+import { lockFeed } from '../core/db/feed-lock';
 
 /**
  * When a call becomes audible, and to whom (docs/audio.md "Live ordering").
@@ -50,6 +51,7 @@ export async function publishReady(
 	now: number
 ): Promise<void> {
 	const due = call.dueAt <= now;
+	await lockFeed(trx, 'calls');
 	await trx
 		.insertInto('call_publications')
 		.values({ call_id: call.id, audience: due ? 'all' : 'exempt', published_at: now })
@@ -68,6 +70,8 @@ export async function publishReady(
  */
 export async function publishDue(db: DB, now: number): Promise<number> {
 	return db.transaction().execute(async (trx) => {
+		// The feed lock first: publication seqs in commit order (core/db/feed-lock.ts).
+		await lockFeed(trx, 'calls');
 		const claimed = await trx
 			.updateTable('calls')
 			.set({ public_at: now })

@@ -37,10 +37,15 @@ const TEMP_NAME = /^([0-9a-f-]{36})\.upload$/;
 /**
  * Start-up: a temp file whose row was committed is moved into place; every other leftover of an
  * interrupted upload is deleted. Returns what it did, for the log.
+ *
+ * `settledBefore` (epoch ms, file system time): only files last written before it are touched.
+ * With several instances on one RECORDINGS_DIR, a newer file may be another instance's upload
+ * or encode still in progress.
  */
 export async function sweepIncoming(
 	db: DB,
-	recordingsDir: string
+	recordingsDir: string,
+	opts: { settledBefore?: number } = {}
 ): Promise<{ completed: number; removed: number }> {
 	const dir = incomingDir(recordingsDir);
 	await fs.promises.mkdir(dir, { recursive: true });
@@ -48,6 +53,8 @@ export async function sweepIncoming(
 	let removed = 0;
 	for (const name of await fs.promises.readdir(dir)) {
 		const full = path.join(dir, name);
+		if (opts.settledBefore !== undefined && !(await writtenBefore(full, opts.settledBefore)))
+			continue;
 		const match = TEMP_NAME.exec(name);
 		const row = match
 			? await db
@@ -72,4 +79,12 @@ export async function sweepIncoming(
 		removed++;
 	}
 	return { completed, removed };
+}
+
+async function writtenBefore(file: string, before: number): Promise<boolean> {
+	try {
+		return (await fs.promises.stat(file)).mtimeMs < before;
+	} catch {
+		return false; // gone meanwhile: its owner finished it
+	}
 }

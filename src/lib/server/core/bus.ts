@@ -1,8 +1,8 @@
 import type { RevokeReason } from './db/types';
 
 /**
- * What travels on the bus. The in-process implementation below is the only one today; a
- * multi-process deployment swaps in Redis or NATS behind the same interface.
+ * What travels on the bus. In one process (SQLite) it is InProcessBus below; on PostgreSQL it is
+ * PgBus (pg-bus.ts, LISTEN/NOTIFY between instances). Payloads are small: ids, never bodies.
  */
 export interface BusTopics {
 	/** A call was stored; `callId` is the calls row id. */
@@ -20,6 +20,10 @@ export interface BusTopics {
 	'access.changed': { userId: number | null };
 	/** Alerts rows were written (alerts/decide.ts); `id` is the newest. */
 	'alert.raised': { id: number };
+	/** An instance wrote a change of its listening sessions (live/presence-sync.ts). */
+	'presence.changed': { instanceId: string };
+	/** Alert rules were created, changed or deleted: cached rule sets are dropped (alerts/rules.ts). */
+	'alert.rules.changed': Record<string, never>;
 	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */
 	'account.expiry': { userId: number; expiresAt: number | null };
 }
@@ -27,14 +31,27 @@ export interface BusTopics {
 export type Topic = keyof BusTopics;
 export type Handler<T extends Topic> = (payload: BusTopics[T]) => void;
 
+/** For /api/health: a load balancer takes an instance whose bus is not listening out. */
+export interface BusHealth {
+	kind: 'in-process' | 'postgres';
+	state: 'connecting' | 'listening' | 'reconnecting' | 'stopped';
+}
+
 export interface Bus {
+	health(): BusHealth;
 	publish<T extends Topic>(topic: T, payload: BusTopics[T]): void;
 	/** Returns the unsubscribe function. */
 	subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void;
+	/** Closes connections (PgBus); the last step of shutdown before the database. */
+	stop?(): Promise<void>;
 }
 
 export class InProcessBus implements Bus {
 	private handlers = new Map<Topic, Set<Handler<Topic>>>();
+
+	health(): BusHealth {
+		return { kind: 'in-process', state: 'listening' };
+	}
 
 	publish<T extends Topic>(topic: T, payload: BusTopics[T]): void {
 		const set = this.handlers.get(topic);

@@ -57,6 +57,8 @@ export interface Config {
 	forwardMaxAgeSec: number;
 	/** SQUELCH_FORWARD_RETRY_MAX: the longest wait between two tries, seconds. */
 	forwardRetryMaxSec: number;
+	/** SQUELCH_PRESENCE_TTL: an instance that has not beaten its heartbeat this long is gone (ms). */
+	presenceTtlMs: number;
 	/** SQUELCH_WATCH_DIRS: folders of recorder output to ingest, each with the system number to file under. */
 	watchDirs: Array<{ dir: string; system: number }>;
 	/** SQUELCH_WATCH_KEY: the upload key folder ingest presents (same checks as a recorder's). */
@@ -200,6 +202,7 @@ export function parseConfig(env: Env): Config {
 		stitchTimeoutSec: int(env, 'SQUELCH_STITCH_TIMEOUT', 120, 5, 3600),
 		forwardMaxAgeSec: int(env, 'SQUELCH_FORWARD_MAX_AGE', 172_800, 60, 31_536_000),
 		forwardRetryMaxSec: int(env, 'SQUELCH_FORWARD_RETRY_MAX', 300, 1, 86_400),
+		presenceTtlMs: int(env, 'SQUELCH_PRESENCE_TTL', 30, 3, 3600) * 1000,
 		...watchConfig(env)
 	};
 }

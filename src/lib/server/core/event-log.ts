@@ -1,6 +1,7 @@
 import type { Clock } from './clock';
 import type { DB } from './db';
 import type { Bus } from './bus';
+import { appendInOrder } from './db/feed-lock';
 
 /** Event types of the admin log (docs/api.md, Admin events). */
 export type AdminEventType =
@@ -45,11 +46,13 @@ export async function recordEvent(
 	data: { userId?: number | null } & Record<string, unknown> = {}
 ): Promise<number> {
 	const { userId = null, ...rest } = data;
-	const row = await deps.db
-		.insertInto('events')
-		.values({ at: deps.clock.now(), type, user_id: userId, data: JSON.stringify(rest) })
-		.returning('id')
-		.executeTakeFirstOrThrow();
+	const row = await appendInOrder(deps.db, 'events', (db) =>
+		db
+			.insertInto('events')
+			.values({ at: deps.clock.now(), type, user_id: userId, data: JSON.stringify(rest) })
+			.returning('id')
+			.executeTakeFirstOrThrow()
+	);
 	deps.bus.publish('admin.event', { id: row.id });
 	return row.id;
 }

@@ -24,17 +24,17 @@ describe('logPresenceChanges', () => {
 		deps.presence.connected('b');
 		deps.presence.disconnected('b');
 		await vi.advanceTimersByTimeAsync(2_000);
-		expect(await logged()).toEqual([['listeners.changed', 1]]);
+		await vi.waitFor(async () => expect(await logged()).toEqual([['listeners.changed', 1]]));
 
 		// A tab reconnecting (gone and back within the delay) logs nothing.
 		deps.presence.disconnected('a');
 		deps.presence.connected('a');
 		await vi.advanceTimersByTimeAsync(2_000);
-		expect(await logged()).toEqual([['listeners.changed', 1]]);
+		await vi.waitFor(async () => expect(await logged()).toEqual([['listeners.changed', 1]]));
 
 		deps.presence.disconnected('a');
 		stop();
 		await vi.advanceTimersByTimeAsync(2_000);
-		expect(await logged()).toEqual([['listeners.changed', 1]]);
+		await vi.waitFor(async () => expect(await logged()).toEqual([['listeners.changed', 1]]));
 	});
 });

@@ -35,6 +35,8 @@ export interface Services {
 	/** The audio pipeline's queue (FFmpeg null: audio is stored as received). */
 	pipeline: AudioPipeline;
 	startedAt: number;
+	/** This process among the instances sharing one database (bus echoes, presence rows). */
+	instanceId: string;
 	/** Hooks run on shutdown (timers, sockets), in registration order. */
 	onShutdown: Array<() => Promise<void> | void>;
 }

@@ -335,7 +335,34 @@ export interface PushOutboxTable {
 	created_at: number;
 }
 
+/** Login throttle counters (auth/throttle.ts), one row per `ip:…` or `user:…` key. */
+export interface LoginAttemptsTable {
+	key: string;
+	/** Attempts counted in the window that started at window_start (epoch ms). */
+	failures: number;
+	window_start: number;
+	last_at: number;
+	/** How long after last_at the next attempt may run; 0 while under the free allowance. */
+	delay_ms: number;
+}
+
+/** Running Squelch processes on this database; one whose heartbeat is older than the TTL is gone. */
+export interface InstancesTable {
+	id: string;
+	started_at: number;
+	heartbeat_at: number;
+}
+
+/** Sessions listening live, per instance (live/presence.ts). */
+export interface PresenceTable {
+	instance_id: string;
+	session_key: string;
+}
+
 export interface Database {
+	login_attempts: LoginAttemptsTable;
+	instances: InstancesTable;
+	presence: PresenceTable;
 	push_outbox: PushOutboxTable;
 	alert_rules: AlertRulesTable;
 	alerts: AlertsTable;

@@ -8,6 +8,7 @@ import * as m0007share from './0007_share_links';
 import * as m0008forward from './0008_forward_outbox';
 import * as m0009folder from './0009_folder_ingest';
 import * as m0010alerts from './0010_alerts';
+import * as m0011shared from './0011_shared_state';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
@@ -22,7 +23,8 @@ const migrations: Record<string, Migration> = {
 	'0007_share_links': m0007share,
 	'0008_forward_outbox': m0008forward,
 	'0009_folder_ingest': m0009folder,
-	'0010_alerts': m0010alerts
+	'0010_alerts': m0010alerts,
+	'0011_shared_state': m0011shared
 };
 
 export const migrationProvider: MigrationProvider = {
