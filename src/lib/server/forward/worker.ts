@@ -3,11 +3,12 @@ import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import { recordEvent } from '../core/event-log';
 import {
-	dueHeads,
+	claimDue,
 	enqueue,
 	markDone,
 	markFailed,
 	pruneOutbox,
+	release,
 	startOutboxWorker,
 	type OutboxItem,
 	type RetryPolicy
@@ -19,7 +20,14 @@ export interface ForwardDeps {
 	db: DB;
 	clock: Clock;
 	bus: Bus;
-	config: { recordingsDir: string; forwardMaxAgeSec: number; forwardRetryMaxSec: number };
+	/** Claims rows under this name, so another instance on the same database skips them. */
+	instanceId: string;
+	config: {
+		recordingsDir: string;
+		forwardMaxAgeSec: number;
+		forwardRetryMaxSec: number;
+		claimLeaseMs: number;
+	};
 }
 
 const BATCH = 500;
@@ -86,7 +94,10 @@ export async function forwardPass(deps: ForwardDeps): Promise<number> {
 		maxAgeMs: deps.config.forwardMaxAgeSec * 1000
 	};
 	for (let round = 0; round < 10_000; round++) {
-		const heads = await dueHeads(deps.db, deps.clock, FORWARD_KIND);
+		const heads = await claimDue(deps.db, deps.clock, FORWARD_KIND, {
+			instanceId: deps.instanceId,
+			leaseMs: deps.config.claimLeaseMs
+		});
 		if (!heads.length) break;
 		// Targets are independent: one that is down (and waits on its timeout) holds up no other.
 		await Promise.all(heads.map((item) => forwardOne(deps, item, policy)));
@@ -103,11 +114,7 @@ async function forwardOne(deps: ForwardDeps, item: OutboxItem, policy: RetryPoli
 		.executeTakeFirst();
 	if (!target || target.enabled !== 1) {
 		// Disabled: the lane waits (kept, not failed) until the target is on again.
-		await deps.db
-			.updateTable('outbox')
-			.set({ next_at: deps.clock.now() + 60_000 })
-			.where('id', '=', item.id)
-			.execute();
+		await release(deps.db, item.id, deps.clock.now() + 60_000);
 		return;
 	}
 	const outcome = await sendCall(deps.db, deps.config.recordingsDir, target, callId);
@@ -129,7 +136,7 @@ async function forwardOne(deps: ForwardDeps, item: OutboxItem, policy: RetryPoli
 	if (outcome.final)
 		await deps.db
 			.updateTable('outbox')
-			.set({ gave_up_at: now, last_error: outcome.error })
+			.set({ gave_up_at: now, last_error: outcome.error, claimed_by: null, claimed_until: null })
 			.where('id', '=', item.id)
 			.execute();
 	await deps.db

@@ -9,6 +9,7 @@ import * as m0008forward from './0008_forward_outbox';
 import * as m0009folder from './0009_folder_ingest';
 import * as m0010alerts from './0010_alerts';
 import * as m0011shared from './0011_shared_state';
+import * as m0016claims from './0016_work_claims';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
@@ -24,7 +25,8 @@ const migrations: Record<string, Migration> = {
 	'0008_forward_outbox': m0008forward,
 	'0009_folder_ingest': m0009folder,
 	'0010_alerts': m0010alerts,
-	'0011_shared_state': m0011shared
+	'0011_shared_state': m0011shared,
+	'0016_work_claims': m0016claims
 };
 
 export const migrationProvider: MigrationProvider = {
