@@ -57,7 +57,10 @@ export async function buildServices(
 		throttle: new LoginThrottle({ db, clock }, cfg.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
 		presence: new Presence(),
-		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
+		pipeline: new AudioPipeline(
+			{ db, clock, bus, config: cfg, instanceId },
+			await findFfmpeg(cfg.ffmpegPath)
+		),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),
 		rejectionLog: new RejectionLog({ db, clock, bus }),
