@@ -9,7 +9,12 @@ export type CallsLifecycleDeps = RetentionDeps &
 	FolderIngestDeps & {
 		bus: Bus;
 		pipeline: AudioPipeline;
-		config: { ffmpegPath: string | null; databaseUrl: string | null; requestTimeoutMs: number };
+		config: {
+			ffmpegPath: string | null;
+			databaseUrl: string | null;
+			requestTimeoutMs: number;
+			incomingSweepAgeMs: number;
+		};
 	};
 
 /** What the admin dashboard and the start-up log say when FFmpeg is missing. */
@@ -26,14 +31,16 @@ export function ffmpegNotice(deps: {
 /**
  * Finishes or discards what interrupted uploads left in RECORDINGS_DIR/.incoming. On SQLite this
  * process is the only writer: everything there is a leftover. On PostgreSQL the directory may be
- * shared: only files older than the longest request (SQUELCH_REQUEST_TIMEOUT) are leftovers, and
- * the sweep repeats at that interval, so a crashed instance's files are cleared by the others.
+ * shared: only files older than SQUELCH_INCOMING_SWEEP_AGE (and never younger than the longest
+ * request, SQUELCH_REQUEST_TIMEOUT) are leftovers, and the sweep repeats at the request timeout,
+ * so a crashed instance's files are cleared by the others.
  */
 async function sweepInterrupted(deps: CallsLifecycleDeps): Promise<() => void> {
 	const shared = deps.config.databaseUrl !== null;
 	const sweep = async () => {
 		// File times are wall-clock times: compared with the system clock, not the injectable one.
-		const settledBefore = shared ? Date.now() - deps.config.requestTimeoutMs : undefined;
+		const age = Math.max(deps.config.incomingSweepAgeMs, deps.config.requestTimeoutMs);
+		const settledBefore = shared ? Date.now() - age : undefined;
 		const swept = await sweepIncoming(deps.db, deps.config.recordingsDir, { settledBefore });
 		if (swept.completed || swept.removed)
 			console.log(
