@@ -9,7 +9,7 @@ import { dropRulesCache } from './rules';
  * (outbox → push services), and dropping a device's push subscription when its session ends.
  */
 export async function startAlerts(
-	svc: DecideDeps & { config: { origin: string | null } }
+	svc: DecideDeps & { instanceId: string; config: { origin: string | null; claimLeaseMs: number } }
 ): Promise<() => Promise<void>> {
 	const vapid = await loadVapidKeys(svc.db, svc.clock);
 	const offRevoked = svc.bus.subscribe('session.revoked', ({ sessionId }) => {
@@ -23,7 +23,8 @@ export async function startAlerts(
 	const stopPush = startPushWorker({
 		...svc,
 		vapid,
-		subject: svc.config.origin ?? 'mailto:squelch@localhost'
+		subject: svc.config.origin ?? 'mailto:squelch@localhost',
+		claimLeaseMs: svc.config.claimLeaseMs
 	});
 	return async () => {
 		offRevoked();

@@ -42,6 +42,9 @@ export interface PushWorkerDeps {
 	subject: string;
 	/** Sends one push; web-push by default (tests on the unit level pass their own). */
 	send?: typeof webpush.sendNotification;
+	/** Rows are claimed under this name for claimLeaseMs: another instance skips them. */
+	instanceId: string;
+	claimLeaseMs: number;
 }
 
 type Outcome = { kind: 'sent' } | { kind: 'gone' } | { kind: 'retry'; afterMs: number | null };
@@ -121,7 +124,12 @@ export function startPushWorker(deps: PushWorkerDeps): () => Promise<void> {
 			const backoff = Math.min(BASE_BACKOFF_MS * 2 ** row.attempts, MAX_BACKOFF_MS);
 			await deps.db
 				.updateTable('push_outbox')
-				.set({ attempts: row.attempts + 1, next_at: now + (outcome.afterMs ?? backoff) })
+				.set({
+					attempts: row.attempts + 1,
+					next_at: now + (outcome.afterMs ?? backoff),
+					claimed_by: null,
+					claimed_until: null
+				})
 				.where('id', '=', row.id)
 				.execute();
 			if (row.attempts === 0)
@@ -131,6 +139,17 @@ export function startPushWorker(deps: PushWorkerDeps): () => Promise<void> {
 					retrying: true
 				});
 		}
+	}
+
+	async function claim(id: number): Promise<boolean> {
+		const now = deps.clock.now();
+		const result = await deps.db
+			.updateTable('push_outbox')
+			.set({ claimed_by: deps.instanceId, claimed_until: now + deps.claimLeaseMs })
+			.where('id', '=', id)
+			.where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+			.executeTakeFirst();
+		return Number(result.numUpdatedRows) > 0;
 	}
 
 	async function drain() {
@@ -178,12 +197,19 @@ export function startPushWorker(deps: PushWorkerDeps): () => Promise<void> {
 						'push_subscriptions.auth'
 					])
 					.where('push_outbox.next_at', '<=', now)
+					.where((eb) =>
+						eb.or([
+							eb('push_outbox.claimed_until', 'is', null),
+							eb('push_outbox.claimed_until', '<', now)
+						])
+					)
 					.orderBy('push_outbox.id')
 					.limit(BATCH)
 					.execute();
 				for (const row of rows) {
 					if (stopped) return;
-					await sendOne(row);
+					// Several instances: only the one whose conditional update wins sends it.
+					if (await claim(row.id)) await sendOne(row);
 				}
 				if (rows.length < BATCH) break;
 			}

@@ -12,8 +12,14 @@ import { AUDIO_EXTENSIONS, SidecarError, sidecarForm } from './sidecar';
  * same base name) and hands each complete pair to the upload handler, so it gets the same checks,
  * replies and event-log lines as an HTTP upload. A pair is read once both files have stayed the
  * same size and mtime for `watchSettleMs` (the recorder has finished writing), and only once:
- * folder_ingested remembers it by path, size and mtime across restarts.
+ * folder_ingested remembers it by path, size and mtime across restarts. Several instances may
+ * watch one shared folder: a pair is claimed in folder_ingested (status 0, `at` = when) by a
+ * conditional upsert before it is read, so only one instance imports it; a claim older than
+ * SQUELCH_CLAIM_LEASE (its instance crashed) is taken over.
  */
+
+/** folder_ingested.status of a pair an instance is importing now. */
+const CLAIMED = 0;
 
 const SKIP_DIRS = new Set(['imported', 'failed']);
 /** Entries looked at per folder per scan, so a huge folder cannot stall the process. */
@@ -27,6 +33,7 @@ export type FolderIngestDeps = UploadDeps & {
 		watchSettleMs: number;
 		watchKey: string | null;
 		watchMode: 'leave' | 'move';
+		claimLeaseMs: number;
 	};
 };
 
@@ -73,8 +80,10 @@ export async function scanFolders(svc: FolderIngestDeps, seen: Map<string, Seen>
 			const a = await settled(svc, seen, audio);
 			const j = await settled(svc, seen, sidecar);
 			if (!a || !j) continue;
-			if (!(await alreadyDone(svc, audio, a)))
-				await ingestPair(svc, { dir, system, audio, sidecar, stat: a });
+			const claim = await claimFile(svc, audio, a);
+			if (claim === 'mine') await ingestPair(svc, { dir, system, audio, sidecar, stat: a });
+			// Another instance is importing it: look again next scan, in case that instance dies.
+			if (claim === 'busy') continue;
 			const entry = seen.get(audio);
 			if (entry) entry.done = true;
 		}
@@ -119,13 +128,54 @@ async function unchanged(seen: Map<string, Seen>, file: string): Promise<boolean
 	return !!stat && !!before && stat.size === before.size && stat.mtimeMs === before.mtimeMs;
 }
 
-async function alreadyDone(svc: FolderIngestDeps, file: string, stat: fs.Stats): Promise<boolean> {
+/**
+ * Claims a file for this instance: a new path, a finished one whose size or mtime changed since,
+ * or a claim whose lease ran out. The upsert's condition decides, so of several instances one wins.
+ */
+async function claimFile(
+	svc: FolderIngestDeps,
+	file: string,
+	stat: fs.Stats
+): Promise<'mine' | 'busy' | 'done'> {
+	const now = svc.clock.now();
+	const claim = {
+		size: stat.size,
+		mtime_ms: Math.floor(stat.mtimeMs),
+		status: CLAIMED,
+		reply: '',
+		at: now
+	};
+	const result = await svc.db
+		.insertInto('folder_ingested')
+		.values({ path: file, ...claim })
+		.onConflict((oc) =>
+			oc
+				.column('path')
+				.doUpdateSet(claim)
+				.where((eb) =>
+					eb.or([
+						eb.and([
+							eb('folder_ingested.status', '=', CLAIMED),
+							eb('folder_ingested.at', '<', now - svc.config.claimLeaseMs)
+						]),
+						eb.and([
+							eb('folder_ingested.status', '!=', CLAIMED),
+							eb.or([
+								eb('folder_ingested.size', '!=', claim.size),
+								eb('folder_ingested.mtime_ms', '!=', claim.mtime_ms)
+							])
+						])
+					])
+				)
+		)
+		.executeTakeFirst();
+	if (Number(result.numInsertedOrUpdatedRows ?? 0) > 0) return 'mine';
 	const row = await svc.db
 		.selectFrom('folder_ingested')
-		.select(['size', 'mtime_ms'])
+		.select('status')
 		.where('path', '=', file)
 		.executeTakeFirst();
-	return !!row && row.size === stat.size && row.mtime_ms === Math.floor(stat.mtimeMs);
+	return row?.status === CLAIMED ? 'busy' : 'done';
 }
 
 async function ingestPair(
