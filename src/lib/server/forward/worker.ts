@@ -1,6 +1,7 @@
 import type { Bus } from '../core/bus';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { forUpdate } from '../core/db/dialect';
 import { recordEvent } from '../core/event-log';
 import {
 	claimDue,
@@ -50,12 +51,18 @@ export async function queueNewCalls(
 		const systems = t.systems ? new Set(JSON.parse(t.systems) as number[]) : null;
 		const talkgroups = t.talkgroups ? new Set(JSON.parse(t.talkgroups) as number[]) : null;
 		await deps.db.transaction().execute(async (trx) => {
+			// Holds the target row: a concurrent delete waits, and a deleted target queues nothing.
+			const held = await forUpdate(
+				trx,
+				trx.selectFrom('forward_targets').select('queued_through').where('id', '=', t.id)
+			).executeTakeFirst();
+			if (!held) return;
 			const calls = await trx
 				.selectFrom('calls')
 				.innerJoin('systems', 'systems.id', 'calls.system_id')
 				.innerJoin('talkgroups', 'talkgroups.id', 'calls.talkgroup_id')
 				.select(['calls.id', 'systems.system_ref', 'talkgroups.talkgroup_ref'])
-				.where('calls.id', '>', t.queued_through)
+				.where('calls.id', '>', held.queued_through)
 				.orderBy('calls.id')
 				.limit(BATCH)
 				.execute();
