@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { trunkRecorderForm } from '../scripts/lib/recorder-forms';
+import { trunkRecorderForm } from '../src/lib/server/calls/recorder-forms';
 import { now } from './lib/stats';
 
 export const WAV_NAME = '12345-1718145678_851012500-call_17.wav';

@@ -3,7 +3,7 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import WebSocket from 'ws';
 import type { AppRouter } from '../src/lib/server/trpc/root';
-import { trunkRecorderForm } from '../scripts/lib/recorder-forms';
+import { trunkRecorderForm } from '../src/lib/server/calls/recorder-forms';
 import path from 'node:path';
 import { cpuSecondsWithChildren } from './lib/proc';
 import { summarize } from './lib/stats';

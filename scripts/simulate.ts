@@ -15,7 +15,7 @@ import {
 	sdrtrunkKeyTest,
 	trunkRecorderForm,
 	type Multipart
-} from './lib/recorder-forms';
+} from '../src/lib/server/calls/recorder-forms';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

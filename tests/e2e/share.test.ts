@@ -114,3 +114,54 @@ it('a listener shares an incident; someone without an account plays it on a phon
 	await desk.close();
 	await phone.close();
 });
+
+it('from the scanner’s recent calls: share one call, and the link plays for someone with no account', async () => {
+	const desk = await browser.newContext(DESKTOP);
+	const page = await signIn(desk, server.url, 'sam', 'sam-password-1');
+	const deskConsole = watchConsole(page);
+	const rows = page.getByTestId('history-call');
+	await expect.poll(() => rows.count()).toBe(3);
+	const row = rows.first();
+	const callId = Number(await row.getAttribute('data-call-id'));
+	await row.getByTestId('share-button').click();
+	const dialog = page.getByTestId('share-dialog');
+	await dialog.getByRole('button', { name: 'Create link' }).click();
+	const url = await dialog.getByTestId('share-url').inputValue();
+	expect(url).toMatch(new RegExp(`^${server.url}/s/[A-Za-z0-9_-]{22}$`));
+	await screenshot(page, 'share-from-scanner-desktop');
+	await dialog.getByRole('button', { name: 'Done' }).click();
+
+	// The link is to that one call: the share page lists it alone.
+	const db = openServerDb(server.dataDir);
+	const shared = db
+		.prepare(
+			'select c.call_id from share_link_calls c join share_links l on l.id = c.link_id where l.token = ?'
+		)
+		.all(url.split('/').pop()) as Array<{ call_id: number }>;
+	db.close();
+	expect(shared.map((r) => r.call_id)).toEqual([callId]);
+
+	const phone = await browser.newContext(PHONE);
+	const anon = await phone.newPage();
+	const phoneConsole = watchConsole(anon);
+	expect((await anon.goto(url))?.status()).toBe(200);
+	await anon.getByRole('heading', { name: 'Fire Dispatch' }).waitFor();
+	await expect.poll(() => anon.getByTestId('shared-calls').locator('li').count()).toBe(1);
+	await screenshot(anon, 'share-from-scanner-phone');
+
+	// The scanner on a phone shows the button on each recent call too.
+	const phoneSigned = await browser.newContext(PHONE);
+	const small = await signIn(phoneSigned, server.url, 'sam', 'sam-password-1');
+	const smallConsole = watchConsole(small);
+	await expect
+		.poll(() => small.getByTestId('history-call').getByTestId('share-button').count())
+		.toBe(3);
+	await screenshot(small, 'scanner-history-share-phone');
+
+	expect(deskConsole.problems()).toEqual([]);
+	expect(phoneConsole.problems()).toEqual([]);
+	expect(smallConsole.problems()).toEqual([]);
+	await desk.close();
+	await phone.close();
+	await phoneSigned.close();
+});

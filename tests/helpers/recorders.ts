@@ -4,7 +4,7 @@ import path from 'node:path';
 import { openServerDb } from './server-db';
 
 /**
- * Recorder-shaped request bodies (built in scripts/lib/recorder-forms.ts, shared with the simulator)
+ * Recorder-shaped request bodies (built in src/lib/server/calls/recorder-forms.ts, shared with the simulator)
  * and small tools to send them and to look inside a test server's DATA_DIR.
  */
 
@@ -22,9 +22,13 @@ export {
 	sdrtrunkCall,
 	sdrtrunkKeyTest,
 	SDRTRUNK_BOUNDARY
-} from '../../scripts/lib/recorder-forms';
-export type { Multipart, TrunkRecorderCall, SdrtrunkCall } from '../../scripts/lib/recorder-forms';
-import type { Multipart } from '../../scripts/lib/recorder-forms';
+} from '../../src/lib/server/calls/recorder-forms';
+export type {
+	Multipart,
+	TrunkRecorderCall,
+	SdrtrunkCall
+} from '../../src/lib/server/calls/recorder-forms';
+import type { Multipart } from '../../src/lib/server/calls/recorder-forms';
 
 export interface Reply {
 	status: number;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { trunkRecorderForm } from '../../scripts/lib/recorder-forms';
+import { trunkRecorderForm } from '../../src/lib/server/calls/recorder-forms';
 import { testServices } from '../../src/lib/server/testing';
 import { createApiKey } from '../../src/lib/server/calls/upload-keys';
 import { insertUser } from '../../src/lib/server/auth/accounts';

@@ -4,7 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server';
-import { createAndSignIn, errorCode, signInAdmin, trpc, type Client } from '../helpers/client';
+import {
+	ADMIN,
+	cookieFetch,
+	createAndSignIn,
+	errorCode,
+	signInAdmin,
+	trpc,
+	type Client
+} from '../helpers/client';
 import {
 	fixture,
 	M4A,
@@ -307,5 +315,57 @@ describe('share links', () => {
 			await admin.admin.settings.update.mutate({ shareMaxExpirySec: null });
 		}
 		expect((await page(ok.token)).status).toBe(200);
+	});
+
+	it('one link, opened and refused alike as anonymous, listener and admin; only its owner or an admin revokes it', async () => {
+		// Browsers of each kind: no cookies, a listener's sign-in cookies, an admin's.
+		const signedIn = async (username: string, password: string) => {
+			const jar = cookieFetch();
+			await trpc(server.url, { fetch: jar }).auth.login.mutate({ username, password });
+			expect(await jar.jar.getCookieString(server.url)).not.toBe('');
+			return jar;
+		};
+		const viewers = {
+			anonymous: cookieFetch(),
+			listener: await signedIn('lena', 'lena-password-1'),
+			admin: await signedIn(ADMIN.username, ADMIN.password)
+		};
+		// An admin shares the call Lena cannot hear: the link, not her account, lets her play it.
+		const made = await admin.share.create.mutate({ callId: hidden, expiresIn: 3600 });
+		const around = [hidden - 1, hidden + 1, ...tg10];
+		for (const [who, get] of Object.entries(viewers)) {
+			const res = await get(`${server.url}/s/${made.token}`);
+			expect(res.status, who).toBe(200);
+			const html = await res.text();
+			expect(html, who).toContain(`/s/${made.token}/audio/${hidden}"`);
+			for (const id of around) {
+				expect(html, who).not.toContain(`data-call-id="${id}"`);
+				expect((await get(`${server.url}/s/${made.token}/audio/${id}`)).status, who).toBe(404);
+			}
+			expect((await get(`${server.url}/s/${made.token}/audio/${hidden}`)).status, who).toBe(200);
+		}
+		expect(await errorCode(listener.calls.get.query({ id: hidden }))).toBe('NOT_FOUND');
+
+		expect(await errorCode(trpc(server.url).share.revoke.mutate({ token: made.token }))).toBe(
+			'UNAUTHORIZED'
+		);
+		expect(await errorCode(listener.share.revoke.mutate({ token: made.token }))).toBe('NOT_FOUND');
+		expect((await admin.share.list.query()).find((l) => l.token === made.token)?.views).toBe(3);
+
+		const db = openServerDb(server.dataDir);
+		db.prepare('update share_links set expires_at = ? where token = ?').run(
+			Date.now() - 1,
+			made.token
+		);
+		db.close();
+		for (const [who, get] of Object.entries(viewers)) {
+			const res = await get(`${server.url}/s/${made.token}`);
+			expect(res.status, who).toBe(410);
+			expect(await res.text(), who).toContain('This share link has expired.');
+			expect((await get(`${server.url}/s/${made.token}/audio/${hidden}`)).status, who).toBe(404);
+		}
+		await admin.share.revoke.mutate({ token: made.token });
+		for (const [who, get] of Object.entries(viewers))
+			expect((await get(`${server.url}/s/${made.token}`)).status, who).toBe(404);
 	});
 });

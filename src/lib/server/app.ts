@@ -7,6 +7,8 @@ import { migrateToLatest, openDatabase, type DB } from './core/db';
 import { InProcessBus } from './core/bus';
 import { PgBus } from './core/pg-bus';
 import { loadAuthKeys } from './auth/secrets';
+import { Passwords } from './auth/passwords';
+import { IncidentStitcher } from './share/stitch';
 import { VerifiedTokens } from './auth/access-token';
 import { LoginThrottle } from './auth/throttle';
 import { UploadRateLimiter } from './calls/rate-limit';
@@ -30,6 +32,9 @@ import { serveHttp, type HttpServerHandle } from './http/server';
  * only the inputs it declares. Nothing below this file imports it (architecture.spec.ts).
  */
 export type { Services };
+
+/** Incident joins at once: each is a whole FFmpeg encode on a small server. */
+const STITCHES_AT_ONCE = 1;
 
 /**
  * The per-process objects over a migrated database (the configured one, unless a test hands its
@@ -64,6 +69,12 @@ export async function buildServices(
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),
 		rejectionLog: new RejectionLog({ db, clock, bus }),
+		passwords: new Passwords({ concurrency: cfg.hashConcurrency, maxWaiting: cfg.hashQueue }),
+		stitcher: new IncidentStitcher({
+			ffmpegPath: cfg.ffmpegPath,
+			timeoutSec: cfg.stitchTimeoutSec,
+			maxRunning: STITCHES_AT_ONCE
+		}),
 		startedAt: clock.now(),
 		instanceId,
 		onShutdown: []

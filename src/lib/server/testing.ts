@@ -14,6 +14,8 @@ import { createLiveFeeds } from './live/feeds';
 import { UploadRateLimiter } from './calls/rate-limit';
 import { RejectionLog } from './calls/rejection-log';
 import { incomingDir } from './calls/storage';
+import { Passwords } from './auth/passwords';
+import { IncidentStitcher } from './share/stitch';
 import type { Services } from './trpc/context';
 
 /** A bus that also remembers what was published, for assertions. */
@@ -61,6 +63,12 @@ export async function testServices(
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),
 		rejectionLog: new RejectionLog({ db, clock, bus }),
+		passwords: new Passwords({ concurrency: config.hashConcurrency, maxWaiting: config.hashQueue }),
+		stitcher: new IncidentStitcher({
+			ffmpegPath: config.ffmpegPath,
+			timeoutSec: config.stitchTimeoutSec,
+			maxRunning: 1
+		}),
 		startedAt: clock.now(),
 		instanceId: 'test',
 		onShutdown: []

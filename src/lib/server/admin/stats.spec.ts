@@ -30,7 +30,8 @@ describe('dashboard', () => {
 			presence,
 			startedAt: deps.clock.now() - 90_500,
 			pipeline: { ffmpeg: null, queueLength: async () => 0 },
-			config: { ffmpegPath: null }
+			config: { ffmpegPath: null },
+			passwords: deps.passwords
 		});
 
 		expect(result.calls).toEqual({ today: 3, thisWeek: 6, total: 7 });
@@ -82,7 +83,8 @@ describe('dashboard', () => {
 			presence: new Presence(),
 			startedAt: deps.clock.now(),
 			pipeline: { ffmpeg: null, queueLength: async () => 0 },
-			config: { ffmpegPath: null }
+			config: { ffmpegPath: null },
+			passwords: deps.passwords
 		});
 		expect(result.calls).toEqual({ today: 0, thisWeek: 0, total: 0 });
 		expect(result.storage.audioBytes).toBe(0);

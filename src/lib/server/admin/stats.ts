@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import { isPostgres } from '../core/db/dialect';
-import { passwordQueue } from '../auth/passwords';
+import type { Passwords } from '../auth/passwords';
 import { alertCounts, type AlertCount } from '../alerts/stats';
 
 /**
@@ -17,6 +17,7 @@ export interface StatsDeps {
 	startedAt: number;
 	pipeline: { ffmpeg: { version: string } | null; queueLength(): Promise<number> };
 	config: { ffmpegPath: string | null };
+	passwords: Pick<Passwords, 'queue'>;
 }
 
 const HOUR = 3_600_000;
@@ -200,7 +201,10 @@ export async function dashboard(deps: StatsDeps): Promise<Dashboard> {
 			encodedCalls: Number(audio.encoded),
 			savedBytes: Number(audio.saved)
 		},
-		passwordChecks: { peakRunning: passwordQueue().peak, refusedBusy: passwordQueue().refused },
+		passwordChecks: {
+			peakRunning: deps.passwords.queue.peak,
+			refusedBusy: deps.passwords.queue.refused
+		},
 		activity: {
 			hours: Array.from({ length: 24 }, (_, i) => new Date(firstHour + i * HOUR)),
 			systems: [...systems.values()].sort((a, b) => b.total - a.total || a.systemRef - b.systemRef)

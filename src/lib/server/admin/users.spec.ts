@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createSession, rotateRefreshToken } from '../auth/sessions';
 import { insertUser, login } from '../auth/accounts';
-import { verifyPassword } from '../auth/passwords';
 import { codeOf, testServices, type TestServices } from '../testing';
 import { seedSystem } from './test-support';
 import {
@@ -131,7 +130,7 @@ describe('admin users', () => {
 			.select('password_hash')
 			.where('id', '=', limited)
 			.executeTakeFirstOrThrow();
-		expect(await verifyPassword(stored.password_hash, 'password-2')).toBe(true);
+		expect(await deps.passwords.verify(stored.password_hash, 'password-2')).toBe(true);
 
 		const events = await deps.db
 			.selectFrom('events')
@@ -417,7 +416,7 @@ describe('admin users', () => {
 			.where('id', '=', id)
 			.executeTakeFirstOrThrow();
 		expect(row.must_change_password).toBe(1);
-		expect(await verifyPassword(row.password_hash, 'brand-new-password')).toBe(true);
+		expect(await deps.passwords.verify(row.password_hash, 'brand-new-password')).toBe(true);
 		expect(await revokeReasons(deps, id)).toEqual(['password']);
 	});
 

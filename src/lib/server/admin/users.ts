@@ -2,7 +2,7 @@ import { ServiceError } from '../core/errors';
 import { caseInsensitive, equalsIgnoringCase, serializeOn } from '../core/db/dialect';
 import type { Transaction } from 'kysely';
 import type { Database, Role, User } from '../core/db/types';
-import { hashPassword } from '../auth/passwords';
+import type { PasswordDeps } from '../auth/passwords';
 import { revokeUserSessions, type SessionDeps } from '../auth/sessions';
 import { recordEvent } from '../core/event-log';
 import { allGrants, replaceGrants, resolveGrants, type AccessInput } from './user-access';
@@ -13,7 +13,7 @@ import { allGrants, replaceGrants, resolveGrants, type AccessInput } from './use
  * Side effects that must reach open sockets (session revocation, `access.changed`) run after
  * the commit, through auth/sessions.ts and the bus.
  */
-export type AdminDeps = SessionDeps;
+export type AdminDeps = SessionDeps & PasswordDeps;
 
 export interface UserSummary {
 	id: number;
@@ -160,7 +160,7 @@ export async function createUser(
 	actorId: number,
 	input: CreateUserInput
 ): Promise<number> {
-	const passwordHash = await hashPassword(input.password);
+	const passwordHash = await deps.passwords.hash(input.password);
 	const now = deps.clock.now();
 	const accessAll = input.accessAll ?? input.access === undefined;
 	const id = await deps.db.transaction().execute(async (trx) => {
@@ -318,7 +318,7 @@ export async function resetPassword(
 ): Promise<void> {
 	if (actorId === id)
 		throw new ServiceError('FORBIDDEN', 'id: change your own password with auth.changePassword');
-	const passwordHash = await hashPassword(password);
+	const passwordHash = await deps.passwords.hash(password);
 	const user = await deps.db.transaction().execute(async (trx) => {
 		const user = await loadUser(trx, id);
 		await trx

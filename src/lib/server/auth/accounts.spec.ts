@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
 import { codeOf, testServices } from '../testing';
 import { insertUser, login } from './accounts';
-import { passwordQueue } from './passwords';
 
 const DEVICE = { userAgent: 'test', ip: '10.0.0.1', rememberMe: true };
 
@@ -27,7 +26,7 @@ it('40 parallel sign-ins for one user: 5 are checked, the rest and then the righ
 
 it('a sign-in refused because the password queue is full is not counted against the user', async () => {
 	const svc = await setup();
-	const queue = passwordQueue();
+	const queue = svc.passwords.queue;
 	// Fill the running slot and the whole waiting line with work of our own that holds until
 	// released, so sign-in's database read (a network round trip on PostgreSQL) cannot let one finish.
 	let release!: () => void;

@@ -5,7 +5,7 @@ import { equalsIgnoringCase, serializeOn } from '../core/db/dialect';
 import type { Role, User } from '../core/db/types';
 import type { Bus } from '../core/bus';
 import { recordEvent } from '../core/event-log';
-import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
+import type { PasswordDeps } from './passwords';
 import type { LoginThrottle } from './throttle';
 import {
 	createSession,
@@ -23,11 +23,11 @@ export async function needsSetup(db: DB): Promise<boolean> {
 }
 
 export async function insertUser(
-	deps: { db: DB; clock: Clock; bus: Bus },
+	deps: { db: DB; clock: Clock; bus: Bus } & PasswordDeps,
 	input: { username: string; password: string; role: Role; mustChangePassword?: boolean },
 	onlyIfNoUsers = false
 ): Promise<number> {
-	const passwordHash = await hashPassword(input.password);
+	const passwordHash = await deps.passwords.hash(input.password);
 	const now = deps.clock.now();
 	const id = await deps.db.transaction().execute(async (trx) => {
 		// The check and the insert share one transaction, serialized, so two racing setups create
@@ -64,7 +64,7 @@ export async function insertUser(
 	return id;
 }
 
-export interface LoginDeps extends SessionDeps {
+export interface LoginDeps extends SessionDeps, PasswordDeps {
 	throttle: LoginThrottle;
 }
 
@@ -91,8 +91,8 @@ export async function login(
 			.selectAll()
 			.where(equalsIgnoringCase(deps.db, 'username', input.username))
 			.executeTakeFirst();
-		if (user) ok = await verifyPassword(user.password_hash, input.password);
-		else await burnPasswordCheck(input.password);
+		if (user) ok = await deps.passwords.verify(user.password_hash, input.password);
+		else await deps.passwords.burn(input.password);
 	} catch (err) {
 		// Never checked (busy, or the database failed): not the caller's failure.
 		await attempt.abandoned();
@@ -110,7 +110,7 @@ export async function login(
 
 /** Keeps the caller's session and signs out every other device of the user. */
 export async function changePassword(
-	deps: SessionDeps,
+	deps: SessionDeps & PasswordDeps,
 	userId: number,
 	currentSessionId: string,
 	input: { currentPassword: string; newPassword: string }
@@ -120,10 +120,10 @@ export async function changePassword(
 		.selectAll()
 		.where('id', '=', userId)
 		.executeTakeFirstOrThrow();
-	if (!(await verifyPassword(user.password_hash, input.currentPassword))) {
+	if (!(await deps.passwords.verify(user.password_hash, input.currentPassword))) {
 		throw new ServiceError('BAD_REQUEST', 'currentPassword: the current password is not right');
 	}
-	const passwordHash = await hashPassword(input.newPassword);
+	const passwordHash = await deps.passwords.hash(input.newPassword);
 	await deps.db
 		.updateTable('users')
 		.set({ password_hash: passwordHash, must_change_password: 0, updated_at: deps.clock.now() })

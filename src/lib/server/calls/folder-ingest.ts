@@ -2,20 +2,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { recordEvent } from '../core/event-log';
-import type { Clock } from '../core/clock';
+import { getSettings } from '../core/settings';
 import { runFollowUps } from './reply';
 import { handleUpload, type UploadDeps } from './upload';
 import { AUDIO_EXTENSIONS, SidecarError, sidecarForm } from './sidecar';
+import { sdrtrunkRecordingForm } from './sdrtrunk-recording';
+import type { Multipart } from './recorder-forms';
+import { activeWatchFolders, type WatchDeps, type WatchFolder } from './watch-folders';
 
 /**
- * Folder ingest: watches directories for Trunk-Recorder output (audio + `.json` sidecar with the
- * same base name) and hands each complete pair to the upload handler, so it gets the same checks,
- * replies and event-log lines as an HTTP upload. A pair is read once both files have stayed the
- * same size and mtime for `watchSettleMs` (the recorder has finished writing), and only once:
- * folder_ingested remembers it by path, size and mtime across restarts. Several instances may
- * watch one shared folder: a pair is claimed in folder_ingested (status 0, `at` = when) by a
- * conditional upsert before it is read, so only one instance imports it; a claim older than
- * SQUELCH_CLAIM_LEASE (its instance crashed) is taken over.
+ * Folder ingest: watches directories (admin settings and SQUELCH_WATCH_DIRS) for recorder output
+ * and hands each complete call to the upload handler, so it gets the same checks, replies and
+ * event-log lines as an HTTP upload. Trunk-Recorder writes audio + a `.json` sidecar with the same
+ * base name; SDRTrunk writes one MP3 or WAV with the call in its tags and name
+ * (sdrtrunk-recording.ts). A call is read once its files have stayed the same size and mtime for
+ * `watchSettleMs` (the recorder has finished writing), and only once: folder_ingested remembers
+ * it by path, size and mtime across restarts. The folder list is read again on every scan, so an
+ * admin's change applies without a restart.
+ * Several instances may watch one shared folder: a call is claimed in folder_ingested (status 0,
+ * `at` = when) by a conditional upsert before it is read, so only one instance imports it; a
+ * claim older than SQUELCH_CLAIM_LEASE (its instance crashed) is taken over.
  */
 
 /** folder_ingested.status of a pair an instance is importing now. */
@@ -24,18 +30,14 @@ const CLAIMED = 0;
 const SKIP_DIRS = new Set(['imported', 'failed']);
 /** Entries looked at per folder per scan, so a huge folder cannot stall the process. */
 const MAX_ENTRIES = 20_000;
+/** A Trunk-Recorder sidecar is a few KiB; anything this big is not one. */
+const MAX_SIDECAR_BYTES = 1024 * 1024;
+const SDRTRUNK_EXTENSIONS = ['mp3', 'wav'];
 
-export type FolderIngestDeps = UploadDeps & {
-	clock: Clock;
-	config: {
-		dataDir: string;
-		watchDirs: Array<{ dir: string; system: number }>;
-		watchSettleMs: number;
-		watchKey: string | null;
-		watchMode: 'leave' | 'move';
-		claimLeaseMs: number;
+export type FolderIngestDeps = UploadDeps &
+	WatchDeps & {
+		config: WatchDeps['config'] & { watchSettleMs: number; claimLeaseMs: number };
 	};
-};
 
 export interface Seen {
 	size: number;
@@ -45,11 +47,11 @@ export interface Seen {
 	done?: boolean;
 }
 
+/** Scans every folder on a timer; the list may be empty now and filled by an admin later. */
 export function startFolderIngest(svc: FolderIngestDeps, intervalMs?: number): () => Promise<void> {
-	const { watchDirs, watchSettleMs } = svc.config;
-	if (!watchDirs.length) return async () => {};
 	const seen = new Map<string, Seen>();
-	const every = intervalMs ?? Math.min(5000, Math.max(200, Math.floor(watchSettleMs / 2)));
+	const settle = svc.config.watchSettleMs;
+	const every = intervalMs ?? Math.min(5000, Math.max(200, Math.floor(settle / 2)));
 	let running: Promise<void> | null = null;
 	const tick = () => {
 		running ??= scanFolders(svc, seen)
@@ -67,21 +69,29 @@ export function startFolderIngest(svc: FolderIngestDeps, intervalMs?: number): (
 	};
 }
 
+/** The files that make one call, beside the audio: Trunk-Recorder's sidecar, none for SDRTrunk. */
+function companions(folder: WatchFolder, audio: string): string[] | null {
+	const ext = path.extname(audio).slice(1).toLowerCase();
+	if (folder.format === 'sdrtrunk') return SDRTRUNK_EXTENSIONS.includes(ext) ? [] : null;
+	if (!AUDIO_EXTENSIONS.includes(ext)) return null;
+	return [audio.slice(0, -ext.length) + 'json'];
+}
+
 /** One scan of every watched folder; `seen` carries each file's last size and mtime between scans. */
 export async function scanFolders(svc: FolderIngestDeps, seen: Map<string, Seen>): Promise<void> {
 	const listed = new Set<string>();
-	for (const { dir, system } of svc.config.watchDirs) {
-		const files = await listFiles(dir);
+	for (const folder of await activeWatchFolders(svc)) {
+		const files = await listFiles(folder.dir);
 		for (const audio of files) {
-			const ext = path.extname(audio).slice(1).toLowerCase();
-			if (!AUDIO_EXTENSIONS.includes(ext)) continue;
-			const sidecar = audio.slice(0, -ext.length) + 'json';
+			const others = companions(folder, audio);
+			if (!others) continue;
 			if (seen.get(audio)?.done && (await unchanged(seen, audio))) continue;
-			const a = await settled(svc, seen, audio);
-			const j = await settled(svc, seen, sidecar);
-			if (!a || !j) continue;
-			const claim = await claimFile(svc, audio, a);
-			if (claim === 'mine') await ingestPair(svc, { dir, system, audio, sidecar, stat: a });
+			const stat = await settled(svc, seen, audio);
+			let ready = !!stat;
+			for (const file of others) ready = !!(await settled(svc, seen, file)) && ready;
+			if (!stat || !ready) continue;
+			const claim = await claimFile(svc, audio, stat);
+			if (claim === 'mine') await ingestCall(svc, { folder, audio, others, stat });
 			// Another instance is importing it: look again next scan, in case that instance dies.
 			if (claim === 'busy') continue;
 			const entry = seen.get(audio);
@@ -178,63 +188,75 @@ async function claimFile(
 	return row?.status === CLAIMED ? 'busy' : 'done';
 }
 
-async function ingestPair(
-	svc: FolderIngestDeps,
-	pair: { dir: string; system: number; audio: string; sidecar: string; stat: fs.Stats }
-): Promise<void> {
-	const name = path.relative(pair.dir, pair.audio);
+type FolderCall = { folder: WatchFolder; audio: string; others: string[]; stat: fs.Stats };
+
+/** The call as its recorder would upload it; SidecarError when its files cannot be read as one. */
+async function folderForm(call: FolderCall, maxAudioBytes: number): Promise<Multipart> {
+	const { folder, audio, stat } = call;
+	if (stat.size > maxAudioBytes)
+		throw new SidecarError(`Audio larger than the ${maxAudioBytes}-byte upload limit.`, 413);
+	const bytes = await fs.promises.readFile(audio);
+	const key = 'text' in folder.key ? folder.key.text : '';
+	const name = path.basename(audio);
+	if (folder.format === 'sdrtrunk')
+		return sdrtrunkRecordingForm(bytes, name, { key, system: folder.system });
+	const sidecar = call.others[0];
+	if ((await fs.promises.stat(sidecar)).size > MAX_SIDECAR_BYTES)
+		throw new SidecarError('sidecar larger than 1 MiB');
+	const json = await fs.promises.readFile(sidecar, 'utf8');
+	return sidecarForm(json, bytes, name, { key, system: folder.system });
+}
+
+async function ingestCall(svc: FolderIngestDeps, call: FolderCall): Promise<void> {
+	const { folder, audio, stat } = call;
+	const name = path.relative(folder.dir, audio);
 	let status: number;
 	let reply: string;
 	try {
-		const form = sidecarForm(
-			await fs.promises.readFile(pair.sidecar, 'utf8'),
-			await fs.promises.readFile(pair.audio),
-			path.basename(pair.audio),
-			{ key: svc.config.watchKey ?? '', system: pair.system }
-		);
+		const form = await folderForm(call, (await getSettings(svc.db)).maxUploadBytes);
 		const outcome = await handleUpload(svc, {
 			method: 'POST',
 			header: (h) => (h === 'content-type' ? form.contentType : null),
 			body: Readable.from([form.body]),
 			query: new URLSearchParams(),
-			ip: 'folder'
+			ip: 'folder',
+			// An admin's folder names its key by id (a deleted key's -1 is refused as a bad key).
+			uploadKeyId: 'id' in folder.key ? (folder.key.id ?? -1) : undefined
 		});
 		runFollowUps(outcome.afterReply, 'folder ingest');
 		status = outcome.reply.status;
 		reply = typeof outcome.reply.body === 'string' ? outcome.reply.body : '';
 	} catch (err) {
 		if (!(err instanceof SidecarError)) throw err;
-		status = 400;
+		status = err.status;
 		reply = err.message;
 	}
 	const ok = status >= 200 && status < 300;
+	const row = {
+		size: stat.size,
+		mtime_ms: Math.floor(stat.mtimeMs),
+		status,
+		reply,
+		at: svc.clock.now()
+	};
 	await svc.db
 		.insertInto('folder_ingested')
-		.values({
-			path: pair.audio,
-			size: pair.stat.size,
-			mtime_ms: Math.floor(pair.stat.mtimeMs),
-			status,
-			reply,
-			at: svc.clock.now()
-		})
-		.onConflict((oc) =>
-			oc.column('path').doUpdateSet({
-				size: pair.stat.size,
-				mtime_ms: Math.floor(pair.stat.mtimeMs),
-				status,
-				reply,
-				at: svc.clock.now()
-			})
-		)
+		.values({ path: audio, ...row })
+		.onConflict((oc) => oc.column('path').doUpdateSet(row))
 		.execute();
-	await recordEvent(svc, ok ? 'folder.ingested' : 'folder.rejected', { file: name, status, reply });
-	if (svc.config.watchMode === 'move') await moveAway(pair, ok ? 'imported' : 'failed');
+	await recordEvent(svc, ok ? 'folder.ingested' : 'folder.rejected', {
+		folder: folder.dir,
+		file: name,
+		status,
+		reply
+	});
+	if (folder.mode === 'move')
+		await moveAway(folder.dir, [audio, ...call.others], ok ? 'imported' : 'failed');
 }
 
-async function moveAway(pair: { dir: string; audio: string; sidecar: string }, into: string) {
-	for (const file of [pair.audio, pair.sidecar]) {
-		const target = path.join(pair.dir, into, path.relative(pair.dir, file));
+async function moveAway(dir: string, files: string[], into: string) {
+	for (const file of files) {
+		const target = path.join(dir, into, path.relative(dir, file));
 		await fs.promises.mkdir(path.dirname(target), { recursive: true });
 		await fs.promises.rename(file, target).catch(() => {});
 	}

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { curlForm, sdrtrunkForm } from '../../../../scripts/lib/recorder-forms';
+import { curlForm, sdrtrunkForm } from './recorder-forms';
 import { MultipartError, parseMultipart, StorageError } from './multipart';
 import { MAX_FIELDS, MAX_LIST_FIELD_BYTES, MAX_TEXT_FIELD_BYTES } from './upload-limits';
 

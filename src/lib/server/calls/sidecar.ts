@@ -1,4 +1,4 @@
-import { trunkRecorderForm, type Multipart } from '../../../../scripts/lib/recorder-forms';
+import { trunkRecorderForm, type Multipart } from './recorder-forms';
 
 /**
  * A Trunk-Recorder call (audio file + its `.json` sidecar, as written with `audioArchive` and
@@ -6,7 +6,15 @@ import { trunkRecorderForm, type Multipart } from '../../../../scripts/lib/recor
  * goes through exactly the validation HTTP uploads do.
  */
 
-export class SidecarError extends Error {}
+/** A call whose files cannot be turned into an upload; `status` is what the event log records. */
+export class SidecarError extends Error {
+	constructor(
+		message: string,
+		readonly status = 400
+	) {
+		super(message);
+	}
+}
 
 const TYPES: Record<string, string> = {
 	wav: 'audio/wav',
@@ -61,7 +69,7 @@ export function sidecarForm(
 		talkgroupName: text(meta.talkgroup_description),
 		talkgroupGroup: text(meta.talkgroup_group),
 		talkgroupTag: text(meta.talkgroup_group_tag),
-		frequency: typeof meta.freq === 'number' ? meta.freq : undefined,
+		frequency: typeof meta.freq === 'number' ? meta.freq : 0, // "0" reads as no frequency
 		frequencies: JSON.stringify(frequencies),
 		sources: JSON.stringify(sources),
 		patches: JSON.stringify(array(meta.patched_talkgroups))

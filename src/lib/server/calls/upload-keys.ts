@@ -168,10 +168,23 @@ export async function findUploadKey(
 ): Promise<UploadKey | null> {
 	const text = (key ?? '').trim();
 	if (!text || text.length > 512) return null;
+	return enabledKey(db, 'key_hash', hashApiKey(text));
+}
+
+/** An enabled key by its id (folder ingest attributes a watch folder's calls to a key by id). */
+export function findUploadKeyById(db: DB, id: number): Promise<UploadKey | null> {
+	return enabledKey(db, 'id', id);
+}
+
+async function enabledKey(
+	db: DB,
+	column: 'key_hash' | 'id',
+	value: string | number
+): Promise<UploadKey | null> {
 	const row = await db
 		.selectFrom('api_keys')
 		.select(['id', 'name', 'systems', 'rate_limit', 'last_used_at'])
-		.where('key_hash', '=', hashApiKey(text))
+		.where(column, '=', value as never)
 		.where('disabled', '=', 0)
 		.executeTakeFirst();
 	if (!row) return null;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { trunkRecorderForm } from '../../../../scripts/lib/recorder-forms';
+import { trunkRecorderForm } from './recorder-forms';
 import { InProcessBus } from '../core/bus';
 import { createApiKey } from './upload-keys';
 import type { Services } from '../trpc/context';

@@ -5,7 +5,13 @@ import { parseBuffer, parseFile } from 'music-metadata';
 import type { EventLogDeps } from '../core/event-log';
 import { getSettings } from '../core/settings';
 import { recordEvent } from '../core/event-log';
-import { findUploadKey, keyAllowsSystem, touchApiKey, type UploadKey } from './upload-keys';
+import {
+	findUploadKey,
+	findUploadKeyById,
+	keyAllowsSystem,
+	touchApiKey,
+	type UploadKey
+} from './upload-keys';
 import { textReply as reply, type FollowUp, type Reply } from './reply';
 import { detectAudioType } from './audio-type';
 import {
@@ -73,6 +79,11 @@ export interface UploadRequest {
 	/** The query string (`?key=`). */
 	query: URLSearchParams;
 	ip: string;
+	/**
+	 * The upload key chosen by id, not sent as text (an admin's watch folder names a key whose
+	 * text is stored only as a hash): the form's `key` is then ignored, every other check runs.
+	 */
+	uploadKeyId?: number;
 }
 
 export interface UploadOutcome {
@@ -122,8 +133,11 @@ async function receive(
 
 	// A key in the header or query is known before the body: a wrong one is answered at once,
 	// and none of the body is read, parsed or stored (the server drains or drops the rest).
-	const keys = new KeyLookup(svc);
-	const early = request.header('x-api-key') || request.query.get('key');
+	const keys = new KeyLookup(svc, request.uploadKeyId);
+	const early =
+		request.uploadKeyId === undefined
+			? request.header('x-api-key') || request.query.get('key')
+			: null;
 	if (early && !(await keys.find(early))) {
 		request.body.resume();
 		return rejected(401, REPLY.badKey(0, 0));
@@ -144,7 +158,7 @@ async function receive(
 			maxFileBytes: settings.maxUploadBytes,
 			tmpPath,
 			// The form's key, as soon as it arrives: a wrong one stops the audio going to disk.
-			checkKey: early ? undefined : async (text) => (await keys.find(text)) !== null
+			checkKey: early || keys.preset ? undefined : async (text) => (await keys.find(text)) !== null
 		});
 	} catch (err) {
 		if (err instanceof MultipartError)
@@ -179,7 +193,21 @@ async function receive(
 /** Looks each key text up once per upload (the form's key is checked mid-body, then judged). */
 class KeyLookup {
 	private found = new Map<string, Promise<UploadKey | null>>();
-	constructor(private svc: UploadDeps) {}
+	private presetKey: Promise<UploadKey | null> | undefined;
+	constructor(
+		private svc: UploadDeps,
+		/** The key chosen by id (folder ingest); the form's key text is then not looked at. */
+		private presetId?: number
+	) {}
+	get preset(): boolean {
+		return this.presetId !== undefined;
+	}
+	/** The key this upload is judged by: the preset one, else the key text's. */
+	judged(text: string | null): Promise<UploadKey | null> {
+		if (this.presetId !== undefined)
+			return (this.presetKey ??= findUploadKeyById(this.svc.db, this.presetId));
+		return text ? this.find(text) : Promise.resolve(null);
+	}
 	find(text: string): Promise<UploadKey | null> {
 		let lookup = this.found.get(text);
 		if (!lookup) this.found.set(text, (lookup = findUploadKey(this.svc.db, text)));
@@ -225,7 +253,7 @@ async function judge(
 		);
 	if (ctx.overLimit) return rejected(413, `Upload refused: ${ctx.overLimit}.`, where);
 
-	const key = ctx.keyText ? await ctx.keys.find(ctx.keyText) : null;
+	const key = await ctx.keys.judged(ctx.keyText);
 	if (!key || (systemRef > 0 && !keyAllowsSystem(key, systemRef))) {
 		return rejected(401, REPLY.badKey(systemRef, talkgroupRef), {
 			...where,

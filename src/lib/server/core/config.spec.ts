@@ -95,20 +95,22 @@ describe('config for sharing, forwarding and folder ingest', () => {
 		});
 	});
 
-	it('reads SQUELCH_WATCH_DIRS as DIR=SYSTEM entries', () => {
+	it('reads SQUELCH_WATCH_DIRS as DIR=SYSTEM[:FORMAT] entries', () => {
 		const cfg = parseConfig({
-			SQUELCH_WATCH_DIRS: '/srv/tr/a=1; /srv/tr/b=22',
+			SQUELCH_WATCH_DIRS: '/srv/tr/a=1; /srv/tr/b=22:trunk-recorder;/srv/sdr=3:sdrtrunk',
 			SQUELCH_WATCH_KEY: 'sq_x'
 		});
 		expect(cfg.watchDirs).toEqual([
-			{ dir: '/srv/tr/a', system: 1 },
-			{ dir: '/srv/tr/b', system: 22 }
+			{ dir: '/srv/tr/a', system: 1, format: 'trunk-recorder' },
+			{ dir: '/srv/tr/b', system: 22, format: 'trunk-recorder' },
+			{ dir: '/srv/sdr', system: 3, format: 'sdrtrunk' }
 		]);
 	});
 
 	it.each([
 		[{ SQUELCH_WATCH_DIRS: '/srv/tr', SQUELCH_WATCH_KEY: 'k' }, 'SQUELCH_WATCH_DIRS'],
 		[{ SQUELCH_WATCH_DIRS: '/srv/tr=0', SQUELCH_WATCH_KEY: 'k' }, 'SQUELCH_WATCH_DIRS'],
+		[{ SQUELCH_WATCH_DIRS: '/srv/tr=1:voxcall', SQUELCH_WATCH_KEY: 'k' }, 'SQUELCH_WATCH_DIRS'],
 		[{ SQUELCH_WATCH_DIRS: '/srv/tr=1' }, 'SQUELCH_WATCH_KEY'],
 		[{ SQUELCH_WATCH_MODE: 'copy' }, 'SQUELCH_WATCH_MODE'],
 		[{ SQUELCH_STITCH_TIMEOUT: '1' }, 'SQUELCH_STITCH_TIMEOUT'],

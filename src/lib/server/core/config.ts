@@ -63,14 +63,24 @@ export interface Config {
 	claimLeaseMs: number;
 	/** SQUELCH_INCOMING_SWEEP_AGE: the start-up sweep removes only `.incoming` files older than this (ms). */
 	incomingSweepAgeMs: number;
-	/** SQUELCH_WATCH_DIRS: folders of recorder output to ingest, each with the system number to file under. */
-	watchDirs: Array<{ dir: string; system: number }>;
+	/**
+	 * SQUELCH_WATCH_DIRS: folders of recorder output to ingest, each with the system number to
+	 * file under and the recorder that writes it (admins add more in the settings page).
+	 */
+	watchDirs: EnvWatchDir[];
 	/** SQUELCH_WATCH_KEY: the upload key folder ingest presents (same checks as a recorder's). */
 	watchKey: string | null;
 	/** SQUELCH_WATCH_MODE: leave files where they are, or move them to imported/ and failed/. */
 	watchMode: 'leave' | 'move';
 	/** SQUELCH_WATCH_SETTLE_MS: a file must stay unchanged this long before it is read. */
 	watchSettleMs: number;
+}
+
+export type WatchFormat = 'trunk-recorder' | 'sdrtrunk';
+export interface EnvWatchDir {
+	dir: string;
+	system: number;
+	format: WatchFormat;
 }
 
 export class ConfigError extends Error {
@@ -127,21 +137,22 @@ function ffmpegPath(raw: string | undefined): string | null {
 	return value || 'ffmpeg';
 }
 
-/** "/a/tr=1;/b/tr=2" → [{ dir: '/a/tr', system: 1 }, …]. */
-function watchDirs(raw: string | undefined): Array<{ dir: string; system: number }> {
+/** "/a/tr=1;/b/sdr=2:sdrtrunk" → [{ dir: '/a/tr', system: 1, format: 'trunk-recorder' }, …]. */
+function watchDirs(raw: string | undefined): EnvWatchDir[] {
 	if (!raw?.trim()) return [];
 	return raw
 		.split(';')
 		.map((s) => s.trim())
 		.filter(Boolean)
 		.map((entry) => {
-			const match = /^(.+)=(\d{1,9})$/.exec(entry);
+			const match = /^(.+)=(\d{1,9})(?::(trunk-recorder|sdrtrunk))?$/.exec(entry);
 			if (!match || Number(match[2]) < 1)
 				throw new ConfigError(
 					'SQUELCH_WATCH_DIRS',
-					`expected DIR=SYSTEM entries separated by ;, got "${entry}"`
+					`expected DIR=SYSTEM[:trunk-recorder|:sdrtrunk] entries separated by ;, got "${entry}"`
 				);
-			return { dir: path.resolve(match[1].trim()), system: Number(match[2]) };
+			const format = (match[3] ?? 'trunk-recorder') as WatchFormat;
+			return { dir: path.resolve(match[1].trim()), system: Number(match[2]), format };
 		});
 }
 

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import type { DB } from '../core/db';
 import { absoluteAudioPath } from '../calls/storage';
-import { trunkRecorderForm } from '../../../../scripts/lib/recorder-forms';
+import { trunkRecorderForm } from '../calls/recorder-forms';
 
 /**
  * One stored call sent downstream exactly as Trunk-Recorder's rdioscanner_uploader sends it
- * (scripts/lib/recorder-forms.ts builds that body for the simulator and the tests too), with the
+ * (calls/recorder-forms.ts builds that body for the simulator and the tests too), with the
  * target's id remapping applied.
  */
 

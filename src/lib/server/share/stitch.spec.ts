@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stitchIncident } from './stitch';
+import { IncidentStitcher } from './stitch';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../../tests/fixtures/audio');
 const inputs = ['12345-1718145678_851012500-call_17.wav', '1718461822-1.mp3'].map((f) =>
@@ -24,9 +24,12 @@ const seconds = (file: string) =>
 			.trim()
 	);
 
-describe('stitchIncident (real FFmpeg)', () => {
+const stitcher = (ffmpegPath: string, maxRunning = 1) =>
+	new IncidentStitcher({ ffmpegPath, timeoutSec: 60, maxRunning });
+
+describe('IncidentStitcher (real FFmpeg)', () => {
 	it('joins the calls in order with half a second after each, and cleans up', async () => {
-		const result = await stitchIncident('ffmpeg', inputs, 60);
+		const result = await stitcher('ffmpeg').stitch(inputs);
 		expect(result.ok).toBe(true);
 		if (!result.ok) return;
 		const expected = inputs.reduce((sum, f) => sum + seconds(f) + 0.5, 0);
@@ -36,7 +39,7 @@ describe('stitchIncident (real FFmpeg)', () => {
 	});
 
 	it('says so when FFmpeg is absent', async () => {
-		const result = await stitchIncident('/nonexistent/ffmpeg', inputs, 60);
+		const result = await stitcher('/nonexistent/ffmpeg').stitch(inputs);
 		expect(result).toMatchObject({ ok: false, reason: 'absent' });
 		if (!result.ok) expect(result.message).toMatch(/FFmpeg is not installed/);
 	});
@@ -48,10 +51,27 @@ describe('stitchIncident (real FFmpeg)', () => {
 		);
 		fs.writeFileSync(bogus, 'not audio');
 		try {
-			const result = await stitchIncident('ffmpeg', [bogus], 60);
+			const result = await stitcher('ffmpeg').stitch([bogus]);
 			expect(result).toMatchObject({ ok: false, reason: 'failed' });
 		} finally {
 			fs.rmSync(bogus);
 		}
+	});
+
+	it('refuses a second join past its limit, and takes one again once the first is done', async () => {
+		const one = stitcher('ffmpeg', 1);
+		const first = one.stitch(inputs);
+		expect(await one.stitch(inputs)).toMatchObject({ ok: false, reason: 'busy' });
+		const done = await first;
+		expect(done.ok).toBe(true);
+		if (done.ok) await done.cleanup();
+		const again = await one.stitch(inputs);
+		expect(again.ok).toBe(true);
+		if (again.ok) await again.cleanup();
+	});
+
+	it('says FFmpeg is off when FFMPEG_PATH=off', async () => {
+		const off = new IncidentStitcher({ ffmpegPath: null, timeoutSec: 60, maxRunning: 1 });
+		expect(await off.stitch(inputs)).toMatchObject({ ok: false, reason: 'absent' });
 	});
 });

@@ -1,23 +1,21 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runFfmpeg } from '../calls/audio-pipeline/ffmpeg';
 
 /**
  * One audio file of a whole incident, made by FFmpeg: every call resampled to mono, half a second
- * of silence after each, concatenated and encoded as MP3. FFmpeg gets an argument array (no
- * shell), a time limit, and at most one run at a time in this process.
+ * of silence after each, concatenated and encoded as MP3. FFmpeg runs through the audio
+ * pipeline's runner (argument array, no shell, a time limit); how many joins may run at once is
+ * this object's limit, and app.ts builds the one per process.
  */
 
 export type StitchResult =
 	| { ok: true; file: string; cleanup: () => Promise<void> }
 	| { ok: false; reason: 'absent' | 'busy' | 'timeout' | 'failed'; message: string };
 
-let running = 0;
-const MAX_RUNNING = 1;
-
 export function stitchArgs(inputs: string[], output: string): string[] {
-	const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+	const args = ['-loglevel', 'error'];
 	for (const input of inputs) args.push('-i', input);
 	const chains = inputs.map(
 		(_, i) => `[${i}:a]aresample=22050,aformat=channel_layouts=mono,apad=pad_dur=0.5[a${i}]`
@@ -40,74 +38,68 @@ export function stitchArgs(inputs: string[], output: string): string[] {
 	return args;
 }
 
-export async function stitchIncident(
-	/** null: FFMPEG_PATH=off. */
-	ffmpegPath: string | null,
-	inputs: string[],
-	timeoutSec: number
-): Promise<StitchResult> {
-	if (ffmpegPath === null)
-		return { ok: false, reason: 'absent', message: 'FFmpeg is turned off on this server.' };
-	if (!inputs.length) return { ok: false, reason: 'failed', message: 'no audio files to join' };
-	if (running >= MAX_RUNNING)
-		return { ok: false, reason: 'busy', message: 'another download is being joined; try again' };
-	running++;
-	const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'squelch-stitch-'));
-	const output = path.join(dir, 'incident.mp3');
-	const cleanup = () => fs.promises.rm(dir, { recursive: true, force: true });
-	try {
-		const outcome = await run(ffmpegPath, stitchArgs(inputs, output), timeoutSec * 1000);
-		if (outcome.ok) return { ok: true, file: output, cleanup };
-		await cleanup();
-		return outcome;
-	} finally {
-		running--;
-	}
-}
+export class IncidentStitcher {
+	private running = 0;
 
-function run(
-	command: string,
-	args: string[],
-	timeoutMs: number
-): Promise<{ ok: true } | Extract<StitchResult, { ok: false }>> {
-	return new Promise((resolve) => {
-		let stderr = '';
-		let timedOut = false;
-		const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-		const timer = setTimeout(() => {
-			timedOut = true;
-			child.kill('SIGKILL');
-		}, timeoutMs);
-		child.stderr.on('data', (c: Buffer) => {
-			if (stderr.length < 4000) stderr += c.toString();
-		});
-		child.once('error', (err: NodeJS.ErrnoException) => {
-			clearTimeout(timer);
-			resolve(
-				err.code === 'ENOENT'
+	constructor(
+		private readonly opts: {
+			/** null: FFMPEG_PATH=off. */
+			ffmpegPath: string | null;
+			timeoutSec: number;
+			/** Joins at once in this process; past it a request is told to try again. */
+			maxRunning: number;
+		}
+	) {}
+
+	async stitch(inputs: string[]): Promise<StitchResult> {
+		const { ffmpegPath, timeoutSec, maxRunning } = this.opts;
+		if (ffmpegPath === null)
+			return { ok: false, reason: 'absent', message: 'FFmpeg is turned off on this server.' };
+		if (!inputs.length) return { ok: false, reason: 'failed', message: 'no audio files to join' };
+		if (this.running >= maxRunning)
+			return { ok: false, reason: 'busy', message: 'another download is being joined; try again' };
+		this.running++;
+		const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'squelch-stitch-'));
+		const output = path.join(dir, 'incident.mp3');
+		const cleanup = () => fs.promises.rm(dir, { recursive: true, force: true });
+		try {
+			const failure = await this.run(ffmpegPath, stitchArgs(inputs, output), timeoutSec);
+			if (!failure) return { ok: true, file: output, cleanup };
+			await cleanup();
+			return failure;
+		} finally {
+			this.running--;
+		}
+	}
+
+	private async run(ffmpeg: string, args: string[], timeoutSec: number) {
+		type Failure = Extract<StitchResult, { ok: false }>;
+		try {
+			const result = await runFfmpeg(ffmpeg, args, timeoutSec * 1000);
+			if (result.timedOut)
+				return {
+					ok: false,
+					reason: 'timeout',
+					message: `FFmpeg took over ${timeoutSec} s`
+				} as Failure;
+			if (result.code === 0) return null;
+			const last = result.stderr.trim().split('\n').pop() ?? '';
+			return {
+				ok: false,
+				reason: 'failed',
+				message: `FFmpeg failed (${result.code}): ${last}`
+			} as Failure;
+		} catch (err) {
+			const e = err as NodeJS.ErrnoException;
+			return (
+				e.code === 'ENOENT'
 					? {
 							ok: false,
 							reason: 'absent',
 							message: 'FFmpeg is not installed on this server (set FFMPEG_PATH)'
 						}
-					: { ok: false, reason: 'failed', message: `FFmpeg could not start: ${err.message}` }
-			);
-		});
-		child.once('close', (code) => {
-			clearTimeout(timer);
-			if (timedOut)
-				resolve({
-					ok: false,
-					reason: 'timeout',
-					message: `FFmpeg took over ${timeoutMs / 1000} s`
-				});
-			else if (code === 0) resolve({ ok: true });
-			else
-				resolve({
-					ok: false,
-					reason: 'failed',
-					message: `FFmpeg failed (${code}): ${stderr.trim().split('\n').pop() ?? ''}`
-				});
-		});
-	});
+					: { ok: false, reason: 'failed', message: `FFmpeg could not start: ${e.message}` }
+			) as Failure;
+		}
+	}
 }

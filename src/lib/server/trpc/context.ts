@@ -15,6 +15,8 @@ import type { LiveFeeds } from '../live/feeds';
 import type { SubscriptionSlots } from '../realtime/socket-limits';
 import type { AudioPipeline } from '../calls/audio-pipeline/worker';
 import type { RejectionLog } from '../calls/rejection-log';
+import type { Passwords } from '../auth/passwords';
+import type { IncidentStitcher } from '../share/stitch';
 
 /**
  * The per-process objects transport hands to services, built once by the composition root
@@ -34,6 +36,10 @@ export interface Services {
 	rejectionLog: RejectionLog;
 	/** The audio pipeline's queue (FFmpeg null: audio is stored as received). */
 	pipeline: AudioPipeline;
+	/** Every password hash and check of the process, through one bounded queue. */
+	passwords: Passwords;
+	/** Joins shared incidents into one MP3 (share/stitch.ts), a bounded number at once. */
+	stitcher: IncidentStitcher;
 	startedAt: number;
 	/** This process among the instances sharing one database (bus echoes, presence rows). */
 	instanceId: string;

@@ -279,6 +279,19 @@ export interface FolderIngestedTable {
 	at: number;
 }
 
+/** A folder an admin set up for folder ingest (calls/watch-folders.ts). */
+export interface WatchFoldersTable {
+	id: Generated<number>;
+	path: string;
+	format: 'trunk-recorder' | 'sdrtrunk';
+	system_ref: number;
+	api_key_id: number | null;
+	mode: 'leave' | 'move';
+	enabled: Generated<number>;
+	created_at: number;
+	updated_at: number;
+}
+
 /** One retired refresh token in every CHECKPOINT_EVERY of a family (auth/sessions.ts). */
 export interface RefreshCheckpointsTable {
 	token_hash: string;
@@ -398,6 +411,7 @@ export interface Database {
 	outbox: OutboxTable;
 	forward_targets: ForwardTargetsTable;
 	folder_ingested: FolderIngestedTable;
+	watch_folders: WatchFoldersTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -5,7 +5,6 @@ import { services } from '$lib/server/app';
 import { textReply, toWebResponse } from '$lib/server/http/reply';
 import { sharedFiles } from '$lib/server/share/public';
 import { incidentEntries } from '$lib/server/share/incident-files';
-import { stitchIncident } from '$lib/server/share/stitch';
 import { shareMessage } from '$lib/share-text';
 
 const STATUS = { absent: 501, busy: 503, timeout: 504, failed: 500 } as const;
@@ -18,7 +17,7 @@ export const GET: RequestHandler = async ({ params }) => {
 		return toWebResponse(textReply(found.status, shareMessage(found.reason)));
 	const entries = await incidentEntries(svc.config.recordingsDir, found.rows);
 	const inputs = entries.flatMap((e) => (e.path ? [e.path] : []));
-	const result = await stitchIncident(svc.config.ffmpegPath, inputs, svc.config.stitchTimeoutSec);
+	const result = await svc.stitcher.stitch(inputs);
 	if (!result.ok) {
 		const extra: Record<string, string> = result.reason === 'busy' ? { 'retry-after': '10' } : {};
 		const hint = result.reason === 'absent' ? ' Download the zip instead.' : '';

@@ -9,6 +9,7 @@ import { adminEventsProcedure } from './events';
 import { adminDelaysRouter } from './delays';
 import { adminSharesRouter } from '../share';
 import { adminForwardRouter } from './forward';
+import { adminWatchFoldersRouter } from './watchFolders';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
@@ -22,5 +23,6 @@ export const adminRouter = router({
 	events: adminEventsProcedure,
 	delays: adminDelaysRouter,
 	shares: adminSharesRouter,
-	forward: adminForwardRouter
+	forward: adminForwardRouter,
+	watchFolders: adminWatchFoldersRouter
 });

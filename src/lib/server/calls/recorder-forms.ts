@@ -1,7 +1,7 @@
 /**
- * Multipart bodies built byte for byte the way each recorder builds them (docs/recorders.md). Used by
- * `npm run simulate` and by the integration tests, so what the tests prove is what the simulator
- * sends.
+ * Multipart bodies built byte for byte the way each recorder builds them (docs/recorders.md). The
+ * server uses them for folder ingest and downstream forwarding; `npm run simulate`, the benches
+ * and the integration tests import them from here, so what the tests prove is what is sent.
  */
 
 export interface Multipart {
