@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import { serializeOn } from '../core/db/dialect';
