@@ -19,6 +19,7 @@ import { PresenceSync } from './live/presence-sync';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { findFfmpeg } from './calls/audio-pipeline/ffmpeg';
 import { startForwarding } from './forward/worker';
+import { releaseStaleClaims } from './core/claims';
 import { startAlerts } from './alerts/lifecycle';
 import { createLiveFeeds } from './live/feeds';
 import { logPresenceChanges } from './live/presence-log';
@@ -105,6 +106,11 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 	const svc = await buildServices(cfg, clock);
 	const presenceSync = new PresenceSync({ ...svc, ttlMs: cfg.presenceTtlMs });
 	await presenceSync.start();
+	// Before the workers start: work a crashed instance (or this one, last run) had claimed.
+	await releaseStaleClaims(svc.db, svc.clock, {
+		shared: cfg.databaseUrl !== null,
+		presenceTtlMs: cfg.presenceTtlMs
+	});
 	svc.onShutdown.push(
 		() => presenceSync.stop(),
 		await startCalls(svc),
