@@ -20,6 +20,7 @@ import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { findFfmpeg } from './calls/audio-pipeline/ffmpeg';
 import { startForwarding } from './forward/worker';
 import { releaseStaleClaims } from './core/claims';
+import { releaseClaimsEvery } from './calls/lifecycle';
 import { startAlerts } from './alerts/lifecycle';
 import { createLiveFeeds } from './live/feeds';
 import { logPresenceChanges } from './live/presence-log';
@@ -107,10 +108,8 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 	const presenceSync = new PresenceSync({ ...svc, ttlMs: cfg.presenceTtlMs });
 	await presenceSync.start();
 	// Before the workers start: work a crashed instance (or this one, last run) had claimed.
-	await releaseStaleClaims(svc.db, svc.clock, {
-		shared: cfg.databaseUrl !== null,
-		presenceTtlMs: cfg.presenceTtlMs
-	});
+	const claimOpts = { shared: cfg.databaseUrl !== null, presenceTtlMs: cfg.presenceTtlMs };
+	await releaseStaleClaims(svc.db, svc.clock, claimOpts);
 	svc.onShutdown.push(
 		() => presenceSync.stop(),
 		await startCalls(svc),
@@ -119,6 +118,9 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 		startForwarding(svc),
 		await startAlerts(svc)
 	);
+	// Shared database: another instance may die at any time; its claims go back once its
+	// heartbeat is stale, rather than waiting out the whole lease.
+	if (claimOpts.shared) svc.onShutdown.push(releaseClaimsEvery(svc, claimOpts));
 	if (svc.clock instanceof FileClock) svc.onShutdown.push(svc.clock.listen());
 	const sockets: WebSocketHandle[] = [];
 	let stopped: Promise<void> | undefined;

@@ -4,6 +4,9 @@ import { startDelayScheduler } from './delay';
 import { startFolderIngest, type FolderIngestDeps } from './folder-ingest';
 import type { AudioPipeline } from './audio-pipeline/worker';
 import type { Bus } from '../core/bus';
+import type { Clock } from '../core/clock';
+import type { DB } from '../core/db';
+import { releaseStaleClaims } from '../core/claims';
 
 export type CallsLifecycleDeps = RetentionDeps &
 	FolderIngestDeps & {
@@ -78,4 +81,26 @@ export async function startCalls(deps: CallsLifecycleDeps): Promise<() => Promis
 		await deps.pipeline.stop();
 		await stopFolderIngest();
 	};
+}
+
+/**
+ * Every presence TTL: gives back work claimed by instances whose heartbeat went stale and wakes
+ * the audio pipeline to take it (the outbox workers look again on their own timers).
+ */
+export function releaseClaimsEvery(
+	deps: { db: DB; clock: Clock; pipeline: AudioPipeline },
+	opts: { shared: boolean; presenceTtlMs: number }
+): () => void {
+	const timer = setInterval(() => {
+		releaseStaleClaims(deps.db, deps.clock, opts)
+			.then((released) => released > 0 && deps.pipeline.kick())
+			.catch((err) =>
+				console.error(
+					'Squelch: releasing stale claims failed:',
+					err instanceof Error ? err.message : err
+				)
+			);
+	}, opts.presenceTtlMs);
+	timer.unref();
+	return () => clearInterval(timer);
 }
