@@ -10,6 +10,7 @@
  */
 import WebSocket from 'ws';
 import { now } from './lib/stats';
+import { sourceAddress } from './lib/source-address';
 
 export interface SubscribersStart {
 	type: 'start';
@@ -20,10 +21,12 @@ export interface SubscribersStart {
 	count: number;
 	/** Unix seconds that the call with seq 0 carries as dateTime. */
 	base: number;
+	/** Where this process's sockets start in the run's numbering (source address spread). */
+	first: number;
 }
 
 export type SubscribersReport =
-	| { type: 'ready'; open: number; failed: number; firstError?: string }
+	| { type: 'ready'; open: number; failed: number; firstError?: string; connectMs: number }
 	| {
 			type: 'result';
 			seqs: number[];
@@ -59,7 +62,10 @@ function onMessage(text: string, t: number) {
 function open(start: SubscribersStart, index: number): Promise<void> {
 	return new Promise((resolve, reject) => {
 		const url = start.mode === 'trpc' ? `${start.url}?connectionParams=1` : start.url;
-		const ws = new WebSocket(url, { perMessageDeflate: false });
+		const ws = new WebSocket(url, {
+			perMessageDeflate: false,
+			localAddress: sourceAddress(start.first + index)
+		});
 		sockets.push(ws);
 		const timer = setTimeout(() => reject(new Error('no started message within 30 s')), 30_000);
 		ws.once('error', (err) => {
@@ -113,6 +119,7 @@ function open(start: SubscribersStart, index: number): Promise<void> {
 process.on('message', async (msg: SubscribersStart | { type: 'stop' }) => {
 	if (msg.type === 'start') {
 		base = msg.base;
+		const t0 = now();
 		let failed = 0;
 		let firstError: string | undefined;
 		// In waves, as many real clients arriving at once would not all land in the same millisecond.
@@ -129,7 +136,8 @@ process.on('message', async (msg: SubscribersStart | { type: 'stop' }) => {
 			type: 'ready',
 			open: msg.count - failed,
 			failed,
-			firstError
+			firstError,
+			connectMs: now() - t0
 		} satisfies SubscribersReport);
 	} else if (msg.type === 'stop') {
 		stopping = true;

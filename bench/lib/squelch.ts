@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import superjson from 'superjson';
 import type { AppRouter } from '../../src/lib/server/trpc/root';
+import { spawnNode } from './children';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -24,22 +25,20 @@ export async function startSquelch(
 ): Promise<Squelch> {
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-bench-'));
 	const profArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-	const child: ChildProcess = spawn(
-		process.execPath,
-		[...profArgs, path.join(root, 'scripts/start.js')],
-		{
-			cwd: root,
-			env: {
-				...process.env,
-				NODE_ENV: 'production',
-				HOST: '127.0.0.1',
-				PORT: '0',
-				DATA_DIR: dataDir,
-				...opts.env
-			},
-			stdio: ['ignore', 'pipe', 'pipe']
+	const child: ChildProcess = spawnNode([...profArgs, path.join(root, 'scripts/start.js')], {
+		cwd: root,
+		env: {
+			...process.env,
+			NODE_ENV: 'production',
+			HOST: '127.0.0.1',
+			PORT: '0',
+			DATA_DIR: dataDir,
+			// The listeners' tokens must outlast a full run on a busy machine (the scanner page
+			// refreshes them; the bench's raw clients do not).
+			SQUELCH_ACCESS_TTL: '7200',
+			...opts.env
 		}
-	);
+	});
 	let log = '';
 	const port = await new Promise<number>((resolve, reject) => {
 		// Generous: the first run builds the app.

@@ -1,23 +1,42 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+	chromium,
+	type Browser,
+	type BrowserContext,
+	type BrowserContextOptions,
+	type Page
+} from 'playwright-core';
 
 export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../e2e/screenshots');
 
+const LAUNCH = {
+	executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+	args: [
+		'--headless',
+		'--no-sandbox',
+		'--disable-gpu',
+		'--disable-background-networking',
+		'--disable-component-update',
+		'--disable-sync',
+		'--autoplay-policy=no-user-gesture-required'
+	]
+};
+
 /** Debian's Chromium, headless, with the flags this sandbox needs (no background networking). */
 export function launchBrowser(): Promise<Browser> {
-	return chromium.launch({
-		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-		args: [
-			'--headless',
-			'--no-sandbox',
-			'--disable-gpu',
-			'--disable-background-networking',
-			'--disable-component-update',
-			'--disable-sync',
-			'--autoplay-policy=no-user-gesture-required'
-		]
-	});
+	return chromium.launch(LAUNCH);
+}
+
+/**
+ * The same Chromium with a real profile in `dir` (a persistent context), for what the browser
+ * treats differently in incognito-like contexts (the Push API). Closing the context ends it.
+ */
+export function launchProfile(
+	dir: string,
+	options: BrowserContextOptions
+): Promise<BrowserContext> {
+	return chromium.launchPersistentContext(dir, { ...LAUNCH, ...options });
 }
 
 export const DESKTOP = { viewport: { width: 1280, height: 800 } };

@@ -19,7 +19,12 @@ const call: Call = {
 	source: { id: 7, alias: 'Engine 7' },
 	frequencies: [],
 	sources: [{ pos: 0, src: 7, tag: 'Engine 7' }],
-	patches: [200, 201]
+	patches: [200, 201],
+	emergency: true,
+	transcript: {
+		text: 'Engine 7 on scene',
+		segments: [{ start: 0, end: 1.5, text: 'on scene', unit: 7, alias: 'Engine 7' }]
+	}
 };
 
 /** What tRPC's ws handler sends for `yield tracked(String(id), call)` on subscription `rpcId`. */
@@ -43,6 +48,14 @@ describe('LiveCall frames', () => {
 		const parsed = JSON.parse(live.frame({ id: 1 }).toString());
 		expect(superjson.deserialize(parsed.result.data)).toEqual({ id: '42', data: call });
 		expect(parsed.result.id).toBe('42');
+	});
+
+	it('carry a transcript update as the call again, tracked as <callId>:<seq>', () => {
+		const update = new LiveCall(call, 9, 99, 120, 'all', 'transcript');
+		const parsed = JSON.parse(update.frame({ id: 1 }).toString());
+		expect(parsed.result.id).toBe('42:120');
+		expect(superjson.deserialize(parsed.result.data)).toEqual({ id: '42:120', data: call });
+		expect(new LiveCall(call, 9, 99, 120, 'all', 'call').eventId).toBe('42');
 	});
 
 	it('encodes once per distinct request id, however many listeners share it', () => {

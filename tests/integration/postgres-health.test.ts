@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase } from '../../src/lib/server/core/db/test-db';
 import { startServer, type TestServer } from '../helpers/server';
 import { signInAdmin } from '../helpers/client';
+import { waitFor } from '../helpers/recorders';
 import { postgresForTest } from '../helpers/postgres-cluster';
 
 /**
@@ -78,8 +79,17 @@ describe('Squelch on PostgreSQL', () => {
 		});
 
 		await asAdmin((c) => c.query(`alter database ${name} connection limit -1`));
-		const back = await fetch(`${server.url}/api/health`);
-		expect(back.status).toBe(200);
+		// The bus's listening connection was ended too: it comes back on its own backoff (at most
+		// 5 s), and the instance is healthy again once it listens.
+		const health = async () => {
+			const res = await fetch(`${server.url}/api/health`);
+			return { status: res.status, body: await res.json() };
+		};
+		const back = await waitFor(health, (h) => h.status === 200);
+		expect(back).toMatchObject({
+			status: 200,
+			body: { database: { ok: true }, bus: { kind: 'postgres', state: 'listening' } }
+		});
 		expect(server.output()).not.toContain(new URL(url).password);
 	});
 });

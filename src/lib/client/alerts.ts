@@ -72,15 +72,33 @@ export async function pushState(): Promise<PushState> {
 	return (await reg?.pushManager.getSubscription()) ? 'on' : 'off';
 }
 
+/** How long the browser may take to register with its push service before the page gives up. */
+const SUBSCRIBE_TIMEOUT_MS = 10_000;
+
+function withinTime<T>(promise: Promise<T>, ms: number): Promise<T> {
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms);
+		promise.then(
+			(value) => (clearTimeout(timer), resolve(value)),
+			(err) => (clearTimeout(timer), reject(err))
+		);
+	});
+}
+
 /** Asks for permission (call only from a click) and binds this device's push subscription. */
 export async function enablePush(): Promise<PushState> {
 	if ((await pushState()) === 'unsupported') return 'unsupported';
 	if ((await Notification.requestPermission()) !== 'granted') return 'denied';
 	const reg = await navigator.serviceWorker.ready;
 	const { publicKey } = await api.alerts.push.publicKey.query();
-	const sub = await reg.pushManager.subscribe({
-		userVisibleOnly: true,
-		applicationServerKey: publicKey
+	const sub = await withinTime(
+		reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: publicKey }),
+		SUBSCRIBE_TIMEOUT_MS
+	).catch((err: unknown) => {
+		// The browser's own push service (FCM, Mozilla's, Apple's) is out of reach: offline, a
+		// blocked network, or a browser built without one. Chromium then never answers at all.
+		const why = err instanceof Error ? err.message : String(err);
+		throw new Error(`This browser could not reach its push service (${why}). Try again later.`);
 	});
 	const json = sub.toJSON();
 	await api.alerts.push.subscribe.mutate({

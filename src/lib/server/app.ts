@@ -10,6 +10,8 @@ import { loadAuthKeys } from './auth/secrets';
 import { Passwords } from './auth/passwords';
 import { IncidentStitcher } from './share/stitch';
 import { VerifiedTokens } from './auth/access-token';
+import { audioFiles } from './calls/audio-files';
+import { BusView } from './core/bus-view';
 import { LoginThrottle } from './auth/throttle';
 import { UploadRateLimiter } from './calls/rate-limit';
 import { RejectionLog } from './calls/rejection-log';
@@ -22,6 +24,7 @@ import { startForwarding } from './forward/worker';
 import { releaseStaleClaims } from './core/claims';
 import { releaseClaimsEvery } from './calls/lifecycle';
 import { startAlerts } from './alerts/lifecycle';
+import { startTranscripts } from './transcripts/worker';
 import { createLiveFeeds } from './live/feeds';
 import { logPresenceChanges } from './live/presence-log';
 import { appRouter } from './trpc/root';
@@ -63,6 +66,9 @@ export async function buildServices(
 		keys: await loadAuthKeys(db, clock),
 		throttle: new LoginThrottle({ db, clock }, cfg.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
+		audioFiles: audioFiles(clock, cfg),
+		sessionView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus, true),
+		scopeView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus),
 		presence: new Presence(),
 		pipeline: new AudioPipeline(
 			{ db, clock, bus, config: cfg, instanceId },
@@ -101,7 +107,7 @@ export interface App {
 /**
  * Builds the services and starts the background work: presence shared with other instances, interrupted uploads, retention, the audio
  * pipeline and broadcast delay, folder ingest, the presence log, the upload-rejection log's
- * flushes, downstream forwarding, alert decisions and Web Push.
+ * flushes, downstream forwarding, transcription, alert decisions and Web Push.
  */
 export async function createApp(cfg: Config, clock: Clock = systemClock): Promise<App> {
 	const svc = await buildServices(cfg, clock);
@@ -116,6 +122,7 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 		logPresenceChanges(svc),
 		svc.rejectionLog.start(),
 		startForwarding(svc),
+		startTranscripts(svc),
 		await startAlerts(svc)
 	);
 	// Shared database: another instance may die at any time; its claims go back once its

@@ -8,6 +8,8 @@ import { createTestDb } from './core/db';
 import { InProcessBus, type BusTopics, type Topic } from './core/bus';
 import { LoginThrottle } from './auth/throttle';
 import { VerifiedTokens } from './auth/access-token';
+import { audioFiles } from './calls/audio-files';
+import { BusView } from './core/bus-view';
 import { Presence } from './live/presence';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { createLiveFeeds } from './live/feeds';
@@ -59,6 +61,9 @@ export async function testServices(
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
 		throttle: new LoginThrottle({ db, clock }, config.loginAttempts),
 		verifiedTokens: new VerifiedTokens(),
+		audioFiles: audioFiles(clock, config),
+		sessionView: new BusView(clock, config.audioAuthMaxAgeMs, bus, true),
+		scopeView: new BusView(clock, config.audioAuthMaxAgeMs, bus),
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),

@@ -69,6 +69,19 @@ describe('event texts', () => {
 		).toBe('call 7 · system 1 · talkgroup 101 · key tower');
 	});
 
+	it('says what became of an undelivered push', () => {
+		expect(eventTypeLabel('alert.push_failed')).toBe('Push not delivered');
+		expect(describeEvent({ type: 'alert.push_failed', status: 410, removed: true })).toBe(
+			'push service answered 410 · device removed'
+		);
+		expect(describeEvent({ type: 'alert.push_failed', status: 429, retrying: true })).toBe(
+			'push service answered 429 · retrying'
+		);
+		expect(describeEvent({ type: 'alert.push_failed', status: null, gaveUp: true })).toBe(
+			'push service unreachable · gave up'
+		);
+	});
+
 	it('never shows an empty cell, and names unknown types as they are', () => {
 		expect(describeEvent({ type: 'something.new' })).toBe('—');
 		expect(eventTypeLabel('something.new')).toBe('something.new');

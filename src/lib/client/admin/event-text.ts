@@ -13,7 +13,8 @@ export const EVENT_TYPES = [
 	'share.revoked',
 	'forward.failed',
 	'forward.recovered',
-	'forward.gaveup'
+	'forward.gaveup',
+	'alert.push_failed'
 ];
 
 const LABELS: Record<string, string> = {
@@ -30,7 +31,8 @@ const LABELS: Record<string, string> = {
 	'share.revoked': 'Share link revoked',
 	'forward.failed': 'Forwarding failing',
 	'forward.recovered': 'Forwarding back',
-	'forward.gaveup': 'Forwarding gave up'
+	'forward.gaveup': 'Forwarding gave up',
+	'alert.push_failed': 'Push not delivered'
 };
 
 export const eventTypeLabel = (type: string) => LABELS[type] ?? type;
@@ -115,6 +117,12 @@ export function describeEvent(e: { type: string; [key: string]: unknown }): stri
 		case 'forward.gaveup':
 			parts.push(str(e.target));
 			if (e.error) parts.push(str(e.error));
+			break;
+		case 'alert.push_failed':
+			parts.push(e.status ? `push service answered ${str(e.status)}` : 'push service unreachable');
+			if (e.removed) parts.push('device removed');
+			else if (e.gaveUp) parts.push('gave up');
+			else if (e.retrying) parts.push('retrying');
 			break;
 	}
 	return parts.join(' · ') || '—';

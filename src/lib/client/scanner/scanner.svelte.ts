@@ -236,7 +236,8 @@ export class Scanner {
 	}
 
 	receive(call: Call) {
-		if (this.seen.has(call.id)) return;
+		// The same call again is an update (its transcript arrived): shown in place, never replayed.
+		if (this.seen.has(call.id)) return this.update(call);
 		this.seen.add(call.id);
 		this.history = [call, ...this.history.filter((c) => c.id !== call.id)].slice(0, HISTORY);
 		this.receivingUntil = Date.now() + RECEIVING_MS;
@@ -245,6 +246,14 @@ export class Scanner {
 		this.applyRate();
 		if (!this.current && this.unlocked && !this.paused) this.next();
 		else if (this.current && !this.paused) this.prefetchNext();
+	}
+
+	/** Puts a newer copy of a call wherever it is shown or waits. */
+	private update(call: Call) {
+		const swap = (c: Call) => (c.id === call.id ? call : c);
+		this.history = this.history.map(swap);
+		this.queue = this.queue.map(swap);
+		if (this.current?.id === call.id) this.current = call;
 	}
 
 	private prefetchNext() {

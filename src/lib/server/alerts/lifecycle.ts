@@ -2,10 +2,11 @@ import type { DecideDeps } from './decide';
 import { startAlertDecisions } from './worker';
 import { startPushWorker } from './push-outbox';
 import { dropSessionPush, loadVapidKeys } from './push';
-import { dropRulesCache } from './rules';
+import { watchTranscripts } from './transcript-alerts';
 
 /**
- * Start-up work for alerts: the decision worker (stored calls → alerts rows), the push worker
+ * Start-up work for alerts: the decision worker (stored calls → alerts rows), keyword rules as
+ * transcripts arrive, the push worker
  * (outbox → push services), and dropping a device's push subscription when its session ends.
  */
 export async function startAlerts(
@@ -17,19 +18,17 @@ export async function startAlerts(
 			console.error('Squelch: dropping push subscription failed:', err)
 		);
 	});
-	// Another instance changed a rule: decide the next call with the new set.
-	const offRules = svc.bus.subscribe('alert.rules.changed', () => dropRulesCache(svc.db));
 	const stopDecisions = startAlertDecisions(svc);
+	const stopKeywords = watchTranscripts(svc);
 	const stopPush = startPushWorker({
 		...svc,
 		vapid,
-		subject: svc.config.origin ?? 'mailto:squelch@localhost',
-		claimLeaseMs: svc.config.claimLeaseMs
+		subject: svc.config.origin ?? 'mailto:squelch@localhost'
 	});
 	return async () => {
 		offRevoked();
-		offRules();
 		await stopDecisions();
+		await stopKeywords();
 		await stopPush();
 	};
 }

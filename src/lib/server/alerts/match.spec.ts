@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { spokenKeyword } from './keywords';
 import {
 	inQuietHours,
 	isEmptyMatch,
@@ -30,6 +31,7 @@ const rule = (m: Partial<RuleMatch>): RuleMatch => ({
 	groups: [],
 	tags: [],
 	emergency: false,
+	keywords: [],
 	...m
 });
 
@@ -101,5 +103,25 @@ describe('quiet hours', () => {
 	it('know real zones only', () => {
 		expect(isTimeZone('Europe/Paris')).toBe(true);
 		expect(isTimeZone('Mars/Olympus')).toBe(false);
+	});
+});
+
+describe('keyword rules', () => {
+	it('wait for the transcript, then match whole words and phrases, with the rest of the match', () => {
+		const fire = rule({ keywords: ['structure fire', 'mayday'], talkgroups: [4200] });
+		expect(matches(fire, call)).toBe(false); // at ingest: no transcript yet
+		expect(matches(fire, { ...call, transcript: 'Reported STRUCTURE-fire, 5th and Main.' })).toBe(
+			true
+		);
+		expect(matches(fire, { ...call, transcript: 'Mayday, mayday!' })).toBe(true);
+		expect(matches(fire, { ...call, transcript: 'structure is on fire' })).toBe(false);
+		expect(matches(fire, { ...call, transcript: 'maydays' })).toBe(false);
+		expect(matches(fire, { ...call, talkgroup: 1, transcript: 'structure fire' })).toBe(false);
+	});
+
+	it('count as a match field of their own', () => {
+		expect(isEmptyMatch(rule({ keywords: ['fire'] }))).toBe(false);
+		expect(spokenKeyword(['Shots fired'], 'we have shots fired on Elm')).toBe('Shots fired');
+		expect(spokenKeyword(['  '], 'anything')).toBeNull();
 	});
 });

@@ -1,3 +1,5 @@
+import { spokenKeyword } from './keywords';
+
 /**
  * Which rules a stored call matches: pure functions, no database, so the decision is cheap for
  * thousands of rules and testable on a manual clock.
@@ -12,6 +14,8 @@ export interface RuleMatch {
 	tags: string[];
 	/** true: only calls the recorder flagged as an emergency. */
 	emergency: boolean;
+	/** Words or phrases, any of which the transcript must say (alerts/keywords.ts). */
+	keywords: string[];
 }
 
 /** Local wall-clock times "HH:MM" in an IANA time zone; end before start spans midnight. */
@@ -38,6 +42,8 @@ export interface CallFacts {
 	unitAlias: string;
 	emergency: boolean;
 	dateTime: number;
+	/** The call's transcript once it arrived; keyword rules wait for it. */
+	transcript?: string | null;
 }
 
 const anyOf = <T>(wanted: readonly T[], value: T) => wanted.length === 0 || wanted.includes(value);
@@ -49,6 +55,8 @@ export function matches(rule: RuleMatch, call: CallFacts): boolean {
 	if (!anyOf(rule.groups, call.group)) return false;
 	if (!anyOf(rule.tags, call.tag)) return false;
 	if (rule.units.length > 0 && !call.units.some((u) => rule.units.includes(u))) return false;
+	if (rule.keywords.length > 0 && !spokenKeyword(rule.keywords, call.transcript ?? ''))
+		return false;
 	return true;
 }
 
@@ -57,7 +65,7 @@ export function isEmptyMatch(rule: RuleMatch): boolean {
 	return (
 		!rule.emergency &&
 		rule.systems.length + rule.talkgroups.length + rule.units.length === 0 &&
-		rule.groups.length + rule.tags.length === 0
+		rule.groups.length + rule.tags.length + rule.keywords.length === 0
 	);
 }
 

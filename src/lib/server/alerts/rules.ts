@@ -5,6 +5,8 @@ import { serializeOn } from '../core/db/dialect';
 import type { Bus } from '../core/bus';
 import type { Selectable } from 'kysely';
 import type { AlertRulesTable } from '../core/db/types';
+import { RuleIndex } from './rule-index';
+import { normaliseKeyword } from './keywords';
 import { isEmptyMatch, isTimeZone, type QuietHours, type RuleMatch } from './match';
 
 /** Bounds on what one user may store (router schemas use the same numbers). */
@@ -16,14 +18,16 @@ export const MAX_COOLDOWN_SECONDS = 86_400;
 export const SOUNDS = ['beep', 'chime', 'siren', 'none'] as const;
 export type Sound = (typeof SOUNDS)[number];
 
-export interface RuleInput extends RuleMatch {
+export interface RuleInput extends Omit<RuleMatch, 'keywords'> {
 	name: string;
 	sound: Sound;
 	cooldownSeconds: number;
 	quietHours: QuietHours | null;
+	/** Optional: a rule without keywords is decided at ingest. */
+	keywords?: string[];
 }
 
-export interface AlertRule extends RuleInput {
+export interface AlertRule extends Omit<RuleInput, 'keywords'>, RuleMatch {
 	id: number;
 	userId: number;
 	createdAt: number;
@@ -51,7 +55,8 @@ const EMPTY_MATCH: RuleMatch = {
 	units: [],
 	groups: [],
 	tags: [],
-	emergency: false
+	emergency: false,
+	keywords: []
 };
 
 export function toRule(row: Selectable<AlertRulesTable>): AlertRule {
@@ -69,30 +74,32 @@ export function toRule(row: Selectable<AlertRulesTable>): AlertRule {
 		groups: match.groups,
 		tags: match.tags,
 		emergency: match.emergency,
+		keywords: match.keywords,
 		createdAt: row.created_at,
 		updatedAt: row.updated_at
 	};
 }
 
 /** Checks the service owns beyond the router's shapes, and de-duplicates the lists. */
-function normalise(input: RuleInput): RuleInput {
+function normalise(input: RuleInput): RuleInput & RuleMatch {
 	const name = input.name.trim();
 	if (!name) throw new ServiceError('BAD_REQUEST', 'name: must not be empty');
 	if (input.quietHours && !isTimeZone(input.quietHours.timeZone))
 		throw new ServiceError('BAD_REQUEST', 'quietHours.timeZone: not a known IANA time zone');
-	const out: RuleInput = {
+	const out: RuleInput & RuleMatch = {
 		...input,
 		name,
 		systems: [...new Set(input.systems)],
 		talkgroups: [...new Set(input.talkgroups)],
 		units: [...new Set(input.units)],
 		groups: [...new Set(input.groups.map((g) => g.trim()).filter(Boolean))],
-		tags: [...new Set(input.tags.map((t) => t.trim()).filter(Boolean))]
+		tags: [...new Set(input.tags.map((t) => t.trim()).filter(Boolean))],
+		keywords: [...new Set((input.keywords ?? []).map(normaliseKeyword).filter(Boolean))]
 	};
 	if (isEmptyMatch(out))
 		throw new ServiceError(
 			'BAD_REQUEST',
-			'match: name at least one system, talkgroup, unit, group, tag or emergency'
+			'match: name at least one system, talkgroup, unit, group, tag, keyword or emergency'
 		);
 	return out;
 }
@@ -104,7 +111,8 @@ const matchJson = (r: RuleMatch) =>
 		units: r.units,
 		groups: r.groups,
 		tags: r.tags,
-		emergency: r.emergency
+		emergency: r.emergency,
+		keywords: r.keywords
 	});
 
 export async function listRules(db: DB, userId: number): Promise<AlertRule[]> {
@@ -117,33 +125,32 @@ export async function listRules(db: DB, userId: number): Promise<AlertRule[]> {
 	return rows.map(toRule);
 }
 
-// Every rule on the server, kept per database for the ingest decision and dropped on any change
-// made through this module, here and (through the bus) on every other instance.
-const cache = new WeakMap<DB, Promise<AlertRule[]>>();
+// Every rule on the server, indexed, kept per database for the ingest decision. A change made
+// here drops it at once; `alert.rules.changed` drops it in every instance (alerts/lifecycle.ts).
+const cache = new WeakMap<DB, Promise<RuleIndex>>();
 
-/** Forget the cached rules (alerts/lifecycle.ts calls it on `alert.rules.changed`). */
-export function dropRulesCache(db: DB): void {
-	cache.delete(db);
-}
-
-function rulesChanged(deps: RuleDeps): void {
-	cache.delete(deps.db);
-	deps.bus.publish('alert.rules.changed', {});
-}
-
-export function allRules(db: DB): Promise<AlertRule[]> {
-	let rules = cache.get(db);
-	if (!rules) {
-		rules = db
+export function ruleIndex(db: DB): Promise<RuleIndex> {
+	let index = cache.get(db);
+	if (!index) {
+		index = db
 			.selectFrom('alert_rules')
 			.selectAll()
 			.orderBy('id')
 			.execute()
-			.then((rows) => rows.map(toRule));
-		cache.set(db, rules);
-		rules.catch(() => cache.delete(db));
+			.then((rows) => new RuleIndex(rows.map(toRule)));
+		cache.set(db, index);
+		index.catch(() => cache.delete(db));
 	}
-	return rules;
+	return index;
+}
+
+export function dropRuleIndex(db: DB): void {
+	cache.delete(db);
+}
+
+function rulesChanged(deps: RuleDeps) {
+	cache.delete(deps.db);
+	deps.bus.publish('alert.rules.changed', {});
 }
 
 export async function createRule(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { KyselyPlugin } from 'kysely';
 import { testServices } from '../testing';
 import { insertCall } from '../../../../tests/helpers/calls';
 import { createRule } from './rules';
@@ -13,7 +14,74 @@ const nextAlert = (svc: Awaited<ReturnType<typeof testServices>>) =>
 		});
 	});
 
+/** Counts the statements a Kysely instance runs. */
+function counting() {
+	const plugin: KyselyPlugin & { count: number } = {
+		count: 0,
+		transformQuery(args) {
+			plugin.count++;
+			return args.node;
+		},
+		transformResult: async (args) => args.result
+	};
+	return plugin;
+}
+
+async function listener(svc: Awaited<ReturnType<typeof testServices>>) {
+	const user = await svc.db
+		.insertInto('users')
+		.values({
+			username: 'ana',
+			password_hash: 'x',
+			role: 'listener',
+			created_at: 0,
+			updated_at: 0,
+			access_all: 1
+		})
+		.returning('id')
+		.executeTakeFirstOrThrow();
+	return user.id;
+}
+
+const anyOnSystem1 = {
+	name: 'All',
+	sound: 'beep' as const,
+	cooldownSeconds: 0,
+	quietHours: null,
+	systems: [1],
+	talkgroups: [],
+	units: [],
+	groups: [],
+	tags: [],
+	emergency: false
+};
+
 describe('alert decision worker', () => {
+	it('with no rule on the server, a stored call costs no database work', async () => {
+		const svc = await testServices();
+		const userId = await listener(svc);
+		const counter = counting();
+		const deps = { ...svc, db: svc.db.withPlugin(counter) };
+		const stop = startAlertDecisions(deps);
+		await stop.ready;
+		await new Promise((r) => setTimeout(r, 0));
+		const idle = counter.count;
+		for (let i = 0; i < 20; i++) {
+			svc.bus.publish('call.ingested', { callId: await insertCall(svc.db) });
+			await new Promise((r) => setTimeout(r, 0));
+		}
+		expect(counter.count).toBe(idle);
+		// The first rule: calls stored before it raise nothing; the next one does.
+		const raised = nextAlert(svc);
+		await createRule({ ...deps }, userId, anyOnSystem1);
+		const after = await insertCall(svc.db);
+		svc.bus.publish('call.ingested', { callId: after });
+		await raised;
+		await stop();
+		const alerts = await svc.db.selectFrom('alerts').select('call_id').execute();
+		expect(alerts.map((r) => r.call_id)).toEqual([after]);
+	});
+
 	it('skips the archive on first start, decides each new call once, and carries on after a restart', async () => {
 		const svc = await testServices();
 		const user = await svc.db

@@ -60,3 +60,42 @@ describe('verifyAccessToken', () => {
 		expect(await verifyAccessToken(other, token)).toBeNull();
 	});
 });
+
+describe('verifyAccessToken with the audio endpoint’s session view', () => {
+	it('answers from memory, yet a revocation announced on the bus stops the token at once', async () => {
+		const { svc, token, sessionId } = await setup();
+		expect(await verifyAccessToken(svc, token, svc.sessionView)).not.toBeNull();
+		await revokeSession(svc, sessionId, 'admin');
+		expect(await verifyAccessToken(svc, token, svc.sessionView)).toBeNull();
+	});
+
+	it('a change no event announces is seen once the view’s bound (1 s) has passed', async () => {
+		const { svc, token, sessionId } = await setup();
+		expect(await verifyAccessToken(svc, token, svc.sessionView)).not.toBeNull();
+		// As another instance or a hand edit would: no bus event.
+		await svc.db
+			.updateTable('sessions')
+			.set({ revoked_at: svc.clock.now(), revoke_reason: 'admin' })
+			.where('id', '=', sessionId)
+			.execute();
+		expect(await verifyAccessToken(svc, token, svc.sessionView)).not.toBeNull();
+		svc.clock.advance(999);
+		expect(await verifyAccessToken(svc, token, svc.sessionView)).not.toBeNull();
+		svc.clock.advance(1);
+		expect(await verifyAccessToken(svc, token, svc.sessionView)).toBeNull();
+		// Without the view, the database is read on every request.
+		expect(await verifyAccessToken(svc, token)).toBeNull();
+	});
+
+	it('checks the session’s and the account’s expiry against the clock on every request', async () => {
+		const { svc, token, userId } = await setup();
+		await svc.db
+			.updateTable('users')
+			.set({ expires_at: svc.clock.now() + 500 })
+			.where('id', '=', userId)
+			.execute();
+		expect(await verifyAccessToken(svc, token, svc.sessionView)).not.toBeNull();
+		svc.clock.advance(500);
+		expect(await verifyAccessToken(svc, token, svc.sessionView)).toBeNull();
+	});
+});

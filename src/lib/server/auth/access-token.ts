@@ -2,6 +2,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import type { Role } from '../core/db/types';
+import type { BusView } from '../core/bus-view';
 
 /** Who is calling, as every path (HTTP, audio, WebSocket) sees it. */
 export interface Viewer {
@@ -44,43 +45,83 @@ export async function signAccessToken(
 /**
  * Signature, expiry, and the session still active: a revoked session's tokens stop at once on
  * every path, and stay stopped after a restart. The role is read from the user row, so a demotion
- * also applies immediately. Returns null for anything that does not pass.
+ * also applies immediately. Returns null for anything that does not pass. With a `view` (the
+ * audio endpoint) the session row may come from memory, kept current by the bus and never older
+ * than the view's bound (core/bus-view.ts).
  */
 export async function verifyAccessToken(
 	deps: VerifyDeps,
-	token: string | null | undefined
+	token: string | null | undefined,
+	view?: SessionView
 ): Promise<Viewer | null> {
 	if (!token) return null;
 	const claims = await verifiedClaims(deps, token);
 	if (!claims) return null;
 	const { sessionId, userId, exp } = claims;
 
+	const read = () => readSession(deps.db, sessionId, userId);
+	const facts = view ? await view.through(sessionId, userId, read) : await read();
 	const now = deps.clock.now();
-	const row = await deps.db
+	if (
+		!facts ||
+		facts.sessionExpiresAt <= now ||
+		facts.disabled ||
+		(facts.userExpiresAt !== null && facts.userExpiresAt <= now)
+	)
+		return null;
+	return {
+		userId,
+		username: facts.username,
+		role: facts.role,
+		sessionId,
+		tokenExpiresAt: exp * 1000,
+		accountExpiresAt: facts.userExpiresAt
+	};
+}
+
+/** The session (if not revoked) and its user; null when there is no such active session. */
+async function readSession(
+	db: DB,
+	sessionId: string,
+	userId: number
+): Promise<SessionFacts | null> {
+	const row = await db
 		.selectFrom('sessions')
 		.innerJoin('users', 'users.id', 'sessions.user_id')
 		.select([
 			'users.username',
 			'users.role',
 			'users.disabled',
-			'users.expires_at as user_expires_at'
+			'users.expires_at as user_expires_at',
+			'sessions.expires_at as session_expires_at'
 		])
 		.where('sessions.id', '=', sessionId)
 		.where('sessions.user_id', '=', userId)
 		.where('sessions.revoked_at', 'is', null)
-		.where('sessions.expires_at', '>', now)
 		.executeTakeFirst();
-	if (!row || row.disabled || (row.user_expires_at !== null && row.user_expires_at <= now))
-		return null;
+	if (!row) return null;
 	return {
-		userId,
 		username: row.username,
 		role: row.role,
-		sessionId,
-		tokenExpiresAt: exp * 1000,
-		accountExpiresAt: row.user_expires_at
+		disabled: row.disabled,
+		userExpiresAt: row.user_expires_at,
+		sessionExpiresAt: row.session_expires_at
 	};
 }
+
+/** What the per-request session check reads: the session and its user. */
+export interface SessionFacts {
+	username: string;
+	role: Role;
+	disabled: number;
+	/** The account's expiry (epoch ms) or null. */
+	userExpiresAt: number | null;
+	/** The session's own expiry (epoch ms). */
+	sessionExpiresAt: number;
+}
+
+/** Session rows by session id (null: not active), for the audio endpoint. */
+export type SessionView = BusView<string, SessionFacts | null>;
 
 interface Claims {
 	sessionId: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { seedSystem } from '../admin/test-support';
 import type { Viewer } from '../auth/access-token';
-import { accessScope, canHear } from './access';
+import { accessScope, audibleScope, canHear } from './access';
 import { testServices } from '../testing';
 import { isPostgres } from '../core/db/dialect';
 import type { DB } from '../core/db';
@@ -130,5 +130,30 @@ describe('access scope (fails closed)', () => {
 		expect((await accessScope(db, { ...viewer, role: 'admin' })).all).toBe(true);
 		await db.updateTable('users').set({ access_all: 1 }).where('id', '=', userId).execute();
 		expect(canHear(await accessScope(db, viewer), fire.systemId, fire.talkgroupIds[0])).toBe(true);
+	});
+});
+
+describe('audibleScope with the audio endpoint’s view', () => {
+	it('keeps a listener’s grants in memory; access.changed applies them at once, anything else within 1 s', async () => {
+		const { deps, db, fire, viewer, userId } = await setup();
+		const hears = async () => {
+			const scope = await audibleScope(deps, viewer, deps.scopeView);
+			return canHear(scope, fire.systemId, fire.talkgroupIds[0]);
+		};
+		expect(await hears()).toBe(false);
+		await db
+			.insertInto('user_access')
+			.values({ user_id: userId, system_id: fire.systemId, talkgroup_id: null })
+			.execute();
+		// Written with no event: the held scope stands until its bound has passed.
+		expect(await hears()).toBe(false);
+		deps.clock.advance(1000);
+		expect(await hears()).toBe(true);
+
+		await db.deleteFrom('user_access').execute();
+		deps.bus.publish('access.changed', { userId });
+		expect(await hears()).toBe(false);
+		// Anonymous viewers are never held (public listening is read per request).
+		expect((await audibleScope(deps, null, deps.scopeView)).all).toBe(true);
 	});
 });

@@ -2,17 +2,31 @@ import type { DB } from '../core/db';
 import type { Viewer } from '../auth/access-token';
 import type { Clock } from '../core/clock';
 import { getSettings } from '../core/settings';
+import type { BusView } from '../core/bus-view';
 import { audienceOf, type Audience } from './publish';
 
-/** The scope of the archive and audio endpoints: what the viewer may hear, now. */
+/** A signed-in user's grants and delay audience, by user id (the audio endpoint's view). */
+export type ScopeView = BusView<number, { scope: AccessScope; audience: Audience }>;
+
+/**
+ * The scope of the archive and audio endpoints: what the viewer may hear, now. With a `view`
+ * (the audio endpoint) a signed-in user's grants may come from memory, kept current by
+ * `access.changed` (core/bus-view.ts).
+ */
 export async function audibleScope(
 	deps: { db: DB; clock: Clock },
-	viewer: Viewer | null
+	viewer: Viewer | null,
+	view?: ScopeView
 ): Promise<AccessScope> {
-	const [scope, audience] = await Promise.all([
-		accessScope(deps.db, viewer),
-		audienceOf(deps.db, viewer)
-	]);
+	const read = async () => {
+		const [scope, audience] = await Promise.all([
+			accessScope(deps.db, viewer),
+			audienceOf(deps.db, viewer)
+		]);
+		return { scope, audience };
+	};
+	const { scope, audience } =
+		view && viewer ? await view.through(viewer.userId, viewer.userId, read) : await read();
 	return { ...scope, audible: { audience, now: deps.clock.now() } };
 }
 

@@ -3,17 +3,22 @@ import type { DB } from '../core/db';
 import type { Clock } from '../core/clock';
 import type { Viewer } from '../auth/access-token';
 import { getSettings } from '../core/settings';
-import { audibleScope } from './access';
+import { audibleScope, type ScopeView } from './access';
 import { scopeFilter } from './dto';
 import { absoluteAudioPath } from './storage';
 import { parseRange } from './range';
 import { textReply as text, type Reply } from './reply';
+import type { AudioFiles, AudioFileInfo } from './audio-files';
 
 /** What serving audio needs: the database, the time (broadcast delay) and where recordings live. */
 export interface AudioDeps {
 	db: DB;
 	clock: Clock;
 	config: { recordingsDir: string };
+	/** Small recordings held in memory (app.ts); without it every request reads the disk. */
+	audioFiles?: AudioFiles;
+	/** Listeners' grants held in memory (app.ts); without it they are read per request. */
+	scopeView?: ScopeView;
 }
 
 export interface AudioRequest {
@@ -39,7 +44,7 @@ export async function serveAudio(svc: AudioDeps, input: AudioRequest): Promise<R
 		return text(401, 'sign in required', { 'www-authenticate': 'Bearer' });
 	}
 	const id = /^\d{1,15}$/.test(input.id) ? Number(input.id) : 0;
-	const scope = await audibleScope(svc, viewer);
+	const scope = await audibleScope(svc, viewer, svc.scopeView);
 	const row = id
 		? await svc.db
 				.selectFrom('calls')
@@ -65,15 +70,15 @@ export interface AudioRow {
  * above and the share-link route (share/), which checks the link instead.
  */
 export async function serveStoredAudio(
-	svc: Pick<AudioDeps, 'config'>,
+	svc: Pick<AudioDeps, 'config' | 'audioFiles'>,
 	input: Pick<AudioRequest, 'method' | 'header'>,
 	row: AudioRow,
 	cacheControl: string
 ): Promise<Reply> {
 	const { header } = input;
 	const file = absoluteAudioPath(svc.config.recordingsDir, row.audio_path);
-	const stat = file ? await fs.promises.stat(file).catch(() => null) : null;
-	if (!file || !stat?.isFile()) return text(404, 'not found');
+	const stat = file ? await fileInfo(svc, file) : null;
+	if (!file || !stat) return text(404, 'not found');
 
 	const etag = `"${row.id}-${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"`;
 	const lastModified = new Date(Math.floor(stat.mtimeMs / 1000) * 1000);
@@ -110,7 +115,16 @@ export async function serveStoredAudio(
 	if (range) headers['content-range'] = `bytes ${start}-${end}/${size}`;
 	const status = range ? 206 : 200;
 	if (input.method === 'HEAD' || size === 0) return { status, headers, body: null };
-	return { status, headers, body: { file, start, end } };
+	return { status, headers, body: { file, start, end, data: stat.data } };
+}
+
+async function fileInfo(
+	svc: Pick<AudioDeps, 'audioFiles'>,
+	file: string
+): Promise<AudioFileInfo | null> {
+	if (svc.audioFiles) return svc.audioFiles.info(file);
+	const stat = await fs.promises.stat(file).catch(() => null);
+	return stat?.isFile() ? { size: stat.size, mtimeMs: stat.mtimeMs, data: null } : null;
 }
 
 function notModified(header: AudioRequest['header'], etag: string, lastModified: Date): boolean {

@@ -23,6 +23,25 @@ export interface Call {
 	frequencies: unknown[];
 	sources: Array<{ pos: number; src: number; tag?: string }>;
 	patches: number[];
+	/** The recorder flagged it as an emergency. */
+	emergency: boolean;
+	/** Its transcript (transcripts/), or null: none yet, or transcripts are off. */
+	transcript: Transcript | null;
+}
+
+/** Who said what: lines aligned to the units' positions in the call (docs/transcripts.md). */
+export interface Transcript {
+	text: string;
+	segments: Array<{
+		/** Seconds from the start of the call. */
+		start: number;
+		end: number;
+		text: string;
+		/** The unit's radio id, or null (no positions: one block). */
+		unit: number | null;
+		/** Its alias when known. */
+		alias: string | null;
+	}>;
 }
 
 /** Selects everything toCall needs; add where/order/limit to it. */
@@ -36,6 +55,7 @@ export function selectCalls(db: DB) {
 				.onRef('units.system_id', '=', 'calls.system_id')
 				.onRef('units.unit_ref', '=', 'calls.source')
 		)
+		.leftJoin('transcripts', 'transcripts.call_id', 'calls.id')
 		.select([
 			'calls.id',
 			'calls.date_time',
@@ -46,6 +66,7 @@ export function selectCalls(db: DB) {
 			'calls.frequencies',
 			'calls.sources',
 			'calls.patches',
+			'calls.emergency',
 			'calls.system_id',
 			'calls.talkgroup_id',
 			'systems.system_ref',
@@ -55,7 +76,9 @@ export function selectCalls(db: DB) {
 			'talkgroups.name as tg_name',
 			'talkgroups.group_name as tg_group',
 			'talkgroups.tag as tg_tag',
-			'units.alias as unit_alias'
+			'units.alias as unit_alias',
+			'transcripts.text as transcript_text',
+			'transcripts.segments as transcript_segments'
 		]);
 }
 
@@ -89,7 +112,15 @@ export function toCall(row: CallSelection): Call {
 		source: row.source === null ? null : { id: row.source, alias: row.unit_alias ?? '' },
 		frequencies: parseJsonArray(row.frequencies),
 		sources: parseJsonArray(row.sources),
-		patches: parseJsonArray(row.patches)
+		patches: parseJsonArray(row.patches),
+		emergency: row.emergency === 1,
+		transcript:
+			row.transcript_text === null
+				? null
+				: {
+						text: row.transcript_text,
+						segments: parseJsonArray(row.transcript_segments ?? '[]')
+					}
 	};
 }
 

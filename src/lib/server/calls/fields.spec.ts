@@ -3,6 +3,7 @@ import {
 	cleanLabel,
 	parseDateTime,
 	parseFrequencies,
+	parseFlag,
 	parseFrequency,
 	parsePatches,
 	parseRadioId,
@@ -181,5 +182,13 @@ describe('hostile JSON fields', () => {
 		expect(cleanLabel('Fire\u0000 Disp\u001batch\n')).toBe('Fire Dispatch');
 		expect(cleanLabel('a'.repeat(5000))).toHaveLength(200);
 		expect(cleanLabel('a' + '\u{1F4FB}'.repeat(10), 4)).toBe('a\u{1F4FB}');
+	});
+});
+
+describe('parseFlag (emergency)', () => {
+	it('reads 1/0, true/false, yes/no, on/off in any case; anything else is no', () => {
+		for (const yes of ['1', 'true', 'TRUE', ' yes ', 'On']) expect(parseFlag(yes)).toBe(true);
+		for (const no of ['0', 'false', 'no', 'off', '', '2', 'emergency', undefined, null])
+			expect(parseFlag(no)).toBe(false);
 	});
 });

@@ -223,3 +223,12 @@ export function withinBytes<T>(items: T[], maxBytes: number): T[] {
 	}
 	return items;
 }
+
+/**
+ * A yes/no field such as Trunk-Recorder's `emergency`: 1/0, true/false, yes/no, on/off in any
+ * case (a JSON boolean arrives as its text). Anything else, or absent, is no.
+ */
+export function parseFlag(value: string | undefined | null): boolean {
+	const text = (value ?? '').trim().toLowerCase();
+	return text === '1' || text === 'true' || text === 'yes' || text === 'on';
+}

@@ -60,6 +60,22 @@ describe('folder ingest (manual clock)', () => {
 		expect(fs.existsSync(path.join(watch, 'a.wav'))).toBe(false);
 	});
 
+	it('keeps the call JSON’s emergency flag (0/1 or true/false)', async () => {
+		const { svc, watch, seen } = await setup('move');
+		pair(watch, 'e1', JSON.stringify({ talkgroup: 5, start_time: 1718145678, emergency: 1 }));
+		pair(watch, 'e2', JSON.stringify({ talkgroup: 5, start_time: 1718145690, emergency: false }));
+		pair(watch, 'e3', JSON.stringify({ talkgroup: 5, start_time: 1718145700, emergency: true }));
+		await scanFolders(svc, seen);
+		svc.clock.advance(1000);
+		await scanFolders(svc, seen);
+		const rows = await svc.db
+			.selectFrom('calls')
+			.select(['date_time', 'emergency'])
+			.orderBy('date_time')
+			.execute();
+		expect(rows.map((r) => r.emergency)).toEqual([1, 0, 1]);
+	});
+
 	it('a file that changes starts its wait again', async () => {
 		const { svc, watch, seen } = await setup('leave');
 		pair(watch, 'b', JSON.stringify({ talkgroup: 5, start_time: 1718145678 }));

@@ -32,6 +32,8 @@ export interface IncomingCall {
 	units: Array<{ ref: number; alias: string }>;
 	frequencies: FrequencyEntry[];
 	patches: number[];
+	/** The recorder flagged the call as an emergency. */
+	emergency?: boolean;
 	apiKeyId: number | null;
 }
 
@@ -180,6 +182,7 @@ export async function storeCall(
 				frequencies: JSON.stringify(call.frequencies),
 				sources: JSON.stringify(call.sources),
 				patches: JSON.stringify(call.patches),
+				emergency: call.emergency ? 1 : 0,
 				api_key_id: call.apiKeyId,
 				created_at: now,
 				due_at: due

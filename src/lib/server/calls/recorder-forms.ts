@@ -62,6 +62,8 @@ export interface TrunkRecorderCall {
 	frequencies?: string;
 	sources?: string;
 	patches?: string;
+	/** As the call JSON has it (0/1); sent only when given. */
+	emergency?: number | string;
 }
 
 /** Trunk-Recorder's rdioscanner_uploader: the audio FIRST, before `key`, then the fields in its order. */
@@ -71,6 +73,7 @@ export function trunkRecorderForm(c: TrunkRecorderCall): Multipart {
 		{ name: 'audioName', value: c.audioName },
 		{ name: 'audioType', value: c.audioType },
 		{ name: 'dateTime', value: String(c.dateTime) },
+		...(c.emergency === undefined ? [] : [{ name: 'emergency', value: String(c.emergency) }]),
 		{ name: 'frequencies', value: c.frequencies ?? '[]' },
 		{ name: 'frequency', value: String(c.frequency ?? 851012500) },
 		{ name: 'key', value: c.key },

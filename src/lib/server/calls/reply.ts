@@ -15,6 +15,8 @@ export interface FileRange {
 	file: string;
 	start: number;
 	end: number;
+	/** The whole file, when it is held in memory (calls/audio-files.ts): no disk read. */
+	data?: Buffer | null;
 }
 
 /** Work that must wait until the reply is on its way (publishing, the admin log). */

@@ -5,6 +5,7 @@ import type { DB } from '../core/db';
 import { isPostgres } from '../core/db/dialect';
 import type { AccessScope } from './access';
 import { callById, scopeFilter, selectCalls, toCall, type Call } from './dto';
+import { highlightParts, transcriptMatches, type HighlightPart } from './transcript-search';
 
 /** Archive search, bookmarks and the list of what a viewer may hear. */
 
@@ -21,11 +22,30 @@ export interface SearchFilters {
 	unit?: number;
 	from?: Date;
 	to?: Date;
+	/** Only calls the recorder flagged as an emergency (true) or not (false). */
+	emergency?: boolean;
 	/** Only calls the viewer bookmarked. */
 	bookmarked?: boolean;
+	/** Full text over transcripts: words and "phrases", all required; ranked best first. */
+	q?: string;
 }
 
-export type ListedCall = Call & { bookmarked: boolean };
+/** `highlight`: with `q`, the matching passage with the matched words marked. */
+export type ListedCall = Call & { bookmarked: boolean; highlight?: HighlightPart[] };
+
+/** A ranked search pages by position (rank is not a stable key); deep pages are refused. */
+const MAX_RANKED_OFFSET = 10_000;
+
+export function encodeRankCursor(offset: number): string {
+	return Buffer.from(`r:${offset}`, 'utf8').toString('base64url');
+}
+
+export function decodeRankCursor(cursor: string): number {
+	const match = /^r:(\d{1,5})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+	if (!match || Number(match[1]) > MAX_RANKED_OFFSET)
+		throw new ServiceError('BAD_REQUEST', 'cursor: invalid');
+	return Number(match[1]);
+}
 
 /** The cursor is the (date_time, id) of the last item: keyset paging, stable while calls arrive. */
 export function encodeCursor(dateTime: number, id: number): string {
@@ -52,7 +72,14 @@ export async function searchCalls(
 	f: SearchFilters
 ): Promise<{ items: ListedCall[]; nextCursor: string | null }> {
 	if (f.bookmarked && userId === null) return { items: [], nextCursor: null };
-	let query = selectCalls(db).where(scopeFilter(scope));
+	const q = f.q?.trim() ? f.q : undefined;
+	let query = selectCalls(db)
+		.$if(q !== undefined, (qb) =>
+			qb
+				.innerJoin(transcriptMatches(db, q ?? ''), 'm.call_id', 'calls.id')
+				.select(['m.rank', 'm.snippet'])
+		)
+		.where(scopeFilter(scope));
 	if (f.systems?.length) query = query.where('systems.system_ref', 'in', f.systems);
 	if (f.talkgroups?.length) query = query.where('talkgroups.talkgroup_ref', 'in', f.talkgroups);
 	if (f.groups?.length) query = query.where('talkgroups.group_name', 'in', f.groups);
@@ -63,6 +90,7 @@ export async function searchCalls(
 			eb.or([eb('calls.source', '=', unit), eb.exists(sourcesInclude(db, unit))])
 		);
 	}
+	if (f.emergency !== undefined) query = query.where('calls.emergency', '=', f.emergency ? 1 : 0);
 	if (f.from) query = query.where('calls.date_time', '>=', f.from.getTime());
 	if (f.to) query = query.where('calls.date_time', '<=', f.to.getTime());
 	if (f.bookmarked && userId !== null) {
@@ -76,7 +104,9 @@ export async function searchCalls(
 			)
 		);
 	}
-	if (f.cursor) {
+	const offset = q !== undefined && f.cursor ? decodeRankCursor(f.cursor) : 0;
+	if (q !== undefined) query = query.orderBy(sql`m.rank`, 'desc').offset(offset);
+	else if (f.cursor) {
 		const c = decodeCursor(f.cursor);
 		query = query.where((eb) =>
 			eb.or([
@@ -97,9 +127,20 @@ export async function searchCalls(
 		page.map((r) => r.id)
 	);
 	const last = page[page.length - 1];
+	const more = rows.length > f.limit && last !== undefined;
 	return {
-		items: page.map((row) => ({ ...toCall(row), bookmarked: marked.has(row.id) })),
-		nextCursor: rows.length > f.limit && last ? encodeCursor(last.date_time, last.id) : null
+		items: page.map((row) => ({
+			...toCall(row),
+			bookmarked: marked.has(row.id),
+			...(q !== undefined ? { highlight: highlightParts(row.snippet ?? '') } : {})
+		})),
+		nextCursor: !more
+			? null
+			: q !== undefined
+				? offset + f.limit <= MAX_RANKED_OFFSET
+					? encodeRankCursor(offset + f.limit)
+					: null
+				: encodeCursor(last.date_time, last.id)
 	};
 }
 

@@ -72,6 +72,8 @@ export function sidecarForm(
 		frequency: typeof meta.freq === 'number' ? meta.freq : 0, // "0" reads as no frequency
 		frequencies: JSON.stringify(frequencies),
 		sources: JSON.stringify(sources),
-		patches: JSON.stringify(array(meta.patched_talkgroups))
+		patches: JSON.stringify(array(meta.patched_talkgroups)),
+		// The call JSON's 0/1 (or true/false): sent as text, read by the upload's lenient parser.
+		...(meta.emergency === undefined ? {} : { emergency: String(meta.emergency) })
 	});
 }

@@ -34,7 +34,8 @@ export const KNOWN_FIELDS = new Set([
 	'talkerAlias',
 	'audioName',
 	'audioType',
-	'audioMime'
+	'audioMime',
+	'emergency'
 ]);
 
 export function fieldByteLimit(name: string): number {

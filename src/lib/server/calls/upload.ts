@@ -19,6 +19,7 @@ import {
 	parseDateTime,
 	parseFrequencies,
 	parseFrequency,
+	parseFlag,
 	parsePatches,
 	parseRadioId,
 	parseSources
@@ -389,6 +390,7 @@ function buildCall(
 		units: [...units].slice(0, 200).map(([ref, alias]) => ({ ref, alias })),
 		frequencies: parseFrequencies(field('frequencies')),
 		patches: parsePatches(field('patches')),
+		emergency: parseFlag(field('emergency')),
 		apiKeyId: p.key.id
 	};
 }

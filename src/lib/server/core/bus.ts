@@ -22,8 +22,10 @@ export interface BusTopics {
 	'alert.raised': { id: number };
 	/** An instance wrote a change of its listening sessions (live/presence-sync.ts). */
 	'presence.changed': { instanceId: string };
-	/** Alert rules were created, changed or deleted: cached rule sets are dropped (alerts/rules.ts). */
+	/** Alert rules were created, changed or deleted: rule indexes are rebuilt (alerts/rules.ts). */
 	'alert.rules.changed': Record<string, never>;
+	/** A call's transcript was stored (transcripts/): keyword alert rules are decided now. */
+	'transcript.stored': { callId: number };
 	/** A user's account expiry was set, moved or cleared (epoch ms, null: never). */
 	'account.expiry': { userId: number; expiresAt: number | null };
 }

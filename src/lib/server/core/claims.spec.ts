@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock';
 import { createTestDb } from './db';
 import { releaseStaleClaims } from './claims';
-import { claimDue, enqueue } from './outbox';
+import { claimHeads, enqueue } from './outbox';
 
 const TTL = 30_000;
 
@@ -11,7 +11,7 @@ async function claimedBy(instances: string[]) {
 	const clock = new ManualClock();
 	for (const [i, instanceId] of instances.entries()) {
 		await enqueue(db, clock, { kind: 'k', lane: `l${i}`, ref: String(i) });
-		const [claimed] = await claimDue(db, clock, 'k', { instanceId, leaseMs: 600_000 });
+		const [claimed] = await claimHeads(db, clock, 'k', { instanceId, leaseMs: 600_000 });
 		expect(claimed).toBeDefined();
 	}
 	const holders = async () =>

@@ -2,7 +2,7 @@ import type { Clock } from './clock';
 import type { DB } from './db';
 
 /** The tables whose rows an instance claims with claimed_by/claimed_until (migration 0016). */
-const CLAIMED_TABLES = ['outbox', 'audio_jobs', 'push_outbox'] as const;
+const CLAIMED_TABLES = ['outbox', 'audio_jobs'] as const;
 
 /**
  * At start-up, gives back work claimed by instances that are gone, so a restart redoes it at once
@@ -18,7 +18,7 @@ export async function releaseStaleClaims(
 	const liveSince = clock.now() - opts.presenceTtlMs;
 	let released = 0;
 	for (const table of CLAIMED_TABLES) {
-		// The three tables have the same claim columns: typed as one of them.
+		// The two tables have the same claim columns: typed as one of them.
 		let query = db
 			.updateTable(table as 'outbox')
 			.set({ claimed_by: null, claimed_until: null })

@@ -57,8 +57,6 @@ export interface Config {
 	forwardMaxAgeSec: number;
 	/** SQUELCH_FORWARD_RETRY_MAX: the longest wait between two tries, seconds. */
 	forwardRetryMaxSec: number;
-	/** SQUELCH_PRESENCE_TTL: an instance that has not beaten its heartbeat this long is gone (ms). */
-	presenceTtlMs: number;
 	/** SQUELCH_CLAIM_LEASE: how long an instance holds queued work it claimed before another may take it over (ms). */
 	claimLeaseMs: number;
 	/** SQUELCH_INCOMING_SWEEP_AGE: the start-up sweep removes only `.incoming` files older than this (ms). */
@@ -68,12 +66,25 @@ export interface Config {
 	 * file under and the recorder that writes it (admins add more in the settings page).
 	 */
 	watchDirs: EnvWatchDir[];
+	/** SQUELCH_PRESENCE_TTL: an instance that has not beaten its heartbeat this long is gone (ms). */
+	presenceTtlMs: number;
 	/** SQUELCH_WATCH_KEY: the upload key folder ingest presents (same checks as a recorder's). */
 	watchKey: string | null;
 	/** SQUELCH_WATCH_MODE: leave files where they are, or move them to imported/ and failed/. */
 	watchMode: 'leave' | 'move';
 	/** SQUELCH_WATCH_SETTLE_MS: a file must stay unchanged this long before it is read. */
 	watchSettleMs: number;
+	/** SQUELCH_AUDIO_CACHE_MB: bytes of small recordings held in memory for the audio endpoint (0: off). */
+	audioCacheBytes: number;
+	/** SQUELCH_AUDIO_CACHE_REVALIDATE_MS: a held recording is re-checked on disk after this long. */
+	audioCacheRevalidateMs: number;
+	/**
+	 * SQUELCH_AUDIO_AUTH_MAX_AGE_MS: the audio endpoint's in-memory sessions and grants (kept
+	 * current by the bus) are read again after this long; 0 reads them on every request.
+	 */
+	audioAuthMaxAgeMs: number;
+	/** SQUELCH_STT_*: the transcription engine for a headless install (admin settings override). */
+	stt: { url: string | null; model: string; apiKey: string | null; language: string | null };
 }
 
 export type WatchFormat = 'trunk-recorder' | 'sdrtrunk';
@@ -203,6 +214,9 @@ export function parseConfig(env: Env): Config {
 		wsMaxSubscriptions: int(env, 'SQUELCH_WS_MAX_SUBSCRIPTIONS', 20, 1, 1000),
 		wsMaxSocketsPerIp: int(env, 'SQUELCH_WS_MAX_PER_IP', 32, 1, 100_000),
 		wsAuthTimeoutSec: int(env, 'SQUELCH_WS_AUTH_TIMEOUT', 15, 1, 3600),
+		audioCacheBytes: int(env, 'SQUELCH_AUDIO_CACHE_MB', 64, 0, 4096) * 2 ** 20,
+		audioCacheRevalidateMs: int(env, 'SQUELCH_AUDIO_CACHE_REVALIDATE_MS', 1000, 0, 60_000),
+		audioAuthMaxAgeMs: int(env, 'SQUELCH_AUDIO_AUTH_MAX_AGE_MS', 1000, 0, 1000),
 		loginAttempts: {
 			perUsername: int(env, 'SQUELCH_LOGIN_USER_ATTEMPTS', 5, 1, 1000),
 			perIp: int(env, 'SQUELCH_LOGIN_IP_ATTEMPTS', 20, 1, 100_000)
@@ -220,7 +234,8 @@ export function parseConfig(env: Env): Config {
 		presenceTtlMs: int(env, 'SQUELCH_PRESENCE_TTL', 30, 3, 3600) * 1000,
 		claimLeaseMs: int(env, 'SQUELCH_CLAIM_LEASE', 300, 10, 86_400) * 1000,
 		incomingSweepAgeMs: int(env, 'SQUELCH_INCOMING_SWEEP_AGE', 3600, 60, 604_800) * 1000,
-		...watchConfig(env)
+		...watchConfig(env),
+		stt: sttConfig(env)
 	};
 }
 
@@ -238,6 +253,26 @@ function watchConfig(env: Env) {
 		watchMode: mode,
 		watchSettleMs: int(env, 'SQUELCH_WATCH_SETTLE_MS', 2000, 0, 3_600_000)
 	};
+}
+
+function sttConfig(env: Env): Config['stt'] {
+	const raw = env.SQUELCH_STT_URL?.trim() || null;
+	if (raw) {
+		let url: URL;
+		try {
+			url = new URL(raw);
+		} catch {
+			throw new ConfigError('SQUELCH_STT_URL', `expected a URL such as http://127.0.0.1:8000`);
+		}
+		if (url.protocol !== 'http:' && url.protocol !== 'https:')
+			throw new ConfigError('SQUELCH_STT_URL', 'must be http or https');
+	}
+	const language = env.SQUELCH_STT_LANGUAGE?.trim().toLowerCase() || null;
+	if (language && !/^[a-z]{2,3}$/.test(language))
+		throw new ConfigError('SQUELCH_STT_LANGUAGE', `expected a language code such as en`);
+	const model = env.SQUELCH_STT_MODEL?.trim() || 'whisper-1';
+	if (model.length > 100) throw new ConfigError('SQUELCH_STT_MODEL', 'longer than 100 characters');
+	return { url: raw, model, apiKey: env.SQUELCH_STT_API_KEY?.trim() || null, language };
 }
 
 let cached: Config | undefined;

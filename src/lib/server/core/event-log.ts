@@ -22,7 +22,11 @@ export type AdminEventType =
 	| 'forward.gaveup'
 	| 'folder.ingested'
 	| 'folder.rejected'
-	| 'alert.push_failed';
+	| 'alert.push_failed'
+	/** A call's transcription was given up after its attempts (`callId`, `attempts`, `reason`). */
+	| 'transcript.failed'
+	/** The transcript backlog was over its limit: `count` oldest calls were dropped. */
+	| 'transcript.dropped';
 
 export interface AdminEvent {
 	id: number;

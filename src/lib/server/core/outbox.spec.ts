@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock';
 import { createSharedTestDbs, createTestDb, type DB } from './db';
 import {
-	claimDue,
+	claimHeads,
 	claimRow,
 	dueHeads,
 	enqueue,
@@ -72,7 +72,7 @@ describe('outbox', () => {
 		// One worker pass, as forward/worker.ts runs it: claim due heads, do them, mark them done.
 		const work = async (db: DB, claimant: Claimant) => {
 			for (let idle = 0; idle < 200; idle++) {
-				const items = await claimDue(db, clock, 'k', claimant);
+				const items = await claimHeads(db, clock, 'k', claimant);
 				if (!items.length && !(await pendingByLane(db, 'k')).size) return;
 				for (const item of items) {
 					await new Promise((r) => setImmediate(r)); // the other instance runs meanwhile
@@ -103,15 +103,15 @@ describe('outbox', () => {
 		const clock = new ManualClock();
 		await enqueue(dbA, clock, { kind: 'k', lane: 'a', ref: '1' });
 		await enqueue(dbA, clock, { kind: 'k', lane: 'a', ref: '2' });
-		const [head] = await claimDue(dbA, clock, 'k', { instanceId: 'a', leaseMs: 30_000 });
+		const [head] = await claimHeads(dbA, clock, 'k', { instanceId: 'a', leaseMs: 30_000 });
 		expect(head.ref).toBe('1');
 		// Instance a "crashes" holding the row: b sees nothing due, ref 2 waits behind it.
 		expect(await claimRow(dbB, clock, head.id, { instanceId: 'b', leaseMs: 30_000 })).toBe(false);
-		expect(await claimDue(dbB, clock, 'k', { instanceId: 'b', leaseMs: 30_000 })).toEqual([]);
+		expect(await claimHeads(dbB, clock, 'k', { instanceId: 'b', leaseMs: 30_000 })).toEqual([]);
 		clock.advance(30_000);
-		expect(await claimDue(dbB, clock, 'k', { instanceId: 'b', leaseMs: 30_000 })).toEqual([]);
+		expect(await claimHeads(dbB, clock, 'k', { instanceId: 'b', leaseMs: 30_000 })).toEqual([]);
 		clock.advance(1);
-		const [taken] = await claimDue(dbB, clock, 'k', { instanceId: 'b', leaseMs: 30_000 });
+		const [taken] = await claimHeads(dbB, clock, 'k', { instanceId: 'b', leaseMs: 30_000 });
 		expect(taken).toMatchObject({ id: head.id, ref: '1' });
 		const row = await dbB
 			.selectFrom('outbox')
@@ -120,7 +120,7 @@ describe('outbox', () => {
 			.executeTakeFirstOrThrow();
 		expect(row).toMatchObject({ claimed_by: 'b', claimed_until: Number(clock.now()) + 30_000 });
 		await markDone(dbB, clock, taken.id);
-		const [next] = await claimDue(dbA, clock, 'k', { instanceId: 'a', leaseMs: 30_000 });
+		const [next] = await claimHeads(dbA, clock, 'k', { instanceId: 'a', leaseMs: 30_000 });
 		expect(next.ref).toBe('2');
 		// A finished row is never claimed again, even with its old lease long gone.
 		clock.advance(3_600_000);
@@ -132,12 +132,12 @@ describe('outbox', () => {
 		const db = await createTestDb();
 		const clock = new ManualClock();
 		await enqueue(db, clock, { kind: 'k', lane: 'a', ref: '1' });
-		const [head] = await claimDue(db, clock, 'k', { instanceId: 'a', leaseMs: 600_000 });
+		const [head] = await claimHeads(db, clock, 'k', { instanceId: 'a', leaseMs: 600_000 });
 		await markFailed(db, clock, head, 'down', policy);
 		const row = await db.selectFrom('outbox').selectAll().executeTakeFirstOrThrow();
 		expect(row).toMatchObject({ claimed_by: null, claimed_until: null });
 		clock.advance(1000);
-		const [retry] = await claimDue(db, clock, 'k', { instanceId: 'b', leaseMs: 600_000 });
+		const [retry] = await claimHeads(db, clock, 'k', { instanceId: 'b', leaseMs: 600_000 });
 		expect(retry).toMatchObject({ ref: '1', attempts: 1 });
 	});
 });

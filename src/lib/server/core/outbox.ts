@@ -9,7 +9,7 @@ import type { DB } from './db';
  * lane are done strictly in id order: a lane's later rows wait while its oldest is retrying.
  * Done at least once: a crash between the work and `done` repeats that one item.
  *
- * Several instances on one database: a worker claims each head (`claimDue`) with a conditional
+ * Several instances on one database: a worker claims each head (`claimHeads`) with a conditional
  * update before doing it, so only one instance works a row; the claim is a lease, so a row whose
  * instance crashed is taken over once `claimed_until` passes. A claimed head keeps its lane waiting.
  */
@@ -117,7 +117,7 @@ export async function claimRow(
 }
 
 /** The due heads (see dueHeads) that this instance managed to claim. */
-export async function claimDue(
+export async function claimHeads(
 	db: DB,
 	clock: Clock,
 	kind: string,
@@ -135,6 +135,38 @@ export async function release(db: DB, id: number, nextAt: number): Promise<void>
 	await db
 		.updateTable('outbox')
 		.set({ next_at: nextAt, claimed_by: null, claimed_until: null })
+		.where('id', '=', id)
+		.execute();
+}
+
+/**
+ * Claims a due row for `leaseMs` (its next_at moves past now), so another worker or instance that
+ * read the same head skips it; false when someone else claimed or finished it first. A worker that
+ * dies holding a claim leaves the row to be retried when the lease ends.
+ */
+export async function claimDue(
+	db: DB,
+	clock: Clock,
+	id: number,
+	leaseMs: number
+): Promise<boolean> {
+	const now = clock.now();
+	const result = await db
+		.updateTable('outbox')
+		.set({ next_at: now + leaseMs })
+		.where('id', '=', id)
+		.where('next_at', '<=', now)
+		.where('done_at', 'is', null)
+		.where('gave_up_at', 'is', null)
+		.executeTakeFirst();
+	return Number(result.numUpdatedRows) === 1;
+}
+
+/** Ends a row without doing it (its subject is gone); kept as given up with the reason. */
+export async function markDropped(db: DB, clock: Clock, id: number, reason: string): Promise<void> {
+	await db
+		.updateTable('outbox')
+		.set({ gave_up_at: clock.now(), last_error: reason.slice(0, 500) })
 		.where('id', '=', id)
 		.execute();
 }

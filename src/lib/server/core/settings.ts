@@ -3,6 +3,9 @@ import type { Clock } from './clock';
 import type { DB } from './db';
 import type { Bus } from './bus';
 
+/** Stands in for a stored API key in what the admin page reads: the key itself is never sent back. */
+export const SECRET_SET = '(set)';
+
 /** Settings an admin changes at run time; each read goes to SQLite, so changes apply at once. */
 export const settingsSchema = z.object({
 	/** Anonymous listeners may hear live calls, audio and the archive (never the admin area). */
@@ -44,7 +47,37 @@ export const settingsSchema = z.object({
 	/** The most calls one shared incident may hold. */
 	shareMaxCalls: z.number().int().min(1).max(1000),
 	/** Alerts go out by Web Push; off keeps them to open tabs (alerts.live). */
-	webPush: z.boolean()
+	webPush: z.boolean(),
+	/** Transcripts (docs/transcripts.md): null follows SQUELCH_STT_URL (on when it is set). */
+	sttEngine: z.enum(['off', 'openai']).nullable(),
+	/** Base URL, model, API key and language; null falls back to SQUELCH_STT_*. */
+	sttUrl: z.string().url().max(500).nullable(),
+	sttModel: z.string().min(1).max(100).nullable(),
+	sttApiKey: z
+		.string()
+		.min(1)
+		.max(500)
+		.refine((key) => key !== SECRET_SET, 'send the key itself, or leave it out to keep it')
+		.nullable(),
+	/** ISO-639-1 code sent as `language`; null lets the engine detect it. */
+	sttLanguage: z
+		.string()
+		.regex(/^[a-z]{2,3}$/, 'expected a language code such as en')
+		.nullable(),
+	/** Requests to the engine at once. */
+	sttConcurrency: z.number().int().min(1).max(16),
+	/** One request longer than this is abandoned (and retried). */
+	sttTimeoutSec: z.number().int().min(5).max(900),
+	/** Tries per call before it is given up (the reason goes to the event log). */
+	sttMaxAttempts: z.number().int().min(1).max(20),
+	/** Calls shorter than this are not sent. */
+	sttMinDurationSec: z.number().min(0).max(600),
+	/** Calls waiting past this many: the oldest are dropped (counted in the event log). */
+	sttBacklog: z.number().int().min(1).max(100_000),
+	/** Which calls: "SYSTEM" or "SYSTEM:TALKGROUP" (radio numbers); empty: every call. */
+	sttScope: z
+		.array(z.string().regex(/^\d{1,9}(:\d{1,9})?$/, 'expected SYSTEM or SYSTEM:TALKGROUP'))
+		.max(1000)
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -69,7 +102,18 @@ export const DEFAULT_SETTINGS: Settings = {
 	shareEnabled: true,
 	shareMaxExpirySec: null,
 	shareMaxCalls: 200,
-	webPush: true
+	webPush: true,
+	sttEngine: null,
+	sttUrl: null,
+	sttModel: null,
+	sttApiKey: null,
+	sttLanguage: null,
+	sttConcurrency: 2,
+	sttTimeoutSec: 120,
+	sttMaxAttempts: 5,
+	sttMinDurationSec: 1,
+	sttBacklog: 2000,
+	sttScope: []
 };
 
 export async function getSettings(db: DB): Promise<Settings> {
@@ -88,6 +132,10 @@ export async function getSettings(db: DB): Promise<Settings> {
 		if (parsed.success) (merged as Record<string, unknown>)[key] = parsed.data;
 	}
 	return merged;
+}
+
+export function withoutSecrets(settings: Settings): Settings {
+	return { ...settings, sttApiKey: settings.sttApiKey === null ? null : SECRET_SET };
 }
 
 /** The session cap in force: the admin's setting, else the environment's. */

@@ -4,7 +4,7 @@ import type { DB } from '../core/db';
 import { forUpdate } from '../core/db/dialect';
 import { recordEvent } from '../core/event-log';
 import {
-	claimDue,
+	claimHeads,
 	enqueue,
 	markDone,
 	markFailed,
@@ -101,7 +101,7 @@ export async function forwardPass(deps: ForwardDeps): Promise<number> {
 		maxAgeMs: deps.config.forwardMaxAgeSec * 1000
 	};
 	for (let round = 0; round < 10_000; round++) {
-		const heads = await claimDue(deps.db, deps.clock, FORWARD_KIND, {
+		const heads = await claimHeads(deps.db, deps.clock, FORWARD_KIND, {
 			instanceId: deps.instanceId,
 			leaseMs: deps.config.claimLeaseMs
 		});

@@ -75,7 +75,8 @@ async function answerAudio(
 	const header = headerGetter(req);
 	let reply;
 	try {
-		const viewer = await verifyAccessToken(svc, requestToken(route.pathname, header));
+		const token = requestToken(route.pathname, header);
+		const viewer = await verifyAccessToken(svc, token, svc.sessionView);
 		reply = await serveAudio(svc, { method: req.method!, header, viewer, id: route.id });
 	} catch (err) {
 		const refusal = serviceErrorReply(err);

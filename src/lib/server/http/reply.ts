@@ -11,9 +11,11 @@ export function toWebResponse(reply: Reply): Response {
 	const payload =
 		body === null || typeof body === 'string'
 			? body
-			: (Readable.toWeb(
-					fs.createReadStream(body.file, { start: body.start, end: body.end })
-				) as ReadableStream<Uint8Array>);
+			: body.data
+				? new Uint8Array(body.data.subarray(body.start, body.end + 1))
+				: (Readable.toWeb(
+						fs.createReadStream(body.file, { start: body.start, end: body.end })
+					) as ReadableStream<Uint8Array>);
 	return new Response(payload, { status: reply.status, headers: reply.headers });
 }
 
@@ -37,6 +39,11 @@ export function writeNodeReply(
 		return;
 	}
 	res.writeHead(reply.status, headers);
+	if (body.data) {
+		// Held in memory: the head and the bytes leave together.
+		res.end(body.data.subarray(body.start, body.end + 1));
+		return;
+	}
 	// pipe(), not pipeline(): the same back-pressure without pipeline's per-call signal and
 	// end-of-stream machinery, which showed in the audio profile. Errors and aborts by hand:
 	const file = fs.createReadStream(body.file, { start: body.start, end: body.end });

@@ -32,6 +32,8 @@ export interface CallStream {
 
 export interface CallStreamOptions {
 	lastEventId: number | null;
+	/** With a transcript update's id (`<callId>:<seq>`): resume right after that publication. */
+	lastSeq?: number | null;
 	presenceKey: string;
 	deliver(call: LiveCall): void;
 	/**
@@ -114,7 +116,12 @@ export async function openCallStream(
 			accept: hears,
 			lastEventId: opts.lastEventId,
 			replay: async (callId, upToSeq) =>
-				missedCalls(deps, audiences, await resumeSeq(deps, callId, audiences), upToSeq),
+				missedCalls(
+					deps,
+					audiences,
+					opts.lastSeq ?? (await resumeSeq(deps, callId, audiences)),
+					upToSeq
+				),
 			deliver: opts.deliver
 		});
 	} catch (err) {
@@ -156,6 +163,16 @@ export async function openCallStream(
 	return { close };
 }
 
+/** A live.calls `lastEventId`: a call id, or `<callId>:<seq>` (a transcript update). */
+export function parseCallEventId(raw: string | null | undefined): {
+	lastEventId: number | null;
+	lastSeq: number | null;
+} {
+	const match = raw ? /^(\d{1,15})(?::(\d{1,15}))?$/.exec(raw) : null;
+	if (!match) return { lastEventId: null, lastSeq: null };
+	return { lastEventId: Number(match[1]), lastSeq: match[2] ? Number(match[2]) : null };
+}
+
 /** Publications an audience receives: its own, and those for everyone. */
 function audiencesFor(audience: 'exempt' | 'public'): Audience[] {
 	return audience === 'exempt' ? ['all', 'exempt'] : ['all', 'public'];
@@ -176,6 +193,7 @@ async function resumeSeq(
 		.selectFrom('call_publications')
 		.select(['seq', 'audience'])
 		.where('call_id', '=', callId)
+		.where('kind', '=', 'call')
 		.orderBy('seq')
 		.execute();
 	const own = rows.find((r) => audiences.includes(r.audience)) ?? rows[0];

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
 import { selectCalls, toCall, type CallSelection } from '../calls/dto';
-import type { Audience } from '../core/db/types';
+import type { Audience, PublicationKind } from '../core/db/types';
 import { eventsAfter, type AdminEvent } from '../core/event-log';
 import { OrderedFeed } from './ordered-feed';
 import { LiveCall } from './live-call';
@@ -23,14 +23,15 @@ async function maxId(db: DB, table: 'events'): Promise<number> {
 /** A publication of a call (row of selectCalls) as the live stream carries it. */
 export function toLiveCall(
 	row: CallSelection,
-	publication: { seq: number; audience: Audience }
+	publication: { seq: number; audience: Audience; kind?: PublicationKind }
 ): LiveCall {
 	return new LiveCall(
 		toCall(row),
 		row.system_id,
 		row.talkgroup_id,
 		publication.seq,
-		publication.audience
+		publication.audience,
+		publication.kind ?? 'call'
 	);
 }
 
@@ -43,7 +44,7 @@ export async function publicationsAfter(
 ): Promise<LiveCall[]> {
 	let query = db
 		.selectFrom('call_publications')
-		.select(['seq', 'call_id', 'audience'])
+		.select(['seq', 'call_id', 'audience', 'kind'])
 		.where('seq', '>', afterSeq);
 	if (where.upToSeq !== undefined) query = query.where('seq', '<=', where.upToSeq);
 	if (where.since !== undefined) query = query.where('published_at', '>=', where.since);

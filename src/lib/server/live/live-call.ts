@@ -1,6 +1,6 @@
 import superjson from 'superjson';
 import type { Call } from '../calls/dto';
-import type { Audience } from '../core/db/types';
+import type { Audience, PublicationKind } from '../core/db/types';
 
 /** Which subscription a frame answers: the JSON-RPC id (and version) of the client's request. */
 export interface RpcRequestId {
@@ -25,8 +25,18 @@ export class LiveCall {
 		/** Its place in the publication sequence (the live feed's order; calls/publish.ts). */
 		readonly seq: number = call.id,
 		/** Who this publication is for. */
-		readonly audience: Audience = 'all'
+		readonly audience: Audience = 'all',
+		/** `transcript`: the call again, now with its transcript (an update of a delivered call). */
+		readonly kind: PublicationKind = 'call'
 	) {}
+
+	/**
+	 * The tracked id: the call id (CONTRACT.md) for the call itself; `<callId>:<seq>` for an update,
+	 * so a client resuming from it continues after the update, not after the call's first delivery.
+	 */
+	get eventId(): string {
+		return this.kind === 'call' ? String(this.call.id) : `${this.call.id}:${this.seq}`;
+	}
 
 	get id(): number {
 		return this.call.id;
@@ -41,7 +51,7 @@ export class LiveCall {
 		this.frames ??= new Map();
 		let frame = this.frames.get(key);
 		if (!frame) {
-			const eventId = String(this.call.id);
+			const eventId = this.eventId;
 			this.json ??= JSON.stringify(superjson.serialize({ id: eventId, data: this.call }));
 			const version = rpc.jsonrpc ? `,"jsonrpc":"2.0"` : '';
 			frame = Buffer.from(

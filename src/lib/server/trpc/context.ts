@@ -4,7 +4,14 @@ import type { Config } from '../core/config';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
-import { verifyAccessToken, type VerifiedTokens, type Viewer } from '../auth/access-token';
+import {
+	verifyAccessToken,
+	type SessionView,
+	type VerifiedTokens,
+	type Viewer
+} from '../auth/access-token';
+import type { ScopeView } from '../calls/access';
+import type { AudioFiles } from '../calls/audio-files';
 import type { AuthKeys } from '../auth/secrets';
 import type { LoginThrottle } from '../auth/throttle';
 import { clientIp } from '../auth/client-ip';
@@ -30,6 +37,11 @@ export interface Services {
 	keys: AuthKeys;
 	throttle: LoginThrottle;
 	verifiedTokens: VerifiedTokens;
+	/** Small recordings held in memory for the audio endpoint. */
+	audioFiles: AudioFiles;
+	/** Sessions and listeners' grants held in memory for the audio endpoint (core/bus-view.ts). */
+	sessionView: SessionView;
+	scopeView: ScopeView;
 	presence: Presence;
 	feeds: LiveFeeds;
 	uploadLimiter: UploadRateLimiter;

@@ -29,7 +29,9 @@ export function tablesInOrder(source: SQLite.Database): string[] {
 			.all() as Array<{ name: string }>
 	)
 		.map((r) => r.name)
-		.filter((n) => !SKIP.has(n))
+		// The FTS5 index (transcripts_fts and its shadow tables) is SQLite's own: PostgreSQL
+		// searches transcripts through an expression index instead.
+		.filter((n) => !SKIP.has(n) && !n.startsWith('transcripts_fts'))
 		.sort();
 	const parents = new Map(
 		names.map((n) => [

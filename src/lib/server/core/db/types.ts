@@ -164,6 +164,8 @@ export interface CallsTable {
 	original_path: string | null;
 	/** Bytes as received, when the stored file is an encode. */
 	original_size: number | null;
+	/** 0/1: the recorder flagged it as an emergency. */
+	emergency: Generated<number>;
 }
 
 /** The audio pipeline's outbox: one row per call whose audio is still to be encoded. */
@@ -185,6 +187,38 @@ export interface CallPublicationsTable {
 	call_id: number;
 	audience: Audience;
 	published_at: number;
+	/** `call`: the call became audible; `transcript`: its transcript arrived (an update). */
+	kind: Generated<PublicationKind>;
+}
+
+export type PublicationKind = 'call' | 'transcript';
+
+/** One transcribed call (transcripts/); searched through transcripts_fts or to_tsvector. */
+export interface TranscriptsTable {
+	call_id: number;
+	text: string;
+	/** JSON: [{ start, end, text, unit }]. */
+	segments: string;
+	language: string | null;
+	engine: string;
+	model: string;
+	audio_seconds: number;
+	elapsed_ms: number;
+	created_at: number;
+}
+
+/** The transcript queue has looked at call publications up to this seq. */
+export interface TranscriptCursorTable {
+	id: number;
+	seq: number;
+}
+
+/** Each failed engine request (the dashboard's failures per hour); pruned after a week. */
+export interface TranscriptFailuresTable {
+	id: Generated<number>;
+	call_id: number;
+	at: number;
+	error: string;
 }
 
 export interface BookmarksTable {
@@ -343,18 +377,24 @@ export interface PushSubscriptionsTable {
 	created_at: number;
 }
 
-/** A push still to send: one alert to one device. */
-export interface PushOutboxTable {
-	id: Generated<number>;
-	alert_id: number;
-	subscription_id: number;
-	attempts: Generated<number>;
-	/** Not before this time (backoff, Retry-After). */
-	next_at: number;
-	created_at: number;
-	/** The instance working on the row, until claimed_until (ms); null when nobody is. */
-	claimed_by: Generated<string | null>;
-	claimed_until: Generated<number | null>;
+/** The cool-down of one rule on one talkgroup (alerts/limits.ts). */
+export interface AlertCooldownsTable {
+	user_id: number;
+	rule_id: number;
+	talkgroup_id: number;
+	/** When its last alert went out, epoch ms; 0: never. */
+	last_at: number;
+	/** Alerts held back since then. */
+	suppressed: Generated<number>;
+	/** What the last alert folded in (read back by the claim). */
+	carried: Generated<number>;
+}
+
+/** A user's per-minute alert cap: the current window. */
+export interface AlertMinutesTable {
+	user_id: number;
+	window_start: number;
+	count: number;
 }
 
 /** Login throttle counters (auth/throttle.ts), one row per `ip:…` or `user:…` key. */
@@ -385,7 +425,8 @@ export interface Database {
 	login_attempts: LoginAttemptsTable;
 	instances: InstancesTable;
 	presence: PresenceTable;
-	push_outbox: PushOutboxTable;
+	alert_cooldowns: AlertCooldownsTable;
+	alert_minutes: AlertMinutesTable;
 	alert_rules: AlertRulesTable;
 	alerts: AlertsTable;
 	alert_cursor: AlertCursorTable;
@@ -412,6 +453,9 @@ export interface Database {
 	forward_targets: ForwardTargetsTable;
 	folder_ingested: FolderIngestedTable;
 	watch_folders: WatchFoldersTable;
+	transcripts: TranscriptsTable;
+	transcript_cursor: TranscriptCursorTable;
+	transcript_failures: TranscriptFailuresTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -16,6 +16,7 @@ import {
 } from '../../alerts/rules';
 import { loadVapidKeys, subscribePush, unsubscribePush } from '../../alerts/push';
 import { MAX_ENDPOINT } from '../../alerts/push-endpoint';
+import { MAX_KEYWORD_LENGTH, MAX_KEYWORDS } from '../../alerts/keywords';
 import { ALERT_BACKLOG, recentAlerts, streamAlerts } from '../../alerts/stream';
 
 const radioId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -30,6 +31,7 @@ const ruleInput = z.object({
 	groups: z.array(label).max(MAX_LIST).default([]),
 	tags: z.array(label).max(MAX_LIST).default([]),
 	emergency: z.boolean().default(false),
+	keywords: z.array(z.string().min(1).max(MAX_KEYWORD_LENGTH)).max(MAX_KEYWORDS).default([]),
 	sound: z.enum(SOUNDS).default('beep'),
 	cooldownSeconds: z.number().int().min(0).max(MAX_COOLDOWN_SECONDS).default(300),
 	quietHours: z

@@ -19,7 +19,9 @@ const searchInput = z.object({
 	unit: radioId.optional(),
 	from: z.date().optional(),
 	to: z.date().optional(),
-	bookmarked: z.boolean().optional()
+	emergency: z.boolean().optional(),
+	bookmarked: z.boolean().optional(),
+	q: z.string().max(200).optional()
 });
 
 export const callsRouter = router({

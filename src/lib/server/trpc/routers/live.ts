@@ -5,7 +5,7 @@ import { listenerProcedure, router } from '../init';
 import type { Context } from '../context';
 import type { Call } from '../../calls/dto';
 import { openCallStream } from '../../live/calls-stream';
-import { parseEventId } from '../../live/resumable';
+import { parseCallEventId } from '../../live/calls-stream';
 import { RPC_INPUT_KEY } from '../../realtime/ws-codec';
 import { directSubscription } from '../../realtime/direct-subscription';
 
@@ -13,6 +13,12 @@ import { directSubscription } from '../../realtime/direct-subscription';
 export const lastEventIdSchema = z
 	.string()
 	.regex(/^\d{1,15}$/, 'must be the id of an event this subscription sent')
+	.nullish();
+
+/** live.calls also sends `<callId>:<seq>` for a transcript update (docs/api.md). */
+const callEventIdSchema = z
+	.string()
+	.regex(/^\d{1,15}(:\d{1,15})?$/, 'must be the id of an event this subscription sent')
 	.nullish();
 
 /** The request id the server's WebSocket decoder put in the raw input (ws-codec.ts). */
@@ -55,7 +61,7 @@ export const liveRouter = router({
 	 * (ws-codec.ts, live/live-call.ts): byte for byte what yielding them would send.
 	 */
 	calls: withRpcRequestId
-		.input(z.object({ lastEventId: lastEventIdSchema }).optional())
+		.input(z.object({ lastEventId: callEventIdSchema }).optional())
 		.subscription(({ ctx, input, signal }) => {
 			requireWebSocket(ctx);
 			const rpc = ctx.rpc;
@@ -71,7 +77,7 @@ export const liveRouter = router({
 			return directSubscription<TrackedEnvelope<Call>>(
 				(fail) =>
 					openCallStream(ctx.services, ctx.viewer, {
-						lastEventId: parseEventId(input?.lastEventId),
+						...parseCallEventId(input?.lastEventId),
 						presenceKey,
 						deliver: (call) => socket.send(call.frame(rpc), { binary: false }),
 						// Access re-read while streaming: e.g. public listening turned off.

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 // Claims with a lease on queued work (docs/scaling.md, "Background work with several instances"):
 // an instance sets claimed_by/claimed_until on a row before doing it, so a second instance on the
 // same database skips it; a crashed instance's lease runs out and another takes the row over.
-const TABLES = ['outbox', 'audio_jobs', 'push_outbox'] as const;
+const TABLES = ['outbox', 'audio_jobs'] as const;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
 	for (const table of TABLES) {

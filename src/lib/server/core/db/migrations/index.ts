@@ -9,6 +9,8 @@ import * as m0008forward from './0008_forward_outbox';
 import * as m0009folder from './0009_folder_ingest';
 import * as m0010alerts from './0010_alerts';
 import * as m0011shared from './0011_shared_state';
+import * as m0012alerts from './0012_alerts_durable';
+import * as m0013transcripts from './0013_transcripts';
 import * as m0014watch from './0014_watch_folders';
 import * as m0016claims from './0016_work_claims';
 
@@ -27,6 +29,8 @@ const migrations: Record<string, Migration> = {
 	'0009_folder_ingest': m0009folder,
 	'0010_alerts': m0010alerts,
 	'0011_shared_state': m0011shared,
+	'0012_alerts_durable': m0012alerts,
+	'0013_transcripts': m0013transcripts,
 	'0014_watch_folders': m0014watch,
 	'0016_work_claims': m0016claims
 };

@@ -10,6 +10,7 @@ import { adminDelaysRouter } from './delays';
 import { adminSharesRouter } from '../share';
 import { adminForwardRouter } from './forward';
 import { adminWatchFoldersRouter } from './watchFolders';
+import { adminTranscriptsRouter } from './transcripts';
 
 export const adminRouter = router({
 	users: adminUsersRouter,
@@ -24,5 +25,6 @@ export const adminRouter = router({
 	delays: adminDelaysRouter,
 	shares: adminSharesRouter,
 	forward: adminForwardRouter,
-	watchFolders: adminWatchFoldersRouter
+	watchFolders: adminWatchFoldersRouter,
+	transcripts: adminTranscriptsRouter
 });
