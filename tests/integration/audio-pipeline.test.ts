@@ -154,7 +154,8 @@ describe('audio pipeline', () => {
 			);
 			fs.writeFileSync(path.join(dir, 'hold'), '');
 			cleanups.push(() => fs.rmSync(path.join(dir, 'hold'), { force: true }));
-			const { key } = await setUp({ FFMPEG_PATH: wrapper });
+			// On PostgreSQL the killed instance's claim goes back once its heartbeat is stale (3 s).
+			const { key } = await setUp({ FFMPEG_PATH: wrapper, SQUELCH_PRESENCE_TTL: '3' });
 			await upload(server!, key);
 			await until(() => fs.existsSync(path.join(dir, 'started')), 'encode started', 30_000);
 

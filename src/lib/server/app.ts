@@ -21,6 +21,8 @@ import { PresenceSync } from './live/presence-sync';
 import { AudioPipeline } from './calls/audio-pipeline/worker';
 import { findFfmpeg } from './calls/audio-pipeline/ffmpeg';
 import { startForwarding } from './forward/worker';
+import { releaseStaleClaims } from './core/claims';
+import { releaseClaimsEvery } from './calls/lifecycle';
 import { startAlerts } from './alerts/lifecycle';
 import { startTranscripts } from './transcripts/worker';
 import { createLiveFeeds } from './live/feeds';
@@ -68,7 +70,10 @@ export async function buildServices(
 		sessionView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus, true),
 		scopeView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus),
 		presence: new Presence(),
-		pipeline: new AudioPipeline({ db, clock, bus, config: cfg }, await findFfmpeg(cfg.ffmpegPath)),
+		pipeline: new AudioPipeline(
+			{ db, clock, bus, config: cfg, instanceId },
+			await findFfmpeg(cfg.ffmpegPath)
+		),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),
 		rejectionLog: new RejectionLog({ db, clock, bus }),
@@ -108,6 +113,9 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 	const svc = await buildServices(cfg, clock);
 	const presenceSync = new PresenceSync({ ...svc, ttlMs: cfg.presenceTtlMs });
 	await presenceSync.start();
+	// Before the workers start: work a crashed instance (or this one, last run) had claimed.
+	const claimOpts = { shared: cfg.databaseUrl !== null, presenceTtlMs: cfg.presenceTtlMs };
+	await releaseStaleClaims(svc.db, svc.clock, claimOpts);
 	svc.onShutdown.push(
 		() => presenceSync.stop(),
 		await startCalls(svc),
@@ -117,6 +125,9 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 		startTranscripts(svc),
 		await startAlerts(svc)
 	);
+	// Shared database: another instance may die at any time; its claims go back once its
+	// heartbeat is stale, rather than waiting out the whole lease.
+	if (claimOpts.shared) svc.onShutdown.push(releaseClaimsEvery(svc, claimOpts));
 	if (svc.clock instanceof FileClock) svc.onShutdown.push(svc.clock.listen());
 	const sockets: WebSocketHandle[] = [];
 	let stopped: Promise<void> | undefined;

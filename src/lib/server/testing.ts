@@ -56,7 +56,7 @@ export async function testServices(
 		db,
 		clock,
 		bus,
-		pipeline: new AudioPipeline({ db, clock, bus, config }, null),
+		pipeline: new AudioPipeline({ db, clock, bus, config, instanceId: 'test' }, null),
 		published: bus.published,
 		keys: { jwt: new Uint8Array(randomBytes(32)), refresh: randomBytes(32) },
 		throttle: new LoginThrottle({ db, clock }, config.loginAttempts),

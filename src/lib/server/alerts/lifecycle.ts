@@ -10,7 +10,7 @@ import { watchTranscripts } from './transcript-alerts';
  * (outbox → push services), and dropping a device's push subscription when its session ends.
  */
 export async function startAlerts(
-	svc: DecideDeps & { config: { origin: string | null } }
+	svc: DecideDeps & { instanceId: string; config: { origin: string | null; claimLeaseMs: number } }
 ): Promise<() => Promise<void>> {
 	const vapid = await loadVapidKeys(svc.db, svc.clock);
 	const offRevoked = svc.bus.subscribe('session.revoked', ({ sessionId }) => {

@@ -1,6 +1,7 @@
 import webpush from 'web-push';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { serializeOn } from '../core/db/dialect';
 import { ServiceError } from '../core/errors';
 import { checkEndpoint } from './push-endpoint';
 
@@ -70,6 +71,8 @@ export async function subscribePush(
 		throw new ServiceError('BAD_REQUEST', 'keys.p256dh: expected an uncompressed P-256 point');
 	keyBytes('keys.auth', input.keys.auth, 16);
 	await deps.db.transaction().execute(async (trx) => {
+		// Count-then-insert: on PostgreSQL two subscribes at once would both pass the count.
+		await serializeOn(trx, `push_subscriptions.user:${owner.userId}`);
 		await trx.deleteFrom('push_subscriptions').where('endpoint', '=', input.endpoint).execute();
 		const counts = await trx
 			.selectFrom('push_subscriptions')

@@ -1,6 +1,7 @@
 import { ServiceError } from '../core/errors';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { serializeOn } from '../core/db/dialect';
 import type { Bus } from '../core/bus';
 import type { Selectable } from 'kysely';
 import type { AlertRulesTable } from '../core/db/types';
@@ -160,6 +161,8 @@ export async function createRule(
 	const rule = normalise(input);
 	const now = deps.clock.now();
 	const created = await deps.db.transaction().execute(async (trx) => {
+		// Count-then-insert: on PostgreSQL two creates at once would both pass the count.
+		await serializeOn(trx, `alert_rules.user:${userId}`);
 		const { count } = await trx
 			.selectFrom('alert_rules')
 			.select((eb) => eb.fn.countAll<number>().as('count'))

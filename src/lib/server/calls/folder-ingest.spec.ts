@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createSharedTestDbs } from '../core/db';
 import { testServices, type TestServices } from '../testing';
 import { updateSettings } from '../core/settings';
 import { createApiKey, deleteApiKey } from './upload-keys';
@@ -249,5 +250,61 @@ describe('folder ingest of SDRTrunk recordings from an admin’s folder (manual 
 				reply: 'Audio larger than the 1024-byte upload limit.'
 			})
 		]);
+	});
+});
+
+describe('folder ingest by several instances over one shared folder', () => {
+	async function twoInstances() {
+		const { svc, watch } = await setup('leave');
+		const dbs = await createSharedTestDbs(2);
+		const { key } = await createApiKey({ ...svc, db: dbs[0] }, { name: 'folder' });
+		const config = { ...svc.config, watchKey: key, claimLeaseMs: 60_000 };
+		const [a, b] = dbs.map((db) => ({ ...svc, db, config }));
+		const calls = async () => (await a.db.selectFrom('calls').select('id').execute()).length;
+		return { a, b, watch, calls };
+	}
+
+	it('two instances scanning at once import a pair exactly once', async () => {
+		const { a, b, watch, calls } = await twoInstances();
+		for (const name of ['d', 'e', 'f'])
+			pair(watch, name, JSON.stringify({ talkgroup: 5, start_time: 1718145678 }));
+		const [seenA, seenB] = [new Map<string, Seen>(), new Map<string, Seen>()];
+		await Promise.all([scanFolders(a, seenA), scanFolders(b, seenB)]);
+		a.clock.advance(1000);
+		await Promise.all([scanFolders(a, seenA), scanFolders(b, seenB)]);
+		await Promise.all([scanFolders(a, seenA), scanFolders(b, seenB)]);
+		const rows = await a.db.selectFrom('folder_ingested').selectAll().execute();
+		expect(rows.map((r) => r.status)).toEqual([200, 200, 200]);
+		expect(await calls()).toBe(1); // one call: the three pairs carry the same recording
+		const events = await a.db.selectFrom('events').select('type').execute();
+		expect(events.filter((e) => e.type.startsWith('folder.'))).toHaveLength(3);
+	});
+
+	it('a pair claimed by an instance that crashed is imported by another once the lease runs out', async () => {
+		const { a, b, watch, calls } = await twoInstances();
+		pair(watch, 'g', JSON.stringify({ talkgroup: 5, start_time: 1718145678 }));
+		const audio = path.join(watch, 'g.wav');
+		const stat = fs.statSync(audio);
+		await a.db
+			.insertInto('folder_ingested')
+			.values({
+				path: audio,
+				size: stat.size,
+				mtime_ms: Math.floor(stat.mtimeMs),
+				status: 0,
+				reply: '',
+				at: a.clock.now()
+			})
+			.execute();
+		const seen = new Map<string, Seen>();
+		await scanFolders(b, seen);
+		b.clock.advance(60_000);
+		await scanFolders(b, seen);
+		expect(await calls()).toBe(0); // the claim is still within its lease
+		b.clock.advance(1);
+		await scanFolders(b, seen);
+		expect(await calls()).toBe(1);
+		const row = await b.db.selectFrom('folder_ingested').selectAll().executeTakeFirstOrThrow();
+		expect(row).toMatchObject({ status: 200, at: b.clock.now() });
 	});
 });

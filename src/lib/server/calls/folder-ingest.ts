@@ -19,7 +19,13 @@ import { activeWatchFolders, type WatchDeps, type WatchFolder } from './watch-fo
  * `watchSettleMs` (the recorder has finished writing), and only once: folder_ingested remembers
  * it by path, size and mtime across restarts. The folder list is read again on every scan, so an
  * admin's change applies without a restart.
+ * Several instances may watch one shared folder: a call is claimed in folder_ingested (status 0,
+ * `at` = when) by a conditional upsert before it is read, so only one instance imports it; a
+ * claim older than SQUELCH_CLAIM_LEASE (its instance crashed) is taken over.
  */
+
+/** folder_ingested.status of a pair an instance is importing now. */
+const CLAIMED = 0;
 
 const SKIP_DIRS = new Set(['imported', 'failed']);
 /** Entries looked at per folder per scan, so a huge folder cannot stall the process. */
@@ -30,7 +36,7 @@ const SDRTRUNK_EXTENSIONS = ['mp3', 'wav'];
 
 export type FolderIngestDeps = UploadDeps &
 	WatchDeps & {
-		config: WatchDeps['config'] & { watchSettleMs: number };
+		config: WatchDeps['config'] & { watchSettleMs: number; claimLeaseMs: number };
 	};
 
 export interface Seen {
@@ -84,8 +90,10 @@ export async function scanFolders(svc: FolderIngestDeps, seen: Map<string, Seen>
 			let ready = !!stat;
 			for (const file of others) ready = !!(await settled(svc, seen, file)) && ready;
 			if (!stat || !ready) continue;
-			if (!(await alreadyDone(svc, audio, stat)))
-				await ingestCall(svc, { folder, audio, others, stat });
+			const claim = await claimFile(svc, audio, stat);
+			if (claim === 'mine') await ingestCall(svc, { folder, audio, others, stat });
+			// Another instance is importing it: look again next scan, in case that instance dies.
+			if (claim === 'busy') continue;
 			const entry = seen.get(audio);
 			if (entry) entry.done = true;
 		}
@@ -130,13 +138,54 @@ async function unchanged(seen: Map<string, Seen>, file: string): Promise<boolean
 	return !!stat && !!before && stat.size === before.size && stat.mtimeMs === before.mtimeMs;
 }
 
-async function alreadyDone(svc: FolderIngestDeps, file: string, stat: fs.Stats): Promise<boolean> {
+/**
+ * Claims a file for this instance: a new path, a finished one whose size or mtime changed since,
+ * or a claim whose lease ran out. The upsert's condition decides, so of several instances one wins.
+ */
+async function claimFile(
+	svc: FolderIngestDeps,
+	file: string,
+	stat: fs.Stats
+): Promise<'mine' | 'busy' | 'done'> {
+	const now = svc.clock.now();
+	const claim = {
+		size: stat.size,
+		mtime_ms: Math.floor(stat.mtimeMs),
+		status: CLAIMED,
+		reply: '',
+		at: now
+	};
+	const result = await svc.db
+		.insertInto('folder_ingested')
+		.values({ path: file, ...claim })
+		.onConflict((oc) =>
+			oc
+				.column('path')
+				.doUpdateSet(claim)
+				.where((eb) =>
+					eb.or([
+						eb.and([
+							eb('folder_ingested.status', '=', CLAIMED),
+							eb('folder_ingested.at', '<', now - svc.config.claimLeaseMs)
+						]),
+						eb.and([
+							eb('folder_ingested.status', '!=', CLAIMED),
+							eb.or([
+								eb('folder_ingested.size', '!=', claim.size),
+								eb('folder_ingested.mtime_ms', '!=', claim.mtime_ms)
+							])
+						])
+					])
+				)
+		)
+		.executeTakeFirst();
+	if (Number(result.numInsertedOrUpdatedRows ?? 0) > 0) return 'mine';
 	const row = await svc.db
 		.selectFrom('folder_ingested')
-		.select(['size', 'mtime_ms'])
+		.select('status')
 		.where('path', '=', file)
 		.executeTakeFirst();
-	return !!row && row.size === stat.size && row.mtime_ms === Math.floor(stat.mtimeMs);
+	return row?.status === CLAIMED ? 'busy' : 'done';
 }
 
 type FolderCall = { folder: WatchFolder; audio: string; others: string[]; stat: fs.Stats };

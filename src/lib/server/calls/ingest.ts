@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import { serializeOn } from '../core/db/dialect';
 import type { AudioType } from './audio-type';
 import type { FrequencyEntry, SourceEntry } from './fields';
-import { absoluteAudioPath, storedPathFor } from './storage';
+import { absoluteAudioPath, moveIntoPlace, storedPathFor } from './storage';
 import { dueAt, publishReady } from './publish';
 
 export interface IngestDeps {
@@ -218,18 +216,4 @@ export async function storeCall(
 		throw err;
 	}
 	return result;
-}
-
-/**
- * Renames, creating the day folder only when it is missing (most calls land in an existing one).
- * A rename is one metadata operation: synchronous, it costs less than a thread-pool round trip.
- */
-async function moveIntoPlace(from: string, to: string): Promise<void> {
-	try {
-		fs.renameSync(from, to);
-	} catch (err) {
-		if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !fs.existsSync(from)) throw err;
-		await fs.promises.mkdir(path.dirname(to), { recursive: true });
-		await fs.promises.rename(from, to);
-	}
 }

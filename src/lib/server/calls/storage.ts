@@ -66,8 +66,7 @@ export async function sweepIncoming(
 		const target = row && absoluteAudioPath(recordingsDir, row.audio_path);
 		if (target) {
 			try {
-				await fs.promises.mkdir(path.dirname(target), { recursive: true });
-				await fs.promises.rename(full, target);
+				await moveIntoPlace(full, target);
 				completed++;
 				continue;
 			} catch {
@@ -86,5 +85,25 @@ async function writtenBefore(file: string, before: number): Promise<boolean> {
 		return (await fs.promises.stat(file)).mtimeMs < before;
 	} catch {
 		return false; // gone meanwhile: its owner finished it
+	}
+}
+
+/**
+ * Renames a temp file to its stored path, creating the day folder only when it is missing (most
+ * calls land in an existing one). On a shared RECORDINGS_DIR the upload's own instance and another
+ * instance's sweep may both move the same file: whoever loses finds the source gone and the target
+ * there, which is success, not a reason to delete the call's row.
+ */
+export async function moveIntoPlace(from: string, to: string): Promise<void> {
+	try {
+		await fs.promises.rename(from, to);
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+		if (!fs.existsSync(from)) {
+			if (fs.existsSync(to)) return; // moved by the other side of the race
+			throw err;
+		}
+		await fs.promises.mkdir(path.dirname(to), { recursive: true });
+		await fs.promises.rename(from, to);
 	}
 }

@@ -57,6 +57,10 @@ export interface Config {
 	forwardMaxAgeSec: number;
 	/** SQUELCH_FORWARD_RETRY_MAX: the longest wait between two tries, seconds. */
 	forwardRetryMaxSec: number;
+	/** SQUELCH_CLAIM_LEASE: how long an instance holds queued work it claimed before another may take it over (ms). */
+	claimLeaseMs: number;
+	/** SQUELCH_INCOMING_SWEEP_AGE: the start-up sweep removes only `.incoming` files older than this (ms). */
+	incomingSweepAgeMs: number;
 	/**
 	 * SQUELCH_WATCH_DIRS: folders of recorder output to ingest, each with the system number to
 	 * file under and the recorder that writes it (admins add more in the settings page).
@@ -228,6 +232,8 @@ export function parseConfig(env: Env): Config {
 		forwardMaxAgeSec: int(env, 'SQUELCH_FORWARD_MAX_AGE', 172_800, 60, 31_536_000),
 		forwardRetryMaxSec: int(env, 'SQUELCH_FORWARD_RETRY_MAX', 300, 1, 86_400),
 		presenceTtlMs: int(env, 'SQUELCH_PRESENCE_TTL', 30, 3, 3600) * 1000,
+		claimLeaseMs: int(env, 'SQUELCH_CLAIM_LEASE', 300, 10, 86_400) * 1000,
+		incomingSweepAgeMs: int(env, 'SQUELCH_INCOMING_SWEEP_AGE', 3600, 60, 604_800) * 1000,
 		...watchConfig(env),
 		stt: sttConfig(env)
 	};

@@ -8,6 +8,10 @@ import type { DB } from './db';
  * schedules a retry with exponential backoff; a row older than `maxAgeMs` is given up. Rows of one
  * lane are done strictly in id order: a lane's later rows wait while its oldest is retrying.
  * Done at least once: a crash between the work and `done` repeats that one item.
+ *
+ * Several instances on one database: a worker claims each head (`claimHeads`) with a conditional
+ * update before doing it, so only one instance works a row; the claim is a lease, so a row whose
+ * instance crashed is taken over once `claimed_until` passes. A claimed head keeps its lane waiting.
  */
 
 export interface OutboxItem {
@@ -18,6 +22,12 @@ export interface OutboxItem {
 	payload: unknown;
 	attempts: number;
 	createdAt: number;
+}
+
+/** Who claims work, and for how long (SQUELCH_CLAIM_LEASE). */
+export interface Claimant {
+	instanceId: string;
+	leaseMs: number;
 }
 
 export interface RetryPolicy {
@@ -53,15 +63,17 @@ export async function enqueue(
 	return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
-/** The oldest pending row of each lane of a kind, when it is due. */
+/** The oldest pending row of each lane of a kind, when it is due and nobody holds it. */
 export async function dueHeads(db: DB, clock: Clock, kind: string, limit = 100) {
+	const now = clock.now();
 	const rows = await db
 		.selectFrom('outbox as o')
 		.selectAll()
 		.where('o.kind', '=', kind)
 		.where('o.done_at', 'is', null)
 		.where('o.gave_up_at', 'is', null)
-		.where('o.next_at', '<=', clock.now())
+		.where('o.next_at', '<=', now)
+		.where((eb) => eb.or([eb('o.claimed_until', 'is', null), eb('o.claimed_until', '<', now)]))
 		.where(
 			'o.id',
 			'=',
@@ -79,6 +91,52 @@ export async function dueHeads(db: DB, clock: Clock, kind: string, limit = 100) 
 		attempts: r.attempts,
 		createdAt: r.created_at
 	}));
+}
+
+/**
+ * Takes a row for `claimant` until now + lease, unless another instance holds an unexpired
+ * claim or the row is finished. The update's condition decides, so of several instances racing
+ * for one row exactly one wins, on SQLite and on PostgreSQL alike.
+ */
+export async function claimRow(
+	db: DB,
+	clock: Clock,
+	id: number,
+	claimant: Claimant
+): Promise<boolean> {
+	const now = clock.now();
+	const result = await db
+		.updateTable('outbox')
+		.set({ claimed_by: claimant.instanceId, claimed_until: now + claimant.leaseMs })
+		.where('id', '=', id)
+		.where('done_at', 'is', null)
+		.where('gave_up_at', 'is', null)
+		.where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+		.executeTakeFirst();
+	return Number(result.numUpdatedRows) > 0;
+}
+
+/** The due heads (see dueHeads) that this instance managed to claim. */
+export async function claimHeads(
+	db: DB,
+	clock: Clock,
+	kind: string,
+	claimant: Claimant,
+	limit = 100
+): Promise<OutboxItem[]> {
+	const heads = await dueHeads(db, clock, kind, limit);
+	const claimed: OutboxItem[] = [];
+	for (const head of heads) if (await claimRow(db, clock, head.id, claimant)) claimed.push(head);
+	return claimed;
+}
+
+/** Gives a claimed row back, to be tried again at `nextAt` (by any instance). */
+export async function release(db: DB, id: number, nextAt: number): Promise<void> {
+	await db
+		.updateTable('outbox')
+		.set({ next_at: nextAt, claimed_by: null, claimed_until: null })
+		.where('id', '=', id)
+		.execute();
 }
 
 /**
@@ -116,7 +174,7 @@ export async function markDropped(db: DB, clock: Clock, id: number, reason: stri
 export async function markDone(db: DB, clock: Clock, id: number): Promise<void> {
 	await db
 		.updateTable('outbox')
-		.set({ done_at: clock.now(), last_error: null })
+		.set({ done_at: clock.now(), last_error: null, claimed_by: null, claimed_until: null })
 		.where('id', '=', id)
 		.execute();
 }
@@ -139,7 +197,9 @@ export async function markFailed(
 			attempts,
 			next_at: now + delay,
 			last_error: error.slice(0, 500),
-			gave_up_at: gaveUp ? now : null
+			gave_up_at: gaveUp ? now : null,
+			claimed_by: null,
+			claimed_until: null
 		})
 		.where('id', '=', item.id)
 		.execute();

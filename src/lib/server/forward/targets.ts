@@ -83,13 +83,15 @@ export async function updateTarget(db: DB, id: number, input: Partial<TargetInpu
 
 export async function deleteTarget(db: DB, id: number) {
 	await db.transaction().execute(async (trx) => {
+		// The target row first: it waits for a queueing pass that holds it (forward/worker.ts), so
+		// the lane deleted next includes whatever that pass queued.
+		const result = await trx.deleteFrom('forward_targets').where('id', '=', id).executeTakeFirst();
+		if (!Number(result.numDeletedRows)) throw new ServiceError('NOT_FOUND', 'no such target');
 		await trx
 			.deleteFrom('outbox')
 			.where('kind', '=', FORWARD_KIND)
 			.where('lane', '=', laneOf(id))
 			.execute();
-		const result = await trx.deleteFrom('forward_targets').where('id', '=', id).executeTakeFirst();
-		if (!Number(result.numDeletedRows)) throw new ServiceError('NOT_FOUND', 'no such target');
 	});
 }
 

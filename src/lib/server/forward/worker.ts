@@ -1,13 +1,15 @@
 import type { Bus } from '../core/bus';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { forUpdate } from '../core/db/dialect';
 import { recordEvent } from '../core/event-log';
 import {
-	dueHeads,
+	claimHeads,
 	enqueue,
 	markDone,
 	markFailed,
 	pruneOutbox,
+	release,
 	startOutboxWorker,
 	type OutboxItem,
 	type RetryPolicy
@@ -19,7 +21,14 @@ export interface ForwardDeps {
 	db: DB;
 	clock: Clock;
 	bus: Bus;
-	config: { recordingsDir: string; forwardMaxAgeSec: number; forwardRetryMaxSec: number };
+	/** Claims rows under this name, so another instance on the same database skips them. */
+	instanceId: string;
+	config: {
+		recordingsDir: string;
+		forwardMaxAgeSec: number;
+		forwardRetryMaxSec: number;
+		claimLeaseMs: number;
+	};
 }
 
 const BATCH = 500;
@@ -42,12 +51,18 @@ export async function queueNewCalls(
 		const systems = t.systems ? new Set(JSON.parse(t.systems) as number[]) : null;
 		const talkgroups = t.talkgroups ? new Set(JSON.parse(t.talkgroups) as number[]) : null;
 		await deps.db.transaction().execute(async (trx) => {
+			// Holds the target row: a concurrent delete waits, and a deleted target queues nothing.
+			const held = await forUpdate(
+				trx,
+				trx.selectFrom('forward_targets').select('queued_through').where('id', '=', t.id)
+			).executeTakeFirst();
+			if (!held) return;
 			const calls = await trx
 				.selectFrom('calls')
 				.innerJoin('systems', 'systems.id', 'calls.system_id')
 				.innerJoin('talkgroups', 'talkgroups.id', 'calls.talkgroup_id')
 				.select(['calls.id', 'systems.system_ref', 'talkgroups.talkgroup_ref'])
-				.where('calls.id', '>', t.queued_through)
+				.where('calls.id', '>', held.queued_through)
 				.orderBy('calls.id')
 				.limit(BATCH)
 				.execute();
@@ -86,7 +101,10 @@ export async function forwardPass(deps: ForwardDeps): Promise<number> {
 		maxAgeMs: deps.config.forwardMaxAgeSec * 1000
 	};
 	for (let round = 0; round < 10_000; round++) {
-		const heads = await dueHeads(deps.db, deps.clock, FORWARD_KIND);
+		const heads = await claimHeads(deps.db, deps.clock, FORWARD_KIND, {
+			instanceId: deps.instanceId,
+			leaseMs: deps.config.claimLeaseMs
+		});
 		if (!heads.length) break;
 		// Targets are independent: one that is down (and waits on its timeout) holds up no other.
 		await Promise.all(heads.map((item) => forwardOne(deps, item, policy)));
@@ -103,11 +121,7 @@ async function forwardOne(deps: ForwardDeps, item: OutboxItem, policy: RetryPoli
 		.executeTakeFirst();
 	if (!target || target.enabled !== 1) {
 		// Disabled: the lane waits (kept, not failed) until the target is on again.
-		await deps.db
-			.updateTable('outbox')
-			.set({ next_at: deps.clock.now() + 60_000 })
-			.where('id', '=', item.id)
-			.execute();
+		await release(deps.db, item.id, deps.clock.now() + 60_000);
 		return;
 	}
 	const outcome = await sendCall(deps.db, deps.config.recordingsDir, target, callId);
@@ -129,7 +143,7 @@ async function forwardOne(deps: ForwardDeps, item: OutboxItem, policy: RetryPoli
 	if (outcome.final)
 		await deps.db
 			.updateTable('outbox')
-			.set({ gave_up_at: now, last_error: outcome.error })
+			.set({ gave_up_at: now, last_error: outcome.error, claimed_by: null, claimed_until: null })
 			.where('id', '=', item.id)
 			.execute();
 	await deps.db

@@ -129,4 +129,25 @@ describe('scanner selection', () => {
 			alsoHeard
 		]);
 	});
+
+	it('two devices saving at once leave one of the two lists, never an error', async () => {
+		const ana = await addUser('ana');
+		const lists = [
+			[
+				{ system: 1, talkgroup: 1 },
+				{ system: 1, talkgroup: 2 }
+			],
+			[
+				{ system: 1, talkgroup: 2 },
+				{ system: 2, talkgroup: 3 }
+			]
+		];
+		await Promise.all([
+			setMuted({ db, clock, bus }, ana, lists[0]),
+			setMuted({ db, clock, bus }, ana, lists[1]),
+			setMuted({ db, clock, bus }, ana, lists[0])
+		]);
+		const muted = await getMuted(db, ana);
+		expect(lists).toContainEqual(muted);
+	});
 });

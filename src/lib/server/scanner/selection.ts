@@ -2,6 +2,7 @@ import { ServiceError } from '../core/errors';
 import type { Bus } from '../core/bus';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { serializeOn } from '../core/db/dialect';
 
 /**
  * The scanner's talkgroup selection: per user, the talkgroups turned off (radio numbers). It
@@ -53,6 +54,8 @@ export async function setMuted(
 	const unique = new Map(muted.map((m) => [mutedKey(m.system, m.talkgroup), m]));
 	const now = deps.clock.now();
 	await deps.db.transaction().execute(async (trx) => {
+		// Delete-then-insert: two saves at once (two devices) on PostgreSQL would collide on the key.
+		await serializeOn(trx, `scanner_muted.user:${userId}`);
 		await trx.deleteFrom('scanner_muted').where('user_id', '=', userId).execute();
 		const rows = [...unique.values()].map((m) => ({
 			user_id: userId,

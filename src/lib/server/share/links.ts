@@ -201,11 +201,14 @@ export async function revokeShare(deps: ShareDeps, viewer: Viewer, token: string
 	if (!link || (link.user_id !== viewer.userId && viewer.role !== 'admin'))
 		throw new ServiceError('NOT_FOUND', 'no such share link');
 	if (link.revoked_at !== null) return;
-	await deps.db
+	// Conditional: of two revokes at once (two instances), one writes and logs.
+	const result = await deps.db
 		.updateTable('share_links')
 		.set({ revoked_at: deps.clock.now() })
 		.where('id', '=', link.id)
-		.execute();
+		.where('revoked_at', 'is', null)
+		.executeTakeFirst();
+	if (!Number(result.numUpdatedRows)) return;
 	await recordEvent(deps, 'share.revoked', {
 		userId: viewer.userId,
 		linkId: link.id,

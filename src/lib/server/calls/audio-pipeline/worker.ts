@@ -16,7 +16,9 @@ export interface PipelineDeps {
 	db: DB;
 	clock: Clock;
 	bus: Bus;
-	config: { recordingsDir: string };
+	/** Jobs are claimed under this name, so another instance on the same database skips them. */
+	instanceId: string;
+	config: { recordingsDir: string; claimLeaseMs: number };
 }
 
 /** Tries per call before its audio is served as received; the backoff doubles from this. */
@@ -29,6 +31,9 @@ const BACKOFF_MS = 10_000;
  * pointing at a complete file — the encode, renamed into place before the row changes, or the
  * original when FFmpeg refuses it — and the call published (publish.ts). A crash at any point
  * leaves the row on the original and the job in the table, so the next start redoes it.
+ * Several instances on one database: each job is claimed with a lease before it runs (the job
+ * row's claimed_by/claimed_until), and only the claim holder publishes it; a crashed instance's
+ * job is taken over when its lease runs out.
  */
 export class AudioPipeline {
 	private inFlight = new Set<number>();
@@ -104,6 +109,7 @@ export class AudioPipeline {
 				.selectFrom('audio_jobs')
 				.select(['call_id', 'attempts'])
 				.where('run_after', '<=', now)
+				.where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
 				.orderBy('call_id')
 				.limit(1);
 			if (this.inFlight.size) query = query.where('call_id', 'not in', [...this.inFlight]);
@@ -112,12 +118,35 @@ export class AudioPipeline {
 				await this.armRetry();
 				return;
 			}
+			// Lost to another instance: that row is now claimed, so the next read skips it.
+			if (!(await this.claim(job.call_id, now))) continue;
 			this.inFlight.add(job.call_id);
 			void this.run(job.call_id, job.attempts, settings).finally(() => {
 				this.inFlight.delete(job.call_id);
 				this.kick();
 			});
 		}
+	}
+
+	/** Takes a job until now + lease unless another instance holds it (the update decides). */
+	private async claim(callId: number, now: number): Promise<boolean> {
+		const result = await this.deps.db
+			.updateTable('audio_jobs')
+			.set({ claimed_by: this.deps.instanceId, claimed_until: now + this.deps.config.claimLeaseMs })
+			.where('call_id', '=', callId)
+			.where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+			.executeTakeFirst();
+		return Number(result.numUpdatedRows) > 0;
+	}
+
+	/** Ends this instance's job in a transaction; false when another instance took it over. */
+	private async endJob(trx: DB, callId: number): Promise<boolean> {
+		const result = await trx
+			.deleteFrom('audio_jobs')
+			.where('call_id', '=', callId)
+			.where('claimed_by', '=', this.deps.instanceId)
+			.executeTakeFirst();
+		return Number(result.numDeletedRows) > 0;
 	}
 
 	/** A job waiting out its backoff: look again when it is due (capped, the clock may jump). */
@@ -177,7 +206,11 @@ export class AudioPipeline {
 				if (result.kind === 'timeout' && attempts + 1 < MAX_ATTEMPTS) {
 					await db
 						.updateTable('audio_jobs')
-						.set({ run_after: clock.now() + BACKOFF_MS * 2 ** attempts })
+						.set({
+							run_after: clock.now() + BACKOFF_MS * 2 ** attempts,
+							claimed_by: null,
+							claimed_until: null
+						})
 						.where('call_id', '=', callId)
 						.execute();
 					return;
@@ -190,7 +223,11 @@ export class AudioPipeline {
 			if (attempts + 1 < MAX_ATTEMPTS) {
 				await db
 					.updateTable('audio_jobs')
-					.set({ run_after: clock.now() + BACKOFF_MS * 2 ** attempts })
+					.set({
+						run_after: clock.now() + BACKOFF_MS * 2 ** attempts,
+						claimed_by: null,
+						claimed_until: null
+					})
 					.where('call_id', '=', callId)
 					.execute();
 			} else await this.keepAsReceived(call, describe(err));
@@ -222,6 +259,8 @@ export class AudioPipeline {
 		await fs.promises.rename(temp, target);
 		const now = clock.now();
 		const done = await db.transaction().execute(async (trx) => {
+			// Taken over after our lease ran out: the other instance finishes (and owns the file).
+			if (!(await this.endJob(trx, call.id))) return 'lost';
 			const updated = await trx
 				.updateTable('calls')
 				.set({
@@ -234,15 +273,12 @@ export class AudioPipeline {
 				})
 				.where('id', '=', call.id)
 				.executeTakeFirst();
-			if (!Number(updated.numUpdatedRows)) return false; // deleted meanwhile (retention)
+			if (!Number(updated.numUpdatedRows)) return 'gone'; // deleted meanwhile (retention)
 			await publishReady(trx, { id: call.id, dueAt: call.due_at }, now);
-			await trx.deleteFrom('audio_jobs').where('call_id', '=', call.id).execute();
-			return true;
+			return 'done';
 		});
-		if (!done) {
-			await fs.promises.rm(target, { force: true });
-			return;
-		}
+		if (done === 'gone') await fs.promises.rm(target, { force: true });
+		if (done !== 'done') return;
 		if (!keepOriginal) {
 			const original = absoluteAudioPath(config.recordingsDir, call.audio_path);
 			if (original) await fs.promises.rm(original, { force: true }).catch(() => {});
@@ -256,10 +292,12 @@ export class AudioPipeline {
 		reason: string | null
 	): Promise<void> {
 		const now = this.deps.clock.now();
-		await this.deps.db.transaction().execute(async (trx) => {
+		const mine = await this.deps.db.transaction().execute(async (trx) => {
+			if (!(await this.endJob(trx, call.id))) return false;
 			await publishReady(trx, { id: call.id, dueAt: call.due_at }, now);
-			await trx.deleteFrom('audio_jobs').where('call_id', '=', call.id).execute();
+			return true;
 		});
+		if (!mine) return;
 		if (reason) await recordEvent(this.deps, 'audio.failed', { callId: call.id, reason });
 		this.announce(call, now);
 	}

@@ -9,7 +9,10 @@ import { ImmediateSqliteDialect } from './sqlite-dialect';
 import { isPostgres } from './dialect';
 import { PgSchemaPlugin } from './pg-schema';
 import { createPgDb } from './postgres';
-import { createTestDb as createTestDbFor } from './test-db';
+import {
+	createSharedTestDbs as createSharedTestDbsFor,
+	createTestDb as createTestDbFor
+} from './test-db';
 
 export type DB = Kysely<Database>;
 
@@ -54,4 +57,9 @@ export async function migrateToLatest(db: DB): Promise<void> {
 /** A migrated, empty database for service tests (SQUELCH_TEST_DB picks which: test-db.ts). */
 export async function createTestDb(): Promise<DB> {
 	return createTestDbFor({ createDb, migrateToLatest });
+}
+
+/** Several handles on one migrated database, one per simulated instance (test-db.ts). */
+export async function createSharedTestDbs(count: number): Promise<DB[]> {
+	return createSharedTestDbsFor({ createDb, migrateToLatest }, count);
 }

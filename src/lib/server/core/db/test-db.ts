@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { testDatabase } from '../config';
@@ -44,4 +47,24 @@ export async function createTestDb(f: Factories): Promise<Kysely<Database>> {
 	const url = await createPgDatabase(target.adminUrl, PG_TEMPLATE);
 	// Small pools that let go quickly: a test file makes many databases and rarely closes them.
 	return createPgDb(url, { max: 4, idleTimeoutMillis: 1_000 });
+}
+
+/**
+ * `count` separate handles on one migrated database, as several instances would hold: SQLite, a
+ * temporary file each opens on its own; PostgreSQL, one pool per handle.
+ */
+export async function createSharedTestDbs(
+	f: Factories,
+	count: number
+): Promise<Kysely<Database>[]> {
+	const target = testDatabase();
+	if (target.kind === 'sqlite') {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-shared-'));
+		const file = path.join(dir, 'squelch.db');
+		const first = f.createDb(file);
+		await f.migrateToLatest(first);
+		return [first, ...Array.from({ length: count - 1 }, () => f.createDb(file))];
+	}
+	const url = await createPgDatabase(target.adminUrl, PG_TEMPLATE);
+	return Array.from({ length: count }, () => createPgDb(url, { max: 4, idleTimeoutMillis: 1_000 }));
 }

@@ -174,6 +174,9 @@ export interface AudioJobsTable {
 	attempts: Generated<number>;
 	run_after: number;
 	created_at: number;
+	/** The instance working on the row, until claimed_until (ms); null when nobody is. */
+	claimed_by: Generated<string | null>;
+	claimed_until: Generated<number | null>;
 }
 
 export type Audience = 'all' | 'exempt' | 'public';
@@ -273,6 +276,9 @@ export interface OutboxTable {
 	last_error: string | null;
 	done_at: number | null;
 	gave_up_at: number | null;
+	/** The instance working on the row, until claimed_until (ms); null when nobody is. */
+	claimed_by: Generated<string | null>;
+	claimed_until: Generated<number | null>;
 }
 
 /** Another rdio-compatible server that receives a copy of each stored call (forward/). */

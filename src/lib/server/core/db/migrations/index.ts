@@ -12,6 +12,7 @@ import * as m0011shared from './0011_shared_state';
 import * as m0012alerts from './0012_alerts_durable';
 import * as m0013transcripts from './0013_transcripts';
 import * as m0014watch from './0014_watch_folders';
+import * as m0016claims from './0016_work_claims';
 
 /**
  * Migrations are listed here rather than read from a folder, so the bundled production build
@@ -30,7 +31,8 @@ const migrations: Record<string, Migration> = {
 	'0011_shared_state': m0011shared,
 	'0012_alerts_durable': m0012alerts,
 	'0013_transcripts': m0013transcripts,
-	'0014_watch_folders': m0014watch
+	'0014_watch_folders': m0014watch,
+	'0016_work_claims': m0016claims
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { testServices } from '../testing';
+import { createRule, listRules, MAX_RULES_PER_USER, type RuleInput } from './rules';
+
+// Two instances' requests at once: on PostgreSQL (SQUELCH_TEST_DB=postgres) the creates run in
+// concurrent transactions, so a count-then-insert without serialization would pass the cap.
+
+const input = (n: number): RuleInput => ({
+	name: `Rule ${n}`,
+	sound: 'beep',
+	cooldownSeconds: 0,
+	quietHours: null,
+	systems: [],
+	talkgroups: [n],
+	units: [],
+	groups: [],
+	tags: [],
+	emergency: false
+});
+
+describe('alert rules created at once', () => {
+	it('never pass the per-user cap', async () => {
+		const svc = await testServices();
+		const { id } = await svc.db
+			.insertInto('users')
+			.values({
+				username: 'ana',
+				password_hash: 'x',
+				role: 'listener',
+				created_at: 0,
+				updated_at: 0,
+				access_all: 1
+			})
+			.returning('id')
+			.executeTakeFirstOrThrow();
+		for (let i = 0; i < MAX_RULES_PER_USER - 2; i++) await createRule(svc, id, input(i));
+		const results = await Promise.allSettled(
+			Array.from({ length: 8 }, (_, i) => createRule(svc, id, input(1000 + i)))
+		);
+		expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+		const refused = results.filter((r) => r.status === 'rejected');
+		expect(refused.map((r) => (r.reason as { code: string }).code)).toEqual(
+			Array(6).fill('BAD_REQUEST')
+		);
+		expect(await listRules(svc.db, id)).toHaveLength(MAX_RULES_PER_USER);
+	});
+});
