@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely } from 'kysely';
+import { Kysely, type Generated } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImmediateSqliteDialect } from './sqlite-dialect';
 
 interface T {
-	t: { id: number; v: string };
+	t: { id: Generated<number>; v: string };
 }
 
 const dirs: string[] = [];
