@@ -99,6 +99,12 @@ it('finishes or discards uploads a crash interrupted, at the next start', async 
 		.prepare('select id from calls where audio_path = ?')
 		.get(`2024/06/12/${committedId}.wav`) as { id: number };
 	db.close();
+	// On PostgreSQL RECORDINGS_DIR may be shared by several instances, so the sweep only takes
+	// files older than SQUELCH_INCOMING_SWEEP_AGE (another instance may still be writing a young
+	// one): these leftovers are from a crash two hours ago.
+	const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+	for (const f of fs.readdirSync(incoming))
+		fs.utimesSync(path.join(incoming, f), twoHoursAgo, twoHoursAgo);
 
 	await server.restart();
 	expect(recordingFiles(server.dataDir).filter((f) => f.startsWith('.incoming'))).toEqual([]);

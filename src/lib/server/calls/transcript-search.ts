@@ -48,14 +48,17 @@ export type TextMatches = AliasedRawBuilder<
  * matched word. SQLite: FTS5 (bm25, snippet); PostgreSQL: to_tsvector, ts_rank, ts_headline.
  */
 export function transcriptMatches(db: DB, q: string): TextMatches {
+	// PostgreSQL's parser reads "-9984" in "14628d77-9984" as a signed number, which the english
+	// configuration drops: hyphens become spaces before indexing (the expression of the
+	// transcripts_tsv index), as FTS5's tokenizer splits on them.
 	const terms = queryTerms(q);
 	if (isPostgres(db)) {
 		const options = `StartSel=${HIT_OPEN}, StopSel=${HIT_CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`;
 		return sql<{ call_id: number; rank: number; snippet: string }>`(
-			select t.call_id, ts_rank(to_tsvector('english', t.text), wq) as rank,
+			select t.call_id, ts_rank(to_tsvector('english', translate(t.text, '-', ' ')), wq) as rank,
 				ts_headline('english', t.text, wq, ${options}) as snippet
 			from transcripts t, (select ${webQuery(terms)} as wq) q
-			where to_tsvector('english', t.text) @@ wq
+			where to_tsvector('english', translate(t.text, '-', ' ')) @@ wq
 		)`.as('m');
 	}
 	return sql<{ call_id: number; rank: number; snippet: string }>`(

@@ -28,7 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 		.execute();
 
 	if (isPostgres(db)) {
-		await sql`create index transcripts_tsv on transcripts using gin (to_tsvector('english', text))`.execute(
+		await sql`create index transcripts_tsv on transcripts using gin (to_tsvector('english', translate(text, '-', ' ')))`.execute(
 			db
 		);
 	} else {
