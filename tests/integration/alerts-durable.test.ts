@@ -1,7 +1,6 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server';
+import { openServerDb } from '../helpers/server-db';
 import { createAndSignIn, signInAdmin } from '../helpers/client';
 import { until } from '../helpers/live-server';
 import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
@@ -41,7 +40,7 @@ afterAll(async () => {
 });
 
 function dbRows<T>(query: string, ...params: unknown[]): T[] {
-	const db = new Database(path.join(server.dataDir, 'squelch.db'), { readonly: true });
+	const db = openServerDb(server.dataDir);
 	try {
 		return db.prepare(query).all(...params) as T[];
 	} finally {
@@ -89,11 +88,13 @@ const decided = (callId: number) =>
 		`call ${callId} decided`
 	);
 
+// The payload's talkgroup is read here, not in SQL: the statement runs on SQLite and PostgreSQL.
 const alertsOn = (talkgroup: number) =>
-	dbRows<{ call_id: number; suppressed: number }>(
-		"select call_id, suppressed from alerts where json_extract(data, '$.talkgroup.id') = ? order by id",
-		talkgroup
-	);
+	dbRows<{ call_id: number; suppressed: number; data: string }>(
+		'select call_id, suppressed, data from alerts order by id'
+	)
+		.filter((a) => (JSON.parse(a.data) as { talkgroup: { id: number } }).talkgroup.id === talkgroup)
+		.map(({ call_id, suppressed }) => ({ call_id, suppressed }));
 
 describe('the emergency flag', () => {
 	it('is read from the upload, stored, shown, searchable, and fires emergency rules', async () => {

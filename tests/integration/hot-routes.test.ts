@@ -42,7 +42,10 @@ describe('the production hot path', () => {
 		const withoutFraming = (replies: ComparableReply[]) =>
 			replies.map(({ framing: _, ...rest }) => rest);
 		expect(withoutFraming(viaHot.replies)).toEqual(withoutFraming(viaKit.replies));
-		expect(viaHot.events).toEqual(viaKit.events);
+		// The same events, compared as sets: a rejection is logged after its reply, so on PostgreSQL
+		// (a pool of connections) two back-to-back requests' events may commit in either order.
+		const eventSet = (events: typeof viaHot.events) => events.map((e) => JSON.stringify(e)).sort();
+		expect(eventSet(viaHot.events)).toEqual(eventSet(viaKit.events));
 		expect(viaHot.calls).toEqual(viaKit.calls);
 		expect(viaHot.incoming).toEqual([]);
 		expect(viaKit.incoming).toEqual([]);
