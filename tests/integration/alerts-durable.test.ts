@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server';
+import { pushEnv, startAlertsServer } from '../helpers/alerts-server';
 import { openServerDb } from '../helpers/server-db';
-import { createAndSignIn, signInAdmin } from '../helpers/client';
+import type { createAndSignIn } from '../helpers/client';
 import { until } from '../helpers/live-server';
 import { fixture, M4A, post, trunkRecorderForm } from '../helpers/recorders';
 import {
@@ -17,7 +18,6 @@ import {
 let server: TestServer;
 let second: TestServer | undefined;
 let push: PushService;
-let admin: Awaited<ReturnType<typeof signInAdmin>>;
 let mia: Awaited<ReturnType<typeof createAndSignIn>>;
 let key: string;
 let n = 0;
@@ -25,13 +25,7 @@ const audio = fixture(M4A);
 
 beforeAll(async () => {
 	push = await startPushService();
-	server = await startServer({
-		env: { NODE_EXTRA_CA_CERTS: push.caFile, SQUELCH_PUSH_ALLOW_PRIVATE: '1' }
-	});
-	admin = await signInAdmin(server.url);
-	({ key } = await admin.client.admin.apiKeys.create.mutate({ name: 'recorder' }));
-	mia = await createAndSignIn(server.url, admin.client, 'mia');
-	await admin.client.admin.users.setAccess.mutate({ id: mia.id, accessAll: true });
+	({ server, key, mia } = await startAlertsServer(push));
 }, 60_000);
 afterAll(async () => {
 	await second?.stop();
@@ -162,7 +156,7 @@ describe('cool-downs and caps live in the database', () => {
 			// A second instance on the same data dir, started after the rules (its index is fresh).
 			second = await startServer({
 				dataDir: server.dataDir,
-				env: { NODE_EXTRA_CA_CERTS: push.caFile, SQUELCH_PUSH_ALLOW_PRIVATE: '1' }
+				env: pushEnv(push)
 			});
 			// Each instance stores calls and wakes its own decision worker; both read every call.
 			const a1 = await upload(server, 4400);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
+import { startAlertsServer } from '../helpers/alerts-server';
 import { createAndSignIn, errorCode, signInAdmin, trpc, type Client } from '../helpers/client';
 import { liveClient, until } from '../helpers/live-server';
 import { fixture, M4A, openServerDb, post, trunkRecorderForm } from '../helpers/recorders';
@@ -24,13 +25,7 @@ const audio = fixture(M4A);
 
 beforeAll(async () => {
 	push = await startPushService();
-	server = await startServer({
-		env: { NODE_EXTRA_CA_CERTS: push.caFile, SQUELCH_PUSH_ALLOW_PRIVATE: '1' }
-	});
-	admin = await signInAdmin(server.url);
-	({ key } = await admin.client.admin.apiKeys.create.mutate({ name: 'recorder' }));
-	mia = await createAndSignIn(server.url, admin.client, 'mia');
-	await admin.client.admin.users.setAccess.mutate({ id: mia.id, accessAll: true });
+	({ server, admin, key, mia } = await startAlertsServer(push));
 	await mia.client.alerts.rules.create.mutate({
 		name: 'Station 14',
 		talkgroups: [4200],
