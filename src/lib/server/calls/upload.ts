@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { parseBuffer, parseFile } from 'music-metadata';
 import type { EventLogDeps } from '../core/event-log';
 import { getSettings } from '../core/settings';
-import { recordEvent } from '../core/event-log';
+import { recordEventSoon } from '../core/event-batch';
 import {
 	findUploadKey,
 	findUploadKeyById,
@@ -334,7 +334,7 @@ async function judge(
 		svc.bus.publish('call.ingested', { callId });
 		if (published) svc.bus.publish('call.published', { count: 1, delayed });
 		else svc.pipeline.kick();
-		await recordEvent(svc, 'call.ingested', { callId, ...keyInfo });
+		await recordEventSoon(svc, 'call.ingested', { callId, ...keyInfo });
 	});
 	return reply(200, REPLY.imported);
 }

@@ -45,7 +45,7 @@ export interface EventLogDeps {
 }
 
 /** Every stored call logs one: compiled once (db/prepared.ts). */
-const insertEvent = prepared(
+export const insertEvent = prepared(
 	(db, p: Param<{ at: number; type: AdminEventType; userId: number | null; data: string }>) =>
 		db
 			.insertInto('events')
@@ -59,14 +59,23 @@ export async function recordEvent(
 	type: AdminEventType,
 	data: { userId?: number | null } & Record<string, unknown> = {}
 ): Promise<number> {
-	const { userId = null, ...rest } = data;
-	const values = { at: deps.clock.now(), type, userId, data: JSON.stringify(rest) };
+	const values = eventRow(deps, type, data);
 	const row = await appendInOrder(deps.db, 'events', (db) =>
 		insertEvent.executeTakeFirst(db, values)
 	);
 	if (!row) throw new Error('the event row was not inserted');
 	deps.bus.publish('admin.event', { id: row.id });
 	return row.id;
+}
+
+/** The row's values, its time taken now. */
+export function eventRow(
+	deps: { clock: Clock },
+	type: AdminEventType,
+	data: { userId?: number | null } & Record<string, unknown>
+) {
+	const { userId = null, ...rest } = data;
+	return { at: deps.clock.now(), type, userId, data: JSON.stringify(rest) };
 }
 
 export function toAdminEvent(row: {
