@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createTestDb } from './index';
 import { inSharedTransaction } from './shared-transaction';
+import { isPostgres } from './dialect';
 
 /** Runs on the suite's database (SQLite, or PostgreSQL under SQUELCH_TEST_DB=postgres). */
 describe('inSharedTransaction', () => {
@@ -13,8 +14,9 @@ describe('inSharedTransaction', () => {
 				.executeTakeFirstOrThrow()
 				.then((r) => r.id);
 
-	it('runs the units of one turn in one transaction, in order, each seeing the ones before', async () => {
+	it('runs the units of one turn in one transaction (SQLite), in order, each seeing the ones before', async () => {
 		const db = await createTestDb();
+		const pg = isPostgres(db);
 		const transactions = vi.spyOn(db, 'transaction');
 		const seen: number[] = [];
 		const results = await Promise.all([
@@ -25,32 +27,36 @@ describe('inSharedTransaction', () => {
 			}),
 			inSharedTransaction(db, 'k:2', addSystem(3))
 		]);
-		expect(transactions).toHaveBeenCalledTimes(1);
-		expect(seen).toEqual([1]);
-		expect(results[1]).toBeGreaterThan(results[0]);
-		expect(results[2]).toBeGreaterThan(results[1]);
+		// PostgreSQL: each alone, under its own lock (the same key waits, others run meanwhile).
+		expect(transactions).toHaveBeenCalledTimes(pg ? 3 : 1);
+		if (!pg) {
+			expect(seen).toEqual([1]);
+			expect(results[1]).toBeGreaterThan(results[0]);
+			expect(results[2]).toBeGreaterThan(results[1]);
+		}
 		// Committed: another turn sees all three.
-		expect(await db.selectFrom('systems').select('system_ref').orderBy('id').execute()).toEqual([
-			{ system_ref: 1 },
-			{ system_ref: 2 },
-			{ system_ref: 3 }
-		]);
+		expect(
+			await db.selectFrom('systems').select('system_ref').orderBy('system_ref').execute()
+		).toEqual([{ system_ref: 1 }, { system_ref: 2 }, { system_ref: 3 }]);
 	});
 
 	it('when one unit fails, runs each alone: the others commit once, the failing one is refused', async () => {
 		const db = await createTestDb();
+		const pg = isPostgres(db);
 		const transactions = vi.spyOn(db, 'transaction');
 		const results = await Promise.allSettled([
 			inSharedTransaction(db, 'k', addSystem(1)),
 			inSharedTransaction(db, 'k', addSystem(1)), // unique system_ref: fails
 			inSharedTransaction(db, 'k', addSystem(2))
 		]);
-		expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-		expect(transactions).toHaveBeenCalledTimes(4); // the shared attempt, then one each
-		expect(await db.selectFrom('systems').select('system_ref').orderBy('id').execute()).toEqual([
-			{ system_ref: 1 },
-			{ system_ref: 2 }
-		]);
+		const statuses = results.map((r) => r.status);
+		expect([...statuses].sort()).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+		if (!pg) expect(statuses).toEqual(['fulfilled', 'rejected', 'fulfilled']); // in order
+		// SQLite: the shared attempt, then one each; PostgreSQL: one each from the start.
+		expect(transactions).toHaveBeenCalledTimes(pg ? 3 : 4);
+		expect(
+			await db.selectFrom('systems').select('system_ref').orderBy('system_ref').execute()
+		).toEqual([{ system_ref: 1 }, { system_ref: 2 }]);
 	});
 
 	it('a unit alone in its turn is its own transaction', async () => {
