@@ -109,10 +109,12 @@ export function startAlertDecisions(
 	}
 
 	const offCalls = deps.bus.subscribe('call.ingested', () => wake());
-	// Another instance (or this one) changed rules: rebuild the index on the next wake.
+	// Another instance (or this one) changed rules: the index is rebuilt when the next call is
+	// decided (a thousand rule edits in a row cost one rebuild). While there were no rules, decide
+	// at once: the first rule must not count the calls stored after it as archive.
 	const offRules = deps.bus.subscribe('alert.rules.changed', () => {
 		dropRuleIndex(deps.db);
-		wake('now');
+		if (hadRules !== true) wake('now');
 	});
 	// The first start's cursor is fixed before any wake, so no new call counts as archive.
 	const ready = cursorOf(deps.db).then(() => wake('now'));
