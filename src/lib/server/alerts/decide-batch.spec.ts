@@ -96,8 +96,16 @@ async function scenario(svc: Svc) {
 	return stored;
 }
 
-const table = (svc: Svc, name: 'alerts' | 'alert_cooldowns' | 'alert_minutes') =>
-	svc.db.selectFrom(name).selectAll().execute();
+/** A table's rows in a fixed order (PostgreSQL returns updated rows in any order). */
+async function table(svc: Svc, name: 'alerts' | 'alert_cooldowns' | 'alert_minutes') {
+	const rows = await svc.db.selectFrom(name).selectAll().execute();
+	const key = (r: Record<string, unknown>) =>
+		name === 'alerts' ? [r.id] : [r.user_id, r.rule_id ?? 0, r.talkgroup_id ?? 0];
+	return rows.sort((a, b) => {
+		const [x, y] = [key(a), key(b)] as number[][];
+		return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+	});
+}
 
 /** Counts the statements a Kysely instance runs. */
 function counting() {
