@@ -5,11 +5,15 @@
  * decided in batches as the worker reads them, on a clock that moves as the uploads did.
  *
  *   npx tsx bench/alerts-decide.ts [calls] [batch]
+ *
+ * `npm run bench` runs it after the alerts section (bench/run.ts), with batches of the size the
+ * worker forms at the measured ingest rate.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
+import { pathToFileURL } from 'node:url';
 import type { KyselyPlugin } from 'kysely';
 import { createDb, migrateToLatest } from '../src/lib/server/core/db';
 import { ManualClock } from '../src/lib/server/core/clock';
@@ -20,7 +24,6 @@ import { createRule } from '../src/lib/server/alerts/rules';
 import { insertCall } from '../tests/helpers/calls';
 import { ALERT_USERS, ruleMatches } from './alerts';
 
-const [calls = 2000, batch = 1] = process.argv.slice(2).map(Number);
 /** The bench's uploads: 400 calls/s spread over 200 talkgroups of system 11. */
 const CALL_INTERVAL_MS = 2.5;
 
@@ -36,7 +39,17 @@ function counter() {
 	return plugin;
 }
 
-async function main() {
+export interface DecisionCost {
+	calls: number;
+	batch: number;
+	/** CPU (user + system) per decided call. */
+	usPerCall: number;
+	statementsPerCall: number;
+	raised: number;
+	heldBack: number;
+}
+
+export async function decisionCost(calls: number, batch: number): Promise<DecisionCost> {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-decide-'));
 	const plain = createDb(path.join(dir, 'squelch.db'));
 	await migrateToLatest(plain);
@@ -103,19 +116,32 @@ async function main() {
 		const { profile } = await session.post('Profiler.stop');
 		fs.writeFileSync(process.env.DECIDE_PROF!, JSON.stringify(profile));
 	}
-	const us = (cpu.user + cpu.system) / decided;
 	const firing = await plain
 		.selectFrom('alert_cooldowns')
 		.select((eb) => eb.fn.sum<number>('suppressed').as('held'))
 		.executeTakeFirstOrThrow();
-	console.log(
-		`${decided} calls in batches of ${batch}: ${us.toFixed(1)} µs CPU and ${(count.count / decided).toFixed(2)} statements per call; ${raised} alerts raised, ${firing.held} held back`
-	);
 	await plain.destroy();
 	fs.rmSync(dir, { recursive: true, force: true });
+	return {
+		calls: decided,
+		batch,
+		usPerCall: (cpu.user + cpu.system) / decided,
+		statementsPerCall: count.count / decided,
+		raised,
+		heldBack: Number(firing.held)
+	};
 }
 
-main().catch((err) => {
-	console.error(err);
-	process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+	const [calls = 2000, batch = 1] = process.argv.slice(2).map(Number);
+	decisionCost(calls, batch).then(
+		(c) =>
+			console.log(
+				`${c.calls} calls in batches of ${c.batch}: ${c.usPerCall.toFixed(1)} µs CPU and ${c.statementsPerCall.toFixed(2)} statements per call; ${c.raised} alerts raised, ${c.heldBack} held back`
+			),
+		(err) => {
+			console.error(err);
+			process.exit(1);
+		}
+	);
+}
