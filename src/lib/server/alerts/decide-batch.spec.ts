@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { KyselyPlugin } from 'kysely';
 import { testServices } from '../testing';
+import { createSharedTestDbs } from '../core/db';
+import { isPostgres } from '../core/db/dialect';
 import { insertCall } from '../../../../tests/helpers/calls';
 import { decideAlerts, decideCalls } from './decide';
 import { callFactsAfter } from './facts';
@@ -189,5 +191,31 @@ describe('deciding a batch of calls', () => {
 		expect(alerts.map((r) => r.call_id).sort((x, y) => x - y)).toEqual(ids);
 		const cursor = await svc.db.selectFrom('alert_cursor').select('call_id').executeTakeFirst();
 		expect(cursor?.call_id).toBe(ids[8]);
+	});
+
+	it('two instances deciding at once share the cool-down and the per-minute cap', async () => {
+		const svc = await testServices({ SQUELCH_ALERTS_PER_MINUTE: '2' });
+		// Two handles on one database. On PostgreSQL their transactions run at once; SQLite in one
+		// process would wait on its own write lock, so there both instances share one handle.
+		const [one, two] = isPostgres(svc.db) ? await createSharedTestDbs(2) : [svc.db, svc.db];
+		const a = { ...svc, db: one };
+		const b = { ...svc, db: two };
+		const ana = await addUser(a, 'ana');
+		await createRule(a, ana, rule({ talkgroups: [4200], cooldownSeconds: 3600 }));
+		await createRule(a, ana, rule({ talkgroups: [4300] }));
+		const ids = [];
+		for (let i = 0; i < 12; i++) ids.push(await call(a, i % 2 ? 4300 : 4200));
+		const facts = await callFactsAfter(one, 0, 12);
+		// Each instance reads every call; they race for the same calls in batches of three.
+		const decide = async (deps: typeof a) => {
+			for (let i = 0; i < 12; i += 3) await decideCalls(deps, facts.slice(i, i + 3));
+		};
+		await Promise.all([decide(a), decide(b)]);
+		const alerts = await table(a, 'alerts');
+		// 4200: one alert per cool-down; 4300: no cool-down, but two alerts a minute in all.
+		expect(alerts.map((r) => r.call_id)).toEqual([ids[0], ids[1]]);
+		const held = await table(a, 'alert_cooldowns');
+		expect(held.map((r) => r.suppressed)).toEqual([5, 5]);
+		expect((await table(a, 'alert_minutes')).map((r) => r.count)).toEqual([2]);
 	});
 });
