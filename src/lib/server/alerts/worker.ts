@@ -17,11 +17,11 @@ const SAVE_EVERY_MS = 1000;
  * (it wakes on `call.ingested`). With no rules on the server a stored call costs nothing. The
  * cursor moves with the alerts it decided, so a restart carries on where it stopped.
  *
- * A wake on an idle worker decides at once; under load a decision starts at most every
- * `alertBatchMs`, over every call stored since, so its fixed cost (the read, the transaction,
- * the owners' grants and the flood-limit rows) is shared by the calls of a batch rather than
- * paid per call (docs/performance.md). Rule changes are acted on at once. Returns the stop
- * function (for services.onShutdown).
+ * A worker that has not started a decision for `alertBatchMs` decides a new call at once; under
+ * load a decision starts at most that often, over every call stored since, so its fixed cost
+ * (the read, the transaction, the owners' grants and the flood-limit rows) is shared by the
+ * calls of a batch rather than paid per call (docs/performance.md). The first rule on a server
+ * is acted on at once. Returns the stop function (for services.onShutdown).
  */
 export function startAlertDecisions(
 	deps: DecideDeps & { config: { alertBatchMs: number } }
