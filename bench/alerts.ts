@@ -19,6 +19,23 @@ function random(seed: number) {
 	};
 }
 
+/** User `u`'s rules (names and match fields), the same on every run. */
+export function ruleMatches(u: number) {
+	const pick = random(15 + u);
+	return Array.from({ length: RULES_PER_USER }, (_, r) => {
+		const byUnit = r >= 8;
+		const count = 1 + pick(3);
+		const ids = Array.from({ length: count }, () =>
+			byUnit ? 1_000_000 + pick(50_000) : 100 + pick(SITE_TALKGROUPS)
+		);
+		return {
+			name: `alerts${u} rule ${r}`,
+			...(byUnit ? { units: ids } : { talkgroups: ids }),
+			cooldownSeconds: 60
+		};
+	});
+}
+
 export interface AlertUsers {
 	/** Gives every user their rules (the same ones each time); returns how many there are. */
 	seed(): Promise<number>;
@@ -43,23 +60,12 @@ export async function alertUsers(
 	}
 	return {
 		async seed() {
-			const pick = random(15);
 			let made = 0;
-			for (const [u, user] of users.entries()) {
-				for (let r = 0; r < RULES_PER_USER; r++) {
-					const byUnit = r >= 8;
-					const count = 1 + pick(3);
-					const ids = Array.from({ length: count }, () =>
-						byUnit ? 1_000_000 + pick(50_000) : 100 + pick(SITE_TALKGROUPS)
-					);
-					await user.alerts.rules.create.mutate({
-						name: `alerts${u} rule ${r}`,
-						...(byUnit ? { units: ids } : { talkgroups: ids }),
-						cooldownSeconds: 60
-					});
+			for (const [u, user] of users.entries())
+				for (const rule of ruleMatches(u)) {
+					await user.alerts.rules.create.mutate(rule);
 					made++;
 				}
-			}
 			return made;
 		},
 		async clear() {

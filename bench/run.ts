@@ -20,6 +20,7 @@ import type { LoadJob, LoadResult } from './load';
 import { pipelineIngest } from './pipeline';
 import { benchPostgres } from './lib/postgres';
 import { ALERT_USERS, alertUsers } from './alerts';
+import { decisionCost } from './alerts-decide';
 import { everyonePlays, type PlaysResult } from './plays';
 
 const quick = process.argv.includes('--quick');
@@ -55,6 +56,8 @@ const PIPELINE_CALLS = env('BENCH_PIPELINE_CALLS', quick ? 20 : 100);
 const INGEST_SUBSCRIBERS = 100;
 /** Alternating no-rules / rules ingest runs (bench/alerts.ts). */
 const ALERT_ROUNDS = env('BENCH_ALERT_ROUNDS', quick ? 1 : 2);
+/** The server's default SQUELCH_ALERT_BATCH_MS (the bench server does not set it). */
+const ALERT_BATCH_MS = 100;
 /** Calls carry dateTime = BASE + seq; seqs are unique across the whole run. */
 const BASE = 1_700_000_000;
 let nextSeq = 0;
@@ -675,6 +678,23 @@ async function main() {
 				baseline: cpuPerCall(none),
 				baselineName: 'no rules',
 				unit: 'ms',
+				target: '',
+				met: null
+			});
+			// The decision alone, in this process on its own SQLite file (bench/alerts-decide.ts), in
+			// batches of the size the worker forms at the no-rules ingest rate: steadier than the
+			// difference of the two CPU figures above, and comparable to the no-rules CPU per call.
+			const batch = Math.min(200, Math.max(1, Math.round((best(none) * ALERT_BATCH_MS) / 1000)));
+			const decision = await decisionCost(2000, batch);
+			console.log(
+				`  decision alone: ${fmt(decision.usPerCall)} µs and ${fmt(decision.statementsPerCall)} statements per call in batches of ${batch}`
+			);
+			rows.push({
+				figure: `Alert decision alone, CPU per call (batches of ${batch})`,
+				value: decision.usPerCall,
+				baseline: cpuPerCall(none) * 1000,
+				baselineName: 'no-rules CPU per call',
+				unit: 'µs',
 				target: '',
 				met: null
 			});

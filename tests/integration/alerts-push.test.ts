@@ -54,12 +54,14 @@ async function upload(talkgroup = 4200): Promise<number> {
 		})
 	);
 	expect(reply.status, reply.body).toBe(200);
-	const db = openServerDb(server.dataDir);
-	try {
-		return (db.prepare('select max(id) as id from calls').get() as { id: number }).id;
-	} finally {
-		db.close();
-	}
+	const [{ id }] = dbRows<{ id: number }>('select max(id) as id from calls');
+	// Alerts are decided after the reply (at most SQUELCH_ALERT_BATCH_MS later under load): the
+	// next step of a test starts once this call is decided, as it would on a quiet server.
+	await until(
+		() => (dbRows<{ call_id: number }>('select call_id from alert_cursor')[0]?.call_id ?? 0) >= id,
+		`call ${id} decided`
+	);
+	return id;
 }
 
 function dbRows<T>(query: string, ...params: unknown[]): T[] {

@@ -2,15 +2,16 @@ import type { Clock } from '../core/clock';
 import { lockFeed } from '../core/db/feed-lock';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
-import type { Viewer } from '../auth/access-token';
-import { accessScope, canHear, type AccessScope } from '../calls/access';
+import { canHear } from '../calls/access';
 import { getSettings } from '../core/settings';
-import { inQuietHours, type CallFacts } from './match';
+import { quietHoursAt, type CallFacts } from './match';
 import { ruleIndex, type AlertRule } from './rules';
 import type { RuleIndex } from './rule-index';
 import { callFactsOf } from './facts';
-import { admit } from './limits';
-import { enqueuePush } from './push-outbox';
+import { hearingOf } from './hearing';
+import { claimCalls, claimThrough } from './cursor';
+import { admit, loadLimits, saveLimits } from './limits';
+import { enqueuePushes } from './push-outbox';
 
 /** What a push message and an in-page alert carry (docs/api.md). */
 export interface AlertPayload {
@@ -33,68 +34,49 @@ export interface DecideDeps {
 	config: { alertsPerMinute: number };
 }
 
-/** What each user may hear, read once per batch of calls (null: may get no alerts). */
-type Hearing = Map<number, AccessScope | null>;
-
-/** Users who may get alerts: enabled, not expired, with what they may hear right now. */
-async function loadHearing(db: DB, hearing: Hearing, userIds: number[], now: number) {
-	const missing = userIds.filter((id) => !hearing.has(id));
-	if (!missing.length) return;
-	for (const id of missing) hearing.set(id, null);
-	const users = await db
-		.selectFrom('users')
-		.select(['id', 'role', 'disabled', 'expires_at'])
-		.where('id', 'in', missing)
-		.execute();
-	for (const u of users) {
-		if (u.disabled === 1 || (u.expires_at !== null && u.expires_at <= now)) continue;
-		hearing.set(u.id, await accessScope(db, { userId: u.id, role: u.role } as Viewer));
-	}
+/** A call and the rules that fire for it before the flood limits, in id order. */
+interface Firing {
+	call: CallFacts;
+	rules: AlertRule[];
 }
 
+/** Alerts per insert statement (six bound values each). */
+const ALERTS_PER_INSERT = 100;
+
 /**
- * The rules that fire for a call before the flood limits: its candidates from the index whose
- * match fields hold, outside quiet hours, owned by a user who may hear the call. Grants are read
- * per batch, so a change takes effect on the next one.
+ * The rules that fire for each call before the flood limits: its candidates from the index whose
+ * match fields hold (and `also`), outside quiet hours, owned by a user who may hear the call now.
+ * Calls no rule matches cost no database work; the owners of the rules that match are read
+ * once for all the calls (hearing.ts).
  */
 async function firingRules(
-	deps: DecideDeps,
+	db: DB,
 	index: RuleIndex,
-	call: CallFacts,
-	hearing: Hearing,
-	now: number
-): Promise<AlertRule[]> {
-	const matched = index.matching(call).filter((r) => !inQuietHours(r.quietHours, now));
+	calls: CallFacts[],
+	now: number,
+	also: (rule: AlertRule) => boolean = () => true
+): Promise<Firing[]> {
+	const quiet = quietHoursAt(now);
+	const matched: Firing[] = [];
+	for (const call of calls) {
+		const rules = index.matching(call).filter((r) => also(r) && !quiet(r.quietHours));
+		if (rules.length) matched.push({ call, rules });
+	}
 	if (!matched.length) return [];
-	await loadHearing(deps.db, hearing, [...new Set(matched.map((r) => r.userId))], now);
-	return matched.filter((r) => {
-		const scope = hearing.get(r.userId);
-		return scope && canHear(scope, call.systemId, call.talkgroupId);
-	});
-}
-
-/**
- * Moves the decision cursor up to `callId`; false when an evaluator (this or another instance)
- * already decided it. Conditional, so two evaluators cannot both decide one call.
- */
-export async function claimThrough(db: DB, callId: number): Promise<boolean> {
-	const claim = () =>
-		db
-			.updateTable('alert_cursor')
-			.set({ call_id: callId })
-			.where('id', '=', 1)
-			.where('call_id', '<', callId)
-			.executeTakeFirst();
-	if (Number((await claim()).numUpdatedRows) === 1) return true;
-	// No cursor row yet (a decision before the worker's first start): make it, then claim.
-	const made = await db
-		.insertInto('alert_cursor')
-		.values({ id: 1, call_id: 0 })
-		.onConflict((oc) => oc.column('id').doNothing())
-		.executeTakeFirst();
-	return (
-		Number(made.numInsertedOrUpdatedRows ?? 0) === 1 && Number((await claim()).numUpdatedRows) === 1
+	const hearing = await hearingOf(
+		db,
+		matched.flatMap((f) => f.rules.map((r) => r.userId)),
+		now
 	);
+	return matched
+		.map(({ call, rules }) => ({
+			call,
+			rules: rules.filter((r) => {
+				const scope = hearing.get(r.userId);
+				return scope !== undefined && canHear(scope, call.systemId, call.talkgroupId);
+			})
+		}))
+		.filter((f) => f.rules.length > 0);
 }
 
 function payloadOf(rule: AlertRule, call: CallFacts, suppressed: number): AlertPayload {
@@ -110,67 +92,90 @@ function payloadOf(rule: AlertRule, call: CallFacts, suppressed: number): AlertP
 	};
 }
 
+/** Writes the alerts that passed the limits (a rule alerts once per call) and their pushes. */
+async function writeAlerts(
+	trx: DB,
+	clock: Clock,
+	passed: Array<{ rule: AlertRule; call: CallFacts; suppressed: number }>,
+	now: number
+): Promise<number[]> {
+	const rows = passed.map(({ rule, call, suppressed }) => ({
+		user_id: rule.userId,
+		rule_id: rule.id,
+		call_id: call.callId,
+		at: now,
+		suppressed,
+		data: JSON.stringify(payloadOf(rule, call, suppressed))
+	}));
+	const written: Array<{ id: number; user_id: number }> = [];
+	for (let i = 0; i < rows.length; i += ALERTS_PER_INSERT)
+		written.push(
+			...(await trx
+				.insertInto('alerts')
+				.values(rows.slice(i, i + ALERTS_PER_INSERT))
+				.onConflict((oc) => oc.columns(['rule_id', 'call_id']).doNothing())
+				.returning(['id', 'user_id'])
+				.execute())
+		);
+	written.sort((a, b) => a.id - b.id);
+	if (written.length && (await getSettings(trx)).webPush) await enqueuePushes(trx, clock, written);
+	return written.map((a) => a.id);
+}
+
 /**
- * Decides one call whose rules fire: claims the call, passes each rule through the flood limits
- * and writes the alerts (and their pushes), all in one transaction.
+ * Decides calls whose rules fire, in one transaction: claims them through the shared cursor
+ * (unless `claim` is false; calls another evaluator claimed first are left to it), passes each
+ * rule through the flood limits in call and rule order, and writes the alerts and their pushes.
  */
-async function decideCall(
+async function decideFiring(
 	deps: DecideDeps,
-	call: CallFacts,
-	rules: AlertRule[],
+	firing: Firing[],
 	now: number,
-	claim = true
+	claim: boolean
 ): Promise<number[]> {
 	const ids = await deps.db.transaction().execute(async (trx) => {
-		if (claim && !(await claimThrough(trx, call.callId))) return [];
-		// Alert ids must commit in order for `alerts.live` readers (several instances write them).
-		await lockFeed(trx, 'alerts');
-		const push = (await getSettings(trx)).webPush;
-		const ids: number[] = [];
-		for (const rule of rules) {
-			const key = { userId: rule.userId, ruleId: rule.id, talkgroupId: call.talkgroupId };
-			const cooldownMs = rule.cooldownSeconds * 1000;
-			const suppressed = await admit(trx, key, cooldownMs, deps.config.alertsPerMinute, now);
-			if (suppressed === null) continue;
-			const row = await trx
-				.insertInto('alerts')
-				.values({
-					user_id: rule.userId,
-					rule_id: rule.id,
-					call_id: call.callId,
-					at: now,
-					suppressed,
-					data: JSON.stringify(payloadOf(rule, call, suppressed))
-				})
-				.onConflict((oc) => oc.columns(['rule_id', 'call_id']).doNothing())
-				.returning('id')
-				.executeTakeFirst();
-			if (!row) continue;
-			ids.push(row.id);
-			if (push) await enqueuePush(trx, deps.clock, row.id, rule.userId);
+		let todo = firing;
+		if (claim) {
+			const after = await claimCalls(trx, firing[0].call.callId, firing.at(-1)!.call.callId);
+			todo = firing.filter((f) => f.call.callId > after);
+			if (!todo.length) return [];
 		}
-		return ids;
+		// Alert ids must commit in order for `alerts.live` readers (several instances write them);
+		// the same lock makes decisions take turns on the flood limits (limits.ts).
+		await lockFeed(trx, 'alerts');
+		const keyOf = (rule: AlertRule, call: CallFacts) => ({
+			userId: rule.userId,
+			ruleId: rule.id,
+			talkgroupId: call.talkgroupId
+		});
+		const limits = await loadLimits(
+			trx,
+			todo.flatMap(({ call, rules }) => rules.map((r) => keyOf(r, call)))
+		);
+		const passed = [];
+		for (const { call, rules } of todo)
+			for (const rule of rules) {
+				const cooldownMs = rule.cooldownSeconds * 1000;
+				const held = admit(limits, keyOf(rule, call), cooldownMs, deps.config.alertsPerMinute, now);
+				if (held !== null) passed.push({ rule, call, suppressed: held });
+			}
+		await saveLimits(trx, limits);
+		return passed.length ? writeAlerts(trx, deps.clock, passed, now) : [];
 	});
 	if (ids.length) deps.bus.publish('alert.raised', { id: ids[ids.length - 1] });
 	return ids;
 }
 
 /**
- * Decides stored calls in id order; only calls with firing rules cost a transaction (which claims
- * the call through the shared cursor). Returns the alerts raised. Moving the cursor past calls
- * that raised nothing is the caller's (the worker batches it; see worker.ts).
+ * Decides stored calls (in id order); only a batch with firing rules costs a transaction, which
+ * claims its calls through the shared cursor. Returns the alerts raised. Moving the cursor past
+ * calls that raised nothing is the caller's (the worker batches it; see worker.ts).
  */
 export async function decideCalls(deps: DecideDeps, calls: CallFacts[]): Promise<number[]> {
 	if (!calls.length) return [];
-	const index = await ruleIndex(deps.db);
 	const now = deps.clock.now();
-	const hearing: Hearing = new Map();
-	const ids: number[] = [];
-	for (const call of calls) {
-		const rules = await firingRules(deps, index, call, hearing, now);
-		if (rules.length) ids.push(...(await decideCall(deps, call, rules, now)));
-	}
-	return ids;
+	const firing = await firingRules(deps.db, await ruleIndex(deps.db), calls, now);
+	return firing.length ? decideFiring(deps, firing, now, true) : [];
 }
 
 /** Decides one stored call (the worker decides batches; see decideCalls). */
@@ -194,10 +199,13 @@ export async function decideTranscript(
 ): Promise<number[]> {
 	const facts = await callFactsOf(deps.db, callId);
 	if (!facts) return [];
-	const call = { ...facts, transcript };
 	const now = deps.clock.now();
-	const rules = (await firingRules(deps, await ruleIndex(deps.db), call, new Map(), now)).filter(
+	const firing = await firingRules(
+		deps.db,
+		await ruleIndex(deps.db),
+		[{ ...facts, transcript }],
+		now,
 		(r) => r.keywords.length > 0
 	);
-	return rules.length ? decideCall(deps, call, rules, now, false) : [];
+	return firing.length ? decideFiring(deps, firing, now, false) : [];
 }

@@ -10,7 +10,10 @@ import { watchTranscripts } from './transcript-alerts';
  * (outbox → push services), and dropping a device's push subscription when its session ends.
  */
 export async function startAlerts(
-	svc: DecideDeps & { instanceId: string; config: { origin: string | null; claimLeaseMs: number } }
+	svc: DecideDeps & {
+		instanceId: string;
+		config: { origin: string | null; claimLeaseMs: number; alertBatchMs: number };
+	}
 ): Promise<() => Promise<void>> {
 	const vapid = await loadVapidKeys(svc.db, svc.clock);
 	const offRevoked = svc.bus.subscribe('session.revoked', ({ sessionId }) => {

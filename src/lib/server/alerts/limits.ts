@@ -1,12 +1,15 @@
 import type { DB } from '../core/db';
+import { forUpdate } from '../core/db/dialect';
 
 /**
  * The flood limits, as rows so they hold across restarts and across instances sharing one
  * database: one alert per rule and talkgroup per cool-down, and at most `perMinute` alerts per
  * user per minute. What they hold back is counted into the next alert of that rule and
- * talkgroup. Each step is a conditional update, so two evaluators deciding at once cannot both
- * pass (on PostgreSQL the second waits on the row lock, then finds the condition false).
- * Run inside the decision's transaction, so a failed decision leaves the limits as they were.
+ * talkgroup. A decision reads the rows it needs once (`loadLimits`), passes every firing rule of
+ * its calls through them in memory (`admit`) and writes back the rows that changed
+ * (`saveLimits`), all in its transaction. Every writer holds the alerts feed lock while it does
+ * (decide.ts), so on PostgreSQL decisions take turns and none reads rows another is changing;
+ * SQLite has one writer at a time anyway. A failed decision leaves the limits as they were.
  */
 
 export interface LimitKey {
@@ -16,100 +19,166 @@ export interface LimitKey {
 	talkgroupId: number;
 }
 
+interface Cooldown {
+	lastAt: number;
+	suppressed: number;
+	carried: number;
+	/** Not stored yet, or changed since it was read. */
+	dirty: boolean;
+}
+
+interface Minute {
+	windowStart: number;
+	count: number;
+	dirty: boolean;
+}
+
+/** The rows of one decision's keys and users, as read and as changed since. */
+export interface LimitState {
+	cooldowns: Map<string, Cooldown & LimitKey>;
+	minutes: Map<number, Minute>;
+}
+
 const MINUTE_MS = 60_000;
+/** Keys per statement: three bound values each, far below either database's limit. */
+const CHUNK = 250;
 
-/** Returns the held-back count to fold into the alert when it may go, or null when held back. */
-export async function admit(
-	trx: DB,
-	key: LimitKey,
-	cooldownMs: number,
-	perMinute: number,
-	now: number
-): Promise<number | null> {
-	await trx
-		.insertInto('alert_cooldowns')
-		.values({
-			user_id: key.userId,
-			rule_id: key.ruleId,
-			talkgroup_id: key.talkgroupId,
-			last_at: 0
-		})
-		.onConflict((oc) => oc.columns(['user_id', 'rule_id', 'talkgroup_id']).doNothing())
-		.execute();
-	const slot = await claimMinute(trx, key.userId, perMinute, now);
-	if (slot !== null) {
-		const carried = await claimCooldown(trx, key, cooldownMs, now);
-		if (carried !== null) return carried;
-		await releaseMinute(trx, key.userId, slot);
+const keyOf = (k: LimitKey) => `${k.userId}:${k.ruleId}:${k.talkgroupId}`;
+
+function chunks<T>(list: T[]): T[][] {
+	const out: T[][] = [];
+	for (let i = 0; i < list.length; i += CHUNK) out.push(list.slice(i, i + CHUNK));
+	return out;
+}
+
+/** Reads the cool-down rows of these keys and the minute rows of their users (locked on PostgreSQL). */
+export async function loadLimits(trx: DB, keys: LimitKey[]): Promise<LimitState> {
+	const state: LimitState = { cooldowns: new Map(), minutes: new Map() };
+	const unique = new Map(keys.map((k) => [keyOf(k), k]));
+	for (const part of chunks([...unique.values()])) {
+		const rows = await forUpdate(
+			trx,
+			trx
+				.selectFrom('alert_cooldowns')
+				.select(['user_id', 'rule_id', 'talkgroup_id', 'last_at', 'suppressed', 'carried'])
+				.where((eb) =>
+					eb(
+						eb.refTuple('user_id', 'rule_id', 'talkgroup_id'),
+						'in',
+						part.map((k) => eb.tuple(k.userId, k.ruleId, k.talkgroupId))
+					)
+				)
+		).execute();
+		for (const r of rows) {
+			const key = { userId: r.user_id, ruleId: r.rule_id, talkgroupId: r.talkgroup_id };
+			state.cooldowns.set(keyOf(key), {
+				...key,
+				lastAt: r.last_at,
+				suppressed: r.suppressed,
+				carried: r.carried,
+				dirty: false
+			});
+		}
 	}
-	await trx
-		.updateTable('alert_cooldowns')
-		.set((eb) => ({ suppressed: eb('suppressed', '+', 1) }))
-		.where('user_id', '=', key.userId)
-		.where('rule_id', '=', key.ruleId)
-		.where('talkgroup_id', '=', key.talkgroupId)
-		.execute();
-	return null;
-}
-
-/** Takes a slot in the user's current minute; returns that minute's start, or null when full. */
-async function claimMinute(
-	trx: DB,
-	userId: number,
-	perMinute: number,
-	now: number
-): Promise<number | null> {
-	await trx
-		.insertInto('alert_minutes')
-		.values({ user_id: userId, window_start: now, count: 0 })
-		.onConflict((oc) => oc.column('user_id').doNothing())
-		.execute();
-	const fresh = await trx
-		.updateTable('alert_minutes')
-		.set({ window_start: now, count: 1 })
-		.where('user_id', '=', userId)
-		.where('window_start', '<=', now - MINUTE_MS)
-		.executeTakeFirst();
-	if (Number(fresh.numUpdatedRows) === 1) return now;
-	const row = await trx
-		.updateTable('alert_minutes')
-		.set((eb) => ({ count: eb('count', '+', 1) }))
-		.where('user_id', '=', userId)
-		.where('window_start', '>', now - MINUTE_MS)
-		.where('count', '<', perMinute)
-		.returning('window_start')
-		.executeTakeFirst();
-	return row ? row.window_start : null;
-}
-
-async function releaseMinute(trx: DB, userId: number, windowStart: number) {
-	await trx
-		.updateTable('alert_minutes')
-		.set((eb) => ({ count: eb('count', '-', 1) }))
-		.where('user_id', '=', userId)
-		.where('window_start', '=', windowStart)
-		.where('count', '>', 0)
-		.execute();
+	const users = [...new Set(keys.map((k) => k.userId))];
+	for (const part of chunks(users)) {
+		const rows = await forUpdate(
+			trx,
+			trx
+				.selectFrom('alert_minutes')
+				.select(['user_id', 'window_start', 'count'])
+				.where('user_id', 'in', part)
+		).execute();
+		for (const r of rows)
+			state.minutes.set(r.user_id, { windowStart: r.window_start, count: r.count, dirty: false });
+	}
+	return state;
 }
 
 /**
- * Starts a new cool-down when the last one is over; returns what was held back during it
- * (SET reads the old values, so `carried` takes the count `suppressed` is reset from).
+ * Passes one firing rule through the limits: returns the held-back count to fold into the alert
+ * when it may go, or null when it is held back (and counted). A new window or cool-down starts
+ * when the last one is over.
  */
-async function claimCooldown(
-	trx: DB,
+export function admit(
+	state: LimitState,
 	key: LimitKey,
 	cooldownMs: number,
+	perMinute: number,
 	now: number
-): Promise<number | null> {
-	const row = await trx
-		.updateTable('alert_cooldowns')
-		.set((eb) => ({ last_at: now, carried: eb.ref('suppressed'), suppressed: 0 }))
-		.where('user_id', '=', key.userId)
-		.where('rule_id', '=', key.ruleId)
-		.where('talkgroup_id', '=', key.talkgroupId)
-		.where((eb) => eb.or([eb('last_at', '=', 0), eb('last_at', '<=', now - cooldownMs)]))
-		.returning('carried')
-		.executeTakeFirst();
-	return row ? row.carried : null;
+): number | null {
+	const id = keyOf(key);
+	let cooldown = state.cooldowns.get(id);
+	if (!cooldown) {
+		cooldown = { ...key, lastAt: 0, suppressed: 0, carried: 0, dirty: true };
+		state.cooldowns.set(id, cooldown);
+	}
+	let minute = state.minutes.get(key.userId);
+	if (!minute) {
+		minute = { windowStart: now, count: 0, dirty: true };
+		state.minutes.set(key.userId, minute);
+	}
+	if (minute.windowStart <= now - MINUTE_MS) {
+		minute.windowStart = now;
+		minute.count = 0;
+		minute.dirty = true;
+	}
+	const cooled = cooldown.lastAt === 0 || cooldown.lastAt <= now - cooldownMs;
+	cooldown.dirty = true;
+	if (minute.count < perMinute && cooled) {
+		minute.count++;
+		minute.dirty = true;
+		cooldown.carried = cooldown.suppressed;
+		cooldown.suppressed = 0;
+		cooldown.lastAt = now;
+		return cooldown.carried;
+	}
+	cooldown.suppressed++;
+	return null;
+}
+
+/** Writes back the rows `admit` changed: one statement per table and chunk. */
+export async function saveLimits(trx: DB, state: LimitState): Promise<void> {
+	const cooldowns = [...state.cooldowns.values()].filter((c) => c.dirty);
+	for (const part of chunks(cooldowns))
+		await trx
+			.insertInto('alert_cooldowns')
+			.values(
+				part.map((c) => ({
+					user_id: c.userId,
+					rule_id: c.ruleId,
+					talkgroup_id: c.talkgroupId,
+					last_at: c.lastAt,
+					suppressed: c.suppressed,
+					carried: c.carried
+				}))
+			)
+			.onConflict((oc) =>
+				oc.columns(['user_id', 'rule_id', 'talkgroup_id']).doUpdateSet((eb) => ({
+					last_at: eb.ref('excluded.last_at'),
+					suppressed: eb.ref('excluded.suppressed'),
+					carried: eb.ref('excluded.carried')
+				}))
+			)
+			.execute();
+	const minutes = [...state.minutes].filter(([, m]) => m.dirty);
+	for (const part of chunks(minutes))
+		await trx
+			.insertInto('alert_minutes')
+			.values(
+				part.map(([userId, m]) => ({
+					user_id: userId,
+					window_start: m.windowStart,
+					count: m.count
+				}))
+			)
+			.onConflict((oc) =>
+				oc.column('user_id').doUpdateSet((eb) => ({
+					window_start: eb.ref('excluded.window_start'),
+					count: eb.ref('excluded.count')
+				}))
+			)
+			.execute();
+	for (const c of cooldowns) c.dirty = false;
+	for (const [, m] of minutes) m.dirty = false;
 }

@@ -107,10 +107,25 @@ export function localMinutes(atMs: number, timeZone: string): number {
 }
 
 export function inQuietHours(quiet: QuietHours | null, atMs: number): boolean {
-	if (!quiet) return false;
-	const start = minutesOf(quiet.start);
-	const end = minutesOf(quiet.end);
-	if (start === end) return false;
-	const now = localMinutes(atMs, quiet.timeZone);
-	return start < end ? now >= start && now < end : now >= start || now < end;
+	return quietHoursAt(atMs)(quiet);
+}
+
+/**
+ * Quiet hours at one instant for many rules: each time zone's local time is worked out once
+ * (Intl formatting is the costly part).
+ */
+export function quietHoursAt(atMs: number): (quiet: QuietHours | null) => boolean {
+	const local = new Map<string, number>();
+	return (quiet) => {
+		if (!quiet) return false;
+		const start = minutesOf(quiet.start);
+		const end = minutesOf(quiet.end);
+		if (start === end) return false;
+		let now = local.get(quiet.timeZone);
+		if (now === undefined) {
+			now = localMinutes(atMs, quiet.timeZone);
+			local.set(quiet.timeZone, now);
+		}
+		return start < end ? now >= start && now < end : now >= start || now < end;
+	};
 }

@@ -40,26 +40,40 @@ interface PushRef {
 	subscriptionId: number;
 }
 
-/** One outbox row per device of the user whose session is still active. */
-export async function enqueuePush(db: DB, clock: Clock, alertId: number, userId: number) {
+/** Users per statement (one bound value each). */
+const USERS_PER_READ = 500;
+
+/** One outbox row per new alert and device of its user whose session is still active. */
+export async function enqueuePushes(
+	db: DB,
+	clock: Clock,
+	alerts: Array<{ id: number; user_id: number }>
+) {
 	const now = clock.now();
-	const subs = await db
-		.selectFrom('push_subscriptions')
-		.innerJoin('sessions', 'sessions.id', 'push_subscriptions.session_id')
-		.select('push_subscriptions.id')
-		.where('push_subscriptions.user_id', '=', userId)
-		.where('sessions.revoked_at', 'is', null)
-		.where('sessions.expires_at', '>', now)
-		.execute();
-	for (const s of subs) {
-		const payload: PushRef = { alertId, subscriptionId: s.id };
-		await enqueue(db, clock, {
-			kind: PUSH_KIND,
-			lane: laneOf(s.id),
-			ref: `${alertId}:${s.id}`,
-			payload
-		});
+	const users = [...new Set(alerts.map((a) => a.user_id))];
+	const devices = new Map<number, number[]>();
+	for (let i = 0; i < users.length; i += USERS_PER_READ) {
+		const subs = await db
+			.selectFrom('push_subscriptions')
+			.innerJoin('sessions', 'sessions.id', 'push_subscriptions.session_id')
+			.select(['push_subscriptions.id', 'push_subscriptions.user_id'])
+			.where('push_subscriptions.user_id', 'in', users.slice(i, i + USERS_PER_READ))
+			.where('sessions.revoked_at', 'is', null)
+			.where('sessions.expires_at', '>', now)
+			.orderBy('push_subscriptions.id')
+			.execute();
+		for (const s of subs) devices.set(s.user_id, [...(devices.get(s.user_id) ?? []), s.id]);
 	}
+	for (const alert of alerts)
+		for (const subscriptionId of devices.get(alert.user_id) ?? []) {
+			const payload: PushRef = { alertId: alert.id, subscriptionId };
+			await enqueue(db, clock, {
+				kind: PUSH_KIND,
+				lane: laneOf(subscriptionId),
+				ref: `${alert.id}:${subscriptionId}`,
+				payload
+			});
+		}
 }
 
 export interface PushWorkerDeps {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { KyselyPlugin } from 'kysely';
 import { testServices } from '../testing';
 import { insertCall } from '../../../../tests/helpers/calls';
@@ -124,5 +124,44 @@ describe('alert decision worker', () => {
 		await stop();
 		const alerts = await svc.db.selectFrom('alerts').select('call_id').orderBy('id').execute();
 		expect(alerts.map((r) => r.call_id)).toEqual([a, b]);
+	});
+
+	it('under load, calls stored while it decides wait out the batch interval, then go in one batch', async () => {
+		// Fake timers only: the database and the manual clock run as ever.
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			const svc = await testServices({
+				SQUELCH_ALERT_BATCH_MS: '500',
+				SQUELCH_ALERTS_PER_MINUTE: '1000'
+			});
+			const userId = await listener(svc);
+			await createRule(svc, userId, anyOnSystem1);
+			const raised: number[] = [];
+			svc.bus.subscribe('alert.raised', (p) => raised.push(p.id));
+			const stop = startAlertDecisions(svc);
+			await stop.ready;
+			// A worker that has not decided for the batch interval decides at once.
+			svc.clock.advance(500);
+			const first = nextAlert(svc);
+			svc.bus.publish('call.ingested', { callId: await insertCall(svc.db) });
+			await first;
+			const later: number[] = [];
+			for (let i = 0; i < 5; i++) {
+				later.push(await insertCall(svc.db));
+				svc.bus.publish('call.ingested', { callId: later[i] });
+			}
+			await vi.advanceTimersByTimeAsync(499);
+			expect(raised).toHaveLength(1);
+			const batch = nextAlert(svc);
+			await vi.advanceTimersByTimeAsync(1);
+			await batch;
+			// One decision (one transaction, one announcement) for the five calls.
+			expect(raised).toHaveLength(2);
+			const alerts = await svc.db.selectFrom('alerts').select('call_id').orderBy('id').execute();
+			expect(alerts.map((r) => r.call_id).slice(1)).toEqual(later);
+			await stop();
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 });

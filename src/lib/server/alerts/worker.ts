@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
-import type { DB } from '../core/db';
-import { claimThrough, decideCalls, type DecideDeps } from './decide';
+import { decideCalls, type DecideDeps } from './decide';
+import { claimThrough, cursorOf, skipToLatest } from './cursor';
 import { callFactsAfter } from './facts';
 import { dropRuleIndex, ruleIndex } from './rules';
 
@@ -13,55 +12,31 @@ const BATCH = 200;
  */
 const SAVE_EVERY_MS = 1000;
 
-async function cursorOf(db: DB): Promise<number> {
-	const row = await db.selectFrom('alert_cursor').select('call_id').executeTakeFirst();
-	if (row) return row.call_id;
-	// First start: begin after the archive, so old calls raise nothing.
-	const max = await db
-		.selectFrom('calls')
-		.select(sql<number | null>`max(id)`.as('max'))
-		.executeTakeFirst();
-	const start = max?.max ?? 0;
-	await db
-		.insertInto('alert_cursor')
-		.values({ id: 1, call_id: start })
-		.onConflict((oc) => oc.column('id').doNothing())
-		.execute();
-	return start;
-}
-
-/**
- * While no rule exists, calls are not decided at all (and the cursor stays). When rules appear,
- * the cursor first skips what was stored meanwhile: those calls came before any rule.
- */
-async function skipToLatest(db: DB): Promise<void> {
-	await cursorOf(db);
-	const latest = sql<number>`(select coalesce(max(id), 0) from calls)`;
-	await db
-		.updateTable('alert_cursor')
-		.set({ call_id: latest })
-		.where('id', '=', 1)
-		.where('call_id', '<', latest)
-		.execute();
-}
-
 /**
  * Decides alerts for every stored call, in id order, after it was published to live listeners
  * (it wakes on `call.ingested`). With no rules on the server a stored call costs nothing. The
- * cursor moves with the alerts it decided, so a restart carries on where it stopped. Returns the
- * stop function (for services.onShutdown).
+ * cursor moves with the alerts it decided, so a restart carries on where it stopped.
+ *
+ * A worker that has not started a decision for `alertBatchMs` decides a new call at once; under
+ * load a decision starts at most that often, over every call stored since, so its fixed cost
+ * (the read, the transaction, the owners' grants and the flood-limit rows) is shared by the
+ * calls of a batch rather than paid per call (docs/performance.md). The first rule on a server
+ * is acted on at once. Returns the stop function (for services.onShutdown).
  */
 export function startAlertDecisions(
-	deps: DecideDeps
+	deps: DecideDeps & { config: { alertBatchMs: number } }
 ): (() => Promise<void>) & { ready: Promise<unknown> } {
 	let running: Promise<void> | null = null;
-	let again = false;
+	/** A wake came while deciding: go again (`now`: without waiting out the batch interval). */
+	let again: 'soon' | 'now' | null = null;
 	let stopped = false;
 	let hadRules: boolean | null = null;
 	/** Where this worker has decided up to; null: read the shared cursor. */
 	let position: number | null = null;
 	let savedAt = -Infinity;
 	let saveTimer: ReturnType<typeof setTimeout> | null = null;
+	let startedAt = -Infinity;
+	let batchTimer: ReturnType<typeof setTimeout> | null = null;
 
 	async function save() {
 		if (position === null) return;
@@ -86,56 +61,68 @@ export function startAlertDecisions(
 	}
 
 	async function drain() {
-		do {
-			again = false;
-			const index = await ruleIndex(deps.db);
-			const hasRules = index.size > 0;
-			if (hasRules && hadRules === false) {
-				await skipToLatest(deps.db);
-				position = null;
-			}
-			hadRules = hasRules;
-			if (!hasRules) return;
-			let cursor = position ?? (await cursorOf(deps.db));
-			for (;;) {
-				if (stopped) return;
-				const calls = await callFactsAfter(deps.db, cursor, BATCH);
-				if (!calls.length) break;
-				await decideCalls(deps, calls);
-				cursor = position = calls[calls.length - 1].callId;
-				if (calls.length < BATCH) break;
-			}
-			saveSoon();
-		} while (again && !stopped);
+		const index = await ruleIndex(deps.db);
+		const hasRules = index.size > 0;
+		if (hasRules && hadRules === false) {
+			await skipToLatest(deps.db);
+			position = null;
+		}
+		hadRules = hasRules;
+		if (!hasRules) return;
+		let cursor = position ?? (await cursorOf(deps.db));
+		for (;;) {
+			if (stopped) return;
+			const calls = await callFactsAfter(deps.db, cursor, BATCH);
+			if (!calls.length) break;
+			await decideCalls(deps, calls);
+			cursor = position = calls[calls.length - 1].callId;
+			if (calls.length < BATCH) break;
+		}
+		saveSoon();
 	}
 
-	const wake = () => {
-		if (stopped) return;
-		if (running) {
-			again = true;
-			return;
-		}
+	function run() {
+		if (batchTimer) clearTimeout(batchTimer);
+		batchTimer = null;
+		startedAt = deps.clock.now();
 		running = drain()
 			.catch((err) =>
 				console.error('Squelch: alert decision failed:', err instanceof Error ? err.message : err)
 			)
 			.finally(() => {
 				running = null;
-				if (again && !stopped) wake();
+				const next = again;
+				again = null;
+				if (next && !stopped) wake(next);
 			});
-	};
-	const offCalls = deps.bus.subscribe('call.ingested', wake);
-	// Another instance (or this one) changed rules: rebuild the index on the next wake.
+	}
+
+	function wake(when: 'soon' | 'now' = 'soon') {
+		if (stopped) return;
+		if (running) {
+			if (again !== 'now') again = when;
+			return;
+		}
+		const wait = startedAt + deps.config.alertBatchMs - deps.clock.now();
+		if (when === 'now' || wait <= 0 || wait > deps.config.alertBatchMs) return run();
+		batchTimer ??= setTimeout(run, wait);
+	}
+
+	const offCalls = deps.bus.subscribe('call.ingested', () => wake());
+	// Another instance (or this one) changed rules: the index is rebuilt when the next call is
+	// decided (a thousand rule edits in a row cost one rebuild). While there were no rules, decide
+	// at once: the first rule must not count the calls stored after it as archive.
 	const offRules = deps.bus.subscribe('alert.rules.changed', () => {
 		dropRuleIndex(deps.db);
-		wake();
+		if (hadRules !== true) wake('now');
 	});
 	// The first start's cursor is fixed before any wake, so no new call counts as archive.
-	const ready = cursorOf(deps.db).then(wake);
+	const ready = cursorOf(deps.db).then(() => wake('now'));
 	const stop = async () => {
 		stopped = true;
 		offCalls();
 		offRules();
+		if (batchTimer) clearTimeout(batchTimer);
 		await ready.catch(() => {});
 		await running;
 		if (saveTimer) clearTimeout(saveTimer);

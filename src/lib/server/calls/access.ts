@@ -57,29 +57,54 @@ export async function accessScope(db: DB, viewer: Viewer | null): Promise<Access
 		.executeTakeFirst();
 	if (!user) return NO_ACCESS;
 	if (user.access_all === 1) return { all: true };
-	// Each grant is checked against what exists: a grant to a system or talkgroup that is gone,
-	// or a talkgroup grant whose system does not match the talkgroup's, grants nothing.
+	return (await grantedScopes(db, [viewer.userId])).get(viewer.userId) ?? NO_ACCESS;
+}
+
+/** What each of these users (rows of `users`) may hear: the grants of all of them in one read. */
+export async function accessScopes(
+	db: DB,
+	users: Array<{ id: number; role: string; access_all: number }>
+): Promise<Map<number, AccessScope>> {
+	const scopes = new Map<number, AccessScope>();
+	const granted: number[] = [];
+	for (const u of users)
+		if (u.role === 'admin' || u.access_all === 1) scopes.set(u.id, { all: true });
+		else granted.push(u.id);
+	if (granted.length)
+		for (const [id, scope] of await grantedScopes(db, granted)) scopes.set(id, scope);
+	return scopes;
+}
+
+/**
+ * The scopes that user_access grants. Each grant is checked against what exists: a grant to a
+ * system or talkgroup that is gone, or a talkgroup grant whose system does not match the
+ * talkgroup's, grants nothing.
+ */
+async function grantedScopes(db: DB, userIds: number[]): Promise<Map<number, AccessScope>> {
+	const scopes = new Map<number, AccessScope & { all: false }>();
+	for (const id of userIds)
+		scopes.set(id, { all: false, systemIds: new Set(), talkgroupIds: new Set() });
 	const grants = await db
 		.selectFrom('user_access')
 		.leftJoin('systems', 'systems.id', 'user_access.system_id')
 		.leftJoin('talkgroups', 'talkgroups.id', 'user_access.talkgroup_id')
 		.select([
+			'user_access.user_id',
 			'user_access.system_id',
 			'user_access.talkgroup_id',
 			'systems.id as existing_system',
 			'talkgroups.system_id as talkgroup_system'
 		])
-		.where('user_access.user_id', '=', viewer.userId)
+		.where('user_access.user_id', 'in', userIds)
 		.execute();
-	const systemIds = new Set<number>();
-	const talkgroupIds = new Set<number>();
 	for (const g of grants) {
-		if (!Number.isInteger(g.system_id) || g.existing_system !== g.system_id) continue;
-		if (g.talkgroup_id === null) systemIds.add(g.system_id);
+		const scope = scopes.get(g.user_id);
+		if (!scope || !Number.isInteger(g.system_id) || g.existing_system !== g.system_id) continue;
+		if (g.talkgroup_id === null) scope.systemIds.add(g.system_id);
 		else if (Number.isInteger(g.talkgroup_id) && g.talkgroup_system === g.system_id)
-			talkgroupIds.add(g.talkgroup_id);
+			scope.talkgroupIds.add(g.talkgroup_id);
 	}
-	return { all: false, systemIds, talkgroupIds };
+	return scopes;
 }
 
 /** systemId / talkgroupId are database ids (calls.system_id, calls.talkgroup_id). */

@@ -20,6 +20,7 @@ describe('config', () => {
 			hashConcurrency: 1,
 			hashQueue: 32,
 			alertsPerMinute: 10,
+			alertBatchMs: 100,
 			pushAllowPrivate: false
 		});
 	});
@@ -39,7 +40,8 @@ describe('config', () => {
 		['SQUELCH_HASH_QUEUE', 'many'],
 		['SQUELCH_LOGIN_USER_ATTEMPTS', '0'],
 		['SQUELCH_LOGIN_IP_ATTEMPTS', '-5'],
-		['SQUELCH_ALERTS_PER_MINUTE', '0']
+		['SQUELCH_ALERTS_PER_MINUTE', '0'],
+		['SQUELCH_ALERT_BATCH_MS', '1001']
 	])('refuses a malformed %s, naming it', (name, value) => {
 		expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
 		expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));

@@ -42,6 +42,8 @@ export interface Config {
 	hashQueue: number;
 	/** Alerts one user may get per minute, across rules; the rest fold into the next one. */
 	alertsPerMinute: number;
+	/** Under load, alert decisions start at most this often, each over every call stored since. */
+	alertBatchMs: number;
 	/** Allow Web Push endpoints on loopback/private/link-local addresses (tests, LAN push). */
 	pushAllowPrivate: boolean;
 	/** The audio pipeline's encoder: a path or a command on PATH; null when set to `off`. */
@@ -225,6 +227,7 @@ export function parseConfig(env: Env): Config {
 		hashConcurrency: int(env, 'SQUELCH_HASH_CONCURRENCY', 1, 1, 16),
 		hashQueue: int(env, 'SQUELCH_HASH_QUEUE', 32, 0, 10_000),
 		alertsPerMinute: int(env, 'SQUELCH_ALERTS_PER_MINUTE', 10, 1, 1000),
+		alertBatchMs: int(env, 'SQUELCH_ALERT_BATCH_MS', 100, 0, 1000),
 		pushAllowPrivate: (env.SQUELCH_PUSH_ALLOW_PRIVATE ?? '').trim() === '1',
 		ffmpegPath: ffmpegPath(env.FFMPEG_PATH),
 		testClockFile: env.SQUELCH_TEST_CLOCK_FILE?.trim() || null,
