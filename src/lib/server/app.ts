@@ -139,7 +139,7 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 				...opts,
 				services: svc,
 				router: appRouter,
-				createContext: (req, params, socket) => createWsContext(svc, req, params, socket)
+				createContext: (peer, params, socket) => createWsContext(svc, peer, params, socket)
 			});
 			sockets.push(handle);
 			return handle;

@@ -1,5 +1,4 @@
 import type { RequestEvent } from '@sveltejs/kit';
-import type { IncomingMessage } from 'node:http';
 import type { Config } from '../core/config';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
@@ -14,12 +13,10 @@ import type { ScopeView } from '../calls/access';
 import type { AudioFiles } from '../calls/audio-files';
 import type { AuthKeys } from '../auth/secrets';
 import type { LoginThrottle } from '../auth/throttle';
-import { clientIp } from '../auth/client-ip';
 import type { CookieTarget } from '../auth/cookies';
 import type { UploadRateLimiter } from '../calls/rate-limit';
 import type { Presence } from '../live/presence';
 import type { LiveFeeds } from '../live/feeds';
-import type { SubscriptionSlots } from '../realtime/socket-limits';
 import type { AudioPipeline } from '../calls/audio-pipeline/worker';
 import type { RejectionLog } from '../calls/rejection-log';
 import type { Passwords } from '../auth/passwords';
@@ -71,8 +68,6 @@ export interface Context {
 	connectionId?: string;
 	/** WebSocket only: the socket, which direct subscriptions write their frames to. */
 	socket?: FrameSink;
-	/** WebSocket only: this socket's subscription slots (realtime/socket-limits.ts). */
-	subscriptions?: SubscriptionSlots;
 }
 
 /** What a direct subscription needs of a socket: sending a ready text frame. */
@@ -105,31 +100,21 @@ export async function createHttpContext(event: RequestEvent): Promise<Context> {
  */
 export async function createWsContext(
 	svc: Services,
-	req: IncomingMessage,
+	peer: { ip: string; userAgent: string },
 	connectionParams: Record<string, string | undefined> | null,
-	opts: {
-		connectionId?: string;
-		socket?: FrameSink;
-		subscriptions?: SubscriptionSlots;
-	} = {}
+	opts: { connectionId?: string; socket?: FrameSink } = {}
 ): Promise<Context> {
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
 	const viewer = await verifyAccessToken(svc, token).catch(() => null);
-	const forwarded = req.headers['x-forwarded-for'];
 	return {
 		services: svc,
 		viewer,
-		ip: clientIp(
-			Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
-			req.socket.remoteAddress ?? '',
-			svc.config.trustProxy
-		),
-		userAgent: req.headers['user-agent'] ?? '',
+		ip: peer.ip,
+		userAgent: peer.userAgent,
 		transport: 'ws',
 		http: null,
 		connectionId: opts.connectionId,
-		socket: opts.socket,
-		subscriptions: opts.subscriptions
+		socket: opts.socket
 	};
 }
 
