@@ -76,13 +76,18 @@ export class Connections {
 			// straight back with the same token); it is closed at expiry and reconnects then.
 			if (noticeIn > 0)
 				entry.notice = this.deadlines.at(now + noticeIn, () => send(socket, RECONNECT_NOTICE));
-			entry.expiry = this.deadlines.at(Math.max(now, viewer.tokenExpiresAt), () =>
-				socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason)
-			);
+			entry.expiry = this.deadlines.at(Math.max(now, viewer.tokenExpiresAt), () => {
+				this.remove(socket);
+				socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason);
+			});
 			this.armAccountExpiry(socket, entry, viewer.accountExpiresAt ?? null);
 		}
 		this.entries.set(socket, entry);
-		socket.once('close', () => this.remove(socket));
+	}
+
+	/** The socket has closed (the server's one close listener calls this). */
+	closed(socket: WebSocket): void {
+		this.remove(socket);
 	}
 
 	count(): number {

@@ -32,6 +32,7 @@ class SocketState implements SubscriptionSlots {
 
 	constructor(
 		private socket: WebSocket,
+		readonly ip: string,
 		readonly max: number,
 		private authTimeoutMs: number
 	) {
@@ -84,16 +85,22 @@ export class SocketLimits {
 	/** A socket has opened: count it, start its authentication clock. */
 	opened(socket: WebSocket, ip: string): void {
 		const { maxSubscriptions, authTimeoutMs } = this.opts();
-		const state = new SocketState(socket, maxSubscriptions, authTimeoutMs);
+		const state = new SocketState(socket, ip, maxSubscriptions, authTimeoutMs);
 		this.states.set(socket, state);
 		if (!isLoopback(ip)) this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-		socket.once('close', () => {
-			state.disarm();
-			if (isLoopback(ip)) return;
-			const left = (this.perIp.get(ip) ?? 1) - 1;
-			if (left > 0) this.perIp.set(ip, left);
-			else this.perIp.delete(ip);
-		});
+	}
+
+	/** The socket has closed (the server's one close listener calls this): uncount it. */
+	closed(socket: WebSocket): void {
+		const state = this.states.get(socket);
+		if (!state) return;
+		this.states.delete(socket);
+		state.disarm();
+		const { ip } = state;
+		if (isLoopback(ip)) return;
+		const left = (this.perIp.get(ip) ?? 1) - 1;
+		if (left > 0) this.perIp.set(ip, left);
+		else this.perIp.delete(ip);
 	}
 
 	/** The socket's context is built: a viewer means it is signed in. */

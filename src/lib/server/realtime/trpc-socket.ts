@@ -63,7 +63,10 @@ const FALLBACK_ERROR = {
 export class TrpcSocket {
 	private ctx: unknown = undefined;
 	private slots: SubscriptionSlots | undefined;
-	/** 'params': waiting for connectionParams; 'building': context under way, frames queue. */
+	/**
+	 * 'params': waiting for connectionParams; 'building': context under way, frames queue;
+	 * 'failed': no context (or the socket closed), frames are ignored.
+	 */
 	private state: 'params' | 'building' | 'ready' | 'failed';
 	private queued: RawData[] | null = null;
 	private subscriptions: Map<RequestId, Subscription> | null = null;
@@ -101,6 +104,9 @@ export class TrpcSocket {
 
 	/** The socket is gone: every subscription ends, with nothing more sent. */
 	closed(): void {
+		// A context still being built is dropped when it arrives, with the frames queued for it.
+		this.state = 'failed';
+		this.queued = null;
 		const subs = this.subscriptions;
 		this.subscriptions = null;
 		if (subs) for (const sub of subs.values()) sub.stop();

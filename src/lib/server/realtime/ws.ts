@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -100,7 +100,8 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 		// has no viewer, and protected procedures answer UNAUTHORIZED.
 		const build = async (params: Record<string, string> | null) => {
 			const ctx = await opts.createContext(peer, params, {
-				connectionId: randomUUID(),
+				// Flat hex (randomUUID's string is a chain of a dozen pieces, kept per socket).
+				connectionId: randomBytes(16).toString('hex'),
 				socket: ws
 			});
 			const slots = limits.authenticated(ws, ctx.viewer !== null);
@@ -111,13 +112,15 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 		(ws as PeerSocket)[PEER] = trpc;
 		ws.on('message', onMessage);
 		ws.on('error', onError);
-		ws.once('close', onClose);
+		ws.on('close', onClose); // 'close' comes once; on() spares once()'s wrapper per socket
 		keepAlive.add(trpc);
 	};
 	function onClose(this: WebSocket) {
 		const trpc = (this as PeerSocket)[PEER];
 		keepAlive.delete(trpc);
 		trpc.closed();
+		connections.closed(this);
+		limits.closed(this);
 	}
 
 	const detach = routeUpgrades(server, {
