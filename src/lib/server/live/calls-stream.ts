@@ -50,16 +50,22 @@ export interface CallStreamOptions {
  */
 interface Hearing {
 	scope: AccessScope;
-	muted: Set<string>;
-	audiences: Audience[];
+	muted: ReadonlySet<string>;
+	audiences: readonly Audience[];
 }
+
+// Shared by every stream that has them (most): a socket holds no set or array of its own.
+const NO_MUTES: ReadonlySet<string> = new Set();
+const EXEMPT_AUDIENCES: readonly Audience[] = ['all', 'exempt'];
+const PUBLIC_AUDIENCES: readonly Audience[] = ['all', 'public'];
 
 async function hearing(deps: CallStreamDeps, viewer: Viewer | null): Promise<Hearing | null> {
 	const scope = await listeningScope(deps, viewer);
 	if (!scope) return null;
+	const muted = viewer ? await mutedSet(deps.db, viewer.userId) : NO_MUTES;
 	return {
 		scope,
-		muted: viewer ? await mutedSet(deps.db, viewer.userId) : new Set(),
+		muted: muted.size > 0 ? muted : NO_MUTES,
 		audiences: audiencesFor(await audienceOf(deps.db, viewer))
 	};
 }
@@ -96,7 +102,9 @@ export async function openCallStream(
 		current !== null &&
 		current.audiences.includes(c.audience) &&
 		canHear(current.scope, c.systemId, c.talkgroupId) &&
-		!current.muted.has(mutedKey(c.call.system.id, c.call.talkgroup.id));
+		// No key string built per listener and call when nothing is muted (the usual case).
+		(current.muted.size === 0 ||
+			!current.muted.has(mutedKey(c.call.system.id, c.call.talkgroup.id)));
 
 	let ended = false;
 	// Changes seen before the stream is ready are re-read once it is.
@@ -174,8 +182,8 @@ export function parseCallEventId(raw: string | null | undefined): {
 }
 
 /** Publications an audience receives: its own, and those for everyone. */
-function audiencesFor(audience: 'exempt' | 'public'): Audience[] {
-	return audience === 'exempt' ? ['all', 'exempt'] : ['all', 'public'];
+function audiencesFor(audience: 'exempt' | 'public'): readonly Audience[] {
+	return audience === 'exempt' ? EXEMPT_AUDIENCES : PUBLIC_AUDIENCES;
 }
 
 /**
@@ -187,7 +195,7 @@ function audiencesFor(audience: 'exempt' | 'public'): Audience[] {
 async function resumeSeq(
 	deps: CallStreamDeps,
 	callId: number,
-	audiences: Audience[]
+	audiences: readonly Audience[]
 ): Promise<number> {
 	const rows = await deps.db
 		.selectFrom('call_publications')
@@ -208,7 +216,7 @@ async function resumeSeq(
 
 async function missedCalls(
 	deps: CallStreamDeps,
-	audiences: Audience[],
+	audiences: readonly Audience[],
 	afterSeq: number,
 	upToSeq: number
 ): Promise<LiveCall[]> {

@@ -238,7 +238,37 @@ export class TrpcSocket {
 					message: `subscriptions: at most ${slots.max} open on one socket`
 				})
 			);
-		this.subscribe(id, jsonrpc, call, batchIndex, answerError);
+		if (this.opts.direct.has(path)) this.subscribeDirect(id, jsonrpc, call, batchIndex);
+		else this.subscribe(id, jsonrpc, call, batchIndex, answerError);
+	}
+
+	/**
+	 * A direct subscription (live.calls): after `started`, it is its stream and nothing else,
+	 * a DirectRun of a few fields, not the closures, input and promise chain of a request.
+	 */
+	private subscribeDirect(
+		id: NonNullable<RequestId>,
+		jsonrpc: '2.0' | undefined,
+		call: Call,
+		batchIndex: number
+	): void {
+		const run = new DirectRun(this, id, jsonrpc, call.path!);
+		(this.subscriptions ??= new Map()).set(id, run);
+		this.call(call, batchIndex, undefined).then(
+			(result) => run.started(result),
+			(cause) => run.refused(cause, call)
+		);
+	}
+
+	/** @internal DirectRun: the subscription is over (stopped, failed, or refused). */
+	ended(id: NonNullable<RequestId>, run: Subscription): void {
+		if (this.subscriptions?.get(id) === run) this.subscriptions.delete(id);
+		this.slots?.release();
+	}
+
+	/** @internal DirectRun: an error for a request, shaped and reported as any other. */
+	answer(id: RequestId, jsonrpc: '2.0' | undefined, cause: unknown, call: Call): void {
+		this.send({ id, jsonrpc, error: this.shape(this.report(cause, call), call) });
 	}
 
 	private subscribe(
@@ -249,12 +279,9 @@ export class TrpcSocket {
 		answerError: (cause: unknown) => void
 	): void {
 		const subs = (this.subscriptions ??= new Map());
-		const direct = this.opts.direct.has(call.path!);
-		// Only iterated subscriptions need a signal; a direct one is stopped through its stream.
-		const abort = direct ? null : new AbortController();
+		const abort = new AbortController();
 		let phase: 'setup' | 'running' | 'ended' = 'setup';
 		let stopAsked = false;
-		let stream: { close(): void } | null = null;
 		const settle = () => {
 			phase = 'ended';
 			if (subs.get(id) === sub) subs.delete(id);
@@ -264,14 +291,13 @@ export class TrpcSocket {
 		const finish = (error?: unknown) => {
 			if (phase === 'ended') return;
 			settle();
-			stream?.close();
 			if (error !== undefined) answerError(error);
 			this.send({ id, jsonrpc, result: { type: 'stopped' } });
 		};
 		const sub: Subscription = {
 			stop: () => {
 				stopAsked = true;
-				abort?.abort();
+				abort.abort();
 				// During setup, the setup sees stopAsked when it settles.
 				if (phase === 'running') finish();
 			}
@@ -281,32 +307,20 @@ export class TrpcSocket {
 			.then(async (result) => {
 				if (stopAsked) {
 					settle();
-					if (!direct && isAsyncIterable(result))
+					if (isAsyncIterable(result))
 						void result[Symbol.asyncIterator]()
 							.return?.()
 							.catch(() => {});
 					return this.send({ id, jsonrpc, result: { type: 'stopped' } });
 				}
-				if (direct ? !isDirectStream(result) : !isAsyncIterable(result))
+				if (!isAsyncIterable(result))
 					throw new TRPCError({
 						code: 'INTERNAL_SERVER_ERROR',
 						message: `Subscription ${call.path} did not return an AsyncGenerator`
 					});
 				this.send({ id, jsonrpc, result: { type: 'started' } });
 				phase = 'running';
-				if (isDirectStream(result)) {
-					let opened: { close(): void };
-					try {
-						opened = await result[DIRECT_STREAM](finish);
-					} catch (error) {
-						return finish(error);
-					}
-					// Stopped or failed while opening (TypeScript does not see `finish` run meanwhile).
-					if ((phase as string) === 'ended') opened.close();
-					else stream = opened;
-					return;
-				}
-				finish(await this.iterate(id, jsonrpc, result as AsyncIterable<unknown>, abort!.signal));
+				finish(await this.iterate(id, jsonrpc, result, abort.signal));
 			})
 			.catch((cause) => {
 				// Setup failed: answered with the error (stopped if the client had stopped it).
@@ -382,10 +396,79 @@ export class TrpcSocket {
 		}
 	}
 
-	private send(response: object): void {
+	/** @internal also DirectRun's */
+	send(response: object): void {
 		if (this.ws.readyState !== WebSocket.OPEN) return;
 		const json = transformTRPCResponse(this.opts.router._def._config, response as never);
 		this.ws.send(this.opts.encoder.encode(json));
+	}
+}
+
+/** A direct subscription on its socket: setup, then its stream until stopped or failed. */
+class DirectRun implements Subscription {
+	private phase: 'setup' | 'running' | 'ended' = 'setup';
+	private stopAsked = false;
+	private stream: { close(): void } | null = null;
+
+	constructor(
+		private socket: TrpcSocket,
+		private id: NonNullable<RequestId>,
+		private jsonrpc: '2.0' | undefined,
+		private path: string
+	) {}
+
+	stop(): void {
+		this.stopAsked = true;
+		// During setup, the setup sees stopAsked when it settles.
+		if (this.phase === 'running') this.finish();
+	}
+
+	async started(result: unknown): Promise<void> {
+		if (this.stopAsked) return this.finish();
+		if (!isDirectStream(result))
+			return this.refused(
+				new TRPCError({
+					code: 'INTERNAL_SERVER_ERROR',
+					message: `Subscription ${this.path} did not return a direct stream`
+				}),
+				{ type: 'subscription', path: this.path, input: undefined }
+			);
+		this.socket.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'started' } });
+		this.phase = 'running';
+		let opened: { close(): void };
+		try {
+			opened = await result[DIRECT_STREAM]((error) => this.finish(error));
+		} catch (error) {
+			return this.finish(error);
+		}
+		// Stopped or failed while opening (TypeScript does not see `finish` run meanwhile).
+		if ((this.phase as string) === 'ended') opened.close();
+		else this.stream = opened;
+	}
+
+	/** Setup failed: the request is answered with the error (stopped, if the client stopped it). */
+	refused(cause: unknown, call: Call): void {
+		if (this.phase !== 'setup') return;
+		if (this.stopAsked) return this.finish();
+		this.phase = 'ended';
+		this.socket.ended(this.id, this);
+		this.socket.answer(this.id, this.jsonrpc, cause, call);
+	}
+
+	/** Ends it once: the stream closed, its error if it failed, then `stopped`. */
+	private finish(error?: unknown): void {
+		if (this.phase === 'ended') return;
+		this.phase = 'ended';
+		this.socket.ended(this.id, this);
+		this.stream?.close();
+		// A late failure's shape names the path; the input is no longer held.
+		if (error !== undefined)
+			this.socket.answer(this.id, this.jsonrpc, error, {
+				type: 'subscription',
+				path: this.path,
+				input: undefined
+			});
+		this.socket.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'stopped' } });
 	}
 }
 

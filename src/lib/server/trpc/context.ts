@@ -105,7 +105,10 @@ export async function createWsContext(
 	opts: { connectionId?: string; socket?: FrameSink } = {}
 ): Promise<Context> {
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
-	const viewer = await verifyAccessToken(svc, token).catch(() => null);
+	// The session row from the bus-kept view, as the audio endpoint reads it (core/bus-view.ts):
+	// the sockets of one session (tabs, reconnects) cost one read per second, not one each.
+	// A revocation still closes them at once (realtime/connections.ts).
+	const viewer = await verifyAccessToken(svc, token, svc.sessionView).catch(() => null);
 	return {
 		services: svc,
 		viewer,
