@@ -154,6 +154,7 @@ interface FanOut {
 	uploadFailures: number;
 	connectMs: number;
 	startupMs: number;
+	connectCpuUs: number;
 	/** Server CPU time over the measured window per delivered call, microseconds. */
 	cpuPerDeliveryUs: number;
 }
@@ -171,7 +172,10 @@ async function fanOut(target: Target, plan: FanOutPlan = FANOUT): Promise<FanOut
 	await sleep(1000);
 	const rss0 = rssBytes(target.pid);
 	const subs = new Subscribers();
+	const connectCpu0 = cpuSeconds(target.pid);
 	await subs.start(target, plan.subscribers, CLIENT_PROCESSES);
+	// Server CPU per socket connected and subscribed: steadier than wall time on a busy machine.
+	const connectCpuUs = ((cpuSeconds(target.pid) - connectCpu0) * 1e6) / Math.max(1, subs.open);
 	await sleep(2000);
 	const rss1 = rssBytes(target.pid);
 	if (WARMUP_SECONDS > 0) {
@@ -241,6 +245,7 @@ async function fanOut(target: Target, plan: FanOutPlan = FANOUT): Promise<FanOut
 		uploadFailures: uploads.failed,
 		connectMs: subs.connectMs,
 		startupMs: subs.startupMs,
+		connectCpuUs,
 		cpuPerDeliveryUs: latencies.length ? (cpuUsed * 1e6) / latencies.length : NaN
 	};
 }
@@ -360,7 +365,7 @@ function printTable(load: { before: string; after: string }) {
 
 function showBig(f: FanOut) {
 	console.log(
-		`  p99 ${fmt(f.p99)} ms, ${f.received}/${f.expected} delivered, ${fmt(f.cpuPerDeliveryUs)} µs CPU per delivery, ${fmt(f.perSubscriberKB)} KB per idle subscriber, connect ${fmt(f.connectMs)} ms (+ ${fmt(f.startupMs)} ms starting the client processes)`
+		`  p99 ${fmt(f.p99)} ms, ${f.received}/${f.expected} delivered, ${fmt(f.cpuPerDeliveryUs)} µs CPU per delivery, ${fmt(f.perSubscriberKB)} KB per idle subscriber, connect ${fmt(f.connectMs)} ms (+ ${fmt(f.startupMs)} ms starting the client processes), server CPU ${fmt(f.connectCpuUs)} µs per connect`
 	);
 }
 

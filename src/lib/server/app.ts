@@ -69,6 +69,7 @@ export async function buildServices(
 		audioFiles: audioFiles(clock, cfg),
 		sessionView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus, true),
 		scopeView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus),
+		hearingView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus),
 		presence: new Presence(),
 		pipeline: new AudioPipeline(
 			{ db, clock, bus, config: cfg, instanceId },

@@ -12,6 +12,7 @@ import { publicationsAfter, type LiveFeeds } from './feeds';
 import type { LiveCall } from './live-call';
 import { mutedKey, mutedSet } from '../scanner/selection';
 import { resume, type Resumed } from './resumable';
+import type { BusView } from '../core/bus-view';
 
 /** A resuming listener gets at most this many missed calls, from at most this far back. */
 export const REPLAY_LIMIT = 500;
@@ -23,7 +24,16 @@ export interface CallStreamDeps {
 	bus: Bus;
 	presence: Presence;
 	feeds: LiveFeeds;
+	/**
+	 * What listeners hear, by user, kept current by the bus (core/bus-view.ts): the sockets of
+	 * one user open their streams on one read (and share its sets) instead of one each.
+	 */
+	hearingView?: HearingView;
 }
+
+/** Hearing by user id (anonymous listeners under ANONYMOUS). */
+export type HearingView = BusView<number, Hearing | null>;
+const ANONYMOUS = -1;
 
 export interface CallStream {
 	/** Stops delivery and the listener's presence; safe to call more than once. */
@@ -48,7 +58,7 @@ export interface CallStreamOptions {
  * publications of their audience (broadcast delay, calls/publish.ts: a delayed call arrives when
  * it is due, in order, without a gap).
  */
-interface Hearing {
+export interface Hearing {
 	scope: AccessScope;
 	muted: ReadonlySet<string>;
 	audiences: readonly Audience[];
@@ -96,7 +106,11 @@ export async function openCallStream(
 	viewer: Viewer | null,
 	opts: CallStreamOptions
 ): Promise<CallStream> {
-	let current = await hearing(deps, viewer);
+	// Opening may use the held answer; a change (below) always reads again.
+	const userKey = viewer?.userId ?? ANONYMOUS;
+	let current = deps.hearingView
+		? await deps.hearingView.through(userKey, userKey, () => hearing(deps, viewer))
+		: await hearing(deps, viewer);
 	if (!current) throw refusal(viewer);
 	const hears = (c: LiveCall) =>
 		current !== null &&

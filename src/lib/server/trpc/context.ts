@@ -10,6 +10,7 @@ import {
 	type Viewer
 } from '../auth/access-token';
 import type { ScopeView } from '../calls/access';
+import type { HearingView } from '../live/calls-stream';
 import type { AudioFiles } from '../calls/audio-files';
 import type { AuthKeys } from '../auth/secrets';
 import type { LoginThrottle } from '../auth/throttle';
@@ -39,6 +40,8 @@ export interface Services {
 	/** Sessions and listeners' grants held in memory for the audio endpoint (core/bus-view.ts). */
 	sessionView: SessionView;
 	scopeView: ScopeView;
+	/** What listeners hear, by user, for opening live streams (live/calls-stream.ts). */
+	hearingView: HearingView;
 	presence: Presence;
 	feeds: LiveFeeds;
 	uploadLimiter: UploadRateLimiter;
