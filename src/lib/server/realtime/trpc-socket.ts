@@ -20,6 +20,9 @@ import {
 	type RequestId
 } from './trpc-messages';
 
+/** A frame's data: text as a string, a binary frame as its bytes. */
+type Payload = string | Buffer;
+
 type Call = { type: ProcedureType | 'unknown'; path: string | undefined; input: unknown };
 
 export interface TrpcSocketOptions {
@@ -68,7 +71,7 @@ export class TrpcSocket {
 	 * 'failed': no context (or the socket closed), frames are ignored.
 	 */
 	private state: 'params' | 'building' | 'ready' | 'failed';
-	private queued: RawData[] | null = null;
+	private queued: Payload[] | null = null;
 	private subscriptions: Map<RequestId, Subscription> | null = null;
 	lastSeen: number;
 	pingedAt = 0;
@@ -92,14 +95,13 @@ export class TrpcSocket {
 	message(data: RawData, isBinary: boolean, now: number): void {
 		this.lastSeen = now;
 		this.pingedAt = 0;
-		if (!isBinary) {
-			const text = data.toString();
-			if (text === 'PONG') return;
-			if (text === 'PING') return void this.ws.send('PONG');
-		}
-		if (this.state === 'ready') return this.frame(data, isBinary);
-		if (this.state === 'building') (this.queued ??= []).push(data);
-		else if (this.state === 'params') this.connectionParams(data, isBinary);
+		// Text frames decoded once; binary ones go to the encoder as they are (JSON refuses them).
+		const payload: Payload = isBinary ? (data as Buffer) : data.toString();
+		if (payload === 'PONG') return;
+		if (payload === 'PING') return void this.ws.send('PONG');
+		if (this.state === 'ready') return this.frame(payload);
+		if (this.state === 'building') (this.queued ??= []).push(payload);
+		else if (this.state === 'params') this.connectionParams(payload);
 	}
 
 	/** The socket is gone: every subscription ends, with nothing more sent. */
@@ -112,13 +114,13 @@ export class TrpcSocket {
 		if (subs) for (const sub of subs.values()) sub.stop();
 	}
 
-	private connectionParams(data: RawData, isBinary: boolean): void {
+	private connectionParams(payload: Payload): void {
 		this.state = 'building';
 		let params: Record<string, string> | null;
 		try {
 			let msg: unknown;
 			try {
-				msg = this.opts.encoder.decode(isBinary ? (data as Buffer) : data.toString());
+				msg = this.opts.encoder.decode(payload);
 				if (typeof msg !== 'object' || msg === null) throw new Error('Message was not an object');
 			} catch (cause) {
 				throw new TRPCError({
@@ -145,7 +147,7 @@ export class TrpcSocket {
 				this.state = 'ready';
 				const queued = this.queued;
 				this.queued = null;
-				if (queued) for (const data of queued) this.frame(data, false);
+				if (queued) for (const payload of queued) this.frame(payload);
 			},
 			(cause) => this.fail(cause)
 		);
@@ -164,10 +166,10 @@ export class TrpcSocket {
 		setImmediate(() => this.ws.close());
 	}
 
-	private frame(data: RawData, isBinary: boolean): void {
+	private frame(payload: Payload): void {
 		let messages: ClientMessage[];
 		try {
-			const decoded = this.opts.encoder.decode(isBinary ? (data as Buffer) : data.toString());
+			const decoded = this.opts.encoder.decode(payload);
 			const batch = Array.isArray(decoded);
 			const raw: unknown[] = batch ? decoded : [decoded];
 			if (batch && raw.length > this.opts.maxBatchSize) return this.refuseBatch(raw);

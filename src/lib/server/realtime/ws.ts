@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -42,7 +41,7 @@ export interface WebSocketOptions {
 export type SocketContextFn = (
 	peer: { ip: string; userAgent: string },
 	connectionParams: Record<string, string | undefined> | null,
-	socket: { connectionId: string; socket: WebSocket }
+	socket: { socket: WebSocket }
 ) => Promise<{ viewer: Viewer | null }>;
 
 export interface WebSocketHandle {
@@ -99,11 +98,7 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 		// Never throws for a bad token (that makes clients reconnect in a storm): the context just
 		// has no viewer, and protected procedures answer UNAUTHORIZED.
 		const build = async (params: Record<string, string> | null) => {
-			const ctx = await opts.createContext(peer, params, {
-				// Flat hex (randomUUID's string is a chain of a dozen pieces, kept per socket).
-				connectionId: randomBytes(16).toString('hex'),
-				socket: ws
-			});
+			const ctx = await opts.createContext(peer, params, { socket: ws });
 			const slots = limits.authenticated(ws, ctx.viewer !== null);
 			connections.add(ws, ctx.viewer);
 			return { ctx, slots };

@@ -1,4 +1,5 @@
 import type { RequestEvent } from '@sveltejs/kit';
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../core/config';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
@@ -67,7 +68,7 @@ export interface Context {
 	transport: 'http' | 'ws';
 	/** Present on HTTP only: where login and refresh set cookies. */
 	http: (CookieTarget & { event: RequestEvent }) | null;
-	/** WebSocket only: this socket's id (presence keys anonymous listeners per socket). */
+	/** WebSocket only, anonymous sockets: this socket's id (presence counts them per socket). */
 	connectionId?: string;
 	/** WebSocket only: the socket, which direct subscriptions write their frames to. */
 	socket?: FrameSink;
@@ -119,7 +120,8 @@ export async function createWsContext(
 		userAgent: peer.userAgent,
 		transport: 'ws',
 		http: null,
-		connectionId: opts.connectionId,
+		// Only anonymous listeners are counted per socket (presence); flat hex, made only for them.
+		connectionId: viewer ? undefined : (opts.connectionId ?? randomBytes(16).toString('hex')),
 		socket: opts.socket
 	};
 }
