@@ -61,7 +61,7 @@ const FALLBACK_ERROR = {
  * Lean on purpose (docs/performance.md, 10,000 subscribers): no request, closure set or
  * AbortController per socket, subscriptions in a map made on first use, and a direct
  * subscription (live.calls) held as its stream alone. Keep-alive is the server's sweep
- * (trpc-sockets.ts), which reads `lastSeen` and `pingedAt`.
+ * (keep-alive.ts), which reads `lastSeen` and `pingedAt`.
  */
 export class TrpcSocket {
 	private ctx: unknown = undefined;
