@@ -10,7 +10,7 @@ import {
 import type { Encoder } from '@trpc/server/adapters/ws';
 import { WebSocket, type RawData } from 'ws';
 import type { SubscriptionSlots } from './socket-limits';
-import { DIRECT_STREAM, isDirectStream } from './direct-subscription';
+import { DirectRun } from './direct-run';
 import {
 	inputWithLastEventId,
 	parseClientMessage,
@@ -23,7 +23,8 @@ import {
 /** A frame's data: text as a string, a binary frame as its bytes. */
 type Payload = string | Buffer;
 
-type Call = { type: ProcedureType | 'unknown'; path: string | undefined; input: unknown };
+/** A request as errors are shaped and reported: its type, path and input. */
+export type Call = { type: ProcedureType | 'unknown'; path: string | undefined; input: unknown };
 
 export interface TrpcSocketOptions {
 	router: AnyRouter;
@@ -36,7 +37,7 @@ export interface TrpcSocketOptions {
 }
 
 /** What a stopped subscription undoes: its stream or its iteration. */
-interface Subscription {
+export interface Subscription {
 	stop(): void;
 }
 
@@ -403,74 +404,6 @@ export class TrpcSocket {
 		if (this.ws.readyState !== WebSocket.OPEN) return;
 		const json = transformTRPCResponse(this.opts.router._def._config, response as never);
 		this.ws.send(this.opts.encoder.encode(json));
-	}
-}
-
-/** A direct subscription on its socket: setup, then its stream until stopped or failed. */
-class DirectRun implements Subscription {
-	private phase: 'setup' | 'running' | 'ended' = 'setup';
-	private stopAsked = false;
-	private stream: { close(): void } | null = null;
-
-	constructor(
-		private socket: TrpcSocket,
-		private id: NonNullable<RequestId>,
-		private jsonrpc: '2.0' | undefined,
-		private path: string
-	) {}
-
-	stop(): void {
-		this.stopAsked = true;
-		// During setup, the setup sees stopAsked when it settles.
-		if (this.phase === 'running') this.finish();
-	}
-
-	async started(result: unknown): Promise<void> {
-		if (this.stopAsked) return this.finish();
-		if (!isDirectStream(result))
-			return this.refused(
-				new TRPCError({
-					code: 'INTERNAL_SERVER_ERROR',
-					message: `Subscription ${this.path} did not return a direct stream`
-				}),
-				{ type: 'subscription', path: this.path, input: undefined }
-			);
-		this.socket.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'started' } });
-		this.phase = 'running';
-		let opened: { close(): void };
-		try {
-			opened = await result[DIRECT_STREAM]((error) => this.finish(error));
-		} catch (error) {
-			return this.finish(error);
-		}
-		// Stopped or failed while opening (TypeScript does not see `finish` run meanwhile).
-		if ((this.phase as string) === 'ended') opened.close();
-		else this.stream = opened;
-	}
-
-	/** Setup failed: the request is answered with the error (stopped, if the client stopped it). */
-	refused(cause: unknown, call: Call): void {
-		if (this.phase !== 'setup') return;
-		if (this.stopAsked) return this.finish();
-		this.phase = 'ended';
-		this.socket.ended(this.id, this);
-		this.socket.answer(this.id, this.jsonrpc, cause, call);
-	}
-
-	/** Ends it once: the stream closed, its error if it failed, then `stopped`. */
-	private finish(error?: unknown): void {
-		if (this.phase === 'ended') return;
-		this.phase = 'ended';
-		this.socket.ended(this.id, this);
-		this.stream?.close();
-		// A late failure's shape names the path; the input is no longer held.
-		if (error !== undefined)
-			this.socket.answer(this.id, this.jsonrpc, error, {
-				type: 'subscription',
-				path: this.path,
-				input: undefined
-			});
-		this.socket.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'stopped' } });
 	}
 }
 
