@@ -11,7 +11,7 @@ export interface SubscriptionSlots {
 /**
  * The per-socket and per-address limits of the WebSocket server (docs/security.md):
  * - at most `maxSubscriptions` subscriptions open on one socket (the next is refused with
- *   TOO_MANY_REQUESTS by the tRPC middleware that calls `take`);
+ *   TOO_MANY_REQUESTS by the socket server, trpc-socket.ts, which calls `take`);
  * - at most `maxPerIp` sockets open from one client address (the upgrade is answered 429);
  *   loopback peers are not counted: a local reverse proxy without SQUELCH_TRUST_PROXY would
  *   otherwise put every user behind one address;
