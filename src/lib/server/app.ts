@@ -28,6 +28,7 @@ import { startTranscripts } from './transcripts/worker';
 import { createLiveFeeds } from './live/feeds';
 import { logPresenceChanges } from './live/presence-log';
 import { appRouter } from './trpc/root';
+import { liveDirectStarts } from './trpc/routers/live';
 import { createWsContext, type Services } from './trpc/context';
 import { attachWebSockets, type WebSocketHandle, type WebSocketOptions } from './realtime/ws';
 import { serveHttp, type HttpServerHandle } from './http/server';
@@ -91,7 +92,10 @@ export async function buildServices(
 }
 
 /** What a caller may tune of the WebSocket server; the app supplies services, router and context. */
-export type SocketOptions = Omit<WebSocketOptions, 'services' | 'router' | 'createContext'>;
+export type SocketOptions = Omit<
+	WebSocketOptions,
+	'services' | 'router' | 'createContext' | 'directStarts'
+>;
 
 export interface App {
 	readonly services: Services;
@@ -140,6 +144,7 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 				...opts,
 				services: svc,
 				router: appRouter,
+				directStarts: liveDirectStarts,
 				createContext: (peer, params, socket) => createWsContext(svc, peer, params, socket)
 			});
 			sockets.push(handle);

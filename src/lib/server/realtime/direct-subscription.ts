@@ -11,6 +11,13 @@ export interface DirectStream {
 	[DIRECT_STREAM]: OpenStream;
 }
 
+/**
+ * Starts a direct subscription without the router's procedure chain, for the case where every
+ * check of the chain passes (context, raw input as the decoder left it); null when any would
+ * refuse: the socket then runs the procedure, whose refusal is the answer (trpc-socket.ts).
+ */
+export type DirectStart = (ctx: unknown, rawInput: unknown) => DirectStream | null;
+
 export function isDirectStream(value: unknown): value is DirectStream {
 	return typeof value === 'object' && value !== null && DIRECT_STREAM in value;
 }

@@ -11,6 +11,7 @@ import type { Encoder } from '@trpc/server/adapters/ws';
 import { WebSocket, type RawData } from 'ws';
 import type { SubscriptionSlots } from './socket-limits';
 import { DirectRun } from './direct-run';
+import type { DirectStart } from './direct-subscription';
 import {
 	inputWithLastEventId,
 	parseClientMessage,
@@ -33,6 +34,8 @@ export interface TrpcSocketOptions {
 	maxBatchSize: number;
 	/** Subscription paths that return a DirectStream (they write their own frames). */
 	direct: ReadonlySet<string>;
+	/** Of those, the ones this server may start without the procedure chain when it would pass. */
+	directStarts?: ReadonlyMap<string, DirectStart>;
 	onError(info: { error: TRPCError; path: string | undefined; type: string }): void;
 }
 
@@ -257,6 +260,8 @@ export class TrpcSocket {
 	): void {
 		const run = new DirectRun(this, id, jsonrpc, call.path!);
 		(this.subscriptions ??= new Map()).set(id, run);
+		const stream = this.opts.directStarts?.get(call.path!)?.(this.ctx, call.input);
+		if (stream) return void run.started(stream);
 		this.call(call, batchIndex, undefined).then(
 			(result) => run.started(result),
 			(cause) => run.refused(cause, call)

@@ -9,6 +9,7 @@ import type { Viewer } from '../auth/access-token';
 import { routeUpgrades } from './upgrade';
 import { DIRECT_SUBSCRIPTIONS, wsCodec } from './ws-codec';
 import { TrpcSocket, type TrpcSocketOptions } from './trpc-socket';
+import type { DirectStart } from './direct-subscription';
 import { KeepAlive, monotonicMs } from './keep-alive';
 import { Connections } from './connections';
 import { boundedWebSocket, MAX_BUFFERED_BYTES } from './bounded-socket';
@@ -25,6 +26,8 @@ export interface WebSocketOptions {
 	/** The tRPC router to serve, and the per-socket context (app.ts wires trpc/ in here). */
 	router: AnyRouter;
 	createContext: SocketContextFn;
+	/** Direct subscriptions the server may start without their procedure chain (trpc-socket.ts). */
+	directStarts?: ReadonlyMap<string, DirectStart>;
 	/** Unsent bytes one socket may hold before it is closed as a slow consumer. */
 	maxBufferedBytes?: number;
 	/** Largest message a client may send. */
@@ -87,6 +90,7 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 		// Messages in one frame; its refusal answers each with BAD_REQUEST.
 		maxBatchSize: cfg().wsMaxSubscriptions,
 		direct: DIRECT_SUBSCRIPTIONS,
+		directStarts: opts.directStarts,
 		onError({ error, path }) {
 			if (error.code === 'INTERNAL_SERVER_ERROR')
 				console.error(`tRPC ws ${path ?? '?'} failed:`, error.cause ?? error);
