@@ -141,8 +141,7 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 			);
 			if (!limits.admits(ip)) return refuse(socket, 429, 'Too Many Requests');
 			const peer = { ip, userAgent: req.headers['user-agent'] ?? '' };
-			const wantsParams =
-				new URL(req.url ?? '/', 'http://x').searchParams.get('connectionParams') === '1';
+			const wantsParams = asksForConnectionParams(req.url ?? '/');
 			wss.handleUpgrade(req, socket, head, (ws) => {
 				limits.opened(ws, ip);
 				serve(ws, peer, wantsParams);
@@ -164,6 +163,26 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 			wss.close();
 		}
 	};
+}
+
+/**
+ * Whether the query says `connectionParams=1` (wsLink: its first message carries them), as
+ * URLSearchParams reads it (the first occurrence counts), without building a URL and its
+ * search params per upgrade; anything percent-encoded goes through URLSearchParams itself.
+ */
+export function asksForConnectionParams(url: string): boolean {
+	const start = url.indexOf('?');
+	if (start < 0) return false;
+	const hash = url.indexOf('#', start);
+	const query = url.slice(start + 1, hash < 0 ? undefined : hash);
+	if (query.includes('%') || query.includes('+'))
+		return new URLSearchParams(query).get('connectionParams') === '1';
+	for (const pair of query.split('&')) {
+		const eq = pair.indexOf('=');
+		if ((eq < 0 ? pair : pair.slice(0, eq)) === 'connectionParams')
+			return eq >= 0 && pair.slice(eq + 1) === '1';
+	}
+	return false;
 }
 
 const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
