@@ -156,6 +156,7 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 			closing = true;
 			connections.dispose();
 			keepAlive.stop();
+			limits.stop();
 			const sockets = [...wss.clients];
 			for (const ws of sockets) if (ws.readyState === WebSocket.OPEN) ws.send(RECONNECT_NOTICE);
 			await Promise.all(sockets.map((ws) => closeSocket(ws, 2_000)));
