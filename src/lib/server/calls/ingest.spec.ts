@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { storeCall } from './ingest';
+import { isPostgres } from '../core/db/dialect';
 import { incomingDir, sweepIncoming } from './storage';
 import { filesUnder, incomingCall } from './test-support';
 import { testServices } from '../testing';
@@ -78,6 +79,31 @@ describe('storeCall', () => {
 				.select((eb) => eb.fn.countAll().as('n'))
 				.executeTakeFirst()
 		).toEqual({ n: 4 });
+	});
+
+	it('stores uploads that arrive together in one transaction (SQLite), still catching a duplicate among them', async () => {
+		const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
+		const transactions = vi.spyOn(deps.db, 'transaction');
+		const base = Date.UTC(2024, 5, 15, 11);
+		const dir = deps.config.recordingsDir;
+		const results = await Promise.all([
+			storeCall(deps, incomingCall(dir, { dateTime: base }), 2000),
+			storeCall(deps, incomingCall(dir, { dateTime: base + 500 }), 2000), // same call again
+			storeCall(deps, incomingCall(dir, { dateTime: base, talkgroupRef: 200 }), 2000)
+		]);
+		// PostgreSQL: each its own transaction under the system's lock; either copy may win.
+		const pg = isPostgres(deps.db);
+		expect(results.map((r) => r.status).sort()).toEqual(['duplicate', 'stored', 'stored']);
+		if (!pg) expect(results.map((r) => r.status)).toEqual(['stored', 'duplicate', 'stored']);
+		expect(transactions).toHaveBeenCalledTimes(pg ? 3 : 1);
+		const ids = results.flatMap((r) => (r.status === 'stored' ? [r.callId] : []));
+		const pubs = await deps.db
+			.selectFrom('call_publications')
+			.select(['call_id', 'seq'])
+			.orderBy('seq')
+			.execute();
+		expect(pubs.map((p) => p.call_id)).toEqual(ids); // publication order = id order
+		expect(filesUnder(dir).filter((f) => !f.startsWith('.incoming'))).toHaveLength(2);
 	});
 
 	it('fills blank labels later but never overwrites an admin edit', async () => {

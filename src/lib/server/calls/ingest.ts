@@ -1,10 +1,14 @@
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
-import { serializeOn } from '../core/db/dialect';
+import { inSharedTransaction } from '../core/db/shared-transaction';
 import type { AudioType } from './audio-type';
 import type { FrequencyEntry, SourceEntry } from './fields';
 import { absoluteAudioPath, moveIntoPlace, storedPathFor } from './storage';
-import { dueAt, publishReady } from './publish';
+import type { Transaction } from 'kysely';
+import type { Database } from '../core/db/types';
+import { lockFeed } from '../core/db/feed-lock';
+import { dueAt, insertPublication, readyOnArrival } from './publish';
+import { duplicateOf, insertCall, systemByRef, talkgroupByRef, unitByRef } from './ingest-queries';
 
 export interface IngestDeps {
 	db: DB;
@@ -66,144 +70,12 @@ export async function storeCall(
 ): Promise<StoreResult> {
 	const now = deps.clock.now();
 	const audioPath = storedPathFor(call.dateTime, call.audio.fileId, call.audio.type.ext);
-	const result = await deps.db.transaction().execute(async (trx): Promise<StoreResult> => {
-		// One upload per system at a time (PostgreSQL; SQLite already runs them in turn): a new
-		// system, talkgroup or unit is created once, and a call uploaded twice at once is caught
-		// by the duplicate check below.
-		await serializeOn(trx, `ingest.system:${call.systemRef}`);
-		let system = await trx
-			.selectFrom('systems')
-			.select(['id', 'label', 'auto_populate', 'delay_minutes'])
-			.where('system_ref', '=', call.systemRef)
-			.executeTakeFirst();
-		if (!system) {
-			system = await trx
-				.insertInto('systems')
-				.values({ system_ref: call.systemRef, label: call.systemLabel, created_at: now })
-				.returning(['id', 'label', 'auto_populate', 'delay_minutes'])
-				.executeTakeFirstOrThrow();
-		} else if (!system.label && call.systemLabel) {
-			await trx
-				.updateTable('systems')
-				.set({ label: call.systemLabel })
-				.where('id', '=', system.id)
-				.execute();
-		}
-		const autoPopulate = system.auto_populate === 1;
-
-		const talkgroup = await trx
-			.selectFrom('talkgroups')
-			.select(['id', 'label', 'name', 'group_name', 'tag', 'delay_minutes'])
-			.where('system_id', '=', system.id)
-			.where('talkgroup_ref', '=', call.talkgroupRef)
-			.executeTakeFirst();
-		let talkgroupId: number;
-		const delayMinutes = Math.max(system.delay_minutes, talkgroup?.delay_minutes ?? 0);
-		if (!talkgroup) {
-			if (!autoPopulate) return { status: 'unknown-talkgroup' };
-			const inserted = await trx
-				.insertInto('talkgroups')
-				.values({
-					system_id: system.id,
-					talkgroup_ref: call.talkgroupRef,
-					label: call.talkgroupLabel,
-					name: call.talkgroupName,
-					group_name: call.talkgroupGroup,
-					tag: call.talkgroupTag,
-					created_at: now
-				})
-				.returning('id')
-				.executeTakeFirstOrThrow();
-			talkgroupId = inserted.id;
-		} else {
-			talkgroupId = talkgroup.id;
-			const fill: Record<string, string> = {};
-			if (!talkgroup.label && call.talkgroupLabel) fill.label = call.talkgroupLabel;
-			if (!talkgroup.name && call.talkgroupName) fill.name = call.talkgroupName;
-			if (!talkgroup.group_name && call.talkgroupGroup) fill.group_name = call.talkgroupGroup;
-			if (!talkgroup.tag && call.talkgroupTag) fill.tag = call.talkgroupTag;
-			if (Object.keys(fill).length)
-				await trx.updateTable('talkgroups').set(fill).where('id', '=', talkgroupId).execute();
-		}
-
-		const duplicate = await trx
-			.selectFrom('calls')
-			.select('id')
-			.where('talkgroup_id', '=', talkgroupId)
-			.where('system_id', '=', system.id)
-			.where('date_time', '>=', call.dateTime - duplicateWindowMs)
-			.where('date_time', '<=', call.dateTime + duplicateWindowMs)
-			.limit(1)
-			.executeTakeFirst();
-		if (duplicate) return { status: 'duplicate' };
-
-		for (const unit of call.units) {
-			const existing = await trx
-				.selectFrom('units')
-				.select(['id', 'alias'])
-				.where('system_id', '=', system.id)
-				.where('unit_ref', '=', unit.ref)
-				.executeTakeFirst();
-			if (!existing) {
-				if (autoPopulate) {
-					await trx
-						.insertInto('units')
-						.values({
-							system_id: system.id,
-							unit_ref: unit.ref,
-							alias: unit.alias,
-							created_at: now
-						})
-						.execute();
-				}
-			} else if (!existing.alias && unit.alias) {
-				await trx
-					.updateTable('units')
-					.set({ alias: unit.alias })
-					.where('id', '=', existing.id)
-					.execute();
-			}
-		}
-
-		const due = dueAt(call.dateTime, now, delayMinutes);
-		const row = await trx
-			.insertInto('calls')
-			.values({
-				system_id: system.id,
-				talkgroup_id: talkgroupId,
-				date_time: call.dateTime,
-				frequency: call.frequency,
-				duration: call.duration,
-				audio_path: audioPath,
-				audio_type: call.audio.type.mime,
-				audio_size: call.audio.size,
-				audio_name: call.audio.name,
-				source: call.source,
-				frequencies: JSON.stringify(call.frequencies),
-				sources: JSON.stringify(call.sources),
-				patches: JSON.stringify(call.patches),
-				emergency: call.emergency ? 1 : 0,
-				api_key_id: call.apiKeyId,
-				created_at: now,
-				due_at: due
-			})
-			.returning('id')
-			.executeTakeFirstOrThrow();
-		if (encode) {
-			await trx
-				.insertInto('audio_jobs')
-				.values({ call_id: row.id, run_after: now, created_at: now })
-				.execute();
-		} else await publishReady(trx, { id: row.id, dueAt: due }, now);
-		return {
-			status: 'stored',
-			callId: row.id,
-			systemId: system.id,
-			talkgroupId,
-			published: !encode,
-			delayed: due > now
-		};
-	});
+	// One upload per system at a time (PostgreSQL; SQLite already runs them in turn): a new
+	// system, talkgroup or unit is created once, and a call uploaded twice at once is caught by
+	// the duplicate check. Uploads arriving together share one transaction (one commit).
+	const result = await inSharedTransaction(deps.db, `ingest.system:${call.systemRef}`, (trx) =>
+		storeRow(trx, call, { now, audioPath, duplicateWindowMs, encode })
+	);
 
 	if (result.status !== 'stored') return result;
 	try {
@@ -216,4 +88,140 @@ export async function storeCall(
 		throw err;
 	}
 	return result;
+}
+
+/** A unit heard on the call: created on first sight when the system auto-populates; a blank alias filled. */
+async function upsertUnit(
+	trx: Transaction<Database>,
+	systemId: number,
+	unit: { ref: number; alias: string },
+	autoPopulate: boolean,
+	now: number
+): Promise<void> {
+	const existing = await unitByRef.executeTakeFirst(trx, { systemId, unitRef: unit.ref });
+	if (!existing) {
+		if (autoPopulate)
+			await trx
+				.insertInto('units')
+				.values({ system_id: systemId, unit_ref: unit.ref, alias: unit.alias, created_at: now })
+				.execute();
+	} else if (!existing.alias && unit.alias) {
+		await trx
+			.updateTable('units')
+			.set({ alias: unit.alias })
+			.where('id', '=', existing.id)
+			.execute();
+	}
+}
+
+/** The call's rows, inside the (shared) transaction; writes only through `trx`. */
+async function storeRow(
+	trx: Transaction<Database>,
+	call: IncomingCall,
+	{
+		now,
+		audioPath,
+		duplicateWindowMs,
+		encode
+	}: { now: number; audioPath: string; duplicateWindowMs: number; encode: boolean }
+): Promise<StoreResult> {
+	let system = await systemByRef.executeTakeFirst(trx, { systemRef: call.systemRef });
+	if (!system) {
+		system = await trx
+			.insertInto('systems')
+			.values({ system_ref: call.systemRef, label: call.systemLabel, created_at: now })
+			.returning(['id', 'label', 'auto_populate', 'delay_minutes'])
+			.executeTakeFirstOrThrow();
+	} else if (!system.label && call.systemLabel) {
+		await trx
+			.updateTable('systems')
+			.set({ label: call.systemLabel })
+			.where('id', '=', system.id)
+			.execute();
+	}
+	const systemId = system.id;
+	const autoPopulate = system.auto_populate === 1;
+
+	const talkgroup = await talkgroupByRef.executeTakeFirst(trx, {
+		systemId,
+		talkgroupRef: call.talkgroupRef
+	});
+	let talkgroupId: number;
+	const delayMinutes = Math.max(system.delay_minutes, talkgroup?.delay_minutes ?? 0);
+	if (!talkgroup) {
+		if (!autoPopulate) return { status: 'unknown-talkgroup' };
+		const inserted = await trx
+			.insertInto('talkgroups')
+			.values({
+				system_id: systemId,
+				talkgroup_ref: call.talkgroupRef,
+				label: call.talkgroupLabel,
+				name: call.talkgroupName,
+				group_name: call.talkgroupGroup,
+				tag: call.talkgroupTag,
+				created_at: now
+			})
+			.returning('id')
+			.executeTakeFirstOrThrow();
+		talkgroupId = inserted.id;
+	} else {
+		talkgroupId = talkgroup.id;
+		const fill: Record<string, string> = {};
+		if (!talkgroup.label && call.talkgroupLabel) fill.label = call.talkgroupLabel;
+		if (!talkgroup.name && call.talkgroupName) fill.name = call.talkgroupName;
+		if (!talkgroup.group_name && call.talkgroupGroup) fill.group_name = call.talkgroupGroup;
+		if (!talkgroup.tag && call.talkgroupTag) fill.tag = call.talkgroupTag;
+		if (Object.keys(fill).length)
+			await trx.updateTable('talkgroups').set(fill).where('id', '=', talkgroupId).execute();
+	}
+
+	const duplicate = await duplicateOf.executeTakeFirst(trx, {
+		systemId,
+		talkgroupId,
+		from: call.dateTime - duplicateWindowMs,
+		to: call.dateTime + duplicateWindowMs
+	});
+	if (duplicate) return { status: 'duplicate' };
+
+	for (const unit of call.units) await upsertUnit(trx, systemId, unit, autoPopulate, now);
+
+	const due = dueAt(call.dateTime, now, delayMinutes);
+	// Without an encode the call is final now: the feed lock first (publication seqs in commit
+	// order), then the row with its ready columns and its publication — no second write of it.
+	if (!encode) await lockFeed(trx, 'calls');
+	const row = await insertCall.executeTakeFirst(trx, {
+		system_id: systemId,
+		talkgroup_id: talkgroupId,
+		date_time: call.dateTime,
+		frequency: call.frequency,
+		duration: call.duration,
+		audio_path: audioPath,
+		audio_type: call.audio.type.mime,
+		audio_size: call.audio.size,
+		audio_name: call.audio.name,
+		source: call.source,
+		frequencies: JSON.stringify(call.frequencies),
+		sources: JSON.stringify(call.sources),
+		patches: JSON.stringify(call.patches),
+		emergency: call.emergency ? 1 : 0,
+		api_key_id: call.apiKeyId,
+		created_at: now,
+		due_at: due,
+		...(encode ? { ready_at: null, public_at: null } : readyOnArrival(due, now))
+	});
+	if (!row) throw new Error('the call row was not inserted');
+	if (encode) {
+		await trx
+			.insertInto('audio_jobs')
+			.values({ call_id: row.id, run_after: now, created_at: now })
+			.execute();
+	} else await insertPublication(trx, { id: row.id, dueAt: due }, now);
+	return {
+		status: 'stored',
+		callId: row.id,
+		systemId,
+		talkgroupId,
+		published: !encode,
+		delayed: due > now
+	};
 }

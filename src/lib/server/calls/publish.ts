@@ -3,6 +3,7 @@ import type { DB } from '../core/db';
 import type { Database } from '../core/db/types';
 import type { Viewer } from '../auth/access-token';
 import { lockFeed } from '../core/db/feed-lock';
+import { prepared, type Param } from '../core/db/prepared';
 
 /**
  * When a call becomes audible, and to whom (docs/audio.md "Live ordering").
@@ -52,15 +53,40 @@ export async function publishReady(
 ): Promise<void> {
 	const due = call.dueAt <= now;
 	await lockFeed(trx, 'calls');
-	await trx
-		.insertInto('call_publications')
-		.values({ call_id: call.id, audience: due ? 'all' : 'exempt', published_at: now })
-		.execute();
+	await insertPublication(trx, call, now);
 	await trx
 		.updateTable('calls')
 		.set({ ready_at: now, ...(due ? { public_at: now } : {}) })
 		.where('id', '=', call.id)
 		.execute();
+}
+
+/**
+ * The columns of a call whose audio is final as it is stored (ingest without an encode): what
+ * publishReady would set, written with the row instead of by a second statement.
+ */
+export function readyOnArrival(dueAt: number, now: number) {
+	return { ready_at: now, public_at: dueAt <= now ? now : null };
+}
+
+const publication = prepared(
+	(db, p: Param<{ callId: number; audience: 'all' | 'exempt'; publishedAt: number }>) =>
+		db
+			.insertInto('call_publications')
+			.values({ call_id: p('callId'), audience: p('audience'), published_at: p('publishedAt') })
+);
+
+/**
+ * The publication row of a ready call, for everyone when it is due, else for the delay-exempt.
+ * The caller holds the feed lock (lockFeed) and sets the call's ready columns in the same transaction.
+ */
+export async function insertPublication(
+	trx: Transaction<Database>,
+	call: { id: number; dueAt: number },
+	now: number
+): Promise<void> {
+	const audience = call.dueAt <= now ? ('all' as const) : ('exempt' as const);
+	await publication.execute(trx, { callId: call.id, audience, publishedAt: now });
 }
 
 /**

@@ -93,17 +93,20 @@ async function writtenBefore(file: string, before: number): Promise<boolean> {
  * calls land in an existing one). On a shared RECORDINGS_DIR the upload's own instance and another
  * instance's sweep may both move the same file: whoever loses finds the source gone and the target
  * there, which is success, not a reason to delete the call's row.
+ *
+ * Synchronous: a rename is one metadata system call, and on this thread it costs less than
+ * handing it to the thread pool and being woken for the answer (docs/performance.md, ingest).
  */
 export async function moveIntoPlace(from: string, to: string): Promise<void> {
 	try {
-		await fs.promises.rename(from, to);
+		fs.renameSync(from, to);
 	} catch (err) {
 		if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
 		if (!fs.existsSync(from)) {
 			if (fs.existsSync(to)) return; // moved by the other side of the race
 			throw err;
 		}
-		await fs.promises.mkdir(path.dirname(to), { recursive: true });
-		await fs.promises.rename(from, to);
+		fs.mkdirSync(path.dirname(to), { recursive: true });
+		fs.renameSync(from, to);
 	}
 }

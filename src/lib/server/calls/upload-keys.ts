@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
+import { prepared, type Param } from '../core/db/prepared';
 
 /**
  * Upload keys for recorders. The key is shown once at creation; only its SHA-256 and a short
@@ -176,17 +177,27 @@ export function findUploadKeyById(db: DB, id: number): Promise<UploadKey | null>
 	return enabledKey(db, 'id', id);
 }
 
+const keyColumns = ['id', 'name', 'systems', 'rate_limit', 'last_used_at'] as const;
+const keyByHash = prepared((db, p: Param<{ hash: string }>) =>
+	db
+		.selectFrom('api_keys')
+		.select(keyColumns)
+		.where('key_hash', '=', p('hash'))
+		.where('disabled', '=', 0)
+);
+const keyById = prepared((db, p: Param<{ id: number }>) =>
+	db.selectFrom('api_keys').select(keyColumns).where('id', '=', p('id')).where('disabled', '=', 0)
+);
+
 async function enabledKey(
 	db: DB,
 	column: 'key_hash' | 'id',
 	value: string | number
 ): Promise<UploadKey | null> {
-	const row = await db
-		.selectFrom('api_keys')
-		.select(['id', 'name', 'systems', 'rate_limit', 'last_used_at'])
-		.where(column, '=', value as never)
-		.where('disabled', '=', 0)
-		.executeTakeFirst();
+	const row =
+		column === 'id'
+			? await keyById.executeTakeFirst(db, { id: value as number })
+			: await keyByHash.executeTakeFirst(db, { hash: value as string });
 	if (!row) return null;
 	const systems = parseSystems(row.systems);
 	return {

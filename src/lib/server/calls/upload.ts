@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { parseBuffer, parseFile } from 'music-metadata';
 import type { EventLogDeps } from '../core/event-log';
 import { getSettings } from '../core/settings';
-import { recordEvent } from '../core/event-log';
+import { recordEventSoon } from '../core/event-batch';
 import {
 	findUploadKey,
 	findUploadKeyById,
@@ -37,6 +37,7 @@ import { UploadRateLimiter } from './rate-limit';
 import { RejectionLog } from './rejection-log';
 import type { AudioPipeline } from './audio-pipeline/worker';
 import { MAX_TAG_CHARS } from './upload-limits';
+import { wavDuration } from './wav-duration';
 
 /**
  * The recorder upload endpoint (docs/recorders.md): rdio-scanner's protocol as Trunk-Recorder,
@@ -333,7 +334,7 @@ async function judge(
 		svc.bus.publish('call.ingested', { callId });
 		if (published) svc.bus.publish('call.published', { count: 1, delayed });
 		else svc.pipeline.kick();
-		await recordEvent(svc, 'call.ingested', { callId, ...keyInfo });
+		await recordEventSoon(svc, 'call.ingested', { callId, ...keyInfo });
 	});
 	return reply(200, REPLY.imported);
 }
@@ -401,14 +402,19 @@ function displayName(name: string): string {
 	return base.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200);
 }
 
-/** Seconds, read from the audio itself; 0 when the container cannot be read (the call is kept). */
+/**
+ * Seconds, read from the audio itself; 0 when the container cannot be read (the call is kept).
+ * A plain WAV held in memory is read from its header (wav-duration.ts); anything else by music-metadata.
+ */
 async function readDuration(file: UploadedFile): Promise<number> {
 	const options = { duration: true, skipCovers: true };
 	try {
-		const meta = file.bytes
-			? await parseBuffer(file.bytes, { size: file.bytes.length }, options)
-			: await parseFile(file.tmpPath, options);
-		const seconds = meta.format.duration;
+		const seconds =
+			(file.bytes && wavDuration(file.bytes)) ??
+			(file.bytes
+				? await parseBuffer(file.bytes, { size: file.bytes.length }, options)
+				: await parseFile(file.tmpPath, options)
+			).format.duration;
 		return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
 			? Math.round(seconds * 1000) / 1000
 			: 0;

@@ -2,6 +2,7 @@ import type { Clock } from './clock';
 import type { DB } from './db';
 import type { Bus } from './bus';
 import { appendInOrder } from './db/feed-lock';
+import { prepared, type Param } from './db/prepared';
 
 /** Event types of the admin log (docs/api.md, Admin events). */
 export type AdminEventType =
@@ -43,22 +44,38 @@ export interface EventLogDeps {
 	bus: Bus;
 }
 
+/** Every stored call logs one: compiled once (db/prepared.ts). */
+export const insertEvent = prepared(
+	(db, p: Param<{ at: number; type: AdminEventType; userId: number | null; data: string }>) =>
+		db
+			.insertInto('events')
+			.values({ at: p('at'), type: p('type'), user_id: p('userId'), data: p('data') })
+			.returning('id')
+);
+
 /** Appends to the persisted log and announces it; never throws into the caller's flow. */
 export async function recordEvent(
 	deps: EventLogDeps,
 	type: AdminEventType,
 	data: { userId?: number | null } & Record<string, unknown> = {}
 ): Promise<number> {
-	const { userId = null, ...rest } = data;
+	const values = eventRow(deps, type, data);
 	const row = await appendInOrder(deps.db, 'events', (db) =>
-		db
-			.insertInto('events')
-			.values({ at: deps.clock.now(), type, user_id: userId, data: JSON.stringify(rest) })
-			.returning('id')
-			.executeTakeFirstOrThrow()
+		insertEvent.executeTakeFirst(db, values)
 	);
+	if (!row) throw new Error('the event row was not inserted');
 	deps.bus.publish('admin.event', { id: row.id });
 	return row.id;
+}
+
+/** The row's values, its time taken now. */
+export function eventRow(
+	deps: { clock: Clock },
+	type: AdminEventType,
+	data: { userId?: number | null } & Record<string, unknown>
+) {
+	const { userId = null, ...rest } = data;
+	return { at: deps.clock.now(), type, userId, data: JSON.stringify(rest) };
 }
 
 export function toAdminEvent(row: {

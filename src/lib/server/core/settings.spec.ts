@@ -16,6 +16,25 @@ describe('settings', () => {
 		expect((await updateSettings(deps, { maxSessions: null })).maxSessions).toBeNull();
 	});
 
+	it('sees a row changed behind its back at the next read; each caller gets its own copy', async () => {
+		const deps = await testServices();
+		const first = await getSettings(deps.db);
+		first.sttScope.push('1');
+		first.retentionDays = 99;
+		expect(await getSettings(deps.db)).toEqual(DEFAULT_SETTINGS); // the copy was the caller's
+		await deps.db
+			.insertInto('settings')
+			.values({ key: 'sttScope', value: '["7:100"]', updated_at: 0 })
+			.execute();
+		expect((await getSettings(deps.db)).sttScope).toEqual(['7:100']);
+		await deps.db
+			.updateTable('settings')
+			.set({ value: 'not json' })
+			.where('key', '=', 'sttScope')
+			.execute();
+		expect((await getSettings(deps.db)).sttScope).toEqual([]); // damaged: the default
+	});
+
 	it('refuses bad values and unknown keys with errors naming the field, storing nothing', async () => {
 		const deps = await testServices();
 		for (const [patch, field] of [

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Clock } from './clock';
 import type { DB } from './db';
 import type { Bus } from './bus';
+import { prepared } from './db/prepared';
 
 /** Stands in for a stored API key in what the admin page reads: the key itself is never sent back. */
 export const SECRET_SET = '(set)';
@@ -116,8 +117,24 @@ export const DEFAULT_SETTINGS: Settings = {
 	sttScope: []
 };
 
+const storedSettings = prepared((db) => db.selectFrom('settings').select(['key', 'value']));
+
+/**
+ * The last rows read and what they meant: the rows are read on every call (a change applies at
+ * once, on every instance), but validating them again is skipped while they are the same text —
+ * every upload reads the settings (docs/performance.md, ingest).
+ */
+let lastRead: { text: string; settings: Settings } | null = null;
+
 export async function getSettings(db: DB): Promise<Settings> {
-	const rows = await db.selectFrom('settings').select(['key', 'value']).execute();
+	const rows = await storedSettings.execute(db, {});
+	let text = '';
+	for (const row of rows) text += `${row.key}\u0000${row.value}\u0000`;
+	if (lastRead?.text !== text) lastRead = { text, settings: parseSettings(rows) };
+	return { ...lastRead.settings, sttScope: [...lastRead.settings.sttScope] };
+}
+
+function parseSettings(rows: Array<{ key: string; value: string }>): Settings {
 	const stored: Record<string, unknown> = {};
 	for (const row of rows) {
 		try {

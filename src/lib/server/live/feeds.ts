@@ -5,6 +5,7 @@ import { selectCalls, toCall, type CallSelection } from '../calls/dto';
 import type { Audience, PublicationKind } from '../core/db/types';
 import { eventsAfter, type AdminEvent } from '../core/event-log';
 import { OrderedFeed } from './ordered-feed';
+import { prepared, type Param } from '../core/db/prepared';
 import { LiveCall } from './live-call';
 
 export interface LiveFeeds {
@@ -77,6 +78,19 @@ export async function publicationsAfter(
 	return out;
 }
 
+/**
+ * What the live feed reads on every wake: the publications after a seq with their calls, in one
+ * query compiled once (publicationsAfter builds two per read; this path runs for every few calls).
+ */
+const livePublications = prepared((db, p: Param<{ afterSeq: number; limit: number }>) =>
+	selectCalls(db)
+		.innerJoin('call_publications as pub', 'pub.call_id', 'calls.id')
+		.select(['pub.seq', 'pub.audience', 'pub.kind'])
+		.where('pub.seq', '>', p('afterSeq'))
+		.orderBy('pub.seq')
+		.limit(p('limit'))
+);
+
 /** The feed reads publications (not calls) by seq: see calls/publish.ts for why. */
 function callFeed(db: DB, bus: Bus): OrderedFeed<LiveCall> {
 	return new OrderedFeed<LiveCall>(
@@ -88,7 +102,10 @@ function callFeed(db: DB, bus: Bus): OrderedFeed<LiveCall> {
 					.executeTakeFirst();
 				return row?.max ?? 0;
 			},
-			after: (seq, limit) => publicationsAfter(db, seq, limit),
+			after: async (afterSeq, limit) =>
+				(await livePublications.execute(db, { afterSeq, limit })).map((row) =>
+					toLiveCall(row, row)
+				),
 			idOf: (row) => row.seq
 		},
 		(wake) => {

@@ -42,6 +42,60 @@ describe('OrderedFeed', () => {
 		expect(got).toEqual([next]);
 	});
 
+	it('with no subscriber only moves its mark (no rows read); one who joins while it does loses nothing', async () => {
+		const rows: Array<{ id: number }> = [];
+		let reads = 0;
+		let wake = () => {};
+		let maxGate: Promise<void> = Promise.resolve();
+		const feed = new OrderedFeed<{ id: number }>(
+			{
+				maxId: async () => {
+					await maxGate;
+					return rows.at(-1)?.id ?? 0;
+				},
+				after: async (id) => {
+					reads++;
+					return rows.filter((r) => r.id > id);
+				},
+				idOf: (r) => r.id
+			},
+			(w) => ((wake = w), () => {})
+		);
+		const first = await feed.subscribe(() => {});
+		first.unsubscribe();
+		rows.push({ id: 1 }, { id: 2 });
+		wake();
+		await feed.settled();
+		expect(reads).toBe(0);
+		expect((await feed.subscribe(() => {})).startId).toBe(2); // history for a newcomer, not live
+		// Idle again; a subscriber joins while the mark is being read: it gets every later row.
+		const idle = new OrderedFeed<{ id: number }>(
+			{
+				maxId: async () => {
+					await maxGate;
+					return rows.at(-1)?.id ?? 0;
+				},
+				after: async (id) => rows.filter((r) => r.id > id),
+				idOf: (r) => r.id
+			},
+			(w) => ((wake = w), () => {})
+		);
+		(await idle.subscribe(() => {})).unsubscribe();
+		let open!: () => void;
+		maxGate = new Promise((r) => (open = r));
+		rows.push({ id: 3 });
+		wake();
+		await new Promise((r) => setImmediate(r));
+		await new Promise((r) => setImmediate(r));
+		const joined: number[] = [];
+		const seam = idle.subscribe((r) => joined.push(r.id));
+		open();
+		const sub = await seam;
+		await idle.settled();
+		expect(sub.startId).toBe(2);
+		expect(joined).toEqual([3]);
+	});
+
 	it('skips nothing when a read fails: the next wake delivers from where it stopped', async () => {
 		const rows = [{ id: 1 }, { id: 2 }];
 		let fail = true;

@@ -93,6 +93,16 @@ export class OrderedFeed<T> {
 			this.pending = false;
 			try {
 				await this.init();
+				// Nobody listening: only the mark moves (one max() instead of reading and building
+				// rows for no one). A subscriber who joined meanwhile got the old mark as its seam,
+				// so then the rows are read as usual.
+				if (this.subscribers.size === 0) {
+					const top = await this.source.maxId();
+					if (this.subscribers.size === 0) {
+						this.highWater = Math.max(this.highWater, top);
+						continue;
+					}
+				}
 				const rows = await this.source.after(this.highWater, BATCH);
 				for (const row of rows) {
 					this.highWater = this.source.idOf(row);

@@ -19,15 +19,14 @@ export function inScope(scope: readonly string[], system: number, talkgroup: num
 /**
  * Queues calls whose audio became final since the cursor: the queue reads call publications in
  * seq order (a call is published once its audio is encoded or kept as received), filtered by
- * scope and minimum duration; with the engine off, the cursor moves and nothing is queued. The
+ * scope and minimum duration (with the engine off, `passOver` moves the cursor instead). The
  * cursor moves with a conditional update in the same transaction as the rows, so two instances
  * never queue a stretch twice (and enqueue is idempotent per call anyway). Returns how many
  * publications were read (0: caught up).
  */
 export async function queueFinishedCalls(
 	deps: { db: DB; clock: Clock },
-	settings: Settings,
-	engineOn: boolean
+	settings: Settings
 ): Promise<number> {
 	// Read outside any transaction: on SQLite a transaction that reads and then writes cannot wait
 	// for another process's write lock (it fails at once), so the one below starts by writing.
@@ -80,8 +79,6 @@ export async function queueFinishedCalls(
 					.executeTakeFirst()
 			).numUpdatedRows
 		) === 1;
-	// Off: calls published meanwhile are passed over, in one statement.
-	if (!engineOn) return (await moveCursor(deps.db)) ? rows.length : 0;
 	const wanted = rows.filter(
 		(r) =>
 			r.duration >= settings.sttMinDurationSec &&
@@ -108,6 +105,34 @@ export async function queueFinishedCalls(
 }
 
 class CursorMoved extends Error {}
+
+/**
+ * With the engine off, the cursor follows the feed's head instead of reading each call: only
+ * forward, so an instance queuing meanwhile keeps its place. `publishedBy` (epoch ms): the head as
+ * it was then — the moment the engine was switched on, so calls from before are passed over.
+ */
+export async function passOver(db: DB, publishedBy: number | null = null): Promise<void> {
+	let head = db.selectFrom('call_publications').select('seq');
+	if (publishedBy !== null) head = head.where('published_at', '<=', publishedBy);
+	const row = await head.orderBy('seq', 'desc').limit(1).executeTakeFirst();
+	if (!row) return;
+	await db
+		.updateTable('transcript_cursor')
+		.set({ seq: row.seq })
+		.where('id', '=', 1)
+		.where('seq', '<', row.seq)
+		.execute();
+}
+
+/** When the engine was last switched (the later of its two settings rows; null: never set). */
+export async function engineSwitchedAt(db: DB): Promise<number | null> {
+	const row = await db
+		.selectFrom('settings')
+		.select((eb) => eb.fn.max('updated_at').as('at'))
+		.where('key', 'in', ['sttEngine', 'sttUrl'])
+		.executeTakeFirst();
+	return row?.at == null ? null : Number(row.at);
+}
 
 /**
  * Queues calls again on the admin's request (re-transcribe): a fresh row each, even if done before;

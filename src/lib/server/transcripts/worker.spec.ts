@@ -7,7 +7,7 @@ import { incomingCall } from '../calls/test-support';
 import { absoluteAudioPath } from '../calls/storage';
 import { callById } from '../calls/dto';
 import { updateSettings } from '../core/settings';
-import { transcriptPass } from './worker';
+import { TranscriptWorker, transcriptPass } from './worker';
 import { backlogLength, requeueCalls } from './queue';
 import type { IncomingCall } from '../calls/ingest';
 
@@ -159,6 +159,27 @@ describe('transcript queue and worker', () => {
 		await store({ systemRef: 1, talkgroupRef: 100, duration: 3 });
 		await pass();
 		expect(await outbox()).toHaveLength(2);
+	});
+
+	it('switched on after a time off, sends only calls published from that moment', async () => {
+		const worker = new TranscriptWorker(svc, running.signal);
+		const fill = async () => {
+			await worker.fill();
+			await worker.idle();
+		};
+		await updateSettings(svc, { sttEngine: 'off' });
+		await store();
+		await fill();
+		expect(worker.engineOff).toBe(true);
+		await store(); // published after the last fill while off: the timer had not come round yet
+		svc.clock.advance(1000);
+		await updateSettings(svc, { sttEngine: 'openai' });
+		svc.clock.advance(1000);
+		const after = await store();
+		await fill();
+		expect(worker.engineOff).toBe(false);
+		expect((await outbox()).map((r) => JSON.parse(r.payload).callId)).toEqual([after]);
+		expect(stt.requests).toHaveLength(1);
 	});
 
 	it('drops the oldest calls past the backlog limit, with a count in the event log', async () => {

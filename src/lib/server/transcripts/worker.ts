@@ -10,7 +10,13 @@ import { absoluteAudioPath } from '../calls/storage';
 import { alignSegments, type SourcePosition } from './align';
 import type { TranscriptionEngine } from './engine';
 import { engineChoice, engineFor } from './engines';
-import { queueFinishedCalls, TRANSCRIPT_KIND, trimBacklog } from './queue';
+import {
+	engineSwitchedAt,
+	passOver,
+	queueFinishedCalls,
+	TRANSCRIPT_KIND,
+	trimBacklog
+} from './queue';
 import { saveTranscript } from './store';
 
 export interface TranscriptDeps {
@@ -186,6 +192,8 @@ async function unitAliases(
  */
 export class TranscriptWorker {
 	private inFlight = new Set<Promise<void>>();
+	/** The last fill found the engine off: published calls need not wake this worker. */
+	engineOff = false;
 
 	constructor(
 		private deps: TranscriptDeps,
@@ -200,7 +208,11 @@ export class TranscriptWorker {
 		const settings = await getSettings(deps.db);
 		const choice = engineChoice(settings, deps.config.stt);
 		const engine = engineFor(choice, () => deps.clock.now());
-		while ((await queueFinishedCalls(deps, settings, engine !== null)) > 0) {
+		if (!engine) await passOver(deps.db);
+		// Just switched on: calls published before that moment are passed over, as while off.
+		else if (this.engineOff) await passOver(deps.db, await engineSwitchedAt(deps.db));
+		this.engineOff = !engine;
+		while (engine && (await queueFinishedCalls(deps, settings)) > 0) {
 			if (signal.aborted) return 0;
 		}
 		const dropped = await trimBacklog(deps, settings.sttBacklog);
@@ -256,7 +268,8 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 
 /**
  * Starts transcription: a fill at start (calls a crash left waiting are sent), whenever a call is
- * published or a request finishes, and every few seconds (retries coming due). Never on the
+ * published (while the engine is on) or a request finishes, and every few seconds (retries coming
+ * due, the engine switched on or off). Never on the
  * ingest path: a published call only wakes this worker. Returns the stop function, which aborts
  * requests in flight (their calls are due again at the next start) and waits for them.
  */
@@ -274,7 +287,11 @@ export function startTranscripts(deps: TranscriptDeps, intervalMs = 2000): () =>
 			.where('at', '<', prunedAt - KEEP_FAILURES_MS)
 			.execute();
 	}, intervalMs);
-	const unsubscribe = deps.bus.subscribe('call.published', () => worker.wake());
+	// With the engine off a published call has nothing to do here: the timer's fill moves the
+	// cursor along and notices the engine being switched on (docs/performance.md, ingest).
+	const unsubscribe = deps.bus.subscribe('call.published', () => {
+		if (!transcriber.engineOff) worker.wake();
+	});
 	return async () => {
 		unsubscribe();
 		stopping.abort();
