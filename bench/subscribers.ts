@@ -26,7 +26,16 @@ export interface SubscribersStart {
 }
 
 export type SubscribersReport =
-	| { type: 'ready'; open: number; failed: number; firstError?: string; connectMs: number }
+	| {
+			type: 'ready';
+			open: number;
+			failed: number;
+			firstError?: string;
+			connectMs: number;
+			/** Wall clock (stats.now) of this process's first socket opened and last one ready. */
+			firstOpenAt: number;
+			lastReadyAt: number;
+	  }
 	| {
 			type: 'result';
 			seqs: number[];
@@ -137,7 +146,9 @@ process.on('message', async (msg: SubscribersStart | { type: 'stop' }) => {
 			open: msg.count - failed,
 			failed,
 			firstError,
-			connectMs: now() - t0
+			connectMs: now() - t0,
+			firstOpenAt: t0,
+			lastReadyAt: now()
 		} satisfies SubscribersReport);
 	} else if (msg.type === 'stop') {
 		stopping = true;

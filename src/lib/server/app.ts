@@ -28,6 +28,7 @@ import { startTranscripts } from './transcripts/worker';
 import { createLiveFeeds } from './live/feeds';
 import { logPresenceChanges } from './live/presence-log';
 import { appRouter } from './trpc/root';
+import { liveDirectStarts } from './trpc/routers/live';
 import { createWsContext, type Services } from './trpc/context';
 import { attachWebSockets, type WebSocketHandle, type WebSocketOptions } from './realtime/ws';
 import { serveHttp, type HttpServerHandle } from './http/server';
@@ -69,6 +70,7 @@ export async function buildServices(
 		audioFiles: audioFiles(clock, cfg),
 		sessionView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus, true),
 		scopeView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus),
+		hearingView: new BusView(clock, cfg.audioAuthMaxAgeMs, bus),
 		presence: new Presence(),
 		pipeline: new AudioPipeline(
 			{ db, clock, bus, config: cfg, instanceId },
@@ -90,7 +92,10 @@ export async function buildServices(
 }
 
 /** What a caller may tune of the WebSocket server; the app supplies services, router and context. */
-export type SocketOptions = Omit<WebSocketOptions, 'services' | 'router' | 'createContext'>;
+export type SocketOptions = Omit<
+	WebSocketOptions,
+	'services' | 'router' | 'createContext' | 'directStarts'
+>;
 
 export interface App {
 	readonly services: Services;
@@ -139,7 +144,8 @@ export async function createApp(cfg: Config, clock: Clock = systemClock): Promis
 				...opts,
 				services: svc,
 				router: appRouter,
-				createContext: (req, params, socket) => createWsContext(svc, req, params, socket)
+				directStarts: liveDirectStarts,
+				createContext: (peer, params, socket) => createWsContext(svc, peer, params, socket)
 			});
 			sockets.push(handle);
 			return handle;

@@ -64,6 +64,7 @@ export async function testServices(
 		audioFiles: audioFiles(clock, config),
 		sessionView: new BusView(clock, config.audioAuthMaxAgeMs, bus, true),
 		scopeView: new BusView(clock, config.audioAuthMaxAgeMs, bus),
+		hearingView: new BusView(clock, config.audioAuthMaxAgeMs, bus),
 		presence: new Presence(),
 		feeds: createLiveFeeds({ db, bus }),
 		uploadLimiter: new UploadRateLimiter(clock),

@@ -12,6 +12,7 @@ import { publicationsAfter, type LiveFeeds } from './feeds';
 import type { LiveCall } from './live-call';
 import { mutedKey, mutedSet } from '../scanner/selection';
 import { resume, type Resumed } from './resumable';
+import type { BusView } from '../core/bus-view';
 
 /** A resuming listener gets at most this many missed calls, from at most this far back. */
 export const REPLAY_LIMIT = 500;
@@ -23,7 +24,16 @@ export interface CallStreamDeps {
 	bus: Bus;
 	presence: Presence;
 	feeds: LiveFeeds;
+	/**
+	 * What listeners hear, by user, kept current by the bus (core/bus-view.ts): the sockets of
+	 * one user open their streams on one read (and share its sets) instead of one each.
+	 */
+	hearingView?: HearingView;
 }
+
+/** Hearing by user id (anonymous listeners under ANONYMOUS). */
+export type HearingView = BusView<number, Hearing | null>;
+const ANONYMOUS = -1;
 
 export interface CallStream {
 	/** Stops delivery and the listener's presence; safe to call more than once. */
@@ -48,18 +58,24 @@ export interface CallStreamOptions {
  * publications of their audience (broadcast delay, calls/publish.ts: a delayed call arrives when
  * it is due, in order, without a gap).
  */
-interface Hearing {
+export interface Hearing {
 	scope: AccessScope;
-	muted: Set<string>;
-	audiences: Audience[];
+	muted: ReadonlySet<string>;
+	audiences: readonly Audience[];
 }
+
+// Shared by every stream that has them (most): a socket holds no set or array of its own.
+const NO_MUTES: ReadonlySet<string> = new Set();
+const EXEMPT_AUDIENCES: readonly Audience[] = ['all', 'exempt'];
+const PUBLIC_AUDIENCES: readonly Audience[] = ['all', 'public'];
 
 async function hearing(deps: CallStreamDeps, viewer: Viewer | null): Promise<Hearing | null> {
 	const scope = await listeningScope(deps, viewer);
 	if (!scope) return null;
+	const muted = viewer ? await mutedSet(deps.db, viewer.userId) : NO_MUTES;
 	return {
 		scope,
-		muted: viewer ? await mutedSet(deps.db, viewer.userId) : new Set(),
+		muted: muted.size > 0 ? muted : NO_MUTES,
 		audiences: audiencesFor(await audienceOf(deps.db, viewer))
 	};
 }
@@ -90,13 +106,19 @@ export async function openCallStream(
 	viewer: Viewer | null,
 	opts: CallStreamOptions
 ): Promise<CallStream> {
-	let current = await hearing(deps, viewer);
+	// Opening may use the held answer; a change (below) always reads again.
+	const userKey = viewer?.userId ?? ANONYMOUS;
+	let current = deps.hearingView
+		? await deps.hearingView.through(userKey, userKey, () => hearing(deps, viewer))
+		: await hearing(deps, viewer);
 	if (!current) throw refusal(viewer);
 	const hears = (c: LiveCall) =>
 		current !== null &&
 		current.audiences.includes(c.audience) &&
 		canHear(current.scope, c.systemId, c.talkgroupId) &&
-		!current.muted.has(mutedKey(c.call.system.id, c.call.talkgroup.id));
+		// No key string built per listener and call when nothing is muted (the usual case).
+		(current.muted.size === 0 ||
+			!current.muted.has(mutedKey(c.call.system.id, c.call.talkgroup.id)));
 
 	let ended = false;
 	// Changes seen before the stream is ready are re-read once it is.
@@ -174,8 +196,8 @@ export function parseCallEventId(raw: string | null | undefined): {
 }
 
 /** Publications an audience receives: its own, and those for everyone. */
-function audiencesFor(audience: 'exempt' | 'public'): Audience[] {
-	return audience === 'exempt' ? ['all', 'exempt'] : ['all', 'public'];
+function audiencesFor(audience: 'exempt' | 'public'): readonly Audience[] {
+	return audience === 'exempt' ? EXEMPT_AUDIENCES : PUBLIC_AUDIENCES;
 }
 
 /**
@@ -187,7 +209,7 @@ function audiencesFor(audience: 'exempt' | 'public'): Audience[] {
 async function resumeSeq(
 	deps: CallStreamDeps,
 	callId: number,
-	audiences: Audience[]
+	audiences: readonly Audience[]
 ): Promise<number> {
 	const rows = await deps.db
 		.selectFrom('call_publications')
@@ -208,7 +230,7 @@ async function resumeSeq(
 
 async function missedCalls(
 	deps: CallStreamDeps,
-	audiences: Audience[],
+	audiences: readonly Audience[],
 	afterSeq: number,
 	upToSeq: number
 ): Promise<LiveCall[]> {

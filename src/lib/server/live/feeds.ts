@@ -41,7 +41,12 @@ export async function publicationsAfter(
 	db: DB,
 	afterSeq: number,
 	limit: number,
-	where: { upToSeq?: number; since?: number; audiences?: Audience[]; newest?: boolean } = {}
+	where: {
+		upToSeq?: number;
+		since?: number;
+		audiences?: readonly Audience[];
+		newest?: boolean;
+	} = {}
 ): Promise<LiveCall[]> {
 	let query = db
 		.selectFrom('call_publications')

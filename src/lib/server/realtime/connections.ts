@@ -4,6 +4,7 @@ import type { Bus } from '../core/bus';
 import type { Viewer } from '../auth/access-token';
 import type { RevokeReason } from '../core/db/types';
 import { ACCOUNT_EXPIRED, RECONNECT_NOTICE, sessionRevoked, TOKEN_EXPIRED } from './close-codes';
+import { Deadlines, type Deadline } from './deadlines';
 
 /** How long before its token expires a socket is asked to reconnect: a fifth of its life, 1–30 s. */
 export function noticeLeadMs(remainingMs: number): number {
@@ -15,13 +16,12 @@ const REVOKED_MEMORY_MS = 60_000;
 
 interface Entry {
 	viewer: Viewer | null;
-	timers: NodeJS.Timeout[];
+	/** The reconnect notice and the 4001 close (signed-in sockets). */
+	notice?: Deadline;
+	expiry?: Deadline;
 	/** Closes the socket when the account expires before its token does; re-armed on change. */
-	accountTimer?: NodeJS.Timeout;
+	account?: Deadline;
 }
-
-// setTimeout's largest delay; a later expiry is past any token's life anyway.
-const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * The authenticated sockets of one WebSocket server and the rules on their lifetime: a reconnect
@@ -34,8 +34,11 @@ export class Connections {
 	private entries = new Map<WebSocket, Entry>();
 	private recentlyRevoked = new Map<string, { reason: RevokeReason; at: number }>();
 	private unsubscribe: Array<() => void>;
+	/** Every socket's deadlines behind one timer (deadlines.ts). */
+	private deadlines: Deadlines;
 
 	constructor(private deps: { bus: Bus; clock: Clock }) {
+		this.deadlines = new Deadlines(deps.clock);
 		this.unsubscribe = [
 			deps.bus.subscribe('session.revoked', ({ sessionId, reason }) =>
 				this.revoke(sessionId, reason)
@@ -64,24 +67,27 @@ export class Connections {
 				sessionRevoked(revoked.reason).reason
 			);
 
-		const entry: Entry = { viewer, timers: [] };
+		const entry: Entry = { viewer };
 		if (viewer) {
-			const remaining = viewer.tokenExpiresAt - this.deps.clock.now();
+			const now = this.deps.clock.now();
+			const remaining = viewer.tokenExpiresAt - now;
 			const noticeIn = remaining - noticeLeadMs(remaining);
 			// A socket that arrives with an almost spent token gets no notice (it would only come
 			// straight back with the same token); it is closed at expiry and reconnects then.
 			if (noticeIn > 0)
-				entry.timers.push(setTimeout(() => send(socket, RECONNECT_NOTICE), noticeIn));
-			entry.timers.push(
-				setTimeout(
-					() => socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason),
-					Math.max(0, remaining)
-				)
-			);
+				entry.notice = this.deadlines.at(now + noticeIn, () => send(socket, RECONNECT_NOTICE));
+			entry.expiry = this.deadlines.at(Math.max(now, viewer.tokenExpiresAt), () => {
+				this.remove(socket);
+				socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason);
+			});
 			this.armAccountExpiry(socket, entry, viewer.accountExpiresAt ?? null);
 		}
 		this.entries.set(socket, entry);
-		socket.once('close', () => this.remove(socket));
+	}
+
+	/** The socket has closed (the server's one close listener calls this). */
+	closed(socket: WebSocket): void {
+		this.remove(socket);
 	}
 
 	count(): number {
@@ -92,6 +98,7 @@ export class Connections {
 	dispose(): void {
 		for (const off of this.unsubscribe) off();
 		for (const socket of [...this.entries.keys()]) this.remove(socket);
+		this.deadlines.clear();
 	}
 
 	private revoke(sessionId: string, reason: RevokeReason): void {
@@ -108,15 +115,14 @@ export class Connections {
 	}
 
 	private armAccountExpiry(socket: WebSocket, entry: Entry, expiresAt: number | null): void {
-		clearTimeout(entry.accountTimer);
-		entry.accountTimer = undefined;
+		entry.account?.cancel();
+		entry.account = undefined;
 		// The token's own expiry (4001) comes first otherwise; the next socket arms it again.
 		if (expiresAt === null || !entry.viewer || expiresAt >= entry.viewer.tokenExpiresAt) return;
-		const delay = Math.min(MAX_DELAY_MS, Math.max(0, expiresAt - this.deps.clock.now()));
-		entry.accountTimer = setTimeout(() => {
+		entry.account = this.deadlines.at(Math.max(this.deps.clock.now(), expiresAt), () => {
 			this.remove(socket);
 			socket.close(ACCOUNT_EXPIRED.code, ACCOUNT_EXPIRED.reason);
-		}, delay);
+		});
 	}
 
 	private askToReconnect(match: (entry: Entry) => boolean): void {
@@ -126,8 +132,9 @@ export class Connections {
 	private remove(socket: WebSocket): void {
 		const entry = this.entries.get(socket);
 		if (!entry) return;
-		for (const timer of entry.timers) clearTimeout(timer);
-		clearTimeout(entry.accountTimer);
+		entry.notice?.cancel();
+		entry.expiry?.cancel();
+		entry.account?.cancel();
 		this.entries.delete(socket);
 	}
 }

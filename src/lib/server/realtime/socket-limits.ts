@@ -1,5 +1,7 @@
 import type { WebSocket } from 'ws';
 import { AUTH_TIMEOUT } from './close-codes';
+import { AuthQueue, type AuthWaiter } from './auth-queue';
+import { monotonicMs } from './keep-alive';
 
 /** A socket's bound on open subscriptions: `take` before one starts, `release` when it ends. */
 export interface SubscriptionSlots {
@@ -11,7 +13,7 @@ export interface SubscriptionSlots {
 /**
  * The per-socket and per-address limits of the WebSocket server (docs/security.md):
  * - at most `maxSubscriptions` subscriptions open on one socket (the next is refused with
- *   TOO_MANY_REQUESTS by the tRPC middleware that calls `take`);
+ *   TOO_MANY_REQUESTS by the socket server, trpc-socket.ts, which calls `take`);
  * - at most `maxPerIp` sockets open from one client address (the upgrade is answered 429);
  *   loopback peers are not counted: a local reverse proxy without SQUELCH_TRUST_PROXY would
  *   otherwise put every user behind one address;
@@ -25,15 +27,18 @@ export interface SocketLimitOptions {
 	authTimeoutMs: number;
 }
 
-class SocketState implements SubscriptionSlots {
+class SocketState implements SubscriptionSlots, AuthWaiter {
 	open = 0;
 	signedIn = false;
-	private timer: NodeJS.Timeout | null = null;
+	/** When the authentication timeout closes it (monotonic ms), 0 when not armed (auth-queue.ts). */
+	authDue = 0;
 
 	constructor(
-		private socket: WebSocket,
+		private socket: WebSocket | null,
+		readonly ip: string,
 		readonly max: number,
-		private authTimeoutMs: number
+		private authTimeoutMs: number,
+		private queue: AuthQueue
 	) {
 		this.armAuthTimer();
 	}
@@ -56,23 +61,30 @@ class SocketState implements SubscriptionSlots {
 	}
 
 	disarm(): void {
-		if (this.timer) clearTimeout(this.timer);
-		this.timer = null;
+		this.authDue = 0;
+	}
+
+	/** The socket has closed: its queue entry, until due, keeps no socket alive. */
+	forget(): void {
+		this.disarm();
+		this.socket = null;
+	}
+
+	expire(): void {
+		if (!this.signedIn && this.open === 0)
+			this.socket?.close(AUTH_TIMEOUT.code, AUTH_TIMEOUT.reason);
 	}
 
 	private armAuthTimer(): void {
-		if (this.signedIn || this.timer) return;
-		this.timer = setTimeout(() => {
-			this.timer = null;
-			if (!this.signedIn && this.open === 0)
-				this.socket.close(AUTH_TIMEOUT.code, AUTH_TIMEOUT.reason);
-		}, this.authTimeoutMs);
+		if (this.signedIn || this.authDue !== 0 || !this.socket) return;
+		this.queue.arm(this, monotonicMs() + this.authTimeoutMs);
 	}
 }
 
 export class SocketLimits {
 	private states = new WeakMap<WebSocket, SocketState>();
 	private perIp = new Map<string, number>();
+	private authQueue = new AuthQueue(monotonicMs);
 
 	constructor(private opts: () => SocketLimitOptions) {}
 
@@ -84,16 +96,27 @@ export class SocketLimits {
 	/** A socket has opened: count it, start its authentication clock. */
 	opened(socket: WebSocket, ip: string): void {
 		const { maxSubscriptions, authTimeoutMs } = this.opts();
-		const state = new SocketState(socket, maxSubscriptions, authTimeoutMs);
+		const state = new SocketState(socket, ip, maxSubscriptions, authTimeoutMs, this.authQueue);
 		this.states.set(socket, state);
 		if (!isLoopback(ip)) this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-		socket.once('close', () => {
-			state.disarm();
-			if (isLoopback(ip)) return;
-			const left = (this.perIp.get(ip) ?? 1) - 1;
-			if (left > 0) this.perIp.set(ip, left);
-			else this.perIp.delete(ip);
-		});
+	}
+
+	/** The socket has closed (the server's one close listener calls this): uncount it. */
+	closed(socket: WebSocket): void {
+		const state = this.states.get(socket);
+		if (!state) return;
+		this.states.delete(socket);
+		state.forget();
+		const { ip } = state;
+		if (isLoopback(ip)) return;
+		const left = (this.perIp.get(ip) ?? 1) - 1;
+		if (left > 0) this.perIp.set(ip, left);
+		else this.perIp.delete(ip);
+	}
+
+	/** Shutdown: no authentication timeout runs any more. */
+	stop(): void {
+		this.authQueue.stop();
 	}
 
 	/** The socket's context is built: a viewer means it is signed in. */

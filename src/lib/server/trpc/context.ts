@@ -1,5 +1,5 @@
 import type { RequestEvent } from '@sveltejs/kit';
-import type { IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../core/config';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
@@ -11,15 +11,14 @@ import {
 	type Viewer
 } from '../auth/access-token';
 import type { ScopeView } from '../calls/access';
+import type { HearingView } from '../live/calls-stream';
 import type { AudioFiles } from '../calls/audio-files';
 import type { AuthKeys } from '../auth/secrets';
 import type { LoginThrottle } from '../auth/throttle';
-import { clientIp } from '../auth/client-ip';
 import type { CookieTarget } from '../auth/cookies';
 import type { UploadRateLimiter } from '../calls/rate-limit';
 import type { Presence } from '../live/presence';
 import type { LiveFeeds } from '../live/feeds';
-import type { SubscriptionSlots } from '../realtime/socket-limits';
 import type { AudioPipeline } from '../calls/audio-pipeline/worker';
 import type { RejectionLog } from '../calls/rejection-log';
 import type { Passwords } from '../auth/passwords';
@@ -42,6 +41,8 @@ export interface Services {
 	/** Sessions and listeners' grants held in memory for the audio endpoint (core/bus-view.ts). */
 	sessionView: SessionView;
 	scopeView: ScopeView;
+	/** What listeners hear, by user, for opening live streams (live/calls-stream.ts). */
+	hearingView: HearingView;
 	presence: Presence;
 	feeds: LiveFeeds;
 	uploadLimiter: UploadRateLimiter;
@@ -67,12 +68,10 @@ export interface Context {
 	transport: 'http' | 'ws';
 	/** Present on HTTP only: where login and refresh set cookies. */
 	http: (CookieTarget & { event: RequestEvent }) | null;
-	/** WebSocket only: this socket's id (presence keys anonymous listeners per socket). */
+	/** WebSocket only, anonymous sockets: this socket's id (presence counts them per socket). */
 	connectionId?: string;
 	/** WebSocket only: the socket, which direct subscriptions write their frames to. */
 	socket?: FrameSink;
-	/** WebSocket only: this socket's subscription slots (realtime/socket-limits.ts). */
-	subscriptions?: SubscriptionSlots;
 }
 
 /** What a direct subscription needs of a socket: sending a ready text frame. */
@@ -105,31 +104,25 @@ export async function createHttpContext(event: RequestEvent): Promise<Context> {
  */
 export async function createWsContext(
 	svc: Services,
-	req: IncomingMessage,
+	peer: { ip: string; userAgent: string },
 	connectionParams: Record<string, string | undefined> | null,
-	opts: {
-		connectionId?: string;
-		socket?: FrameSink;
-		subscriptions?: SubscriptionSlots;
-	} = {}
+	opts: { connectionId?: string; socket?: FrameSink } = {}
 ): Promise<Context> {
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
-	const viewer = await verifyAccessToken(svc, token).catch(() => null);
-	const forwarded = req.headers['x-forwarded-for'];
+	// The session row from the bus-kept view, as the audio endpoint reads it (core/bus-view.ts):
+	// the sockets of one session (tabs, reconnects) cost one read per second, not one each.
+	// A revocation still closes them at once (realtime/connections.ts).
+	const viewer = await verifyAccessToken(svc, token, svc.sessionView).catch(() => null);
 	return {
 		services: svc,
 		viewer,
-		ip: clientIp(
-			Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
-			req.socket.remoteAddress ?? '',
-			svc.config.trustProxy
-		),
-		userAgent: req.headers['user-agent'] ?? '',
+		ip: peer.ip,
+		userAgent: peer.userAgent,
 		transport: 'ws',
 		http: null,
-		connectionId: opts.connectionId,
-		socket: opts.socket,
-		subscriptions: opts.subscriptions
+		// Only anonymous listeners are counted per socket (presence); flat hex, made only for them.
+		connectionId: viewer ? undefined : (opts.connectionId ?? randomBytes(16).toString('hex')),
+		socket: opts.socket
 	};
 }
 

@@ -54,28 +54,8 @@ const mapServiceErrors = t.middleware(async ({ next }) => {
 	return result;
 });
 
-/** WebSocket: a socket holds at most its limit of subscriptions (realtime/socket-limits.ts). */
-const limitSubscriptions = t.middleware(async ({ ctx, type, signal, next }) => {
-	const slots = ctx.subscriptions;
-	if (type !== 'subscription' || !slots) return next();
-	if (!slots.take())
-		throw new TRPCError({
-			code: 'TOO_MANY_REQUESTS',
-			message: `subscriptions: at most ${slots.max} open on one socket`
-		});
-	let held = true;
-	const release = () => {
-		if (held) slots.release();
-		held = false;
-	};
-	// tRPC aborts a subscription's signal however it ends (stopped, finished, failed, socket closed).
-	signal?.addEventListener('abort', release, { once: true });
-	const result = await next();
-	if (!result.ok || signal?.aborted) release();
-	return result;
-});
-
-const base = t.procedure.use(mapServiceErrors).use(limitSubscriptions);
+// A socket's subscription limit is kept by the socket server (realtime/trpc-socket.ts).
+const base = t.procedure.use(mapServiceErrors);
 
 export const publicProcedure = base.meta({ access: 'public' });
 

@@ -1,0 +1,175 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import superjson from 'superjson';
+import { WebSocket, WebSocketServer } from 'ws';
+import { testServices, type TestServices } from '../../testing';
+import { insertUser } from '../../auth/accounts';
+import { signAccessToken } from '../../auth/access-token';
+import { createSession } from '../../auth/sessions';
+import { updateSettings } from '../../core/settings';
+import { TrpcSocket } from '../../realtime/trpc-socket';
+import type { DirectStart } from '../../realtime/direct-subscription';
+import { DIRECT_SUBSCRIPTIONS, wsCodec } from '../../realtime/ws-codec';
+import { createWsContext } from '../context';
+import { appRouter } from '../root';
+import { startLiveCalls } from './live';
+
+/*
+ * live.calls started by the socket server itself (startLiveCalls) must answer exactly as the
+ * procedure run through tRPC's chain: the same conversation, with and without the direct start,
+ * gets the same frames byte for byte.
+ */
+
+const servers: WebSocketServer[] = [];
+const clients: WebSocket[] = [];
+afterEach(async () => {
+	for (const c of clients.splice(0)) c.terminate();
+	await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function listen(svc: TestServices, starts: Map<string, DirectStart>): Promise<string> {
+	const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+	servers.push(wss);
+	wss.on('connection', (ws) => {
+		const trpc = new TrpcSocket(
+			ws,
+			{
+				router: appRouter,
+				encoder: wsCodec,
+				maxBatchSize: 5,
+				direct: DIRECT_SUBSCRIPTIONS,
+				directStarts: starts,
+				onError: () => {}
+			},
+			async (params) => ({
+				ctx: await createWsContext(svc, { ip: '127.0.0.1', userAgent: 't' }, params, {
+					connectionId: 'c1',
+					socket: ws
+				})
+			}),
+			true,
+			0
+		);
+		ws.on('message', (data, isBinary) => trpc.message(data, isBinary, 0));
+		ws.on('close', () => trpc.closed());
+	});
+	await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+	return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+}
+
+const sub = (id: number | string, input?: unknown, extra = {}) => ({
+	id,
+	method: 'subscription',
+	params: { path: 'live.calls', input: superjson.serialize(input), ...extra }
+});
+
+/** [frame, answers it gets]; a socket per token (`listens`: its streams start). */
+function script(token: string | null, listens: boolean): Array<[unknown, number]> {
+	return [
+		[{ method: 'connectionParams', data: token ? { token } : {} }, 0],
+		[sub(1, {}), 1],
+		[sub(2, { lastEventId: 'abc' }), 1],
+		[sub(3, { lastEventId: '5' }), 1],
+		[sub(4, {}, { lastEventId: '7:2' }), 1],
+		[sub(1, {}), 1],
+		[{ id: 1, method: 'subscription.stop' }, listens ? 1 : 0],
+		[{ ...sub('x', {}), jsonrpc: '2.0' }, 1],
+		[{ ...sub(5), params: { path: 'live.calls', input: { json: 'not an object' } } }, 1],
+		[{ ...sub(6), params: { path: 'live.calls', input: { json: {}, meta: 7 } } }, 1],
+		// superjson's `undefined` input is not tagged by the decoder: the procedure's own answer.
+		[sub(9), 1],
+		[[sub(7, {}), sub(8, { lastEventId: 12 })], 2]
+	];
+}
+
+async function converse(url: string, token: string | null, listens = true): Promise<string[][]> {
+	const ws = new WebSocket(`${url}?connectionParams=1`);
+	clients.push(ws);
+	const got: string[] = [];
+	let waiter: (() => void) | null = null;
+	ws.on('message', (data) => {
+		got.push(data.toString());
+		waiter?.();
+	});
+	await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+	const answers: string[][] = [];
+	for (const [frame, count] of script(token, listens)) {
+		const from = got.length;
+		ws.send(JSON.stringify(frame));
+		while (got.length < from + count) await new Promise<void>((r) => (waiter = r));
+		await new Promise((r) => setTimeout(r, 20)); // an extra answer shows in the next exchange
+		answers.push(got.slice(from, from + count).sort());
+	}
+	return answers;
+}
+
+async function setup() {
+	const svc = await testServices({ SQUELCH_ACCESS_TTL: '600' });
+	const userId = await insertUser(svc, {
+		username: 'ann',
+		password: 'password-ann',
+		role: 'admin'
+	});
+	const { session } = await createSession(svc, userId, {
+		userAgent: 'test',
+		ip: '10.0.0.1',
+		rememberMe: false
+	});
+	const { token } = await signAccessToken(svc, {
+		userId,
+		username: 'ann',
+		role: 'admin',
+		sessionId: session.id
+	});
+	return { svc, token };
+}
+
+describe('live.calls started by the socket server', () => {
+	it(
+		'answers every request as the procedure does, signed in, anonymous, and with a bad token',
+		{
+			timeout: 30_000
+		},
+		async () => {
+			const { svc, token } = await setup();
+			let direct = 0;
+			const counted = new Map<string, DirectStart>([
+				[
+					'live.calls',
+					(ctx, input) => {
+						const stream = startLiveCalls(ctx, input);
+						if (stream) direct++;
+						return stream;
+					}
+				]
+			]);
+			const [generic, lean] = [await listen(svc, new Map()), await listen(svc, counted)];
+			for (const [who, t, publicListening] of [
+				['signed in', token, false],
+				['anonymous, public listening off', null, false],
+				['a bad token, public listening on', 'not-a-token', true]
+			] as const) {
+				await updateSettings(svc, { publicListening });
+				const listens = t === token || publicListening;
+				const expected = await converse(generic, t, listens);
+				const before = direct;
+				expect([who, await converse(lean, t, listens)]).toEqual([who, expected]);
+				// The lean start ran for the signed-in socket only (anonymous ones take the procedure).
+				if (t === token) expect(direct - before).toBe(6);
+				else expect(direct).toBe(before);
+			}
+			const signedIn = (await converse(generic, token)).flat().join('\n');
+			for (const s of [
+				'"type":"started"',
+				'"type":"stopped"',
+				'"jsonrpc":"2.0"',
+				'BAD_REQUEST',
+				'Duplicate id 1',
+				'lastEventId: must be the id of an event this subscription sent'
+			])
+				expect(signedIn).toContain(s);
+			await updateSettings(svc, { publicListening: false });
+			expect((await converse(generic, null, false)).flat().join('\n')).toContain('UNAUTHORIZED');
+		}
+	);
+});
