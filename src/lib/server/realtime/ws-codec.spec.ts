@@ -27,6 +27,26 @@ describe('wsCodec', () => {
 		});
 	});
 
+	it("reads superjson's encoding of an undefined input as no input", () => {
+		const undefinedInput = { json: null, meta: { values: ['undefined'], v: 1 } };
+		expect(
+			decode({
+				id: 2,
+				method: 'subscription',
+				params: { path: 'live.calls', input: undefinedInput }
+			})
+		).toEqual({
+			id: 2,
+			method: 'subscription',
+			params: { path: 'live.calls', input: { json: { [RPC_INPUT_KEY]: { id: 2 } } } }
+		});
+		// An explicit null stays null: input validation refuses it.
+		const nullInput = { json: null };
+		expect(
+			decode({ id: 3, method: 'subscription', params: { path: 'live.calls', input: nullInput } })
+		).toMatchObject({ params: { input: { json: null } } });
+	});
+
 	it('overwrites an id a client put there itself, so frames only ever answer the request they belong to', () => {
 		const spoofed = decode({
 			id: 5,

@@ -15,6 +15,14 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json =>
 	typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** superjson's encoding of `undefined` ({ json: null, meta: { values: ['undefined'] } }): no input. */
+function isSuperjsonUndefined(input: Json): boolean {
+	const values = isObject(input.meta) ? input.meta.values : undefined;
+	return (
+		input.json === null && Array.isArray(values) && values.length === 1 && values[0] === 'undefined'
+	);
+}
+
 function tagRequest(msg: unknown): void {
 	if (!isObject(msg) || msg.method !== 'subscription' || !isObject(msg.params)) return;
 	const { params } = msg;
@@ -24,7 +32,10 @@ function tagRequest(msg: unknown): void {
 	// The input is superjson's { json, meta }; a missing input becomes { json: { $rpc } }.
 	const input = params.input === undefined ? (params.input = {}) : params.input;
 	if (!isObject(input)) return; // not superjson: input validation rejects it
-	if (input.json === undefined) input.json = {};
+	if (input.json === undefined || isSuperjsonUndefined(input)) {
+		input.json = {};
+		delete input.meta;
+	}
 	if (isObject(input.json)) input.json[RPC_INPUT_KEY] = rpc;
 }
 
