@@ -5,10 +5,13 @@ import { updateSettings } from '../core/settings';
 import { ServiceError } from '../core/errors';
 import type { Viewer } from '../auth/access-token';
 import { insertCall } from '../../../../tests/helpers/calls';
-import { openCallStream } from './calls-stream';
+import { openCallStream, type CallStream } from './calls-stream';
 
 let deps: TestServices;
+/** Every stream a test opened: ingest() waits for their access re-reads. */
+const open: CallStream[] = [];
 beforeEach(async () => {
+	open.length = 0;
 	deps = await testServices();
 });
 
@@ -29,14 +32,20 @@ async function listen(viewer: Viewer | null) {
 		deliver: (c) => state.ids.push(c.id),
 		onEnd: (error) => (state.ended = error)
 	});
+	open.push(stream);
 	return Object.assign(state, { close: () => stream.close() });
 }
 
-/** Stores a call and lets the feed hand it to every stream (synchronously, in one pass). */
+/**
+ * Stores a call and lets the feed hand it to every stream (synchronously, in one pass), once the
+ * streams have applied the access re-reads a change started (they hold calls meanwhile; on
+ * PostgreSQL the re-read may finish after the feed's read).
+ */
 async function ingest(systemRef: number, talkgroupRef = 100): Promise<number> {
 	const id = await insertCall(deps.db, { systemRef, talkgroupRef });
 	deps.bus.publish('call.ingested', { callId: id });
 	await deps.feeds.calls.settled();
+	await Promise.all(open.map((stream) => stream.settled()));
 	return id;
 }
 

@@ -38,6 +38,8 @@ const ANONYMOUS = -1;
 export interface CallStream {
 	/** Stops delivery and the listener's presence; safe to call more than once. */
 	close(): void;
+	/** Resolves once every access re-read started so far has been applied (tests, like feed.settled). */
+	settled(): Promise<void>;
 }
 
 export interface CallStreamOptions {
@@ -160,11 +162,12 @@ export async function openCallStream(
 		deps.presence.disconnected(opts.presenceKey);
 	};
 	let generation = 0;
+	let rereads: Promise<unknown> = Promise.resolve();
 	reread = () => {
 		if (ended) return;
 		const mine = ++generation;
 		const release = stream.hold();
-		hearing(deps, viewer).then(
+		const read = hearing(deps, viewer).then(
 			(next) => {
 				// An older read finishing after a newer one must not win.
 				if (mine === generation) current = next;
@@ -180,9 +183,10 @@ export async function openCallStream(
 				opts.onEnd(err);
 			}
 		);
+		rereads = Promise.all([rereads, read]);
 	};
 	if (changedEarly) reread();
-	return { close };
+	return { close, settled: async () => void (await rereads) };
 }
 
 /** A live.calls `lastEventId`: a call id, or `<callId>:<seq>` (a transcript update). */
