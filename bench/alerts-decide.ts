@@ -14,7 +14,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
-import type { KyselyPlugin } from 'kysely';
 import { createDb, migrateToLatest } from '../src/lib/server/core/db';
 import { ManualClock } from '../src/lib/server/core/clock';
 import { InProcessBus } from '../src/lib/server/core/bus';
@@ -22,22 +21,12 @@ import { decideCalls } from '../src/lib/server/alerts/decide';
 import { callFactsAfter } from '../src/lib/server/alerts/facts';
 import { createRule } from '../src/lib/server/alerts/rules';
 import { insertCall } from '../tests/helpers/calls';
+import { statementCounter } from '../tests/helpers/statement-counter';
+import { ruleInput } from '../src/lib/server/alerts/test-support';
 import { ALERT_USERS, ruleMatches } from './alerts';
 
 /** The bench's uploads: 400 calls/s spread over 200 talkgroups of system 11. */
 const CALL_INTERVAL_MS = 2.5;
-
-function counter() {
-	const plugin: KyselyPlugin & { count: number } = {
-		count: 0,
-		transformQuery(args) {
-			plugin.count++;
-			return args.node;
-		},
-		transformResult: async (args) => args.result
-	};
-	return plugin;
-}
 
 export interface DecisionCost {
 	calls: number;
@@ -53,7 +42,7 @@ export async function decisionCost(calls: number, batch: number): Promise<Decisi
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squelch-decide-'));
 	const plain = createDb(path.join(dir, 'squelch.db'));
 	await migrateToLatest(plain);
-	const count = counter();
+	const count = statementCounter();
 	const db = plain.withPlugin(count);
 	const clock = new ManualClock(Date.UTC(2026, 0, 15, 12));
 	const bus = new InProcessBus();
@@ -73,17 +62,7 @@ export async function decisionCost(calls: number, batch: number): Promise<Decisi
 			.returning('id')
 			.executeTakeFirstOrThrow();
 		for (const match of ruleMatches(u))
-			await createRule({ db: plain, clock, bus }, user.id, {
-				sound: 'beep',
-				quietHours: null,
-				systems: [],
-				talkgroups: [],
-				units: [],
-				groups: [],
-				tags: [],
-				emergency: false,
-				...match
-			});
+			await createRule({ db: plain, clock, bus }, user.id, ruleInput(match));
 	}
 	for (let seq = 0; seq < calls; seq++)
 		await insertCall(plain, { systemRef: 11, talkgroupRef: 100 + (seq % 200) });

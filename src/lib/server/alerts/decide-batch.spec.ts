@@ -1,32 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { KyselyPlugin } from 'kysely';
 import { testServices } from '../testing';
+import { statementCounter } from '../../../../tests/helpers/statement-counter';
 import { createSharedTestDbs } from '../core/db';
 import { isPostgres } from '../core/db/dialect';
 import { insertCall } from '../../../../tests/helpers/calls';
 import { decideAlerts, decideCalls } from './decide';
 import { callFactsAfter } from './facts';
-import { createRule, type RuleInput } from './rules';
+import { createRule } from './rules';
+import { ruleInput } from './test-support';
 
 // The worker decides the calls stored since its last decision together: one transaction, the
 // flood limits and the owners' grants read once. These specs hold it to deciding exactly what
 // the calls decided one at a time would, at a cost that does not grow with the batch.
 
 type Svc = Awaited<ReturnType<typeof testServices>>;
-
-const rule = (m: Partial<RuleInput>): RuleInput => ({
-	name: 'Rule',
-	sound: 'beep',
-	cooldownSeconds: 0,
-	quietHours: null,
-	systems: [],
-	talkgroups: [],
-	units: [],
-	groups: [],
-	tags: [],
-	emergency: false,
-	...m
-});
 
 async function addUser(svc: Svc, username: string, over: Record<string, unknown> = {}) {
 	const row = await svc.db
@@ -80,14 +67,14 @@ async function scenario(svc: Svc) {
 		.insertInto('user_access')
 		.values({ user_id: ben, system_id: tg4200.system_id, talkgroup_id: tg4200.id })
 		.execute();
-	await createRule(svc, ana, rule({ talkgroups: [4200, 4300], cooldownSeconds: 120 }));
-	await createRule(svc, ana, rule({ systems: [1] }));
-	await createRule(svc, ben, rule({ systems: [1], cooldownSeconds: 30 }));
-	await createRule(svc, cleo, rule({ systems: [1] }));
-	await createRule(svc, dan, rule({ systems: [1] }));
-	await createRule(svc, eve, rule({ units: [4214], cooldownSeconds: 30 }));
+	await createRule(svc, ana, ruleInput({ talkgroups: [4200, 4300], cooldownSeconds: 120 }));
+	await createRule(svc, ana, ruleInput({ systems: [1] }));
+	await createRule(svc, ben, ruleInput({ systems: [1], cooldownSeconds: 30 }));
+	await createRule(svc, cleo, ruleInput({ systems: [1] }));
+	await createRule(svc, dan, ruleInput({ systems: [1] }));
+	await createRule(svc, eve, ruleInput({ units: [4214], cooldownSeconds: 30 }));
 	const night = { start: '00:00', end: '23:59', timeZone: 'UTC' };
-	await createRule(svc, eve, rule({ talkgroups: [4400], quietHours: night }));
+	await createRule(svc, eve, ruleInput({ talkgroups: [4400], quietHours: night }));
 	const stored: number[][] = [];
 	for (const phase of [0, 1, 2]) {
 		const ids: number[] = [];
@@ -107,19 +94,6 @@ async function table(svc: Svc, name: 'alerts' | 'alert_cooldowns' | 'alert_minut
 		const [x, y] = [key(a), key(b)] as number[][];
 		return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
 	});
-}
-
-/** Counts the statements a Kysely instance runs. */
-function counting() {
-	const plugin: KyselyPlugin & { count: number } = {
-		count: 0,
-		transformQuery(args) {
-			plugin.count++;
-			return args.node;
-		},
-		transformResult: async (args) => args.result
-	};
-	return plugin;
 }
 
 describe('deciding a batch of calls', () => {
@@ -147,11 +121,11 @@ describe('deciding a batch of calls', () => {
 		const users = [];
 		for (let u = 0; u < 10; u++) users.push(await addUser(svc, `user${u}`));
 		for (const id of users)
-			await createRule(svc, id, rule({ talkgroups: [4200, 4300], cooldownSeconds: 600 }));
+			await createRule(svc, id, ruleInput({ talkgroups: [4200, 4300], cooldownSeconds: 600 }));
 		const ids = [];
 		for (let i = 0; i < 48; i++) ids.push(await call(svc, i % 2 ? 4200 : 4300));
 		for (let i = 0; i < 4; i++) await call(svc, 9999);
-		const counter = counting();
+		const counter = statementCounter();
 		const deps = { ...svc, db: svc.db.withPlugin(counter) };
 		const decide = async (after: number, count: number) => {
 			const facts = await callFactsAfter(svc.db, after, count);
@@ -178,7 +152,7 @@ describe('deciding a batch of calls', () => {
 	it('decides each call once when two evaluators take batches from the same place at once', async () => {
 		const svc = await testServices({ SQUELCH_ALERTS_PER_MINUTE: '1000' });
 		const ana = await addUser(svc, 'ana');
-		await createRule(svc, ana, rule({ talkgroups: [4200] }));
+		await createRule(svc, ana, ruleInput({ talkgroups: [4200] }));
 		const ids = [];
 		for (let i = 0; i < 9; i++) ids.push(await call(svc, 4200));
 		const facts = await callFactsAfter(svc.db, 0, 9);
@@ -201,8 +175,8 @@ describe('deciding a batch of calls', () => {
 		const a = { ...svc, db: one };
 		const b = { ...svc, db: two };
 		const ana = await addUser(a, 'ana');
-		await createRule(a, ana, rule({ talkgroups: [4200], cooldownSeconds: 3600 }));
-		await createRule(a, ana, rule({ talkgroups: [4300] }));
+		await createRule(a, ana, ruleInput({ talkgroups: [4200], cooldownSeconds: 3600 }));
+		await createRule(a, ana, ruleInput({ talkgroups: [4300] }));
 		const ids = [];
 		for (let i = 0; i < 12; i++) ids.push(await call(a, i % 2 ? 4300 : 4200));
 		const facts = await callFactsAfter(one, 0, 12);

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { KyselyPlugin } from 'kysely';
 import { testServices } from '../testing';
+import { statementCounter } from '../../../../tests/helpers/statement-counter';
 import { insertCall } from '../../../../tests/helpers/calls';
 import { createRule } from './rules';
 import { startAlertDecisions } from './worker';
@@ -13,19 +13,6 @@ const nextAlert = (svc: Awaited<ReturnType<typeof testServices>>) =>
 			resolve(p.id);
 		});
 	});
-
-/** Counts the statements a Kysely instance runs. */
-function counting() {
-	const plugin: KyselyPlugin & { count: number } = {
-		count: 0,
-		transformQuery(args) {
-			plugin.count++;
-			return args.node;
-		},
-		transformResult: async (args) => args.result
-	};
-	return plugin;
-}
 
 async function listener(svc: Awaited<ReturnType<typeof testServices>>) {
 	const user = await svc.db
@@ -60,7 +47,7 @@ describe('alert decision worker', () => {
 	it('with no rule on the server, a stored call costs no database work', async () => {
 		const svc = await testServices();
 		const userId = await listener(svc);
-		const counter = counting();
+		const counter = statementCounter();
 		const deps = { ...svc, db: svc.db.withPlugin(counter) };
 		const stop = startAlertDecisions(deps);
 		await stop.ready;
