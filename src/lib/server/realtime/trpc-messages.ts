@@ -1,4 +1,5 @@
 import { TRPCError, type AnyRouter } from '@trpc/server';
+import { isObject } from './ws-codec';
 
 /** A request id as tRPC's WebSocket protocol allows it (null only on server notices). */
 export type RequestId = number | string | null;
@@ -15,9 +16,6 @@ export type ClientMessage =
 			params: { path: string; input: unknown; lastEventId?: string };
 	  };
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json =>
-	typeof v === 'object' && v !== null && !Array.isArray(v);
 const TYPES = new Set<unknown>(['query', 'mutation', 'subscription']);
 
 /**

@@ -12,7 +12,8 @@ export const DIRECT_SUBSCRIPTIONS = new Set(['live.calls']);
 export const RPC_INPUT_KEY = '$rpc';
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json =>
+/** A JSON object (not null, not an array): what a frame, its params and superjson inputs must be. */
+export const isObject = (v: unknown): v is Json =>
 	typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** superjson's encoding of `undefined` ({ json: null, meta: { values: ['undefined'] } }): no input. */

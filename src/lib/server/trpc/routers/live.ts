@@ -7,7 +7,7 @@ import type { RpcRequestId } from '../../live/live-call';
 import type { Call } from '../../calls/dto';
 import { openCallStream } from '../../live/calls-stream';
 import { parseCallEventId } from '../../live/calls-stream';
-import { RPC_INPUT_KEY } from '../../realtime/ws-codec';
+import { isObject, RPC_INPUT_KEY } from '../../realtime/ws-codec';
 import { directSubscription, type DirectStart } from '../../realtime/direct-subscription';
 
 /** A tracked id as clients send it back: the decimal id of the last event they got. */
@@ -23,9 +23,6 @@ const callEventIdSchema = z
 	.nullish();
 
 const callsInput = z.object({ lastEventId: callEventIdSchema }).optional();
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-	typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The request id the server's WebSocket decoder put in the raw input (ws-codec.ts): `{ id,
