@@ -1,5 +1,6 @@
 import type { DB } from './db';
 import { lockFeed } from './db/feed-lock';
+import { TurnBatches } from './turn-batch';
 import { eventRow, insertEvent, type AdminEventType, type EventLogDeps } from './event-log';
 
 interface Pending {
@@ -10,7 +11,7 @@ interface Pending {
 }
 
 /** Events waiting for the end of this turn of the event loop, per database. */
-const waiting = new Map<DB, Pending[]>();
+const waiting = new TurnBatches<DB, Pending>((db, batch) => void write(db, batch));
 
 /**
  * recordEvent for a hot path that logs one event per request (every stored call logs
@@ -25,19 +26,12 @@ export function recordEventSoon(
 	type: AdminEventType,
 	data: { userId?: number | null } & Record<string, unknown> = {}
 ): Promise<number> {
-	return new Promise((resolve, reject) => {
-		let batch = waiting.get(deps.db);
-		if (!batch) {
-			const fresh: Pending[] = (batch = []);
-			waiting.set(deps.db, fresh);
-			setImmediate(() => void write(deps.db, fresh));
-		}
-		batch.push({ values: eventRow(deps, type, data), deps, resolve, reject });
-	});
+	return new Promise((resolve, reject) =>
+		waiting.add(deps.db, { values: eventRow(deps, type, data), deps, resolve, reject })
+	);
 }
 
 async function write(db: DB, batch: Pending[]): Promise<void> {
-	waiting.delete(db);
 	let ids: number[];
 	try {
 		ids = await db.transaction().execute(async (trx) => {

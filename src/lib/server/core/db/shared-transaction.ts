@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './types';
 import { isPostgres, serializeOn } from './dialect';
+import { TurnBatches } from '../turn-batch';
 
 type Db = Kysely<Database>;
 
@@ -12,7 +13,7 @@ interface Unit {
 }
 
 /** Units waiting for the end of this turn of the event loop, per database. */
-const waiting = new Map<Db, Unit[]>();
+const waiting = new TurnBatches<Db, Unit>((db, batch) => void run(db, batch));
 
 /**
  * Runs `work` in a transaction shared with the other units queued in the same turn of the event
@@ -36,18 +37,11 @@ export function inSharedTransaction<T>(
 	return new Promise<T>((resolve, reject) => {
 		const unit: Unit = { lock, work, resolve: resolve as (value: unknown) => void, reject };
 		if (isPostgres(db)) return void alone(db, unit);
-		let batch = waiting.get(db);
-		if (!batch) {
-			const fresh: Unit[] = (batch = []);
-			waiting.set(db, fresh);
-			setImmediate(() => void run(db, fresh));
-		}
-		batch.push(unit);
+		waiting.add(db, unit);
 	});
 }
 
 async function run(db: Db, batch: Unit[]): Promise<void> {
-	waiting.delete(db);
 	if (batch.length > 1) {
 		let results: unknown[] | null = null;
 		try {
