@@ -2,10 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import superjson from 'superjson';
 import { WebSocket, WebSocketServer } from 'ws';
-import { testServices, type TestServices } from '../../testing';
-import { insertUser } from '../../auth/accounts';
-import { signAccessToken } from '../../auth/access-token';
-import { createSession } from '../../auth/sessions';
+import type { TestServices } from '../../testing';
+import { signedInViewer } from '../../auth/test-support';
 import { updateSettings } from '../../core/settings';
 import { TrpcSocket } from '../../realtime/trpc-socket';
 import type { DirectStart } from '../../realtime/direct-subscription';
@@ -82,46 +80,58 @@ function script(token: string | null, listens: boolean): Array<[unknown, number]
 	];
 }
 
-async function converse(url: string, token: string | null, listens = true): Promise<string[][]> {
+/**
+ * The frames a conversation got: the answers of each exchange (sorted, since answers to
+ * different requests may arrive in any order), and every frame by request id in arrival order.
+ *
+ * No wait after an exchange can prove that no extra answer is still coming: the protocol
+ * orders the answers of one request only, and many are asynchronous (a subscription through the
+ * procedure chain answers when its reads settle, a started stream may fail while it opens and
+ * then send an error and `stopped`). What it does guarantee is a last frame per request: an
+ * error refusing it, or `stopped`, after which the server has forgotten the id (stopping an id it
+ * does not hold answers nothing). So the conversation ends by stopping every subscription still
+ * running and waiting for each `stopped`: every answer any request of the script will ever get
+ * has then arrived, in `byId`, where an extra one shows. (A frame after a request's last frame
+ * would break the protocol itself: wsLink has forgotten the id by then. It is not looked for.)
+ */
+async function converse(
+	url: string,
+	token: string | null,
+	listens = true
+): Promise<{ exchanges: string[][]; byId: Array<[string, string[]]> }> {
 	const ws = new WebSocket(`${url}?connectionParams=1`);
 	clients.push(ws);
 	const got: string[] = [];
+	const byId = new Map<string, string[]>();
 	let waiter: (() => void) | null = null;
 	ws.on('message', (data) => {
-		got.push(data.toString());
+		const text = data.toString();
+		got.push(text);
+		const id = String((JSON.parse(text) as { id?: unknown }).id);
+		byId.set(id, [...(byId.get(id) ?? []), text]);
 		waiter?.();
 	});
+	const until = async (done: () => boolean) => {
+		while (!done()) await new Promise<void>((r) => (waiter = r));
+	};
 	await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-	const answers: string[][] = [];
+	const exchanges: string[][] = [];
 	for (const [frame, count] of script(token, listens)) {
 		const from = got.length;
 		ws.send(JSON.stringify(frame));
-		while (got.length < from + count) await new Promise<void>((r) => (waiter = r));
-		await new Promise((r) => setTimeout(r, 20)); // an extra answer shows in the next exchange
-		answers.push(got.slice(from, from + count).sort());
+		await until(() => got.length >= from + count);
+		exchanges.push(got.slice(from, from + count).sort());
 	}
-	return answers;
+	const last = (id: string) => byId.get(id)!.at(-1)!;
+	const running = [...byId.keys()].filter((id) => /"type":"(started|data)"/.test(last(id)));
+	for (const id of running)
+		ws.send(JSON.stringify({ id: id === 'x' ? id : Number(id), method: 'subscription.stop' }));
+	await until(() => running.every((id) => last(id).includes('"type":"stopped"')));
+	return { exchanges, byId: [...byId].sort(([a], [b]) => a.localeCompare(b)) };
 }
 
 async function setup() {
-	const svc = await testServices({ SQUELCH_ACCESS_TTL: '600' });
-	const userId = await insertUser(svc, {
-		username: 'ann',
-		password: 'password-ann',
-		role: 'admin'
-	});
-	const { session } = await createSession(svc, userId, {
-		userAgent: 'test',
-		ip: '10.0.0.1',
-		rememberMe: false
-	});
-	const { token } = await signAccessToken(svc, {
-		userId,
-		username: 'ann',
-		role: 'admin',
-		sessionId: session.id
-	});
-	return { svc, token };
+	return signedInViewer({ role: 'admin', accessTtlSec: 600 });
 }
 
 describe('live.calls started by the socket server', () => {
@@ -158,7 +168,7 @@ describe('live.calls started by the socket server', () => {
 				if (t === token) expect(direct - before).toBe(7);
 				else expect(direct).toBe(before);
 			}
-			const signedIn = (await converse(generic, token)).flat().join('\n');
+			const signedIn = (await converse(generic, token)).exchanges.flat().join('\n');
 			for (const s of [
 				'"type":"started"',
 				'"type":"stopped"',
@@ -169,7 +179,9 @@ describe('live.calls started by the socket server', () => {
 			])
 				expect(signedIn).toContain(s);
 			await updateSettings(svc, { publicListening: false });
-			expect((await converse(generic, null, false)).flat().join('\n')).toContain('UNAUTHORIZED');
+			expect((await converse(generic, null, false)).exchanges.flat().join('\n')).toContain(
+				'UNAUTHORIZED'
+			);
 		}
 	);
 });
