@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { testServices } from '../testing';
+import { signedInViewer, testServices } from '../testing';
 import { verifyAccessToken } from './access-token';
 import { revokeSession } from './sessions';
-import { signedInViewer } from './test-support';
 
 const setup = () => signedInViewer({ role: 'listener', accessTtlSec: 60 });
 

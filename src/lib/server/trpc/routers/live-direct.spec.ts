@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import superjson from 'superjson';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { TestServices } from '../../testing';
-import { signedInViewer } from '../../auth/test-support';
+import { signedInViewer, type TestServices } from '../../testing';
+
 import { updateSettings } from '../../core/settings';
 import { TrpcSocket } from '../../realtime/trpc-socket';
 import type { DirectStart } from '../../realtime/direct-subscription';
