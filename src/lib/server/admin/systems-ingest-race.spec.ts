@@ -1,43 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
 import { testServices, type TestServices } from '../testing';
-import { isPostgres } from '../core/db/dialect';
-import type { DB } from '../core/db';
 import { storeCall } from '../calls/ingest';
-import { filesUnder, incomingCall } from '../calls/test-support';
+import { incomingCall } from '../calls/test-support';
 import { seedSystem } from './test-support';
 import { deleteSystem, deleteTalkgroup } from './systems';
+import {
+	callsAndFiles,
+	callToSeeded,
+	codeOrDone,
+	opened,
+	settledOrWaiting,
+	tracked
+} from './ingest-race-support';
 
 // An upload resolves its system and talkgroup, then an admin deletes one of them before the
 // upload has written its call. The upload is held at that point (calls/ingest.ts ingestHooks),
 // the delete is started, and the upload goes on once the delete has either finished or is
 // waiting for it. Whatever the database, the upload must land whole (row and file) and the
-// delete must then refuse, since the system or talkgroup has a call.
+// delete must then refuse, since the system or talkgroup has a call. (The other order, a
+// delete that has counted no call before the upload commits: systems-ingest-race.pg.spec.ts.)
 
 type Seeded = { systemId: number; talkgroupIds: number[] };
-
-function opened() {
-	let open!: () => void;
-	const promise = new Promise<void>((resolve) => (open = resolve));
-	return { open, promise };
-}
-
-/**
- * Resolves when `work` has settled or the database shows it waiting for a lock. PostgreSQL: a
- * session of this database waiting on a lock (an advisory lock or a row's transaction). SQLite runs
- * one transaction at a time on its one connection, so a delete started while the upload's
- * transaction is open cannot begin before it ends: there is no wait to observe.
- */
-async function settledOrWaiting(db: DB, work: { settled: boolean }): Promise<void> {
-	if (!isPostgres(db)) return;
-	while (!work.settled) {
-		const { rows } = await sql<{ n: number }>`
-			select count(*)::int as n from pg_stat_activity
-			where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
-		if (rows[0].n > 0) return;
-		await new Promise((resolve) => setImmediate(resolve));
-	}
-}
 
 async function race(remove: (deps: TestServices, seeded: Seeded) => Promise<void>) {
 	const deps = await testServices({}, { now: Date.UTC(2024, 5, 15, 12) });
@@ -53,36 +36,19 @@ async function race(remove: (deps: TestServices, seeded: Seeded) => Promise<void
 			}
 		}
 	};
-	// Labels the system and talkgroup already have: the upload writes no row before its call.
-	const call = incomingCall(deps.config.recordingsDir, {
-		talkgroupLabel: 'TG 100',
-		talkgroupName: '',
-		talkgroupGroup: '',
-		talkgroupTag: ''
-	});
-	const upload = storeCall(held, call, 2000).then(
-		(result) => ({ result }),
-		(error: unknown) => ({ error })
-	);
+	const upload = tracked(storeCall(held, callToSeeded(deps.config.recordingsDir), 2000));
 	await resolved.promise;
-	const removal = {
-		settled: false,
-		code: remove(deps, seeded).then(
-			() => 'deleted',
-			(err: { code?: string }) => err.code ?? String(err)
-		)
-	};
-	void removal.code.finally(() => (removal.settled = true));
+	const removal = tracked(remove(deps, seeded));
 	await settledOrWaiting(deps.db, removal);
 	release.open();
-	return { deps, seeded, upload: await upload, refusal: await removal.code };
+	return { deps, seeded, upload: await upload.outcome, refusal: await codeOrDone(removal) };
 }
 
+/** One call row, and its file the only file: no orphan, no temp file left in .incoming. */
 async function landedWhole(deps: TestServices) {
-	const rows = await deps.db.selectFrom('calls').select(['id', 'audio_path']).execute();
-	expect(rows).toHaveLength(1);
-	// The stored file and nothing else: no orphan, no temp file left in .incoming.
-	expect(filesUnder(deps.config.recordingsDir)).toEqual([rows[0].audio_path]);
+	const { calls, files } = await callsAndFiles(deps);
+	expect(calls).toHaveLength(1);
+	expect(files).toEqual([calls[0].audio_path]);
 }
 
 describe('deleting a system or talkgroup while an upload to it is under way', () => {
@@ -91,7 +57,7 @@ describe('deleting a system or talkgroup while an upload to it is under way', ()
 			deleteSystem(deps, s.systemId)
 		);
 		expect(upload).toEqual({
-			result: expect.objectContaining({ status: 'stored', systemId: seeded.systemId })
+			value: expect.objectContaining({ status: 'stored', systemId: seeded.systemId })
 		});
 		expect(refusal).toBe('CONFLICT');
 		await landedWhole(deps);
@@ -105,7 +71,7 @@ describe('deleting a system or talkgroup while an upload to it is under way', ()
 			deleteTalkgroup(deps, s.talkgroupIds[0])
 		);
 		expect(upload).toEqual({
-			result: expect.objectContaining({ status: 'stored', talkgroupId: seeded.talkgroupIds[0] })
+			value: expect.objectContaining({ status: 'stored', talkgroupId: seeded.talkgroupIds[0] })
 		});
 		expect(refusal).toBe('CONFLICT');
 		await landedWhole(deps);
