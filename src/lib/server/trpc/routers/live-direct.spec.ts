@@ -80,24 +80,52 @@ function script(token: string | null, listens: boolean): Array<[unknown, number]
 	];
 }
 
+/** Takes listening away from a socket's viewer, then gives it back. */
+interface Ending {
+	take(): Promise<void>;
+	giveBack(): Promise<void>;
+}
+
+/** The signed-in user's account expires (access.changed for them), then is unlimited again. */
+const accountExpires = (svc: TestServices, userId: number): Ending => {
+	const expiresAt = (at: number | null) =>
+		svc.db.updateTable('users').set({ expires_at: at }).where('id', '=', userId).execute();
+	return {
+		take: async () => {
+			await expiresAt(svc.clock.now());
+			svc.bus.publish('access.changed', { userId });
+		},
+		giveBack: async () => void (await expiresAt(null))
+	};
+};
+
+/** Public listening is turned off (it announces access.changed), then on again. */
+const publicListeningOff = (svc: TestServices): Ending => ({
+	take: () => updateSettings(svc, { publicListening: false }),
+	giveBack: () => updateSettings(svc, { publicListening: true })
+});
+
 /**
  * The frames a conversation got: the answers of each exchange (sorted, since answers to
  * different requests may arrive in any order), and every frame by request id in arrival order.
  *
- * No wait after an exchange can prove that no extra answer is still coming: the protocol
- * orders the answers of one request only, and many are asynchronous (a subscription through the
- * procedure chain answers when its reads settle, a started stream may fail while it opens and
- * then send an error and `stopped`). What it does guarantee is a last frame per request: an
- * error refusing it, or `stopped`, after which the server has forgotten the id (stopping an id it
- * does not hold answers nothing). So the conversation ends by stopping every subscription still
- * running and waiting for each `stopped`: every answer any request of the script will ever get
- * has then arrived, in `byId`, where an extra one shows. (A frame after a request's last frame
- * would break the protocol itself: wsLink has forgotten the id by then. It is not looked for.)
+ * No wait after an exchange can prove that no extra answer is still coming: the protocol orders
+ * the answers of one request only, and many are asynchronous (a subscription through the
+ * procedure chain answers when its reads settle; a started stream opens after `started` and, if
+ * opening fails, then sends an error and `stopped`). The end marker is the protocol's last frame
+ * of a request, `stopped`, after which the server has forgotten the id, reached in a way that
+ * waits for every stream to have opened: listening is taken away (`ending`), and a live.calls
+ * stream re-reads access on that change once it is open (calls-stream.ts: a change seen while
+ * opening is re-read when ready), then ends with an error and `stopped`; one that failed to open
+ * has already ended with its own error. Once every subscription still running has answered
+ * `stopped`, every answer the script's requests will ever get has arrived, in `byId`, where an
+ * extra or different one shows.
  */
 async function converse(
 	url: string,
 	token: string | null,
-	listens = true
+	listens: boolean,
+	ending: Ending
 ): Promise<{ exchanges: string[][]; byId: Array<[string, string[]]> }> {
 	const ws = new WebSocket(`${url}?connectionParams=1`);
 	clients.push(ws);
@@ -124,9 +152,11 @@ async function converse(
 	}
 	const last = (id: string) => byId.get(id)!.at(-1)!;
 	const running = [...byId.keys()].filter((id) => /"type":"(started|data)"/.test(last(id)));
-	for (const id of running)
-		ws.send(JSON.stringify({ id: id === 'x' ? id : Number(id), method: 'subscription.stop' }));
-	await until(() => running.every((id) => last(id).includes('"type":"stopped"')));
+	if (running.length) {
+		await ending.take();
+		await until(() => running.every((id) => last(id).includes('"type":"stopped"')));
+		await ending.giveBack();
+	}
 	return { exchanges, byId: [...byId].sort(([a], [b]) => a.localeCompare(b)) };
 }
 
@@ -141,7 +171,9 @@ describe('live.calls started by the socket server', () => {
 			timeout: 30_000
 		},
 		async () => {
-			const { svc, token } = await setup();
+			const { svc, token, userId } = await setup();
+			const expires = accountExpires(svc, userId);
+			const publicOff = publicListeningOff(svc);
 			let direct = 0;
 			const counted = new Map<string, DirectStart>([
 				[
@@ -161,14 +193,15 @@ describe('live.calls started by the socket server', () => {
 			] as const) {
 				await updateSettings(svc, { publicListening });
 				const listens = t === token || publicListening;
-				const expected = await converse(generic, t, listens);
+				const ending = t === token ? expires : publicOff;
+				const expected = await converse(generic, t, listens, ending);
 				const before = direct;
-				expect([who, await converse(lean, t, listens)]).toEqual([who, expected]);
+				expect([who, await converse(lean, t, listens, ending)]).toEqual([who, expected]);
 				// The lean start ran for the signed-in socket only (anonymous ones take the procedure).
 				if (t === token) expect(direct - before).toBe(7);
 				else expect(direct).toBe(before);
 			}
-			const signedIn = (await converse(generic, token)).exchanges.flat().join('\n');
+			const signedIn = (await converse(generic, token, true, expires)).exchanges.flat().join('\n');
 			for (const s of [
 				'"type":"started"',
 				'"type":"stopped"',
@@ -179,9 +212,9 @@ describe('live.calls started by the socket server', () => {
 			])
 				expect(signedIn).toContain(s);
 			await updateSettings(svc, { publicListening: false });
-			expect((await converse(generic, null, false)).exchanges.flat().join('\n')).toContain(
-				'UNAUTHORIZED'
-			);
+			expect(
+				(await converse(generic, null, false, publicOff)).exchanges.flat().join('\n')
+			).toContain('UNAUTHORIZED');
 		}
 	);
 });
