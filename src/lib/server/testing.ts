@@ -122,3 +122,10 @@ export async function signedInViewer(opts: {
 	});
 	return { svc, userId, sessionId: session.id, token };
 }
+
+/** A promise the spec resolves when it chooses: to hold work at a point (a hook) and let it go. */
+export function opened(): { open: () => void; promise: Promise<void> } {
+	let open!: () => void;
+	const promise = new Promise<void>((resolve) => (open = resolve));
+	return { open, promise };
+}

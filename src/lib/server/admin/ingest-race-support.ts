@@ -6,13 +6,6 @@ import { filesUnder, incomingCall } from '../calls/test-support';
 
 /** For specs that race an upload against deleting its system or talkgroup. */
 
-/** A promise the spec resolves when it chooses. */
-export function opened() {
-	let open!: () => void;
-	const promise = new Promise<void>((resolve) => (open = resolve));
-	return { open, promise };
-}
-
 /** A piece of work whose end the spec can look at without awaiting it. */
 export interface Tracked<T> {
 	settled: boolean;

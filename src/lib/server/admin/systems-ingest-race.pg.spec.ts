@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { testServices } from '../testing';
+import { opened, testServices } from '../testing';
 import { storeCall } from '../calls/ingest';
 import { seedSystem } from './test-support';
 import { deleteSystem } from './systems';
@@ -8,7 +8,6 @@ import {
 	callsAndFiles,
 	callToSeeded,
 	codeOrDone,
-	opened,
 	settledOrWaiting,
 	tracked
 } from './ingest-race-support';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testServices, type TestServices } from '../testing';
+import { opened, testServices, type TestServices } from '../testing';
 import { storeCall } from '../calls/ingest';
 import { incomingCall } from '../calls/test-support';
 import { seedSystem } from './test-support';
@@ -8,7 +8,6 @@ import {
 	callsAndFiles,
 	callToSeeded,
 	codeOrDone,
-	opened,
 	settledOrWaiting,
 	tracked
 } from './ingest-race-support';
