@@ -96,6 +96,8 @@ class Subscribers {
 	connectMs = 0;
 	/** The rest of start(): spawning the client processes (ms), shown beside connectMs. */
 	startupMs = 0;
+	/** How far apart the processes began opening sockets (ms): start-up skew inside connectMs. */
+	skewMs = 0;
 
 	async start(target: Target, count: number, processes: number) {
 		const per = Math.ceil(count / processes);
@@ -124,6 +126,8 @@ class Subscribers {
 		this.connectMs =
 			Math.max(...ready.map((r) => r.lastReadyAt)) - Math.min(...ready.map((r) => r.firstOpenAt));
 		this.startupMs = performance.now() - t0 - this.connectMs;
+		this.skewMs =
+			Math.max(...ready.map((r) => r.firstOpenAt)) - Math.min(...ready.map((r) => r.firstOpenAt));
 		for (const r of ready) {
 			this.open += r.open;
 			this.failed += r.failed;
@@ -157,6 +161,7 @@ interface FanOut {
 	uploadFailures: number;
 	connectMs: number;
 	startupMs: number;
+	skewMs: number;
 	connectCpuUs: number;
 	/** Server CPU time over the measured window per delivered call, microseconds. */
 	cpuPerDeliveryUs: number;
@@ -248,6 +253,7 @@ async function fanOut(target: Target, plan: FanOutPlan = FANOUT): Promise<FanOut
 		uploadFailures: uploads.failed,
 		connectMs: subs.connectMs,
 		startupMs: subs.startupMs,
+		skewMs: subs.skewMs,
 		connectCpuUs,
 		cpuPerDeliveryUs: latencies.length ? (cpuUsed * 1e6) / latencies.length : NaN
 	};
@@ -380,7 +386,7 @@ function printTable(load: { before: string; after: string }) {
 
 function showBig(f: FanOut) {
 	console.log(
-		`  p99 ${fmt(f.p99)} ms, ${f.received}/${f.expected} delivered, ${fmt(f.cpuPerDeliveryUs)} µs CPU per delivery, ${fmt(f.perSubscriberKB)} KB per idle subscriber, connect ${fmt(f.connectMs)} ms (+ ${fmt(f.startupMs)} ms starting the client processes), server CPU ${fmt(f.connectCpuUs)} µs per connect`
+		`  p99 ${fmt(f.p99)} ms, ${f.received}/${f.expected} delivered, ${fmt(f.cpuPerDeliveryUs)} µs CPU per delivery, ${fmt(f.perSubscriberKB)} KB per idle subscriber, connect ${fmt(f.connectMs)} ms (+ ${fmt(f.startupMs)} ms starting the client processes; first opens ${fmt(f.skewMs)} ms apart), server CPU ${fmt(f.connectCpuUs)} µs per connect`
 	);
 }
 
