@@ -36,7 +36,7 @@ export async function connectRounds(plan: RoundsPlan): Promise<Rounds> {
 			rounds[side].push(await plan.connect(side, round, target));
 			const settled = await settle(server, atRest.get(side));
 			console.log(
-				`  sockets closed; the server settled in ${settled.ms.toFixed(0)} ms${settled.settled ? '' : ' (limit reached: going on)'}`
+				`  sockets closed (the server still held ${settled.heldAtStart} connections); settled in ${settled.ms.toFixed(0)} ms${settled.settled ? '' : ' (limit reached: going on)'}`
 			);
 		}
 	}

@@ -34,6 +34,8 @@ const POLL_MS = 200;
 const SETTLE_LIMIT_MS = 120_000;
 
 export interface Settled {
+	/** Connections the server still held when the wait began. */
+	heldAtStart: number;
 	/** Connections the server holds once quiet (idle keep-alive connections, say). */
 	held: number;
 	ms: number;
@@ -51,7 +53,12 @@ export interface Settled {
 export async function settle(server: { pid: number; port: number }, atRest = Infinity) {
 	const t0 = performance.now();
 	const late = () => performance.now() - t0 > SETTLE_LIMIT_MS;
-	while (heldConnections(server.port) > atRest && !late()) await sleep(POLL_MS);
+	const heldAtStart = heldConnections(server.port);
+	let held = heldAtStart;
+	while (held > atRest && !late()) {
+		await sleep(POLL_MS);
+		held = heldConnections(server.port);
+	}
 	let quietWindows = 0;
 	while (quietWindows < 2 && !late()) {
 		const cpu0 = cpuSeconds(server.pid);
@@ -59,6 +66,7 @@ export async function settle(server: { pid: number; port: number }, atRest = Inf
 		quietWindows = cpuSeconds(server.pid) - cpu0 < QUIET_CPU_SECONDS ? quietWindows + 1 : 0;
 	}
 	return {
+		heldAtStart,
 		held: heldConnections(server.port),
 		ms: performance.now() - t0,
 		settled: !late()
