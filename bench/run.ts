@@ -513,7 +513,7 @@ async function main() {
 					unit,
 					target: limit ? `≤ ${limit}× baseline` : '',
 					met: limit ? m.squelch <= limit * m.raw : null,
-					note: `medians of ${CONNECT_ROUNDS}: ${m.pairs} ${unit}`
+					note: `${CONNECT_ROUNDS > 1 ? `median of ${CONNECT_ROUNDS}: ` : ''}${m.pairs} ${unit}`
 				});
 			connectRow('Connect + subscribe, all', wall, 'ms', 1.5);
 			connectRow('Server CPU per connect', cpuPerConnect, 'µs');
