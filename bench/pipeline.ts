@@ -76,7 +76,11 @@ export async function pipelineIngest(opts: {
 			const res = await fetch(`${opts.url}/api/call-upload`, {
 				method: 'POST',
 				headers: { 'content-type': form.contentType },
-				body: form.body
+				body: new Uint8Array(
+					form.body.buffer as ArrayBuffer,
+					form.body.byteOffset,
+					form.body.byteLength
+				)
 			});
 			await res.text();
 			if (res.status !== 200) throw new Error(`upload: HTTP ${res.status}`);

@@ -7,15 +7,15 @@
  *   npm run bench -- --postgres   the same rows with DATABASE_URL on a throwaway PostgreSQL
  *                                 cluster, plus fan-out over two instances (combines with --quick)
  * Environment: BENCH_SECONDS, BENCH_SUBSCRIBERS, BENCH_ROUNDS (fan-out repeats),
- * BENCH_CLIENT_PROCESSES, BENCH_INGEST_CONCURRENCY, BENCH_ALERT_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_CPU_PROF=<dir> (server --cpu-prof),
+ * BENCH_CLIENT_PROCESSES, BENCH_CONNECT_ROUNDS, BENCH_INGEST_CONCURRENCY, BENCH_ALERT_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_CPU_PROF=<dir> (server --cpu-prof),
  * BENCH_ONLY=fanout,fanout-big,plays,ingest,alerts,pipeline,auth (sections, comma-separated).
  */
-import type { ChildProcess } from 'node:child_process';
 import { children, nextMessage, spawnChild } from './lib/children';
 import { startSquelch, prepare, type Squelch } from './lib/squelch';
 import { cpuMeter, cpuSeconds, loadAverage, rssBytes } from './lib/proc';
 import { summarize } from './lib/stats';
-import type { SubscribersReport, SubscribersStart } from './subscribers';
+import { Subscribers, connectRound, type Connect, type Target } from './subscriber-set';
+import { connectRounds, medians } from './connect-rounds';
 import type { LoadJob, LoadResult } from './load';
 import { pipelineIngest } from './pipeline';
 import { benchPostgres } from './lib/postgres';
@@ -42,6 +42,9 @@ const section = (name: Section) => !ONLY || ONLY.split(',').includes(name);
 /** The large fan-out: 10,000 subscribers at the scanner's 4 calls/s. */
 const BIG_SUBSCRIBERS = env('BENCH_BIG_SUBSCRIBERS', quick ? 400 : 10_000);
 const BIG_SECONDS = env('BENCH_BIG_SECONDS', quick ? 3 : 10);
+/** Connect + subscribe of the large fan-out: rounds per side (bench/connect-rounds.ts). */
+// At least one: round 1 carries the section's fan-out.
+const CONNECT_ROUNDS = Math.max(1, env('BENCH_CONNECT_ROUNDS', quick ? 1 : 3));
 /** Everyone plays: listener counts, 4 calls/s for PLAY_SECONDS, each call owed within 20 s. */
 const PLAYERS = (process.env.BENCH_PLAYERS ?? (quick ? '100' : '1000,10000'))
 	.split(',')
@@ -76,74 +79,6 @@ async function load(jobs: LoadJob[]): Promise<LoadResult[]> {
 	);
 }
 
-interface Target {
-	url: string;
-	wsUrl: string;
-	/** Several instances: subscriber processes spread over these, in turn (else all on wsUrl). */
-	wsUrls?: string[];
-	uploadUrl: string;
-	pid: number;
-	tokens: string[];
-	mode: 'trpc' | 'raw';
-}
-
-class Subscribers {
-	private procs: ChildProcess[] = [];
-	open = 0;
-	failed = 0;
-	firstError?: string;
-	/** Wall time from the first socket opened to the last subscription started (ms). */
-	connectMs = 0;
-	/** The rest of start(): spawning the client processes (ms), shown beside connectMs. */
-	startupMs = 0;
-
-	async start(target: Target, count: number, processes: number) {
-		const per = Math.ceil(count / processes);
-		const t0 = performance.now();
-		this.procs = Array.from({ length: Math.min(processes, Math.ceil(count / per)) }, () =>
-			spawnChild('subscribers.ts')
-		);
-		const ready = await Promise.all(
-			this.procs.map((p, i) => {
-				const r = nextMessage<SubscribersReport & { type: 'ready' }>(p);
-				const msg: SubscribersStart = {
-					type: 'start',
-					url: target.wsUrls ? target.wsUrls[i % target.wsUrls.length] : target.wsUrl,
-					mode: target.mode,
-					tokens: [target.tokens[i % target.tokens.length]],
-					count: Math.min(per, count - i * per),
-					base: BASE,
-					first: i * per
-				};
-				p.send(msg);
-				return r;
-			})
-		);
-		// From the first socket opened to the last subscription started, over every process: the
-		// processes' own start-up (tsx, about 2.5 s here, the same for both servers) is not connecting.
-		this.connectMs =
-			Math.max(...ready.map((r) => r.lastReadyAt)) - Math.min(...ready.map((r) => r.firstOpenAt));
-		this.startupMs = performance.now() - t0 - this.connectMs;
-		for (const r of ready) {
-			this.open += r.open;
-			this.failed += r.failed;
-			this.firstError ??= r.firstError;
-		}
-		if (this.failed) console.error(`  ${this.failed} subscribers failed: ${this.firstError}`);
-	}
-
-	async stop() {
-		const results = await Promise.all(
-			this.procs.map((p) => {
-				const r = nextMessage<SubscribersReport & { type: 'result' }>(p);
-				p.send({ type: 'stop' });
-				return r;
-			})
-		);
-		return results;
-	}
-}
-
 interface FanOut {
 	p50: number;
 	p99: number;
@@ -155,9 +90,6 @@ interface FanOut {
 	perSubscriberKB: number;
 	messageBytes: number;
 	uploadFailures: number;
-	connectMs: number;
-	startupMs: number;
-	connectCpuUs: number;
 	/** Server CPU time over the measured window per delivered call, microseconds. */
 	cpuPerDeliveryUs: number;
 }
@@ -170,15 +102,15 @@ interface FanOutPlan {
 
 const FANOUT: FanOutPlan = { subscribers: SUBSCRIBERS, rate: RATE, seconds: SECONDS };
 
-async function fanOut(target: Target, plan: FanOutPlan = FANOUT): Promise<FanOut> {
+async function fanOut(
+	target: Target,
+	plan: FanOutPlan = FANOUT
+): Promise<FanOut & { connect: Connect }> {
 	const { rate: RATE, seconds: SECONDS } = plan;
 	await sleep(1000);
 	const rss0 = rssBytes(target.pid);
 	const subs = new Subscribers();
-	const connectCpu0 = cpuSeconds(target.pid);
-	await subs.start(target, plan.subscribers, CLIENT_PROCESSES);
-	// Server CPU per socket connected and subscribed: steadier than wall time on a busy machine.
-	const connectCpuUs = ((cpuSeconds(target.pid) - connectCpu0) * 1e6) / Math.max(1, subs.open);
+	await subs.start(target, plan.subscribers, CLIENT_PROCESSES, BASE);
 	await sleep(2000);
 	const rss1 = rssBytes(target.pid);
 	if (WARMUP_SECONDS > 0) {
@@ -246,9 +178,7 @@ async function fanOut(target: Target, plan: FanOutPlan = FANOUT): Promise<FanOut
 		perSubscriberKB: (rss1 - rss0) / subs.open / 1024,
 		messageBytes: sample ? Buffer.byteLength(sample) : 0,
 		uploadFailures: uploads.failed,
-		connectMs: subs.connectMs,
-		startupMs: subs.startupMs,
-		connectCpuUs,
+		connect: subs.connect,
 		cpuPerDeliveryUs: latencies.length ? (cpuUsed * 1e6) / latencies.length : NaN
 	};
 }
@@ -258,7 +188,7 @@ let uploadKey = '';
 
 async function ingest(target: Target, subscribers: number) {
 	const subs = new Subscribers();
-	if (subscribers) await subs.start(target, subscribers, 1);
+	if (subscribers) await subs.start(target, subscribers, 1, BASE);
 	const cpu = cpuMeter(target.pid);
 	const cpu0 = cpuSeconds(target.pid);
 	const half = Math.ceil(INGEST_CONCURRENCY / 2);
@@ -338,6 +268,8 @@ interface Row {
 	unit: string;
 	target: string;
 	met: boolean | null;
+	/** Printed in a last column, e.g. every round behind a median. */
+	note?: string;
 }
 const rows: Row[] = [];
 const fmt = (n: number) =>
@@ -353,14 +285,17 @@ const ratio = (a: number, b: number | null) =>
 	b && a > 0 && b > 0 && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '–';
 
 function printTable(load: { before: string; after: string }) {
+	const notes = rows.some((r) => r.note);
 	const header = ['Figure', 'Squelch', 'Baseline', 'Ratio', 'Target', 'Met'];
+	if (notes) header.push('Rounds (Squelch/baseline)');
 	const lines = rows.map((r) => [
 		r.figure,
 		`${fmt(r.value)} ${r.unit}`,
 		r.baseline === null ? '–' : `${fmt(r.baseline)} ${r.unit} (${r.baselineName})`,
 		ratio(r.value, r.baseline),
 		r.target,
-		r.met === null ? '' : r.met ? 'yes' : 'NO'
+		r.met === null ? '' : r.met ? 'yes' : 'NO',
+		...(notes ? [r.note ?? ''] : [])
 	]);
 	const out = [header, ...lines];
 	const widths = header.map((_, i) => Math.max(...out.map((l) => l[i].length)));
@@ -371,16 +306,22 @@ function printTable(load: { before: string; after: string }) {
 	for (const l of lines) console.log(line(l));
 	console.log('');
 	console.log(
-		`${SUBSCRIBERS} subscribers in ${CLIENT_PROCESSES} processes, ${RATE} calls/s for ${SECONDS} s, ${ROUNDS} fan-out round(s); ingest/auth ${SHORT_SECONDS} s each.`
+		`${SUBSCRIBERS} subscribers in ${CLIENT_PROCESSES} processes, ${RATE} calls/s for ${SECONDS} s, ${ROUNDS} fan-out round(s); ingest/auth ${SHORT_SECONDS} s each; ${CONNECT_ROUNDS} connect round(s) of ${BIG_SUBSCRIBERS}.`
 	);
 	console.log(
 		`Load average before: ${load.before}; after: ${load.after}; ${new Date().toISOString()}`
 	);
 }
 
+function showConnect(c: Connect) {
+	console.log(
+		`  connect + subscribe ${fmt(c.ms)} ms (first opens ${fmt(c.skewMs)} ms apart; + ${fmt(c.startupMs)} ms loading the client processes before), server CPU ${fmt(c.cpuUs)} µs per connect`
+	);
+}
+
 function showBig(f: FanOut) {
 	console.log(
-		`  p99 ${fmt(f.p99)} ms, ${f.received}/${f.expected} delivered, ${fmt(f.cpuPerDeliveryUs)} µs CPU per delivery, ${fmt(f.perSubscriberKB)} KB per idle subscriber, connect ${fmt(f.connectMs)} ms (+ ${fmt(f.startupMs)} ms starting the client processes), server CPU ${fmt(f.connectCpuUs)} µs per connect`
+		`  p99 ${fmt(f.p99)} ms, ${f.received}/${f.expected} delivered, ${fmt(f.cpuPerDeliveryUs)} µs CPU per delivery, ${fmt(f.perSubscriberKB)} KB per idle subscriber`
 	);
 }
 
@@ -507,16 +448,39 @@ async function main() {
 		}
 		const payloadBytes = ours[0]?.messageBytes || 1500;
 
+		// 10,000 subscribers: connect + subscribe over CONNECT_ROUNDS rounds (ABBA, the median of
+		// each side); round 1's sets also carry the fan-out, so its figures come from one connected
+		// set per side and RSS per idle subscriber from each server's first set (a fresh delta).
 		if (section('fanout-big')) {
 			const plan = { subscribers: BIG_SUBSCRIBERS, rate: PLAY_RATE, seconds: BIG_SECONDS };
-			console.log(`fan-out, ${BIG_SUBSCRIBERS} subscribers: Squelch…`);
-			const big = await fanOut(target, plan);
-			showBig(big);
-			console.log(`fan-out, ${BIG_SUBSCRIBERS} subscribers: raw ws baseline…`);
-			const raw = await startBaseline(big.messageBytes || payloadBytes);
-			const bigRaw = await fanOut(raw.target, plan);
-			await raw.stop();
-			showBig(bigRaw);
+			const names = { squelch: 'Squelch', raw: 'raw ws baseline' };
+			const fanOuts: { squelch?: FanOut; raw?: FanOut } = {};
+			let raw: Awaited<ReturnType<typeof startBaseline>> | undefined;
+			const rounds = await connectRounds({
+				rounds: CONNECT_ROUNDS,
+				// Round 1 runs Squelch first, so the baseline's message size is known when it starts.
+				target: async (side) =>
+					side === 'squelch'
+						? target
+						: (raw ??= await startBaseline(fanOuts.squelch?.messageBytes || payloadBytes)).target,
+				connect: async (side, round, t) => {
+					console.log(
+						`fan-out, ${BIG_SUBSCRIBERS} subscribers, round ${round}/${CONNECT_ROUNDS}: ${names[side]}…`
+					);
+					if (round > 1) {
+						const connect = await connectRound(t, BIG_SUBSCRIBERS, CLIENT_PROCESSES, BASE);
+						showConnect(connect);
+						return connect;
+					}
+					const f = await fanOut(t, plan);
+					fanOuts[side] = f;
+					showConnect(f.connect);
+					showBig(f);
+					return f.connect;
+				}
+			});
+			await raw?.stop();
+			const [big, bigRaw] = [fanOuts.squelch!, fanOuts.raw!];
 			const bigRow = (figure: string, k: keyof FanOut, unit: string, limit?: number) =>
 				rows.push({
 					figure: `${figure} (${BIG_SUBSCRIBERS} subs)`,
@@ -539,7 +503,21 @@ async function main() {
 			});
 			bigRow('Server CPU per delivery', 'cpuPerDeliveryUs', 'µs');
 			bigRow('RSS per idle subscriber', 'perSubscriberKB', 'KB', 2);
-			bigRow('Connect + subscribe, all', 'connectMs', 'ms', 1.5);
+			const wall = medians(rounds, 'ms', fmt);
+			const cpuPerConnect = medians(rounds, 'cpuUs', fmt);
+			const connectRow = (figure: string, m: typeof wall, unit: string, limit?: number) =>
+				rows.push({
+					figure: `${figure} (${BIG_SUBSCRIBERS} subs)`,
+					value: m.squelch,
+					baseline: m.raw,
+					baselineName: 'raw ws',
+					unit,
+					target: limit ? `≤ ${limit}× baseline` : '',
+					met: limit ? m.squelch <= limit * m.raw : null,
+					note: `${CONNECT_ROUNDS > 1 ? `median of ${CONNECT_ROUNDS}: ` : ''}${m.pairs} ${unit}`
+				});
+			connectRow('Connect + subscribe, all', wall, 'ms', 1.5);
+			connectRow('Server CPU per connect', cpuPerConnect, 'µs');
 		}
 
 		if (section('plays')) {
@@ -900,7 +878,7 @@ const watchdog = setTimeout(
 		});
 	},
 	// Generous: on a shared machine connecting 10,000 sockets alone can take a minute.
-	(15 * 60 + ROUNDS * SECONDS * 3 + (quick ? 0 : 20 * 60)) * 1000
+	(15 * 60 + ROUNDS * SECONDS * 3 + CONNECT_ROUNDS * 60 + (quick ? 0 : 20 * 60)) * 1000
 );
 watchdog.unref();
 

@@ -26,6 +26,8 @@ export interface SubscribersStart {
 }
 
 export type SubscribersReport =
+	/** Sent once the module is loaded and listens for `start` (the orchestrator's barrier). */
+	| { type: 'loaded' }
 	| {
 			type: 'ready';
 			open: number;
@@ -161,3 +163,4 @@ process.on('message', async (msg: SubscribersStart | { type: 'stop' }) => {
 });
 // Never outlive the orchestrator.
 process.on('disconnect', () => process.exit(0));
+process.send!({ type: 'loaded' } satisfies SubscribersReport);

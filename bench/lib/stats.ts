@@ -15,5 +15,13 @@ export function summarize(values: number[]): { n: number; p50: number; p99: numb
 	};
 }
 
+/** The middle value; for an even count, the mean of the two middle ones. */
+export function median(values: number[]): number {
+	if (values.length === 0) return NaN;
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = sorted.length >> 1;
+	return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
 export const now = () => performance.timeOrigin + performance.now();

@@ -49,18 +49,40 @@ export async function signAccessToken(
  * audio endpoint) the session row may come from memory, kept current by the bus and never older
  * than the view's bound (core/bus-view.ts).
  */
-export async function verifyAccessToken(
+export function verifyAccessToken(
 	deps: VerifyDeps,
 	token: string | null | undefined,
 	view?: SessionView
 ): Promise<Viewer | null> {
-	if (!token) return null;
-	const claims = await verifiedClaims(deps, token);
-	if (!claims) return null;
-	const { sessionId, userId, exp } = claims;
+	if (!token) return NO_VIEWER;
+	// A token seen before, with its session held by the view, is answered without a promise chain
+	// of its own (every socket of a reconnecting tab or device, every audio request of a player).
+	const known = knownClaims(deps, token);
+	if (known === null) return NO_VIEWER;
+	if (known === undefined)
+		return verifiedClaims(deps, token).then((claims) =>
+			claims ? checkSession(deps, claims, view) : null
+		);
+	return checkSession(deps, known, view);
+}
 
-	const read = () => readSession(deps.db, sessionId, userId);
-	const facts = view ? await view.through(sessionId, userId, read) : await read();
+const NO_VIEWER: Promise<Viewer | null> = Promise.resolve(null);
+
+function checkSession(
+	deps: VerifyDeps,
+	claims: Claims,
+	view: SessionView | undefined
+): Promise<Viewer | null> {
+	const held = view?.get(claims.sessionId, claims.userId);
+	if (held !== undefined) return Promise.resolve(activeViewer(deps, claims, held));
+	const read = () => readSession(deps.db, claims.sessionId, claims.userId);
+	return (view ? view.through(claims.sessionId, claims.userId, read) : read()).then((facts) =>
+		activeViewer(deps, claims, facts)
+	);
+}
+
+/** The viewer, if the session and its account are still active now. */
+function activeViewer(deps: VerifyDeps, claims: Claims, facts: SessionFacts | null): Viewer | null {
 	const now = deps.clock.now();
 	if (
 		!facts ||
@@ -70,11 +92,11 @@ export async function verifyAccessToken(
 	)
 		return null;
 	return {
-		userId,
+		userId: claims.userId,
 		username: facts.username,
 		role: facts.role,
-		sessionId,
-		tokenExpiresAt: exp * 1000,
+		sessionId: claims.sessionId,
+		tokenExpiresAt: claims.exp * 1000,
 		accountExpiresAt: facts.userExpiresAt
 	};
 }
@@ -142,21 +164,24 @@ export interface VerifyDeps extends AccessTokenDeps {
 }
 
 /**
- * The token's claims if its signature is good and it has not expired. A token seen before skips
- * the signature check (an audio player presents the same token on every request, and the HMAC
- * was the largest piece of the authenticated audio path), but never the expiry check, and the
- * caller still checks the session on every request, so revocation is as immediate as before.
+ * A token seen before skips the signature check (an audio player presents the same token on
+ * every request, and the HMAC was the largest piece of the authenticated audio path), but never
+ * the expiry check, and the caller still checks the session on every request, so revocation is
+ * as immediate as before. Its claims; null once expired; undefined when not seen (or dropped).
  */
+function knownClaims(deps: VerifyDeps, token: string): Claims | null | undefined {
+	const cache = deps.verifiedTokens.byToken;
+	const hit = cache.get(token);
+	if (!hit) return undefined;
+	// jose's rule: a token is expired once `exp` is at or before the current whole second.
+	if (hit.exp > Math.floor(deps.clock.now() / 1000)) return hit;
+	cache.delete(token);
+	return null;
+}
+
+/** The token's claims if its signature is good and it has not expired (then remembered). */
 async function verifiedClaims(deps: VerifyDeps, token: string): Promise<Claims | null> {
 	const cache = deps.verifiedTokens.byToken;
-	// jose's rule: a token is expired once `exp` is at or before the current whole second.
-	const nowSec = Math.floor(deps.clock.now() / 1000);
-	const hit = cache.get(token);
-	if (hit) {
-		if (hit.exp > nowSec) return hit;
-		cache.delete(token);
-		return null;
-	}
 	let payload;
 	try {
 		({ payload } = await jwtVerify(token, deps.keys.jwt, {

@@ -15,13 +15,30 @@ export function boundedWebSocket(
 	maxBufferedBytes: number,
 	onCutOff: () => void = () => {}
 ): typeof WebSocket {
-	return class BoundedWebSocket extends WebSocket {
-		private corked = false;
+	/**
+	 * Frames sent in one synchronous pass (the live feed handing several new calls to every
+	 * listener) leave in one write instead of one system call each: Node's cork/uncork pattern
+	 * on the underlying TCP socket, which `ws` keeps in `_socket`. One uncork pass per tick for
+	 * every socket corked in it, not a callback per socket (a fan-out to 10,000 listeners).
+	 */
+	const corked: BoundedWebSocket[] = [];
+	const corkedRaw: Duplex[] = [];
+	const uncorkAll = () => {
+		for (let i = 0; i < corked.length; i++) {
+			corked[i].corked = false;
+			corkedRaw[i].uncork();
+		}
+		corked.length = 0;
+		corkedRaw.length = 0;
+	};
+
+	class BoundedWebSocket extends WebSocket {
+		corked = false;
 
 		// eslint-disable-next-line @typescript-eslint/no-explicit-any
 		override send(data: any, options?: any, cb?: any): void {
 			if (this.readyState !== WebSocket.OPEN) return;
-			this.corkUntilNextTick();
+			if (!this.corked) this.cork();
 			super.send(data, options, cb);
 			if (this.bufferedAmount > maxBufferedBytes) {
 				this.close(SLOW_CONSUMER.code, SLOW_CONSUMER.reason);
@@ -29,21 +46,14 @@ export function boundedWebSocket(
 			}
 		}
 
-		/**
-		 * Frames sent in one synchronous pass (the live feed handing several new calls to every
-		 * listener) leave in one write instead of one system call each: Node's cork/uncork pattern
-		 * on the underlying TCP socket, which `ws` keeps in `_socket`.
-		 */
-		private corkUntilNextTick(): void {
-			if (this.corked) return;
+		private cork(): void {
 			const raw = (this as unknown as { _socket?: Duplex | null })._socket;
 			if (!raw) return;
 			this.corked = true;
 			raw.cork();
-			process.nextTick(() => {
-				this.corked = false;
-				raw.uncork();
-			});
+			if (corked.push(this) === 1) process.nextTick(uncorkAll);
+			corkedRaw.push(raw);
 		}
-	};
+	}
+	return BoundedWebSocket;
 }

@@ -22,7 +22,7 @@ export class DirectRun implements Subscription {
 		if (this.phase === 'running') this.finish();
 	}
 
-	async started(result: unknown): Promise<void> {
+	started(result: unknown): void {
 		if (this.stopAsked) return this.finish();
 		if (!isDirectStream(result))
 			return this.refused(
@@ -34,15 +34,22 @@ export class DirectRun implements Subscription {
 			);
 		this.socket.send({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'started' } });
 		this.phase = 'running';
-		let opened: { close(): void };
+		// Not an async method: one subscription per socket, and every promise costs (with SvelteKit's
+		// AsyncLocalStorage on, each one carries hook state).
+		let opening: Promise<{ close(): void }>;
 		try {
-			opened = await result[DIRECT_STREAM]((error) => this.finish(error));
+			opening = result[DIRECT_STREAM]((error) => this.finish(error));
 		} catch (error) {
 			return this.finish(error);
 		}
-		// Stopped or failed while opening (TypeScript does not see `finish` run meanwhile).
-		if ((this.phase as string) === 'ended') opened.close();
-		else this.stream = opened;
+		opening.then(
+			(opened) => {
+				// Stopped or failed while opening.
+				if (this.phase === 'ended') opened.close();
+				else this.stream = opened;
+			},
+			(error) => this.finish(error)
+		);
 	}
 
 	/** Setup failed: the request is answered with the error (stopped, if the client stopped it). */

@@ -101,12 +101,12 @@ export function attachWebSockets(server: Server, opts: WebSocketOptions): WebSoc
 	const serve = (ws: WebSocket, peer: { ip: string; userAgent: string }, wantsParams: boolean) => {
 		// Never throws for a bad token (that makes clients reconnect in a storm): the context just
 		// has no viewer, and protected procedures answer UNAUTHORIZED.
-		const build = async (params: Record<string, string> | null) => {
-			const ctx = await opts.createContext(peer, params, { socket: ws });
-			const slots = limits.authenticated(ws, ctx.viewer !== null);
-			connections.add(ws, ctx.viewer);
-			return { ctx, slots };
-		};
+		const build = (params: Record<string, string> | null) =>
+			opts.createContext(peer, params, { socket: ws }).then((ctx) => {
+				const slots = limits.authenticated(ws, ctx.viewer !== null);
+				connections.add(ws, ctx.viewer);
+				return { ctx, slots };
+			});
 		const trpc = new TrpcSocket(ws, protocol, build, wantsParams, monotonicMs());
 		(ws as PeerSocket)[PEER] = trpc;
 		ws.on('message', onMessage);

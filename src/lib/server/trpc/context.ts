@@ -102,18 +102,14 @@ export async function createHttpContext(event: RequestEvent): Promise<Context> {
  * gives a context without a viewer and protected procedures answer UNAUTHORIZED (throwing here
  * makes clients reconnect in a storm).
  */
-export async function createWsContext(
+export function createWsContext(
 	svc: Services,
 	peer: { ip: string; userAgent: string },
 	connectionParams: Record<string, string | undefined> | null,
 	opts: { connectionId?: string; socket?: FrameSink } = {}
 ): Promise<Context> {
 	const token = typeof connectionParams?.token === 'string' ? connectionParams.token : null;
-	// The session row from the bus-kept view, as the audio endpoint reads it (core/bus-view.ts):
-	// the sockets of one session (tabs, reconnects) cost one read per second, not one each.
-	// A revocation still closes them at once (realtime/connections.ts).
-	const viewer = await verifyAccessToken(svc, token, svc.sessionView).catch(() => null);
-	return {
+	const context = (viewer: Viewer | null): Context => ({
 		services: svc,
 		viewer,
 		ip: peer.ip,
@@ -123,7 +119,11 @@ export async function createWsContext(
 		// Only anonymous listeners are counted per socket (presence); flat hex, made only for them.
 		connectionId: viewer ? undefined : (opts.connectionId ?? randomBytes(16).toString('hex')),
 		socket: opts.socket
-	};
+	});
+	// The session row from the bus-kept view, as the audio endpoint reads it (core/bus-view.ts):
+	// the sockets of one session (tabs, reconnects) cost one read per second, not one each.
+	// A revocation still closes them at once (realtime/connections.ts).
+	return verifyAccessToken(svc, token, svc.sessionView).then(context, () => context(null));
 }
 
 /** https as the app sees it (ORIGIN), or as the trusted proxy reports it. */
