@@ -19,6 +19,10 @@ import { incomingDir } from './calls/storage';
 import { Passwords } from './auth/passwords';
 import { IncidentStitcher } from './share/stitch';
 import type { Services } from './trpc/context';
+import type { Role } from './core/db/types';
+import { insertUser } from './auth/accounts';
+import { signAccessToken } from './auth/access-token';
+import { createSession } from './auth/sessions';
 
 /** A bus that also remembers what was published, for assertions. */
 export class RecordingBus extends InProcessBus {
@@ -89,4 +93,39 @@ export async function codeOf(promise: Promise<unknown>): Promise<string> {
 		return (err as { code?: string }).code ?? String(err);
 	}
 	throw new Error('expected a refusal');
+}
+
+/**
+ * Fresh services with a signed-in viewer: user `ann` with this role, one session (a device) and
+ * a valid access token of it, access tokens living `accessTtlSec`.
+ */
+export async function signedInViewer(opts: {
+	role: Role;
+	accessTtlSec: number;
+}): Promise<{ svc: TestServices; userId: number; sessionId: string; token: string }> {
+	const svc = await testServices({ SQUELCH_ACCESS_TTL: String(opts.accessTtlSec) });
+	const userId = await insertUser(svc, {
+		username: 'ann',
+		password: 'password-ann',
+		role: opts.role
+	});
+	const { session } = await createSession(svc, userId, {
+		userAgent: 'test',
+		ip: '10.0.0.1',
+		rememberMe: false
+	});
+	const { token } = await signAccessToken(svc, {
+		userId,
+		username: 'ann',
+		role: opts.role,
+		sessionId: session.id
+	});
+	return { svc, userId, sessionId: session.id, token };
+}
+
+/** A promise the spec resolves when it chooses: to hold work at a point (a hook) and let it go. */
+export function opened(): { open: () => void; promise: Promise<void> } {
+	let open!: () => void;
+	const promise = new Promise<void>((resolve) => (open = resolve));
+	return { open, promise };
 }

@@ -2,6 +2,8 @@ import { ServiceError } from '../core/errors';
 import type { Clock } from '../core/clock';
 import type { DB } from '../core/db';
 import type { Bus } from '../core/bus';
+import { serializeOn } from '../core/db/dialect';
+import { ingestLock } from '../calls/ingest';
 import {
 	CsvError,
 	formatTalkgroupCsv,
@@ -163,10 +165,11 @@ export async function deleteSystem(deps: SystemsDeps, id: number): Promise<void>
 	await deps.db.transaction().execute(async (trx) => {
 		const system = await trx
 			.selectFrom('systems')
-			.select('label')
+			.select(['label', 'system_ref'])
 			.where('id', '=', id)
 			.executeTakeFirst();
 		if (!system) throw new ServiceError('NOT_FOUND', `id: no system with id ${id}`);
+		await waitForUploads(trx, system.system_ref);
 		const calls = await trx
 			.selectFrom('calls')
 			.select((eb) => eb.fn.countAll<number>().as('n'))
@@ -223,10 +226,12 @@ export async function deleteTalkgroup(deps: SystemsDeps, id: number): Promise<vo
 	await deps.db.transaction().execute(async (trx) => {
 		const tg = await trx
 			.selectFrom('talkgroups')
-			.select(['talkgroup_ref', 'label'])
-			.where('id', '=', id)
+			.innerJoin('systems', 'systems.id', 'talkgroups.system_id')
+			.select(['talkgroups.talkgroup_ref', 'systems.system_ref'])
+			.where('talkgroups.id', '=', id)
 			.executeTakeFirst();
 		if (!tg) throw new ServiceError('NOT_FOUND', `id: no talkgroup with id ${id}`);
+		await waitForUploads(trx, tg.system_ref);
 		const calls = await trx
 			.selectFrom('calls')
 			.select((eb) => eb.fn.countAll<number>().as('n'))
@@ -247,6 +252,17 @@ export async function updateUnit(deps: SystemsDeps, id: number, alias: string): 
 	await requireRow(deps.db, 'units', id, 'id: no unit with id');
 	await deps.db.updateTable('units').set({ alias }).where('id', '=', id).execute();
 	changed(deps);
+}
+
+/**
+ * Lets every upload of the system that is under way commit first, and keeps new ones out until
+ * this transaction ends (calls/ingest.ts ingestLock): otherwise, on PostgreSQL, an upload that
+ * resolved the system or talkgroup just before the delete would insert its call after it (a
+ * foreign-key failure, a 500 to the recorder) or commit it under the delete's count of calls (the
+ * cascade takes the row and leaves its audio file behind).
+ */
+async function waitForUploads(trx: DB, systemRef: number): Promise<void> {
+	await serializeOn(trx, ingestLock(systemRef));
 }
 
 async function requireRow(

@@ -2,14 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { testServices, codeOf } from '../testing';
 import { insertCall } from '../../../../tests/helpers/calls';
 import { decideAlerts, type AlertPayload } from './decide';
-import {
-	createRule,
-	deleteRule,
-	listRules,
-	MAX_RULES_PER_USER,
-	updateRule,
-	type RuleInput
-} from './rules';
+import { createRule, deleteRule, listRules, MAX_RULES_PER_USER, updateRule } from './rules';
+import { ruleInput } from './test-support';
 
 type Svc = Awaited<ReturnType<typeof testServices>>;
 let svc: Svc;
@@ -45,20 +39,6 @@ async function call(talkgroupRef = 4200, units: number[] = [4214]) {
 	return id;
 }
 
-const input = (m: Partial<RuleInput>): RuleInput => ({
-	name: 'Station 14',
-	sound: 'beep',
-	cooldownSeconds: 0,
-	quietHours: null,
-	systems: [],
-	talkgroups: [],
-	units: [],
-	groups: [],
-	tags: [],
-	emergency: false,
-	...m
-});
-
 async function alertsOf(userId: number): Promise<AlertPayload[]> {
 	const rows = await svc.db
 		.selectFrom('alerts')
@@ -82,14 +62,16 @@ describe('alert rules', () => {
 		const rule = await createRule(
 			svc,
 			ana,
-			input({ talkgroups: [4200, 4200], tags: [' Fire ', ''] })
+			ruleInput({ talkgroups: [4200, 4200], tags: [' Fire ', ''] })
 		);
 		expect(rule).toMatchObject({ userId: ana, talkgroups: [4200], tags: ['Fire'] });
 		expect(await listRules(svc.db, ben)).toEqual([]);
-		expect(await codeOf(updateRule(svc, ben, rule.id, input({ units: [1] })))).toBe('NOT_FOUND');
+		expect(await codeOf(updateRule(svc, ben, rule.id, ruleInput({ units: [1] })))).toBe(
+			'NOT_FOUND'
+		);
 		expect(await codeOf(deleteRule(svc, ben, rule.id))).toBe('NOT_FOUND');
-		expect(await codeOf(createRule(svc, ana, input({})))).toBe('BAD_REQUEST');
-		expect(await codeOf(createRule(svc, ana, input({ name: '  ', units: [1] })))).toBe(
+		expect(await codeOf(createRule(svc, ana, ruleInput({})))).toBe('BAD_REQUEST');
+		expect(await codeOf(createRule(svc, ana, ruleInput({ name: '  ', units: [1] })))).toBe(
 			'BAD_REQUEST'
 		);
 		expect(
@@ -97,17 +79,18 @@ describe('alert rules', () => {
 				createRule(
 					svc,
 					ana,
-					input({
+					ruleInput({
 						units: [1],
 						quietHours: { start: '22:00', end: '06:00', timeZone: 'Nowhere/Land' }
 					})
 				)
 			)
 		).toBe('BAD_REQUEST');
-		const updated = await updateRule(svc, ana, rule.id, input({ name: 'Unit', units: [4214] }));
+		const updated = await updateRule(svc, ana, rule.id, ruleInput({ name: 'Unit', units: [4214] }));
 		expect(updated).toMatchObject({ name: 'Unit', units: [4214], talkgroups: [] });
-		for (let i = 1; i < MAX_RULES_PER_USER; i++) await createRule(svc, ana, input({ units: [i] }));
-		expect(await codeOf(createRule(svc, ana, input({ units: [9] })))).toBe('BAD_REQUEST');
+		for (let i = 1; i < MAX_RULES_PER_USER; i++)
+			await createRule(svc, ana, ruleInput({ units: [i] }));
+		expect(await codeOf(createRule(svc, ana, ruleInput({ units: [9] })))).toBe('BAD_REQUEST');
 		await deleteRule(svc, ana, rule.id);
 		expect(await listRules(svc.db, ana)).toHaveLength(MAX_RULES_PER_USER - 1);
 	});
@@ -117,8 +100,8 @@ describe('deciding alerts for a stored call', () => {
 	it('raises one alert per matching rule with the payload, and announces it', async () => {
 		const ana = await addUser('ana');
 		const ben = await addUser('ben');
-		await createRule(svc, ana, input({ name: 'Unit 4214', units: [4214] }));
-		await createRule(svc, ben, input({ name: 'Other TG', talkgroups: [9999] }));
+		await createRule(svc, ana, ruleInput({ name: 'Unit 4214', units: [4214] }));
+		await createRule(svc, ben, ruleInput({ name: 'Other TG', talkgroups: [9999] }));
 		const id = await call(4200, [4214]);
 		const ids = await decideAlerts(svc, id);
 		expect(ids).toHaveLength(1);
@@ -138,7 +121,7 @@ describe('deciding alerts for a stored call', () => {
 
 	it('only for calls the user may hear; a grant takes effect on the next call', async () => {
 		const ana = await addUser('ana', 0);
-		await createRule(svc, ana, input({ talkgroups: [4200] }));
+		await createRule(svc, ana, ruleInput({ talkgroups: [4200] }));
 		expect(await decideAlerts(svc, await call())).toEqual([]);
 		const system = await svc.db.selectFrom('systems').select('id').executeTakeFirstOrThrow();
 		await svc.db
@@ -152,7 +135,7 @@ describe('deciding alerts for a stored call', () => {
 
 	it('not for disabled or expired users', async () => {
 		const ana = await addUser('ana');
-		await createRule(svc, ana, input({ talkgroups: [4200] }));
+		await createRule(svc, ana, ruleInput({ talkgroups: [4200] }));
 		await svc.db.updateTable('users').set({ disabled: 1 }).execute();
 		expect(await decideAlerts(svc, await call())).toEqual([]);
 		await svc.db.updateTable('users').set({ disabled: 0, expires_at: svc.clock.now() }).execute();
@@ -164,7 +147,7 @@ describe('deciding alerts for a stored call', () => {
 		await createRule(
 			svc,
 			ana,
-			input({
+			ruleInput({
 				talkgroups: [4200],
 				quietHours: { start: '23:00', end: '07:00', timeZone: 'Europe/Paris' }
 			})
@@ -177,7 +160,7 @@ describe('deciding alerts for a stored call', () => {
 
 	it('cool-down: one alert per talkgroup per period, the held-back count folded into the next', async () => {
 		const ana = await addUser('ana');
-		await createRule(svc, ana, input({ talkgroups: [4200, 4300], cooldownSeconds: 300 }));
+		await createRule(svc, ana, ruleInput({ talkgroups: [4200, 4300], cooldownSeconds: 300 }));
 		expect(await decideAlerts(svc, await call(4200))).toHaveLength(1);
 		svc.clock.advance(60_000);
 		expect(await decideAlerts(svc, await call(4200))).toEqual([]);
@@ -196,8 +179,8 @@ describe('deciding alerts for a stored call', () => {
 	it('a flood is capped per user per minute; the rest fold into the next alert', async () => {
 		const ana = await addUser('ana');
 		const ben = await addUser('ben');
-		await createRule(svc, ana, input({ systems: [1] }));
-		await createRule(svc, ben, input({ systems: [1] }));
+		await createRule(svc, ana, ruleInput({ systems: [1] }));
+		await createRule(svc, ben, ruleInput({ systems: [1] }));
 		for (let i = 0; i < 10; i++) await decideAlerts(svc, await call());
 		expect(await alertsOf(ana)).toHaveLength(3);
 		expect(await alertsOf(ben)).toHaveLength(3);
@@ -208,11 +191,11 @@ describe('deciding alerts for a stored call', () => {
 
 	it('an emergency rule fires on calls the recorder flagged, and only those', async () => {
 		const ana = await addUser('ana');
-		await createRule(svc, ana, input({ name: 'Mayday', emergency: true }));
+		await createRule(svc, ana, ruleInput({ name: 'Mayday', emergency: true }));
 		await createRule(
 			svc,
 			ana,
-			input({ name: 'Mayday on 4300', emergency: true, talkgroups: [4300] })
+			ruleInput({ name: 'Mayday on 4300', emergency: true, talkgroups: [4300] })
 		);
 		expect(await decideAlerts(svc, await call(4200))).toEqual([]);
 		const flagged = await call(4200);
@@ -225,7 +208,7 @@ describe('deciding alerts for a stored call', () => {
 
 	it('the cool-down is kept in the database: a fresh evaluator (a restart) still holds back', async () => {
 		const ana = await addUser('ana');
-		await createRule(svc, ana, input({ talkgroups: [4200], cooldownSeconds: 300 }));
+		await createRule(svc, ana, ruleInput({ talkgroups: [4200], cooldownSeconds: 300 }));
 		expect(await decideAlerts(svc, await call(4200))).toHaveLength(1);
 		// A restarted process: nothing in memory but the database (another Kysely, same file).
 		const restarted = {
@@ -244,7 +227,7 @@ describe('deciding alerts for a stored call', () => {
 
 	it('a call is decided once, whichever evaluator comes second', async () => {
 		const ana = await addUser('ana');
-		await createRule(svc, ana, input({ talkgroups: [4200] }));
+		await createRule(svc, ana, ruleInput({ talkgroups: [4200] }));
 		const id = await call(4200);
 		const [first, second] = await Promise.all([decideAlerts(svc, id), decideAlerts(svc, id)]);
 		expect([...first, ...second]).toHaveLength(1);
@@ -253,7 +236,7 @@ describe('deciding alerts for a stored call', () => {
 
 	it('a deleted rule raises nothing more', async () => {
 		const ana = await addUser('ana');
-		const rule = await createRule(svc, ana, input({ systems: [1] }));
+		const rule = await createRule(svc, ana, ruleInput({ systems: [1] }));
 		expect(await decideAlerts(svc, await call())).toHaveLength(1);
 		await deleteRule(svc, ana, rule.id);
 		expect(await decideAlerts(svc, await call())).toEqual([]);

@@ -1,5 +1,6 @@
 import type { DB } from '../core/db';
 import { forUpdate } from '../core/db/dialect';
+import { chunks } from '../core/db/chunks';
 
 /**
  * The flood limits, as rows so they hold across restarts and across instances sharing one
@@ -45,17 +46,11 @@ const CHUNK = 250;
 
 const keyOf = (k: LimitKey) => `${k.userId}:${k.ruleId}:${k.talkgroupId}`;
 
-function chunks<T>(list: T[]): T[][] {
-	const out: T[][] = [];
-	for (let i = 0; i < list.length; i += CHUNK) out.push(list.slice(i, i + CHUNK));
-	return out;
-}
-
 /** Reads the cool-down rows of these keys and the minute rows of their users (locked on PostgreSQL). */
 export async function loadLimits(trx: DB, keys: LimitKey[]): Promise<LimitState> {
 	const state: LimitState = { cooldowns: new Map(), minutes: new Map() };
 	const unique = new Map(keys.map((k) => [keyOf(k), k]));
-	for (const part of chunks([...unique.values()])) {
+	for (const part of chunks([...unique.values()], CHUNK)) {
 		const rows = await forUpdate(
 			trx,
 			trx
@@ -81,7 +76,7 @@ export async function loadLimits(trx: DB, keys: LimitKey[]): Promise<LimitState>
 		}
 	}
 	const users = [...new Set(keys.map((k) => k.userId))];
-	for (const part of chunks(users)) {
+	for (const part of chunks(users, CHUNK)) {
 		const rows = await forUpdate(
 			trx,
 			trx
@@ -140,7 +135,7 @@ export function admit(
 /** Writes back the rows `admit` changed: one statement per table and chunk. */
 export async function saveLimits(trx: DB, state: LimitState): Promise<void> {
 	const cooldowns = [...state.cooldowns.values()].filter((c) => c.dirty);
-	for (const part of chunks(cooldowns))
+	for (const part of chunks(cooldowns, CHUNK))
 		await trx
 			.insertInto('alert_cooldowns')
 			.values(
@@ -162,7 +157,7 @@ export async function saveLimits(trx: DB, state: LimitState): Promise<void> {
 			)
 			.execute();
 	const minutes = [...state.minutes].filter(([, m]) => m.dirty);
-	for (const part of chunks(minutes))
+	for (const part of chunks(minutes, CHUNK))
 		await trx
 			.insertInto('alert_minutes')
 			.values(

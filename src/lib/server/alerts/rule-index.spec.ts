@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { RuleIndex } from './rule-index';
 import type { CallFacts } from './match';
 import type { AlertRule } from './rules';
+import { ruleInput } from './test-support';
 
 let nextId = 1;
 const rule = (m: Partial<AlertRule>): AlertRule => ({
+	...ruleInput({ name: 'r' }),
 	id: nextId++,
 	userId: 1,
-	name: 'r',
-	sound: 'beep',
-	cooldownSeconds: 0,
-	quietHours: null,
-	systems: [],
-	talkgroups: [],
-	units: [],
-	groups: [],
-	tags: [],
-	emergency: false,
 	keywords: [],
 	createdAt: 0,
 	updatedAt: 0,

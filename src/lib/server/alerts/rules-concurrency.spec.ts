@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { testServices } from '../testing';
-import { createRule, listRules, MAX_RULES_PER_USER, type RuleInput } from './rules';
+import { createRule, listRules, MAX_RULES_PER_USER } from './rules';
+import { ruleInput } from './test-support';
 
 // Two instances' requests at once: on PostgreSQL (SQUELCH_TEST_DB=postgres) the creates run in
 // concurrent transactions, so a count-then-insert without serialization would pass the cap.
 
-const input = (n: number): RuleInput => ({
-	name: `Rule ${n}`,
-	sound: 'beep',
-	cooldownSeconds: 0,
-	quietHours: null,
-	systems: [],
-	talkgroups: [n],
-	units: [],
-	groups: [],
-	tags: [],
-	emergency: false
-});
+const input = (n: number) => ruleInput({ name: `Rule ${n}`, talkgroups: [n] });
 
 describe('alert rules created at once', () => {
 	it('never pass the per-user cap', async () => {

@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { testServices } from '../testing';
 import { insertCall } from '../../../../tests/helpers/calls';
 import { decideAlerts, decideTranscript } from './decide';
-import { createRule } from './rules';
+import { createRule, type RuleInput } from './rules';
+import { ruleInput } from './test-support';
 import { watchTranscripts } from './transcript-alerts';
 
 type Svc = Awaited<ReturnType<typeof testServices>>;
@@ -26,20 +27,8 @@ beforeEach(async () => {
 	userId = user.id;
 });
 
-const rule = (over: { keywords: string[]; talkgroups?: number[]; cooldownSeconds?: number }) =>
-	createRule(svc, userId, {
-		name: 'Words',
-		sound: 'beep',
-		cooldownSeconds: over.cooldownSeconds ?? 0,
-		quietHours: null,
-		systems: [],
-		talkgroups: over.talkgroups ?? [],
-		units: [],
-		groups: [],
-		tags: [],
-		emergency: false,
-		keywords: over.keywords
-	});
+const rule = (over: Partial<RuleInput> & { keywords: string[] }) =>
+	createRule(svc, userId, ruleInput({ name: 'Words', ...over }));
 
 const alertCalls = async () =>
 	(await svc.db.selectFrom('alerts').select('call_id').orderBy('id').execute()).map(

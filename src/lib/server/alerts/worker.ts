@@ -21,7 +21,8 @@ const SAVE_EVERY_MS = 1000;
  * load a decision starts at most that often, over every call stored since, so its fixed cost
  * (the read, the transaction, the owners' grants and the flood-limit rows) is shared by the
  * calls of a batch rather than paid per call (docs/performance.md). The first rule on a server
- * is acted on at once. Returns the stop function (for services.onShutdown).
+ * is acted on at once. Returns the stop function (for services.onShutdown), with `ready`: the
+ * cursor is read and the first decision pass is over.
  */
 export function startAlertDecisions(
 	deps: DecideDeps & { config: { alertBatchMs: number } }
@@ -117,7 +118,11 @@ export function startAlertDecisions(
 		if (hadRules !== true) wake('now');
 	});
 	// The first start's cursor is fixed before any wake, so no new call counts as archive.
-	const ready = cursorOf(deps.db).then(() => wake('now'));
+	// `ready`: once the first decision pass is over (specs count statements from there).
+	const ready = cursorOf(deps.db).then(() => {
+		wake('now');
+		return running;
+	});
 	const stop = async () => {
 		stopped = true;
 		offCalls();

@@ -1,29 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { testServices } from '../testing';
-import { insertUser } from './accounts';
-import { signAccessToken, verifyAccessToken } from './access-token';
-import { createSession, revokeSession } from './sessions';
+import { signedInViewer, testServices } from '../testing';
+import { verifyAccessToken } from './access-token';
+import { revokeSession } from './sessions';
 
-async function setup() {
-	const svc = await testServices({ SQUELCH_ACCESS_TTL: '60' });
-	const userId = await insertUser(svc, {
-		username: 'ann',
-		password: 'password-ann',
-		role: 'listener'
-	});
-	const { session } = await createSession(svc, userId, {
-		userAgent: 'test',
-		ip: '10.0.0.1',
-		rememberMe: false
-	});
-	const { token } = await signAccessToken(svc, {
-		userId,
-		username: 'ann',
-		role: 'listener',
-		sessionId: session.id
-	});
-	return { svc, userId, sessionId: session.id, token };
-}
+const setup = () => signedInViewer({ role: 'listener', accessTtlSec: 60 });
 
 describe('verifyAccessToken', () => {
 	it('accepts a token again and again, and refuses it from its expiry second on, seen before or not', async () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { seedSystem } from '../admin/test-support';
 import type { Viewer } from '../auth/access-token';
-import { accessScope, audibleScope, canHear } from './access';
+import { accessScope, accessScopes, audibleScope, canHear, NO_ACCESS } from './access';
+import { statementCounter } from '../../../../tests/helpers/statement-counter';
 import { testServices } from '../testing';
 import { isPostgres } from '../core/db/dialect';
 import type { DB } from '../core/db';
@@ -130,6 +131,73 @@ describe('access scope (fails closed)', () => {
 		expect((await accessScope(db, { ...viewer, role: 'admin' })).all).toBe(true);
 		await db.updateTable('users').set({ access_all: 1 }).where('id', '=', userId).execute();
 		expect(canHear(await accessScope(db, viewer), fire.systemId, fire.talkgroupIds[0])).toBe(true);
+	});
+});
+
+describe('accessScopes: many users at once (alert decisions)', () => {
+	/** Three listeners with grants (each a different kind) and the rows accessScopes takes. */
+	async function granted() {
+		const { db, fire, police, userId } = await setup();
+		const ids = [userId];
+		for (const username of ['two', 'three']) {
+			const { id } = await db
+				.insertInto('users')
+				.values({ username, password_hash: 'x', role: 'listener', created_at: 0, updated_at: 0 })
+				.returning('id')
+				.executeTakeFirstOrThrow();
+			ids.push(id);
+		}
+		await db
+			.insertInto('user_access')
+			.values([
+				{ user_id: ids[0], system_id: fire.systemId, talkgroup_id: null },
+				{ user_id: ids[1], system_id: police.systemId, talkgroup_id: police.talkgroupIds[0] },
+				{ user_id: ids[1], system_id: fire.systemId, talkgroup_id: fire.talkgroupIds[1] },
+				{ user_id: ids[2], system_id: police.systemId, talkgroup_id: null }
+			])
+			.execute();
+		const row = (id: number) => ({ id, role: 'listener', access_all: 0 });
+		return { db, fire, police, ids, rows: ids.map(row), row };
+	}
+
+	it('reads the grants of more owners than either database binds in one statement', async () => {
+		const { db, fire, police, ids, rows, row } = await granted();
+		// Ids with no user row and no grant (accessScopes reads only user_access): 70,000 is past
+		// SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. The granted users come last.
+		const nobody = Array.from({ length: 70_000 }, (_, i) => row(1_000_000 + i));
+		const scopes = await accessScopes(db, [...nobody, ...rows, { ...row(5), role: 'admin' }]);
+		expect(scopes.size).toBe(70_004);
+		expect(scopes.get(1_000_000)).toEqual(NO_ACCESS);
+		expect(scopes.get(1_069_999)).toEqual(NO_ACCESS);
+		expect(scopes.get(ids[0])).toEqual({
+			all: false,
+			systemIds: new Set([fire.systemId]),
+			talkgroupIds: new Set()
+		});
+		expect(scopes.get(ids[1])).toEqual({
+			all: false,
+			systemIds: new Set(),
+			talkgroupIds: new Set([police.talkgroupIds[0], fire.talkgroupIds[1]])
+		});
+		expect(scopes.get(ids[2])).toEqual({
+			all: false,
+			systemIds: new Set([police.systemId]),
+			talkgroupIds: new Set()
+		});
+		expect(scopes.get(5)).toEqual({ all: true });
+	});
+
+	it('merges small chunks into exactly the scopes of one read, one statement per chunk', async () => {
+		const { db, ids, row } = await granted();
+		// Granted users spread over the chunks, one of them split from its own grants' neighbours.
+		const users = [row(900_001), row(ids[2]), row(900_002), row(ids[0]), row(ids[1])];
+		const whole = await accessScopes(db, users);
+		const counter = statementCounter();
+		const chunked = await accessScopes(db.withPlugin(counter), users, 2);
+		expect(counter.count).toBe(3);
+		expect(chunked).toEqual(whole);
+		expect([...chunked.keys()].sort()).toEqual([...ids, 900_001, 900_002].sort());
+		expect(chunked.get(ids[2])).not.toEqual(NO_ACCESS);
 	});
 });
 

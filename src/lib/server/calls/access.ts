@@ -4,6 +4,13 @@ import type { Clock } from '../core/clock';
 import { getSettings } from '../core/settings';
 import type { BusView } from '../core/bus-view';
 import { audienceOf, type Audience } from './publish';
+import { chunks } from '../core/db/chunks';
+
+/**
+ * Users per grants read (one bound value each): however many rule owners an alert decision
+ * weighs, no statement nears either database's limit on bound parameters.
+ */
+export const USERS_PER_GRANTS_READ = 1_000;
 
 /** A signed-in user's grants and delay audience, by user id (the audio endpoint's view). */
 export type ScopeView = BusView<number, { scope: AccessScope; audience: Audience }>;
@@ -60,18 +67,22 @@ export async function accessScope(db: DB, viewer: Viewer | null): Promise<Access
 	return (await grantedScopes(db, [viewer.userId])).get(viewer.userId) ?? NO_ACCESS;
 }
 
-/** What each of these users (rows of `users`) may hear: the grants of all of them in one read. */
+/**
+ * What each of these users (rows of `users`) may hear: their grants read together, one statement
+ * per `perStatement` users.
+ */
 export async function accessScopes(
 	db: DB,
-	users: Array<{ id: number; role: string; access_all: number }>
+	users: Array<{ id: number; role: string; access_all: number }>,
+	perStatement = USERS_PER_GRANTS_READ
 ): Promise<Map<number, AccessScope>> {
 	const scopes = new Map<number, AccessScope>();
 	const granted: number[] = [];
 	for (const u of users)
 		if (u.role === 'admin' || u.access_all === 1) scopes.set(u.id, { all: true });
 		else granted.push(u.id);
-	if (granted.length)
-		for (const [id, scope] of await grantedScopes(db, granted)) scopes.set(id, scope);
+	for (const part of chunks(granted, perStatement))
+		for (const [id, scope] of await grantedScopes(db, part)) scopes.set(id, scope);
 	return scopes;
 }
 

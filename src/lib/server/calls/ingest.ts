@@ -14,6 +14,22 @@ export interface IngestDeps {
 	db: DB;
 	clock: Clock;
 	config: { recordingsDir: string };
+	/** Tests only: holds an upload at a point of its transaction, to race it deterministically. */
+	ingestHooks?: IngestHooks;
+}
+
+export interface IngestHooks {
+	/** Inside the transaction: the system and talkgroup are resolved, no call row written yet. */
+	resolved?(): Promise<void>;
+}
+
+/**
+ * The lock an upload holds for its whole transaction (PostgreSQL; SQLite runs transactions one
+ * at a time). Deleting the system or one of its talkgroups takes it too (admin/systems.ts), so an
+ * upload that has resolved them commits its call before the delete looks for calls.
+ */
+export function ingestLock(systemRef: number): string {
+	return `ingest.system:${systemRef}`;
 }
 
 /** A validated upload, ready to store. */
@@ -73,8 +89,8 @@ export async function storeCall(
 	// One upload per system at a time (PostgreSQL; SQLite already runs them in turn): a new
 	// system, talkgroup or unit is created once, and a call uploaded twice at once is caught by
 	// the duplicate check. Uploads arriving together share one transaction (one commit).
-	const result = await inSharedTransaction(deps.db, `ingest.system:${call.systemRef}`, (trx) =>
-		storeRow(trx, call, { now, audioPath, duplicateWindowMs, encode })
+	const result = await inSharedTransaction(deps.db, ingestLock(call.systemRef), (trx) =>
+		storeRow(trx, call, { now, audioPath, duplicateWindowMs, encode, hooks: deps.ingestHooks })
 	);
 
 	if (result.status !== 'stored') return result;
@@ -122,8 +138,15 @@ async function storeRow(
 		now,
 		audioPath,
 		duplicateWindowMs,
-		encode
-	}: { now: number; audioPath: string; duplicateWindowMs: number; encode: boolean }
+		encode,
+		hooks
+	}: {
+		now: number;
+		audioPath: string;
+		duplicateWindowMs: number;
+		encode: boolean;
+		hooks?: IngestHooks;
+	}
 ): Promise<StoreResult> {
 	let system = await systemByRef.executeTakeFirst(trx, { systemRef: call.systemRef });
 	if (!system) {
@@ -174,6 +197,7 @@ async function storeRow(
 		if (Object.keys(fill).length)
 			await trx.updateTable('talkgroups').set(fill).where('id', '=', talkgroupId).execute();
 	}
+	await hooks?.resolved?.();
 
 	const duplicate = await duplicateOf.executeTakeFirst(trx, {
 		systemId,

@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testServices, type TestServices } from '../testing';
+import { opened, testServices, type TestServices } from '../testing';
 import { createUser, setUserAccess } from '../admin/users';
 import { updateSettings } from '../core/settings';
 import { ServiceError } from '../core/errors';
 import type { Viewer } from '../auth/access-token';
 import { insertCall } from '../../../../tests/helpers/calls';
-import { openCallStream, type CallStream } from './calls-stream';
+import { openCallStream, type CallStream, type HearingView } from './calls-stream';
 
 let deps: TestServices;
 /** Every stream a test opened: ingest() waits for their access re-reads. */
@@ -119,5 +119,42 @@ describe('live.calls re-reads access while open', () => {
 			code: 'UNAUTHORIZED',
 			message: 'this account may no longer listen'
 		});
+	});
+
+	it('a change announced while the stream’s first read of access is in flight is applied once it is open', async () => {
+		const userId = await createUser(deps, 0, {
+			username: 'lis',
+			password: 'password-1',
+			role: 'listener'
+		});
+		// The real view, held after its read has answered (may listen) and before the stream has it.
+		const view = deps.hearingView;
+		const answered = opened();
+		const release = opened();
+		const held: HearingView = Object.create(view);
+		held.through = async (...args: Parameters<HearingView['through']>) => {
+			const answer = await view.through(...args);
+			answered.open();
+			await release.promise;
+			return answer;
+		};
+		const state = { ended: null as unknown };
+		const opening = openCallStream({ ...deps, hearingView: held }, viewerOf(userId), {
+			lastEventId: null,
+			presenceKey: 'session:s',
+			deliver: () => {},
+			onEnd: (error) => (state.ended = error)
+		});
+		await answered.promise;
+		await deps.db.updateTable('users').set({ disabled: 1 }).where('id', '=', userId).execute();
+		deps.bus.publish('access.changed', { userId });
+		release.open();
+		const stream = await opening;
+		await stream.settled();
+		expect(state.ended).toMatchObject({
+			code: 'UNAUTHORIZED',
+			message: 'this account may no longer listen'
+		});
+		expect(deps.presence.count()).toBe(0);
 	});
 });

@@ -108,12 +108,31 @@ export async function openCallStream(
 	viewer: Viewer | null,
 	opts: CallStreamOptions
 ): Promise<CallStream> {
-	// Opening may use the held answer; a change (below) always reads again.
+	let ended = false;
+	// Changes announced from here until the stream is ready are re-read once it is: watched
+	// before the first read, since a change announced while that read is in flight may not be in
+	// its answer.
+	let changedEarly = false;
+	let reread: () => void = () => (changedEarly = true);
+	const stopWatching = deps.bus.subscribe('access.changed', ({ userId }) => {
+		if (userId === null || userId === viewer?.userId) reread();
+	});
+
+	// Opening may use the held answer; a change (above) always reads again.
 	const userKey = viewer?.userId ?? ANONYMOUS;
-	let current = deps.hearingView
-		? await deps.hearingView.through(userKey, userKey, () => hearing(deps, viewer))
-		: await hearing(deps, viewer);
-	if (!current) throw refusal(viewer);
+	let current: Hearing | null;
+	try {
+		current = deps.hearingView
+			? await deps.hearingView.through(userKey, userKey, () => hearing(deps, viewer))
+			: await hearing(deps, viewer);
+	} catch (err) {
+		stopWatching();
+		throw err;
+	}
+	if (!current) {
+		stopWatching();
+		throw refusal(viewer);
+	}
 	const hears = (c: LiveCall) =>
 		current !== null &&
 		current.audiences.includes(c.audience) &&
@@ -121,14 +140,6 @@ export async function openCallStream(
 		// No key string built per listener and call when nothing is muted (the usual case).
 		(current.muted.size === 0 ||
 			!current.muted.has(mutedKey(c.call.system.id, c.call.talkgroup.id)));
-
-	let ended = false;
-	// Changes seen before the stream is ready are re-read once it is.
-	let changedEarly = false;
-	let reread: () => void = () => (changedEarly = true);
-	const stopWatching = deps.bus.subscribe('access.changed', ({ userId }) => {
-		if (userId === null || userId === viewer?.userId) reread();
-	});
 
 	let stream: Resumed;
 	try {

@@ -2,10 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import superjson from 'superjson';
 import { WebSocket, WebSocketServer } from 'ws';
-import { testServices, type TestServices } from '../../testing';
-import { insertUser } from '../../auth/accounts';
-import { signAccessToken } from '../../auth/access-token';
-import { createSession } from '../../auth/sessions';
+import { signedInViewer, type TestServices } from '../../testing';
+
 import { updateSettings } from '../../core/settings';
 import { TrpcSocket } from '../../realtime/trpc-socket';
 import type { DirectStart } from '../../realtime/direct-subscription';
@@ -82,46 +80,90 @@ function script(token: string | null, listens: boolean): Array<[unknown, number]
 	];
 }
 
-async function converse(url: string, token: string | null, listens = true): Promise<string[][]> {
+/** Takes listening away from a socket's viewer, then gives it back. */
+interface Ending {
+	take(): Promise<void>;
+	giveBack(): Promise<void>;
+}
+
+/** The signed-in user's account expires, then is unlimited again. */
+const accountExpires = (svc: TestServices, userId: number): Ending => {
+	// Announced both ways, as every change of access is (views holding the old answer drop it).
+	const expiresAt = async (at: number | null) => {
+		await svc.db.updateTable('users').set({ expires_at: at }).where('id', '=', userId).execute();
+		svc.bus.publish('access.changed', { userId });
+	};
+	return { take: () => expiresAt(svc.clock.now()), giveBack: () => expiresAt(null) };
+};
+
+/** Public listening is turned off (it announces access.changed), then on again. */
+const publicListeningOff = (svc: TestServices): Ending => ({
+	take: async () => void (await updateSettings(svc, { publicListening: false })),
+	giveBack: async () => void (await updateSettings(svc, { publicListening: true }))
+});
+
+/**
+ * The frames a conversation got: the answers of each exchange (sorted, since answers to
+ * different requests may arrive in any order), byte for byte, and every frame by request id in
+ * arrival order (refusals without their stack).
+ *
+ * No wait after an exchange can prove that no extra answer is still coming: the protocol orders
+ * the answers of one request only, and many are asynchronous (a subscription through the
+ * procedure chain answers when its reads settle; a started stream opens after `started` and, if
+ * opening fails, then sends an error and `stopped`). The end marker is the protocol's last frame
+ * of a request, `stopped`, after which the server has forgotten the id, reached in a way that
+ * waits for every stream to have opened: listening is taken away (`ending`), and a live.calls
+ * stream re-reads access on that change once it is open (calls-stream.ts: a change seen while
+ * opening is re-read when ready), then ends with an error and `stopped`; one that failed to open
+ * has already ended with its own error. Once every subscription still running has answered
+ * `stopped`, every answer the script's requests will ever get has arrived, in `byId`, where an
+ * extra or different one shows.
+ */
+async function converse(
+	url: string,
+	token: string | null,
+	listens: boolean,
+	ending: Ending
+): Promise<{ exchanges: string[][]; byId: Array<[string, string[]]> }> {
 	const ws = new WebSocket(`${url}?connectionParams=1`);
 	clients.push(ws);
 	const got: string[] = [];
+	const byId = new Map<string, string[]>();
 	let waiter: (() => void) | null = null;
 	ws.on('message', (data) => {
-		got.push(data.toString());
+		const text = data.toString();
+		got.push(text);
+		const frame = JSON.parse(text) as { id?: unknown; error?: { json?: { data?: object } } };
+		// A refusal's stack says where it was raised: a stream refused as it opens or ended by a
+		// re-read gives the same answer from two places, whichever the timing picks.
+		if (frame.error?.json?.data) delete (frame.error.json.data as { stack?: string }).stack;
+		const id = String(frame.id);
+		byId.set(id, [...(byId.get(id) ?? []), JSON.stringify(frame)]);
 		waiter?.();
 	});
+	const until = async (done: () => boolean) => {
+		while (!done()) await new Promise<void>((r) => (waiter = r));
+	};
 	await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-	const answers: string[][] = [];
+	const exchanges: string[][] = [];
 	for (const [frame, count] of script(token, listens)) {
 		const from = got.length;
 		ws.send(JSON.stringify(frame));
-		while (got.length < from + count) await new Promise<void>((r) => (waiter = r));
-		await new Promise((r) => setTimeout(r, 20)); // an extra answer shows in the next exchange
-		answers.push(got.slice(from, from + count).sort());
+		await until(() => got.length >= from + count);
+		exchanges.push(got.slice(from, from + count).sort());
 	}
-	return answers;
+	const last = (id: string) => byId.get(id)!.at(-1)!;
+	const running = [...byId.keys()].filter((id) => /"type":"(started|data)"/.test(last(id)));
+	if (running.length) {
+		await ending.take();
+		await until(() => running.every((id) => last(id).includes('"type":"stopped"')));
+		await ending.giveBack();
+	}
+	return { exchanges, byId: [...byId].sort(([a], [b]) => a.localeCompare(b)) };
 }
 
 async function setup() {
-	const svc = await testServices({ SQUELCH_ACCESS_TTL: '600' });
-	const userId = await insertUser(svc, {
-		username: 'ann',
-		password: 'password-ann',
-		role: 'admin'
-	});
-	const { session } = await createSession(svc, userId, {
-		userAgent: 'test',
-		ip: '10.0.0.1',
-		rememberMe: false
-	});
-	const { token } = await signAccessToken(svc, {
-		userId,
-		username: 'ann',
-		role: 'admin',
-		sessionId: session.id
-	});
-	return { svc, token };
+	return signedInViewer({ role: 'admin', accessTtlSec: 600 });
 }
 
 describe('live.calls started by the socket server', () => {
@@ -131,7 +173,9 @@ describe('live.calls started by the socket server', () => {
 			timeout: 30_000
 		},
 		async () => {
-			const { svc, token } = await setup();
+			const { svc, token, userId } = await setup();
+			const expires = accountExpires(svc, userId);
+			const publicOff = publicListeningOff(svc);
 			let direct = 0;
 			const counted = new Map<string, DirectStart>([
 				[
@@ -151,14 +195,15 @@ describe('live.calls started by the socket server', () => {
 			] as const) {
 				await updateSettings(svc, { publicListening });
 				const listens = t === token || publicListening;
-				const expected = await converse(generic, t, listens);
+				const ending = t === token ? expires : publicOff;
+				const expected = await converse(generic, t, listens, ending);
 				const before = direct;
-				expect([who, await converse(lean, t, listens)]).toEqual([who, expected]);
+				expect([who, await converse(lean, t, listens, ending)]).toEqual([who, expected]);
 				// The lean start ran for the signed-in socket only (anonymous ones take the procedure).
 				if (t === token) expect(direct - before).toBe(7);
 				else expect(direct).toBe(before);
 			}
-			const signedIn = (await converse(generic, token)).flat().join('\n');
+			const signedIn = (await converse(generic, token, true, expires)).exchanges.flat().join('\n');
 			for (const s of [
 				'"type":"started"',
 				'"type":"stopped"',
@@ -169,7 +214,9 @@ describe('live.calls started by the socket server', () => {
 			])
 				expect(signedIn).toContain(s);
 			await updateSettings(svc, { publicListening: false });
-			expect((await converse(generic, null, false)).flat().join('\n')).toContain('UNAUTHORIZED');
+			expect(
+				(await converse(generic, null, false, publicOff)).exchanges.flat().join('\n')
+			).toContain('UNAUTHORIZED');
 		}
 	);
 });
