@@ -1,9 +1,12 @@
 /**
- * Client sockets are spread over 127.0.0.1–127.0.0.8: Linux gives each source address its own
- * range of ephemeral ports, and 10,000 listeners (a WebSocket and pooled HTTP connections each,
- * twice in a run with the baseline, plus sockets still in TIME_WAIT) come close to one range.
+ * Client sockets are spread over 127.0.0.1–127.0.0.200. A socket bound to a source address takes
+ * an ephemeral port that no other socket on that address holds, including the client's own
+ * closed sockets waiting out TIME_WAIT (60 s). With 8 addresses the connect rounds (10,000
+ * sockets a set, two sets a round) filled almost half of each address's 28,232 ports within a
+ * minute, and the kernel's search for a free port slowed the later sets' connects several-fold;
+ * 200 addresses keep each one's share of a set near 50 ports.
  */
-export const SOURCE_ADDRESSES = 8;
+export const SOURCE_ADDRESSES = 200;
 
 export function sourceAddress(index: number): string {
 	return `127.0.0.${1 + (index % SOURCE_ADDRESSES)}`;
