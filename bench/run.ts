@@ -44,7 +44,7 @@ const BIG_SUBSCRIBERS = env('BENCH_BIG_SUBSCRIBERS', quick ? 400 : 10_000);
 const BIG_SECONDS = env('BENCH_BIG_SECONDS', quick ? 3 : 10);
 /** Connect + subscribe of the large fan-out: rounds per side (bench/connect-rounds.ts). */
 // At least one: round 1 carries the section's fan-out.
-const CONNECT_ROUNDS = Math.max(1, env('BENCH_CONNECT_ROUNDS', quick ? 1 : 3));
+const CONNECT_ROUNDS = Math.max(1, env('BENCH_CONNECT_ROUNDS', quick ? 1 : 5));
 /** Everyone plays: listener counts, 4 calls/s for PLAY_SECONDS, each call owed within 20 s. */
 const PLAYERS = (process.env.BENCH_PLAYERS ?? (quick ? '100' : '1000,10000'))
 	.split(',')
