@@ -1,22 +1,16 @@
 import { expect, it } from 'vitest';
-import { codeOf } from '../testing';
+import { codeOf, opened } from '../testing';
 import { WorkQueue } from './work-queue';
-
-/** A task that finishes only when the test says so. */
-function gate() {
-	let open!: () => void;
-	const opened = new Promise<void>((resolve) => (open = resolve));
-	return { open, opened };
-}
 
 it('runs at most `concurrency` tasks, queues up to `maxWaiting`, refuses the rest with TOO_MANY_REQUESTS', async () => {
 	const queue = new WorkQueue({ concurrency: 2, maxWaiting: 3 });
-	const gates = Array.from({ length: 5 }, gate);
+	// Tasks that finish only when the test says so.
+	const gates = Array.from({ length: 5 }, () => opened());
 	const started: number[] = [];
 	const runs = gates.map((g, i) =>
 		queue.run(async () => {
 			started.push(i);
-			await g.opened;
+			await g.promise;
 			return i;
 		})
 	);

@@ -21,14 +21,14 @@ export function boundedWebSocket(
 	 * on the underlying TCP socket, which `ws` keeps in `_socket`. One uncork pass per tick for
 	 * every socket corked in it, not a callback per socket (a fan-out to 10,000 listeners).
 	 */
-	const corked: BoundedWebSocket[] = [];
+	const corkedSockets: BoundedWebSocket[] = [];
 	const corkedRaw: Duplex[] = [];
 	const uncorkAll = () => {
-		for (let i = 0; i < corked.length; i++) {
-			corked[i].corked = false;
+		for (let i = 0; i < corkedSockets.length; i++) {
+			corkedSockets[i].corked = false;
 			corkedRaw[i].uncork();
 		}
-		corked.length = 0;
+		corkedSockets.length = 0;
 		corkedRaw.length = 0;
 	};
 
@@ -51,7 +51,7 @@ export function boundedWebSocket(
 			if (!raw) return;
 			this.corked = true;
 			raw.cork();
-			if (corked.push(this) === 1) process.nextTick(uncorkAll);
+			if (corkedSockets.push(this) === 1) process.nextTick(uncorkAll);
 			corkedRaw.push(raw);
 		}
 	}
