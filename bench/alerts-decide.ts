@@ -21,6 +21,7 @@ import { decideCalls } from '../src/lib/server/alerts/decide';
 import { callFactsAfter } from '../src/lib/server/alerts/facts';
 import { createRule } from '../src/lib/server/alerts/rules';
 import { insertCall } from '../tests/helpers/calls';
+import { insertUserRow } from '../tests/helpers/users';
 import { statementCounter } from '../tests/helpers/statement-counter';
 import { ruleInput } from '../src/lib/server/alerts/test-support';
 import { ALERT_USERS, ruleMatches } from './alerts';
@@ -49,20 +50,9 @@ export async function decisionCost(calls: number, batch: number): Promise<Decisi
 	const deps = { db, clock, bus, config: { alertsPerMinute: 10 } };
 
 	for (let u = 0; u < ALERT_USERS; u++) {
-		const user = await plain
-			.insertInto('users')
-			.values({
-				username: `alerts${u}`,
-				password_hash: 'x',
-				role: 'listener',
-				created_at: 0,
-				updated_at: 0,
-				access_all: 1
-			})
-			.returning('id')
-			.executeTakeFirstOrThrow();
+		const userId = await insertUserRow(plain, `alerts${u}`);
 		for (const match of ruleMatches(u))
-			await createRule({ db: plain, clock, bus }, user.id, ruleInput(match));
+			await createRule({ db: plain, clock, bus }, userId, ruleInput(match));
 	}
 	for (let seq = 0; seq < calls; seq++)
 		await insertCall(plain, { systemRef: 11, talkgroupRef: 100 + (seq % 200) });

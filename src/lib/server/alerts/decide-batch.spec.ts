@@ -8,6 +8,7 @@ import { decideAlerts, decideCalls } from './decide';
 import { callFactsAfter } from './facts';
 import { createRule } from './rules';
 import { ruleInput } from './test-support';
+import { insertUserRow } from '../../../../tests/helpers/users';
 
 // The worker decides the calls stored since its last decision together: one transaction, the
 // flood limits and the owners' grants read once. These specs hold it to deciding exactly what
@@ -15,22 +16,8 @@ import { ruleInput } from './test-support';
 
 type Svc = Awaited<ReturnType<typeof testServices>>;
 
-async function addUser(svc: Svc, username: string, over: Record<string, unknown> = {}) {
-	const row = await svc.db
-		.insertInto('users')
-		.values({
-			username,
-			password_hash: 'x',
-			role: 'listener',
-			created_at: 0,
-			updated_at: 0,
-			access_all: 1,
-			...over
-		})
-		.returning('id')
-		.executeTakeFirstOrThrow();
-	return row.id;
-}
+const addUser = (svc: Svc, username: string, over: Parameters<typeof insertUserRow>[2] = {}) =>
+	insertUserRow(svc.db, username, over);
 
 /** A stored call on system 1 with these talkgroup and units. */
 async function call(svc: Svc, talkgroupRef: number, units: number[] = []) {

@@ -4,26 +4,14 @@ import { insertCall } from '../../../../tests/helpers/calls';
 import { decideAlerts, type AlertPayload } from './decide';
 import { createRule, deleteRule, listRules, MAX_RULES_PER_USER, updateRule } from './rules';
 import { ruleInput } from './test-support';
+import { insertUserRow } from '../../../../tests/helpers/users';
 
 type Svc = Awaited<ReturnType<typeof testServices>>;
 let svc: Svc;
 let raised: number[];
 
-async function addUser(username: string, accessAll = 1, role: 'admin' | 'listener' = 'listener') {
-	const row = await svc.db
-		.insertInto('users')
-		.values({
-			username,
-			password_hash: 'x',
-			role,
-			created_at: 0,
-			updated_at: 0,
-			access_all: accessAll
-		})
-		.returning('id')
-		.executeTakeFirstOrThrow();
-	return row.id;
-}
+const addUser = (username: string, accessAll = 1, role: 'admin' | 'listener' = 'listener') =>
+	insertUserRow(svc.db, username, { access_all: accessAll, role });
 
 /** A stored call on system 1 with these talkgroup facts and units. */
 async function call(talkgroupRef = 4200, units: number[] = [4214]) {

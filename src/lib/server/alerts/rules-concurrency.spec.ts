@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testServices } from '../testing';
+import { insertUserRow } from '../../../../tests/helpers/users';
 import { createRule, listRules, MAX_RULES_PER_USER } from './rules';
 import { ruleInput } from './test-support';
 
@@ -11,18 +12,7 @@ const input = (n: number) => ruleInput({ name: `Rule ${n}`, talkgroups: [n] });
 describe('alert rules created at once', () => {
 	it('never pass the per-user cap', async () => {
 		const svc = await testServices();
-		const { id } = await svc.db
-			.insertInto('users')
-			.values({
-				username: 'ana',
-				password_hash: 'x',
-				role: 'listener',
-				created_at: 0,
-				updated_at: 0,
-				access_all: 1
-			})
-			.returning('id')
-			.executeTakeFirstOrThrow();
+		const id = await insertUserRow(svc.db, 'ana');
 		for (let i = 0; i < MAX_RULES_PER_USER - 2; i++) await createRule(svc, id, input(i));
 		const results = await Promise.allSettled(
 			Array.from({ length: 8 }, (_, i) => createRule(svc, id, input(1000 + i)))

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { testServices } from '../testing';
 import { insertCall } from '../../../../tests/helpers/calls';
+import { insertUserRow } from '../../../../tests/helpers/users';
 import { decideAlerts, decideTranscript } from './decide';
 import { createRule, type RuleInput } from './rules';
 import { ruleInput } from './test-support';
@@ -12,19 +13,7 @@ let userId: number;
 
 beforeEach(async () => {
 	svc = await testServices();
-	const user = await svc.db
-		.insertInto('users')
-		.values({
-			username: 'ana',
-			password_hash: 'x',
-			role: 'listener',
-			created_at: 0,
-			updated_at: 0,
-			access_all: 1
-		})
-		.returning('id')
-		.executeTakeFirstOrThrow();
-	userId = user.id;
+	userId = await insertUserRow(svc.db, 'ana');
 });
 
 const rule = (over: Partial<RuleInput> & { keywords: string[] }) =>

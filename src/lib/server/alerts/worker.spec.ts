@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { testServices } from '../testing';
 import { statementCounter } from '../../../../tests/helpers/statement-counter';
 import { insertCall } from '../../../../tests/helpers/calls';
+import { insertUserRow } from '../../../../tests/helpers/users';
 import { createRule } from './rules';
 import { startAlertDecisions } from './worker';
 
@@ -14,21 +15,7 @@ const nextAlert = (svc: Awaited<ReturnType<typeof testServices>>) =>
 		});
 	});
 
-async function listener(svc: Awaited<ReturnType<typeof testServices>>) {
-	const user = await svc.db
-		.insertInto('users')
-		.values({
-			username: 'ana',
-			password_hash: 'x',
-			role: 'listener',
-			created_at: 0,
-			updated_at: 0,
-			access_all: 1
-		})
-		.returning('id')
-		.executeTakeFirstOrThrow();
-	return user.id;
-}
+const listener = (svc: Awaited<ReturnType<typeof testServices>>) => insertUserRow(svc.db, 'ana');
 
 const anyOnSystem1 = {
 	name: 'All',
@@ -71,19 +58,8 @@ describe('alert decision worker', () => {
 
 	it('skips the archive on first start, decides each new call once, and carries on after a restart', async () => {
 		const svc = await testServices();
-		const user = await svc.db
-			.insertInto('users')
-			.values({
-				username: 'ana',
-				password_hash: 'x',
-				role: 'listener',
-				created_at: 0,
-				updated_at: 0
-			})
-			.returning('id')
-			.executeTakeFirstOrThrow();
-		await svc.db.updateTable('users').set({ access_all: 1 }).execute();
-		await createRule(svc, user.id, {
+		const userId = await listener(svc);
+		await createRule(svc, userId, {
 			name: 'All',
 			sound: 'beep',
 			cooldownSeconds: 0,

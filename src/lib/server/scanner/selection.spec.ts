@@ -9,27 +9,14 @@ import type { Viewer } from '../auth/access-token';
 import type { Call } from '../calls/dto';
 import { insertCall } from '../../../../tests/helpers/calls';
 import { getMuted, MAX_MUTED, mutedSet, setMuted } from './selection';
+import { insertUserRow } from '../../../../tests/helpers/users';
 
 let db: DB;
 let bus: InProcessBus;
 let clock: ManualClock;
 let published: Array<{ userId: number | null }>;
 
-async function addUser(username: string): Promise<number> {
-	const row = await db
-		.insertInto('users')
-		.values({
-			username,
-			password_hash: 'x',
-			role: 'listener',
-			created_at: 0,
-			updated_at: 0,
-			access_all: 1
-		})
-		.returning('id')
-		.executeTakeFirstOrThrow();
-	return row.id;
-}
+const addUser = (username: string): Promise<number> => insertUserRow(db, username);
 
 const viewerOf = (userId: number): Viewer => ({
 	userId,
